@@ -1,0 +1,13 @@
+//! chatify: a terminal-first, self-hosted chat system. This library holds everything the
+//! `chatify` binary does — the wire protocol, crypto, the SQLite event store, the server, the
+//! client and the subcommands — so that the binary, the integration tests and the benchmarks
+//! all drive the same code. See ARCHITECTURE.md for the map.
+
+pub mod cli;
+pub mod client;
+pub mod cmd;
+pub mod crypto;
+pub mod paths;
+pub mod proto;
+pub mod server;
+pub mod store;
