@@ -58,7 +58,10 @@ mod tests {
             ("", &[]),
             ("a b c", &[]),
             ("Hello, HELLO hello!", &["hello"]),
-            ("snake_case and-dash x2", &["snake", "case", "and", "dash", "x2"]),
+            (
+                "snake_case and-dash x2",
+                &["snake", "case", "and", "dash", "x2"],
+            ),
             ("42 is 4", &["42", "is"]),
             ("日本語のテキスト", &["日本語のテキスト"]),
             ("emoji🎉party", &["emoji", "party"]),
@@ -71,7 +74,9 @@ mod tests {
 
     #[test]
     fn words_capped_at_64_distinct() {
-        let text: String = (0..100).map(|i| format!("w{} w{} ", i % 70, i % 70)).collect();
+        let text: String = (0..100)
+            .map(|i| format!("w{} w{} ", i % 70, i % 70))
+            .collect();
         let words = blind_words(&text);
         assert_eq!(words.len(), BLIND_MAX_WORDS);
         assert_eq!(words[63], "w63");
@@ -83,7 +88,11 @@ mod tests {
         let key_b = Key32::from_bytes([2; 32]);
         let token = blind_token(&key_a, "deploy");
         assert_eq!(token.len(), 16);
-        assert!(token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(
+            token
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
         assert_ne!(token, blind_token(&key_b, "deploy"));
         assert_eq!(blind_tokens(&key_a, "DEPLOY deploy"), vec![token]);
     }

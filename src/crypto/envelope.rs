@@ -151,8 +151,14 @@ mod tests {
 
     #[test]
     fn aad_lowercases_sender_only() {
-        assert_eq!(aad("#ops", "Alice", "edit:42"), "chatify:v1:#ops:alice:edit:42");
-        assert_eq!(aad("@alice:bob", "BOB", "dm"), "chatify:v1:@alice:bob:bob:dm");
+        assert_eq!(
+            aad("#ops", "Alice", "edit:42"),
+            "chatify:v1:#ops:alice:edit:42"
+        );
+        assert_eq!(
+            aad("@alice:bob", "BOB", "dm"),
+            "chatify:v1:@alice:bob:bob:dm"
+        );
     }
 
     #[test]
@@ -192,7 +198,10 @@ mod tests {
             ("#ops", "alice", "edit:1"),
         ] {
             let result = open(&key, scope, sender, kind, &envelope);
-            assert!(matches!(result, Err(CryptoError::Tampered)), "{scope} {sender} {kind}");
+            assert!(
+                matches!(result, Err(CryptoError::Tampered)),
+                "{scope} {sender} {kind}"
+            );
         }
         let wrong_key = Key32::from_bytes([0x43; 32]);
         let result = open(&wrong_key, "#ops", "alice", "msg", &envelope);
@@ -204,7 +213,10 @@ mod tests {
         let key = test_key();
         for input in ["", "!!!not base64", "QUJD", &STANDARD.encode([0u8; 39])] {
             let result = open(&key, "#ops", "alice", "msg", input);
-            assert!(matches!(result, Err(CryptoError::BadFormat(_))), "{input:?}");
+            assert!(
+                matches!(result, Err(CryptoError::BadFormat(_))),
+                "{input:?}"
+            );
         }
     }
 

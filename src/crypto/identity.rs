@@ -104,6 +104,20 @@ impl Identity {
         parse_key_file(&text).map_err(key_file_error)
     }
 
+    /// Loads the key file, or creates it (mode 0600) with a fresh key when there is none, as
+    /// the client does on first connect. The flag says whether the key was just created.
+    pub fn load_or_generate(path: &Path) -> Result<(Self, bool), CryptoError> {
+        match Self::load(path) {
+            Ok(identity) => Ok((identity, false)),
+            Err(CryptoError::NoKeyFile { .. }) => {
+                let identity = Self::generate();
+                identity.save(path)?;
+                Ok((identity, true))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
     /// Writes the key file atomically with mode 0600 (creating missing parent directories).
     pub fn save(&self, path: &Path) -> Result<(), CryptoError> {
         let secret = Zeroizing::new(STANDARD.encode(self.secret.0.as_bytes()));

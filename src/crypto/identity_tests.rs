@@ -94,8 +94,7 @@ fn dm_key_refuses_low_order_points() {
     let alice = Identity::generate();
     let mut one = [0u8; 32];
     one[0] = 1;
-    let order_eight =
-        unhex32("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800");
+    let order_eight = unhex32("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800");
     for bad in [[0u8; 32], one, order_eight] {
         assert!(matches!(
             alice.dm_key(&bad),
@@ -120,7 +119,11 @@ fn fingerprint_shape_and_distinctness() {
     assert_eq!(print.len(), 24, "{print}");
     let groups: Vec<&str> = print.split(' ').collect();
     assert_eq!(groups.len(), 5);
-    assert!(groups.iter().all(|g| g.len() == 4 && g.chars().all(|c| c.is_ascii_hexdigit())));
+    assert!(
+        groups
+            .iter()
+            .all(|g| g.len() == 4 && g.chars().all(|c| c.is_ascii_hexdigit()))
+    );
     assert_eq!(print, fingerprint(&alice.public));
     assert_ne!(print, bob.fingerprint());
 }
@@ -130,8 +133,16 @@ fn public_key_encoding_roundtrips_and_rejects_garbage() {
     let alice = Identity::generate();
     let b64 = alice.public_b64();
     assert_eq!(b64.len(), 44);
-    assert_eq!(decode_public_key(&format!(" {b64}\n")).ok(), Some(alice.public));
-    for bad in ["", "AAAA", "not base64 at all!", &STANDARD.encode([0u8; 33])] {
+    assert_eq!(
+        decode_public_key(&format!(" {b64}\n")).ok(),
+        Some(alice.public)
+    );
+    for bad in [
+        "",
+        "AAAA",
+        "not base64 at all!",
+        &STANDARD.encode([0u8; 33]),
+    ] {
         assert!(matches!(
             decode_public_key(bad),
             Err(CryptoError::BadPublicKey(_))
@@ -222,4 +233,15 @@ fn missing_and_malformed_key_files() {
         Identity::load(dir.path()),
         Err(CryptoError::KeyFile { .. })
     ));
+}
+
+#[test]
+fn load_or_generate_creates_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("identity.key");
+    let (first, created) = Identity::load_or_generate(&path).expect("create");
+    assert!(created);
+    let (second, created_again) = Identity::load_or_generate(&path).expect("load");
+    assert!(!created_again);
+    assert_eq!(first.public, second.public);
 }

@@ -128,12 +128,11 @@ impl TrustStore {
                 .map(|(user, public)| (user.clone(), encode_public_key(public)))
                 .collect(),
         };
-        let mut text = serde_json::to_string_pretty(&file).map_err(|error| {
-            CryptoError::TrustStore {
+        let mut text =
+            serde_json::to_string_pretty(&file).map_err(|error| CryptoError::TrustStore {
                 path: self.path.clone(),
                 reason: format!("cannot encode: {error}"),
-            }
-        })?;
+            })?;
         text.push('\n');
         crate::paths::write_private_file(&self.path, text.as_bytes()).map_err(|error| {
             CryptoError::TrustStore {
@@ -175,7 +174,11 @@ mod tests {
                 new_fingerprint: impostor.fingerprint(),
             }
         );
-        assert_eq!(store.pinned("BOB"), Some(bob.public), "a change does not re-pin");
+        assert_eq!(
+            store.pinned("BOB"),
+            Some(bob.public),
+            "a change does not re-pin"
+        );
         store.trust("bob", &impostor.public);
         assert_eq!(store.check("bob", &impostor.public), TrustCheck::Match);
         assert!(store.forget("bob"));
