@@ -169,10 +169,7 @@ pub async fn ensure_ring(state: &ServerState, entry: &Arc<ChannelEntry>) -> Resu
         let name = entry.name.clone();
         let query = HistoryQuery {
             limit: u32::try_from(state.registry.ring_size()).unwrap_or(u32::MAX),
-            before_seq: None,
-            since_ms: None,
-            until_ms: None,
-            from: None,
+            ..HistoryQuery::default()
         };
         let page = state.store.read(move |reader| reader.history(&name, &query)).await;
         let mut inner = entry.lock();

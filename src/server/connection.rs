@@ -118,7 +118,7 @@ impl Reader {
             };
             tokio::select! {
                 biased;
-                _ = shutdown.wait_for(|stopping| *stopping) => break Exit::Shutdown,
+                _ = stopping(&mut shutdown) => break Exit::Shutdown,
                 finished = &mut writer => {
                     return (Exit::Closed, source, WriterState::Finished(finished.ok()));
                 }
@@ -192,6 +192,18 @@ impl Reader {
                 self.session = Some(Session::new(self.state.clone(), self.conn.clone(), user, self.address.ip()));
             }
             Err(reject) => self.conn.send_frame(&reject.to_frame(rid)),
+        }
+    }
+}
+
+/// Resolves once the server starts shutting down (never, if the sender is gone without it).
+async fn stopping(shutdown: &mut watch::Receiver<bool>) {
+    loop {
+        if *shutdown.borrow_and_update() {
+            return;
+        }
+        if shutdown.changed().await.is_err() {
+            std::future::pending::<()>().await;
         }
     }
 }

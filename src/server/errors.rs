@@ -60,7 +60,8 @@ impl Reject {
                 ErrorCode::Forbidden,
                 "only the author of a message may do that",
             ),
-            StoreError::Unavailable(_) | StoreError::Sqlite(_) => {
+            StoreError::BadQuery(reason) => Reject::bad_frame(reason),
+            StoreError::Unavailable(_) | StoreError::Sqlite(_) | StoreError::Io { .. } => {
                 tracing::warn!(error = %error, "storage failure");
                 Reject::unavailable()
             }

@@ -51,12 +51,13 @@ pub async fn handle_history(session: &Session, request: HistoryRequest, rid: Opt
         return Err(Reject::bad_frame("after cannot be combined with before, since or until"));
     }
     let limit = clamp(request.limit, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT);
-    let query = HistoryQuery {
+    let mut query = HistoryQuery {
         limit,
         before_seq: request.before,
         since_ms: request.since,
         until_ms: request.until,
         from: request.from.clone(),
+        ..HistoryQuery::default()
     };
     let (events, more, ch, dm, trim) = match (request.ch, request.dm) {
         (Some(ch), None) => {
@@ -76,6 +77,8 @@ pub async fn handle_history(session: &Session, request: HistoryRequest, rid: Opt
                 return Err(Reject::bad_frame("after applies to channels only"));
             }
             let peer = existing_user(session, &peer).await?;
+            // DM events carry ids, not seqs: `before` pages DMs by id.
+            query.before_id = query.before_seq.take();
             let me = session.user.clone();
             let other = peer.clone();
             let page = read(session, move |r| r.dm_history(&me, &other, &query)).await?;
