@@ -119,6 +119,8 @@ impl Reader {
             tokio::select! {
                 biased;
                 _ = stopping(&mut shutdown) => break Exit::Shutdown,
+                // Closed by the server (slow consumer): leave the registry at once.
+                _ = self.conn.closed_requested() => break Exit::Closed,
                 finished = &mut writer => {
                     return (Exit::Closed, source, WriterState::Finished(finished.ok()));
                 }

@@ -92,6 +92,29 @@ pub fn test_config() -> ServerConfig {
     }
 }
 
+/// Anything with a WebSocket URL to connect to: a `TestServer`, or a URL string.
+pub trait ServerUrl {
+    fn ws_url(&self) -> String;
+}
+
+impl ServerUrl for TestServer {
+    fn ws_url(&self) -> String {
+        self.url.clone()
+    }
+}
+
+impl ServerUrl for String {
+    fn ws_url(&self) -> String {
+        self.clone()
+    }
+}
+
+impl ServerUrl for &str {
+    fn ws_url(&self) -> String {
+        self.to_string()
+    }
+}
+
 /// What a client received.
 #[derive(Debug)]
 pub enum Received {
@@ -115,8 +138,8 @@ pub struct Client {
 }
 
 impl Client {
-    pub async fn connect(server: &TestServer) -> Client {
-        let (ws, _) = tokio::time::timeout(RECV_TIMEOUT, tokio_tungstenite::connect_async(server.url.as_str()))
+    pub async fn connect(server: &impl ServerUrl) -> Client {
+        let (ws, _) = tokio::time::timeout(RECV_TIMEOUT, tokio_tungstenite::connect_async(server.ws_url()))
             .await
             .expect("connect in time")
             .expect("websocket connect");
@@ -332,7 +355,7 @@ pub fn password_of(user: &str) -> String {
 }
 
 /// Registers `user` on a new connection and returns it after `ok`.
-pub async fn register(server: &TestServer, user: &str) -> Client {
+pub async fn register(server: &impl ServerUrl, user: &str) -> Client {
     let mut client = Client::connect(server).await;
     let pk = random_pk();
     let ok = client
@@ -350,7 +373,7 @@ pub async fn register(server: &TestServer, user: &str) -> Client {
 }
 
 /// Logs `user` in with the password on a new connection; returns the client and the `ok` frame.
-pub async fn login(server: &TestServer, user: &str) -> (Client, Value) {
+pub async fn login(server: &impl ServerUrl, user: &str) -> (Client, Value) {
     let mut client = Client::connect(server).await;
     let ok = client
         .request(json!({"t": "auth", "u": user, "pw": password_of(user)}), "login")
@@ -363,7 +386,7 @@ pub async fn login(server: &TestServer, user: &str) -> (Client, Value) {
 }
 
 /// Resumes `user`'s session on a new connection; returns the client and the `ok` frame.
-pub async fn resume(server: &TestServer, user: &str, session: &str) -> (Client, Value) {
+pub async fn resume(server: &impl ServerUrl, user: &str, session: &str) -> (Client, Value) {
     let mut client = Client::connect(server).await;
     let ok = client
         .request(json!({"t": "auth", "u": user, "session": session}), "resume")
