@@ -19,29 +19,36 @@ use crate::store::{Appended, StoreError};
 /// One item of the dispatcher's inbox.
 pub enum FanoutItem {
     /// An append finished (committed or failed); `origin` gets the `ack` or the `err`.
-    Committed {
-        result: Result<Appended, StoreError>,
-        origin: Arc<ConnHandle>,
-        rid: Option<String>,
-    },
+    Committed(Box<Committed>),
     /// Answered once everything queued before it has been dispatched.
     Barrier(oneshot::Sender<()>),
 }
 
+/// The outcome of one append and whom to answer.
+pub struct Committed {
+    pub result: Result<Appended, StoreError>,
+    pub origin: Arc<ConnHandle>,
+    pub rid: Option<String>,
+}
+
 /// Runs the dispatcher until its inbox closes.
-pub async fn run_dispatcher(state: Arc<ServerState>, mut inbox: mpsc::UnboundedReceiver<FanoutItem>) {
+pub async fn run_dispatcher(
+    state: Arc<ServerState>,
+    mut inbox: mpsc::UnboundedReceiver<FanoutItem>,
+) {
     while let Some(item) = inbox.recv().await {
         match item {
-            FanoutItem::Committed {
-                result: Ok(appended),
-                origin,
-                rid,
-            } => dispatch_committed(&state, appended, &origin, rid),
-            FanoutItem::Committed {
-                result: Err(error),
-                origin,
-                rid,
-            } => origin.send_frame(&Reject::from_store(error).to_frame(rid)),
+            FanoutItem::Committed(committed) => {
+                let Committed {
+                    result,
+                    origin,
+                    rid,
+                } = *committed;
+                match result {
+                    Ok(appended) => dispatch_committed(&state, appended, &origin, rid),
+                    Err(error) => origin.send_frame(&Reject::from_store(error).to_frame(rid)),
+                }
+            }
             FanoutItem::Barrier(reply) => {
                 let _ = reply.send(());
             }
@@ -50,29 +57,45 @@ pub async fn run_dispatcher(state: Arc<ServerState>, mut inbox: mpsc::UnboundedR
 }
 
 /// Queues an append: the store commits it, then the dispatcher broadcasts and acks.
-pub fn submit(state: &ServerState, op: crate::store::AppendOp, origin: &Arc<ConnHandle>, rid: Option<String>) {
+pub fn submit(
+    state: &ServerState,
+    op: crate::store::AppendOp,
+    origin: &Arc<ConnHandle>,
+    rid: Option<String>,
+) {
     let inbox = state.fanout.clone();
     let origin = origin.clone();
     state.store.append(
         op,
         Box::new(move |result| {
             // The dispatcher only goes away when the server has stopped; nothing is left to tell.
-            let _ = inbox.send(FanoutItem::Committed {
+            let _ = inbox.send(FanoutItem::Committed(Box::new(Committed {
                 result,
                 origin,
                 rid,
-            });
+            })));
         }),
     );
 }
 
-fn dispatch_committed(state: &ServerState, appended: Appended, origin: &ConnHandle, rid: Option<String>) {
+fn dispatch_committed(
+    state: &ServerState,
+    appended: Appended,
+    origin: &ConnHandle,
+    rid: Option<String>,
+) {
     let text = Utf8Bytes::from(appended.frame.to_json());
     match &appended.frame {
         ServerFrame::Msg(m) => broadcast_channel_event(state, &m.ch, m.seq, &appended.frame, &text),
-        ServerFrame::Edit(e) => broadcast_channel_event(state, &e.ch, e.seq, &appended.frame, &text),
-        ServerFrame::Delete(d) => broadcast_channel_event(state, &d.ch, d.seq, &appended.frame, &text),
-        ServerFrame::React(r) => broadcast_channel_event(state, &r.ch, r.seq, &appended.frame, &text),
+        ServerFrame::Edit(e) => {
+            broadcast_channel_event(state, &e.ch, e.seq, &appended.frame, &text)
+        }
+        ServerFrame::Delete(d) => {
+            broadcast_channel_event(state, &d.ch, d.seq, &appended.frame, &text)
+        }
+        ServerFrame::React(r) => {
+            broadcast_channel_event(state, &r.ch, r.seq, &appended.frame, &text)
+        }
         ServerFrame::Dm(dm) => {
             send_to_users(state, [dm.from.as_str(), dm.to.as_str()], &text, None);
         }
@@ -86,9 +109,18 @@ fn dispatch_committed(state: &ServerState, appended: Appended, origin: &ConnHand
     });
 }
 
-fn broadcast_channel_event(state: &ServerState, channel: &str, seq: i64, frame: &ServerFrame, text: &Utf8Bytes) {
+fn broadcast_channel_event(
+    state: &ServerState,
+    channel: &str,
+    seq: i64,
+    frame: &ServerFrame,
+    text: &Utf8Bytes,
+) {
     let Some(entry) = state.registry.channel(channel) else {
-        tracing::error!(channel, "committed event for a channel the registry does not know");
+        tracing::error!(
+            channel,
+            "committed event for a channel the registry does not know"
+        );
         return;
     };
     let mut inner = entry.lock();

@@ -74,11 +74,13 @@ impl Ring {
         if self.capacity == 0 {
             return;
         }
-        if let Some(last) = self.events.back() {
-            if message.seq <= last.seq {
-                // Already reflected (a re-application after a lazy load), or out of order.
-                return;
-            }
+        if self
+            .events
+            .back()
+            .is_some_and(|last| message.seq <= last.seq)
+        {
+            // Already reflected (a re-application after a lazy load), or out of order.
+            return;
         }
         if self.events.len() >= self.capacity {
             self.events.pop_front();
@@ -192,7 +194,10 @@ mod tests {
         ring.apply(&react(1, 7, "dave", true));
         let folded = &ring.snapshot()[0];
         assert!(folded.deleted);
-        assert_eq!((folded.c.clone(), folded.edited, folded.reacts.clone()), (None, None, None));
+        assert_eq!(
+            (folded.c.clone(), folded.edited, folded.reacts.clone()),
+            (None, None, None)
+        );
         assert_eq!((folded.id, folded.seq, folded.ts), (1, 1, 10));
     }
 
