@@ -4,6 +4,7 @@
 //! all drive the same code. See ARCHITECTURE.md for the map.
 
 pub mod cli;
+pub mod cli_docs;
 pub mod client;
 pub mod cmd;
 pub mod crypto;
