@@ -113,7 +113,10 @@ Register-ArgumentCompleter -Native -CommandName 'chatify' -ScriptBlock {
             break
         }
         'chatify;keygen' {
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'The identity key file [default: <config dir>/identity.key]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; NO_COLOR in the environment means never')
+            [CompletionResult]::new('--show', '--show', [CompletionResultType]::ParameterName, 'Print the public key and fingerprint of the existing key instead of creating one')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace an existing key (peers who pinned the old one will be warned that it changed)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')

@@ -251,12 +251,16 @@ _chatify() {
             return 0
             ;;
         chatify__subcmd__keygen)
-            opts="-v -q -h -V --verbose --quiet --color --help --version"
+            opts="-v -q -h -V --key --show --force --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0

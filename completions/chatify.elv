@@ -103,7 +103,10 @@ set edit:completion:arg-completer[chatify] = {|@words|
             cand --version 'Print version'
         }
         &'chatify;keygen'= {
+            cand --key 'The identity key file [default: <config dir>/identity.key]'
             cand --color 'When to use colour; NO_COLOR in the environment means never'
+            cand --show 'Print the public key and fingerprint of the existing key instead of creating one'
+            cand --force 'Replace an existing key (peers who pinned the old one will be warned that it changed)'
             cand -v 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
             cand --verbose 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
             cand -q 'Only errors on stderr'

@@ -81,9 +81,12 @@ complete -c chatify -n "__fish_chatify_using_subcommand migrate" -s v -l verbose
 complete -c chatify -n "__fish_chatify_using_subcommand migrate" -s q -l quiet -d 'Only errors on stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand migrate" -s h -l help -d 'Print help'
 complete -c chatify -n "__fish_chatify_using_subcommand migrate" -s V -l version -d 'Print version'
+complete -c chatify -n "__fish_chatify_using_subcommand keygen" -l key -d 'The identity key file [default: <config dir>/identity.key]' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand keygen" -l color -d 'When to use colour; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c chatify -n "__fish_chatify_using_subcommand keygen" -l show -d 'Print the public key and fingerprint of the existing key instead of creating one'
+complete -c chatify -n "__fish_chatify_using_subcommand keygen" -l force -d 'Replace an existing key (peers who pinned the old one will be warned that it changed)'
 complete -c chatify -n "__fish_chatify_using_subcommand keygen" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand keygen" -s q -l quiet -d 'Only errors on stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand keygen" -s h -l help -d 'Print help'
