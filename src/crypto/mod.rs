@@ -31,7 +31,7 @@ pub use kdf::{
     ChannelKeys, KdfParams, KdfPolicy, SALT_LEN, channel_root, decode_kcv, derive_channel_keys,
     random_salt,
 };
-pub use password::{hash_password, verify_password};
+pub use password::{PASSWORD_M_KIB, PASSWORD_P, PASSWORD_T, hash_password, verify_password};
 pub use trust::{TrustCheck, TrustStore};
 
 /// A 32-byte symmetric key. Zeroized on drop; `Debug` never shows the bytes.
