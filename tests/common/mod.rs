@@ -268,10 +268,10 @@ impl Client {
 
     /// The direct reply with `"rid": rid`; other frames read meanwhile stay in the backlog.
     pub async fn recv_rid(&mut self, rid: &str) -> Value {
-        if let Some(at) = self.backlog.iter().position(|f| f["rid"] == rid) {
-            if let Some(frame) = self.backlog.remove(at) {
-                return frame;
-            }
+        if let Some(at) = self.backlog.iter().position(|f| f["rid"] == rid)
+            && let Some(frame) = self.backlog.remove(at)
+        {
+            return frame;
         }
         let mut skipped = std::mem::take(&mut self.backlog);
         loop {
