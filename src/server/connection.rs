@@ -50,7 +50,7 @@ pub async fn serve_connection<S>(
 {
     let accepted_at = Instant::now();
     let config = state.config.websocket_config();
-    let handshake = tokio_tungstenite::accept_async_with_config(stream, Some(config));
+    let handshake = Box::pin(tokio_tungstenite::accept_async_with_config(stream, Some(config)));
     let ws = match timeout(state.config.auth_timeout, handshake).await {
         Ok(Ok(ws)) => ws,
         Ok(Err(error)) => {
@@ -89,7 +89,7 @@ pub async fn serve_connection<S>(
     {
         teardown(&state, session);
     }
-    close_connection(&state, &conn, exit, source, writer).await;
+    Box::pin(close_connection(&state, &conn, exit, source, writer)).await;
     if exit == Exit::Shutdown
         && let Some(session) = &session
     {
@@ -136,7 +136,7 @@ impl Reader {
                 message = source.next() => {
                     last_activity = Instant::now();
                     match message {
-                        Some(Ok(message)) => self.handle_message(message).await,
+                        Some(Ok(message)) => Box::pin(self.handle_message(message)).await,
                         Some(Err(WsError::Capacity(CapacityError::MessageTooLong { .. }))) => break Exit::TooLarge,
                         Some(Err(error)) => {
                             tracing::debug!(conn = self.conn.id, %error, "websocket read failed");
@@ -176,7 +176,9 @@ impl Reader {
             }
         };
         if let Some(session) = &mut self.session {
-            super::dispatch::dispatch(session, frame, rid).await;
+            // Boxed: the handlers' state lives on the heap only while a frame is being handled,
+            // keeping an idle connection's task small.
+            Box::pin(super::dispatch::dispatch(session, frame, rid)).await;
             return;
         }
         let ClientFrame::Auth {
@@ -334,5 +336,30 @@ fn teardown(state: &ServerState, session: &Session) {
             "",
             None,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn future_size<F: std::future::Future>(_: &F) -> usize {
+        std::mem::size_of::<F>()
+    }
+
+    /// An idle connection's task is allocated at the size of its whole state machine, so the
+    /// handlers' (large) futures are boxed; this keeps that from regressing.
+    #[tokio::test]
+    async fn an_idle_connection_task_stays_small() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = crate::store::Store::open(&dir.path().join("size.db"), Default::default())
+            .expect("open store");
+        let (fanout, _inbox) = tokio::sync::mpsc::unbounded_channel();
+        let state = Arc::new(ServerState::new(store, Default::default(), fanout));
+        let (_stop, stopping) = watch::channel(false);
+        let (socket, _peer) = tokio::io::duplex(64);
+        let address: SocketAddr = ([127, 0, 0, 1], 1).into();
+        let connection = serve_connection(state, socket, address, stopping);
+        assert!(future_size(&connection) <= 1536, "{} bytes", future_size(&connection));
     }
 }
