@@ -50,7 +50,10 @@ pub async fn serve_connection<S>(
 {
     let accepted_at = Instant::now();
     let config = state.config.websocket_config();
-    let handshake = Box::pin(tokio_tungstenite::accept_async_with_config(stream, Some(config)));
+    let handshake = Box::pin(tokio_tungstenite::accept_async_with_config(
+        stream,
+        Some(config),
+    ));
     let ws = match timeout(state.config.auth_timeout, handshake).await {
         Ok(Ok(ws)) => ws,
         Ok(Err(error)) => {
@@ -360,6 +363,10 @@ mod tests {
         let (socket, _peer) = tokio::io::duplex(64);
         let address: SocketAddr = ([127, 0, 0, 1], 1).into();
         let connection = serve_connection(state, socket, address, stopping);
-        assert!(future_size(&connection) <= 1536, "{} bytes", future_size(&connection));
+        assert!(
+            future_size(&connection) <= 1536,
+            "{} bytes",
+            future_size(&connection)
+        );
     }
 }

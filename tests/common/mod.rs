@@ -227,6 +227,19 @@ impl Client {
         }
     }
 
+    /// Keeps reading (answering pings) for `wait`; returns everything received.
+    pub async fn read_for(&mut self, wait: Duration) -> Vec<Received> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut received = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.recv_any_within(left).await {
+                Some(event) => received.push(event),
+                None => return received,
+            }
+        }
+    }
+
     /// The next text frame; panics on anything else.
     pub async fn recv(&mut self) -> Value {
         match self.recv_any().await {
@@ -472,4 +485,15 @@ pub async fn after_ms(ts: i64) {
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
+}
+
+/// The named fields of a frame as a JSON object (absent fields are left out), for compact asserts.
+pub fn pick(frame: &Value, fields: &[&str]) -> Value {
+    let mut picked = serde_json::Map::new();
+    for field in fields {
+        if let Some(value) = frame.get(*field) {
+            picked.insert((*field).to_string(), value.clone());
+        }
+    }
+    Value::Object(picked)
 }
