@@ -49,18 +49,8 @@ pub async fn serve_connection<S>(
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let accepted_at = Instant::now();
-    let config = state.config.websocket_config();
-    let handshake = Box::pin(tokio_tungstenite::accept_async_with_config(
-        stream,
-        Some(config),
-    ));
-    let ws = match timeout(state.config.auth_timeout, handshake).await {
-        Ok(Ok(ws)) => ws,
-        Ok(Err(error)) => {
-            tracing::debug!(%address, %error, "websocket handshake failed");
-            return;
-        }
-        Err(_) => return,
+    let Some(ws) = handshake(&state, stream, address).await else {
+        return;
     };
     let (handle, queues) = ConnHandle::new(
         state.next_connection_id(),
@@ -103,6 +93,30 @@ pub async fn serve_connection<S>(
     }
     state.registry.untrack_connection(conn.id);
     tracing::debug!(conn = conn.id, "connection closed");
+}
+
+/// The WebSocket handshake with the server's buffer sizes and limits, within the auth timeout.
+async fn handshake<S>(
+    state: &ServerState,
+    stream: S,
+    address: SocketAddr,
+) -> Option<WebSocketStream<S>>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let config = state.config.websocket_config();
+    let handshake = Box::pin(tokio_tungstenite::accept_async_with_config(
+        stream,
+        Some(config),
+    ));
+    match timeout(state.config.auth_timeout, handshake).await {
+        Ok(Ok(ws)) => Some(ws),
+        Ok(Err(error)) => {
+            tracing::debug!(%address, %error, "websocket handshake failed");
+            None
+        }
+        Err(_) => None,
+    }
 }
 
 struct Reader {

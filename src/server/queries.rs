@@ -7,8 +7,8 @@ use super::channels::member_channel;
 use super::errors::Reject;
 use super::state::Session;
 use crate::proto::{
-    ChannelMode, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT,
-    SearchSort, ServerFrame, validate_username,
+    ChannelMode, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, MessageEvent, SEARCH_DEFAULT_LIMIT,
+    SEARCH_MAX_LIMIT, SearchSort, ServerFrame, validate_username,
 };
 use crate::store::{HistoryQuery, SearchOptions};
 
@@ -112,9 +112,8 @@ pub async fn handle_search(
     request: SearchRequest,
     rid: Option<String>,
 ) -> Result<(), Reject> {
-    let limit = clamp(request.limit, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT);
-    let mut options = SearchOptions {
-        limit,
+    let options = SearchOptions {
+        limit: clamp(request.limit, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT),
         sort: request.sort.unwrap_or_default(),
         since_ms: request.since,
         until_ms: request.until,
@@ -122,53 +121,10 @@ pub async fn handle_search(
     };
     let (ch, events) = match (request.ch, request.q, request.idx) {
         (Some(ch), q, idx) => {
-            let channel = member_channel(session, &ch)?;
-            let name = channel.name.clone();
-            let events = match (channel.mode, q, idx) {
-                (ChannelMode::Open, Some(q), None) => {
-                    let q = non_empty_query(q)?;
-                    read(session, move |r| {
-                        r.search(std::slice::from_ref(&name), &q, &options)
-                    })
-                    .await?
-                }
-                (ChannelMode::Sealed, None, Some(tokens)) => {
-                    if tokens.is_empty() {
-                        return Err(Reject::bad_frame("idx must hold at least one blind token"));
-                    }
-                    options.sort = SearchSort::Newest;
-                    read(session, move |r| r.search_blind(&name, &tokens, &options)).await?
-                }
-                (ChannelMode::Open, _, _) => {
-                    return Err(Reject::bad_frame(
-                        "an open channel is searched with q (and no idx)",
-                    ));
-                }
-                (ChannelMode::Sealed, _, _) => {
-                    return Err(Reject::bad_frame(
-                        "a sealed channel is searched with idx (blind tokens) and no q",
-                    ));
-                }
-            };
-            (Some(channel.name.clone()), events)
+            let (name, events) = search_channel(session, &ch, q, idx, options).await?;
+            (Some(name), events)
         }
-        (None, Some(q), None) => {
-            let q = non_empty_query(q)?;
-            let channels: Vec<String> = session
-                .state
-                .registry
-                .user_channels(&session.user)
-                .iter()
-                .filter(|c| c.mode == ChannelMode::Open && c.lock().is_member(&session.user))
-                .map(|c| c.name.clone())
-                .collect();
-            let events = if channels.is_empty() {
-                Vec::new()
-            } else {
-                read(session, move |r| r.search(&channels, &q, &options)).await?
-            };
-            (None, events)
-        }
+        (None, Some(q), None) => (None, search_open_channels(session, q, options).await?),
         (None, _, _) => {
             return Err(Reject::bad_frame(
                 "search without ch takes q (open channels only)",
@@ -184,6 +140,66 @@ pub async fn handle_search(
     // Newest first: the oldest matches are at the back.
     send_fitting(session, events, TrimEnd::Back, build);
     Ok(())
+}
+
+/// One channel: `q` for an open channel, `idx` for a sealed one, never the other.
+async fn search_channel(
+    session: &Session,
+    ch: &str,
+    q: Option<String>,
+    idx: Option<Vec<String>>,
+    mut options: SearchOptions,
+) -> Result<(String, Vec<MessageEvent>), Reject> {
+    let channel = member_channel(session, ch)?;
+    let name = channel.name.clone();
+    let events = match (channel.mode, q, idx) {
+        (ChannelMode::Open, Some(q), None) => {
+            let q = non_empty_query(q)?;
+            read(session, move |r| {
+                r.search(std::slice::from_ref(&name), &q, &options)
+            })
+            .await?
+        }
+        (ChannelMode::Sealed, None, Some(tokens)) => {
+            if tokens.is_empty() {
+                return Err(Reject::bad_frame("idx must hold at least one blind token"));
+            }
+            options.sort = SearchSort::Newest;
+            read(session, move |r| r.search_blind(&name, &tokens, &options)).await?
+        }
+        (ChannelMode::Open, _, _) => {
+            return Err(Reject::bad_frame(
+                "an open channel is searched with q (and no idx)",
+            ));
+        }
+        (ChannelMode::Sealed, _, _) => {
+            return Err(Reject::bad_frame(
+                "a sealed channel is searched with idx (blind tokens) and no q",
+            ));
+        }
+    };
+    Ok((channel.name.clone(), events))
+}
+
+/// Without `ch`: every open channel the user is a member of.
+async fn search_open_channels(
+    session: &Session,
+    q: String,
+    options: SearchOptions,
+) -> Result<Vec<MessageEvent>, Reject> {
+    let q = non_empty_query(q)?;
+    let channels: Vec<String> = session
+        .state
+        .registry
+        .user_channels(&session.user)
+        .iter()
+        .filter(|c| c.mode == ChannelMode::Open && c.lock().is_member(&session.user))
+        .map(|c| c.name.clone())
+        .collect();
+    if channels.is_empty() {
+        return Ok(Vec::new());
+    }
+    read(session, move |r| r.search(&channels, &q, &options)).await
 }
 
 /// `rewind`.

@@ -34,6 +34,15 @@ async fn seed(server: &TestServer) -> (Client, Vec<Value>, Value) {
     (alice, acks, edited)
 }
 
+/// A `history` request on `general` with the fields of `query`.
+async fn history(client: &mut Client, query: Value, rid: &str) -> Value {
+    let mut frame = json!({"t": "history", "ch": "general"});
+    for (k, v) in query.as_object().cloned().unwrap_or_default() {
+        frame[k] = v;
+    }
+    client.request(frame, rid).await
+}
+
 fn kinds(events: &Value) -> Vec<String> {
     let list = events.as_array().cloned().unwrap_or_default();
     list.iter()
@@ -46,13 +55,7 @@ async fn history_pages_windows_and_catch_up() {
     let server = TestServer::start(test_config()).await;
     let (mut alice, acks, _) = seed(&server).await;
     let ts = |i: usize| acks[i]["ts"].clone();
-    let mut ask = async |query: Value, rid: &str| {
-        let mut frame = json!({"t": "history", "ch": "general"});
-        for (k, v) in query.as_object().cloned().unwrap_or_default() {
-            frame[k] = v;
-        }
-        alice.request(frame, rid).await
-    };
+    let mut ask = async |query: Value, rid: &str| history(&mut alice, query, rid).await;
     let page = ask(json!({"limit": 2}), "h1").await;
     assert_eq!(
         (seqs(&page["events"]), page["more"].clone()),
@@ -78,6 +81,13 @@ async fn history_pages_windows_and_catch_up() {
         (seqs(&page["events"]), page["more"].clone()),
         (vec![3], json!(true))
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_after_a_seq_returns_raw_events_and_bad_combinations_fail() {
+    let server = TestServer::start(test_config()).await;
+    let (mut alice, _, _) = seed(&server).await;
+    let mut ask = async |query: Value, rid: &str| history(&mut alice, query, rid).await;
     let page = ask(json!({"after": 2, "limit": 2}), "h4").await;
     assert_eq!(
         (kinds(&page["events"]), page["more"].clone()),
