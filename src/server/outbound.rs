@@ -126,7 +126,8 @@ impl ConnHandle {
             .is_ok()
         {
             self.close_drain.store(drain_queue, Ordering::Release);
-            self.close_notify.notify_one();
+            // Both the writer and the reader wait for this; wake every waiter.
+            self.close_notify.notify_waiters();
         }
     }
 
@@ -146,7 +147,8 @@ impl ConnHandle {
         self.close_code.load(Ordering::Acquire) != 0 || self.text.is_closed()
     }
 
-    /// Resolves once a close has been requested.
+    /// Resolves once a close has been requested. A `Notified` created before `notify_waiters`
+    /// completes even if first polled afterwards, so checking after creating it loses nothing.
     pub async fn closed_requested(&self) -> CloseRequest {
         loop {
             let notified = self.close_notify.notified();
@@ -206,5 +208,26 @@ mod tests {
             handle.send_voice(&frame);
         }
         assert_eq!(handle.close_request(), None);
+    }
+
+    #[tokio::test]
+    async fn a_close_request_wakes_every_waiter() {
+        let (handle, _queues) = ConnHandle::new(1, 2, 1);
+        let handle = std::sync::Arc::new(handle);
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let handle = handle.clone();
+                tokio::spawn(async move { handle.closed_requested().await })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        handle.request_close(CLOSE_GOING_AWAY, true);
+        for waiter in waiters {
+            let request = tokio::time::timeout(std::time::Duration::from_secs(5), waiter)
+                .await
+                .expect("woken")
+                .expect("task");
+            assert_eq!(request.code, CLOSE_GOING_AWAY);
+        }
     }
 }
