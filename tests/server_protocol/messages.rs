@@ -31,15 +31,18 @@ async fn chat_and_collect(mut client: Client) -> (String, Vec<Value>, Vec<Value>
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_from_three_clients_arrive_in_seq_order_with_acks() {
     let server = TestServer::start(test_config()).await;
-    let mut tasks = Vec::new();
     let mut clients = Vec::new();
     for name in ["ann", "ben", "cat"] {
         clients.push(register(&server, name).await);
     }
-    for mut client in clients {
+    // Everyone has seen the others join before anyone speaks.
+    for client in clients.iter_mut() {
         client.sync().await;
-        tasks.push(tokio::spawn(chat_and_collect(client)));
     }
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .map(|c| tokio::spawn(chat_and_collect(c)))
+        .collect();
     for task in tasks {
         let (user, msgs, acks) = task.await.expect("client task");
         let seqs: Vec<i64> = msgs.iter().filter_map(|m| m["seq"].as_i64()).collect();
