@@ -328,3 +328,25 @@ async fn serve_refuses_a_newer_schema_and_leaves_the_file_untouched() {
         "no journal files left behind"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_without_auto_migration_refuses_an_older_schema() {
+    if chatify::store::SCHEMA_VERSION < 2 {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("old.db");
+    chatify::store::migrations::create_at_version(&db, 1).expect("create a v1 database");
+    let output = Command::new(env!("CARGO_BIN_EXE_chatify"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .env("CHATIFY_DATA_DIR", dir.path())
+        .env("CHATIFY_NO_AUTO_MIGRATE", "true")
+        .output()
+        .await
+        .expect("run serve");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("chatify migrate --db"), "stderr: {stderr}");
+    assert!(!stderr.contains("listening"), "stderr: {stderr}");
+}
