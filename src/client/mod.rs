@@ -5,3 +5,4 @@
 //! bridge and the integration tests. Only `repl` touches the terminal.
 
 pub mod command;
+pub mod render;
