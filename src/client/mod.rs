@@ -5,4 +5,8 @@
 //! bridge and the integration tests. Only `repl` touches the terminal.
 
 pub mod command;
+pub mod conn;
 pub mod render;
+pub mod resume;
+pub mod session;
+pub mod tokens;
