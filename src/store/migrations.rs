@@ -149,8 +149,33 @@ pub fn migrate(
     }
     let mut conn = open_read_write(path)?;
     configure(&conn, Durability::Full)?;
-    apply_steps(&mut conn, current, progress)?;
+    apply_steps(&mut conn, current, SCHEMA_VERSION, progress)?;
     Ok(report)
+}
+
+/// Creates a new database at an older schema `version` (1..=[`SCHEMA_VERSION`]) — for tests of
+/// migrations and of `chatify migrate`, which need files as older chatify versions wrote them.
+/// Refuses a path that already holds data.
+pub fn create_at_version(path: &Path, version: u32) -> Result<(), StoreError> {
+    if version == 0 || version > SCHEMA_VERSION {
+        return Err(StoreError::MigrationFailed {
+            version,
+            reason: format!("this build knows schema versions 1 to {SCHEMA_VERSION}"),
+        });
+    }
+    match schema::probe(path, SCHEMA_VERSION)? {
+        Probe::Absent => create_private_file(path)?,
+        Probe::Empty => {}
+        Probe::Version(_) => {
+            return Err(StoreError::io(
+                format!("creating {}", path.display()),
+                std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+            ));
+        }
+    }
+    let mut conn = open_read_write(path)?;
+    configure(&conn, Durability::Full)?;
+    apply_steps(&mut conn, 0, version, &mut |_| {})
 }
 
 /// Opens the write connection of `Store::open`: creates the file (mode 0600) and parent
@@ -190,7 +215,7 @@ pub(crate) fn open_for_writing(
     let mut conn = open_read_write(path)?;
     configure(&conn, options.durability)?;
     if current < SCHEMA_VERSION {
-        apply_steps(&mut conn, current, &mut log_progress)?;
+        apply_steps(&mut conn, current, SCHEMA_VERSION, &mut log_progress)?;
     }
     Ok(conn)
 }
@@ -207,23 +232,28 @@ fn migration_list(sink: Sender<MigrateProgress>) -> Migrations<'static> {
 }
 
 fn pending_steps(current: u32) -> Vec<Step> {
+    steps_between(current, SCHEMA_VERSION)
+}
+
+fn steps_between(current: u32, target: u32) -> Vec<Step> {
     STEPS
         .iter()
-        .filter(|step| step.version > current)
+        .filter(|step| step.version > current && step.version <= target)
         .copied()
         .collect()
 }
 
-/// Applies the steps after `from`, one transaction each, on a worker thread while this thread
+/// Applies the steps after `from` up to `to`, one transaction each, on a worker thread while this thread
 /// forwards progress to the callback (the back-fill hook runs inside rusqlite_migration).
 fn apply_steps(
     conn: &mut Connection,
     from: u32,
+    to: u32,
     progress: &mut dyn FnMut(MigrateProgress),
 ) -> Result<(), StoreError> {
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::scope(|scope| {
-        let worker = scope.spawn(move || run_steps(conn, from, sender));
+        let worker = scope.spawn(move || run_steps(conn, from, to, sender));
         for event in receiver {
             progress(event);
         }
@@ -239,10 +269,11 @@ fn apply_steps(
 fn run_steps(
     conn: &mut Connection,
     from: u32,
+    to: u32,
     sink: Sender<MigrateProgress>,
 ) -> Result<(), StoreError> {
     let migrations = migration_list(sink.clone());
-    for step in pending_steps(from) {
+    for step in steps_between(from, to) {
         let _ = sink.send(MigrateProgress::StepStarted {
             version: step.version,
             description: step.description,

@@ -30,8 +30,8 @@ pub use error::StoreError;
 pub use migrations::SCHEMA_VERSION;
 pub use reader::Reader;
 pub use types::{
-    Account, AppendOp, Appended, ChannelRecord, Durability, HistoryQuery, NewChannel, Page,
-    ReadMarker, SearchOptions, StoreOptions,
+    Account, AppendOp, Appended, ChannelRecord, Clock, Durability, HistoryQuery, NewChannel, Page,
+    ReadMarker, SearchOptions, StoreOptions, StoreStats,
 };
 
 use writer::{Request, WriteOp, WriteOutput};
@@ -55,6 +55,7 @@ struct Inner {
     readers: Mutex<Vec<Reader>>,
     read_permits: Arc<tokio::sync::Semaphore>,
     busy_timeout_ms: u32,
+    stats: Arc<writer::SharedStats>,
 }
 
 impl Store {
@@ -69,7 +70,9 @@ impl Store {
             readers.push(Reader::open_pooled(path, options.busy_timeout_ms)?);
         }
         let (sender, receiver) = tokio::sync::mpsc::channel(options.write_queue.max(1));
-        let writer = writer::Writer::new(conn, options.batch_max.max(1))?;
+        let stats = Arc::new(writer::SharedStats::default());
+        let clock = options.clock.clone();
+        let writer = writer::Writer::new(conn, options.batch_max.max(1), clock, stats.clone())?;
         let handle = std::thread::Builder::new()
             .name("chatify-store-writer".into())
             .spawn(move || writer.run(receiver))
@@ -82,6 +85,7 @@ impl Store {
                 readers: Mutex::new(readers),
                 read_permits: Arc::new(tokio::sync::Semaphore::new(readers_wanted)),
                 busy_timeout_ms: options.busy_timeout_ms,
+                stats,
             }),
         })
     }
@@ -89,6 +93,11 @@ impl Store {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// What the writer thread has done so far.
+    pub fn stats(&self) -> StoreStats {
+        self.inner.stats.snapshot()
     }
 
     /// Stops accepting writes, commits everything already queued, joins the writer thread.
@@ -336,10 +345,10 @@ impl Inner {
             pool.clear();
         }
         let handle = self.writer_thread.lock().ok().and_then(|mut h| h.take());
-        if let Some(handle) = handle {
-            if handle.join().is_err() {
-                tracing::error!("the store writer thread panicked");
-            }
+        if let Some(handle) = handle
+            && handle.join().is_err()
+        {
+            tracing::error!("the store writer thread panicked");
         }
     }
 }

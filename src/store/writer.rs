@@ -6,11 +6,13 @@
 //! transaction, so they stay gap-free) and `ts` (never decreasing). Used only by `Store`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
 use super::error::StoreError;
-use super::types::{Account, AppendOp, Appended, ChannelRecord, NewChannel};
+use super::types::{Account, AppendOp, Appended, ChannelRecord, Clock, NewChannel, StoreStats};
 use super::{accounts, append};
 use crate::proto::ChannelMode;
 
@@ -76,6 +78,23 @@ pub(crate) struct Writer {
     conn: Connection,
     state: WriterState,
     batch_max: usize,
+    stats: Arc<SharedStats>,
+}
+
+/// Counters shared between the writer thread and `Store::stats`.
+#[derive(Default)]
+pub(crate) struct SharedStats {
+    transactions: AtomicU64,
+    requests: AtomicU64,
+}
+
+impl SharedStats {
+    pub fn snapshot(&self) -> StoreStats {
+        StoreStats {
+            transactions: self.transactions.load(Ordering::Relaxed),
+            requests: self.requests.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// Counters and caches the writer keeps between transactions.
@@ -88,10 +107,17 @@ pub(crate) struct WriterState {
     modes: HashMap<String, ChannelMode>,
     /// The largest ts handed out.
     last_ts: i64,
+    /// Time source; `None` is the system clock.
+    clock: Option<Clock>,
 }
 
 impl Writer {
-    pub fn new(conn: Connection, batch_max: usize) -> Result<Writer, StoreError> {
+    pub fn new(
+        conn: Connection,
+        batch_max: usize,
+        clock: Option<Clock>,
+        stats: Arc<SharedStats>,
+    ) -> Result<Writer, StoreError> {
         let last_ts: Option<i64> = conn
             .query_row(
                 "SELECT ts FROM events ORDER BY id DESC LIMIT 1",
@@ -107,8 +133,10 @@ impl Writer {
                 undo: Vec::new(),
                 modes: HashMap::new(),
                 last_ts: last_ts.unwrap_or(0),
+                clock,
             },
             batch_max,
+            stats,
         })
     }
 
@@ -140,7 +168,10 @@ impl Writer {
             ops.push(request.op);
             dones.push(request.done);
         }
+        let count = ops.len() as u64;
         let results = commit_batch(&mut self.conn, &mut self.state, ops);
+        self.stats.transactions.fetch_add(1, Ordering::Relaxed);
+        self.stats.requests.fetch_add(count, Ordering::Relaxed);
         for (done, result) in dones.into_iter().zip(results) {
             done(result);
         }
@@ -254,7 +285,10 @@ fn apply(
 impl WriterState {
     /// The ts of a new event: now, but never below an earlier event's.
     pub fn next_ts(&mut self) -> i64 {
-        let now = now_ms();
+        let now = match &self.clock {
+            Some(clock) => clock(),
+            None => now_ms(),
+        };
         if now > self.last_ts {
             self.last_ts = now;
         }
