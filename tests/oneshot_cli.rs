@@ -58,6 +58,11 @@ impl Cli {
         self
     }
 
+    fn arg_path(mut self, path: &Path) -> Cli {
+        self.command.arg(path);
+        self
+    }
+
     fn env(mut self, name: &str, value: impl AsRef<std::ffi::OsStr>) -> Cli {
         self.command.env(name, value);
         self
@@ -482,4 +487,331 @@ async fn db_exit_codes_are_0_found_1_nothing_2_error() {
         .await;
     assert!(missing.stderr().contains("no chatify database"), "{}", missing.stderr());
     assert!(!missing_dir.exists(), "a read never creates a database");
+}
+
+// ---------------------------------------------------------------------------------------------
+// --db: sealed channels, DMs, search, rewind, depth, broken pipe
+
+#[tokio::test]
+async fn db_sealed_channel_is_decrypted_with_the_passphrase_or_shown_undecryptable() {
+    let mut fixture = DbFixture::new(now_ms()).await;
+    fixture.create_vault().await;
+    let first = fixture.say_sealed("alice", "the vault code is 1234").await;
+    fixture.edit_sealed("alice", first, "the vault code is 5678").await;
+    fixture.say_sealed("alice", "rotate the deploy keys").await;
+    let db = fixture.db();
+    let passphrase_file = fixture.dir.path().join("passphrase.txt");
+    std::fs::write(&passphrase_file, format!("{PASSPHRASE}\n")).expect("passphrase file");
+
+    let by_env = fixture
+        .cli()
+        .args(["history", "#vault", "--json", "--db", db])
+        .env("CHATIFY_PASSPHRASE", PASSPHRASE)
+        .env(keys::WEAK_KDF_TEST_ENV, "1")
+        .run()
+        .await
+        .json();
+    assert_eq!(texts(&by_env), ["the vault code is 5678", "rotate the deploy keys"]);
+    assert!(by_env.iter().all(|r| r["sealed"] == true && r["undecryptable"].is_null()));
+    assert!(by_env[0]["edited"].is_i64());
+
+    let by_file = fixture
+        .cli()
+        .args(["history", "#vault", "--db", db, "--passphrase-file"])
+        .arg_path(&passphrase_file)
+        .env(keys::WEAK_KDF_TEST_ENV, "1")
+        .run()
+        .await;
+    let out = by_file.assert_code(0).stdout();
+    assert!(out.contains("🔒#vault <alice> the vault code is 5678 (edited)"), "{out}");
+
+    // No passphrase and no terminal to ask on: shown as undecryptable, with a note.
+    let without = fixture
+        .cli()
+        .args(["history", "#vault", "--json", "--db", db])
+        .env(keys::WEAK_KDF_TEST_ENV, "1")
+        .run()
+        .await;
+    let records = without.json();
+    assert_eq!(records.len(), 2);
+    assert!(records.iter().all(|r| r["text"].is_null()));
+    let reason = records[0]["undecryptable"].as_str().expect("a reason");
+    assert!(reason.contains("CHATIFY_PASSPHRASE"), "{reason}");
+    assert!(without.stderr().contains("no key for #vault"), "{}", without.stderr());
+
+    let wrong = fixture
+        .cli()
+        .args(["history", "#vault", "--db", db])
+        .env("CHATIFY_PASSPHRASE", "not the passphrase")
+        .env(keys::WEAK_KDF_TEST_ENV, "1")
+        .run()
+        .await;
+    wrong.assert_code(2);
+    assert!(wrong.stderr().contains("wrong passphrase"), "{}", wrong.stderr());
+
+    // Sealed search: blind tokens from the query words; the old text no longer matches.
+    let search = |words: &'static str| {
+        fixture
+            .cli()
+            .args(["search", "#vault", words, "--json", "--db", db])
+            .env("CHATIFY_PASSPHRASE", PASSPHRASE)
+            .env(keys::WEAK_KDF_TEST_ENV, "1")
+            .run()
+    };
+    assert_eq!(texts(&search("VAULT code").await.json()), ["the vault code is 5678"]);
+    assert_eq!(texts(&search("deploy").await.json()), ["rotate the deploy keys"]);
+    search("1234").await.assert_code(1);
+    let none = search("a").await;
+    none.assert_code(2);
+    assert!(none.stderr().contains("no searchable words"), "{}", none.stderr());
+    let locked = fixture
+        .cli()
+        .args(["search", "#vault", "deploy", "--db", db])
+        .run()
+        .await;
+    locked.assert_code(2);
+    assert!(locked.stderr().contains("no key for #vault"), "{}", locked.stderr());
+}
+
+#[tokio::test]
+async fn db_dms_need_as_and_the_identity_key() {
+    let fixture = DbFixture::new(now_ms()).await;
+    fixture.dm("alice", "bob", "psst, bob").await;
+    fixture.dm("bob", "alice", "yes alice?").await;
+    let db = fixture.db();
+    let key_file = fixture.dir.path().join("alice.key");
+    fixture.alice.save(&key_file).expect("save key");
+
+    let run = fixture
+        .cli()
+        .args(["history", "@bob", "--json", "--as", "alice", "--db", db, "--key"])
+        .arg_path(&key_file)
+        .run()
+        .await;
+    let records = run.json();
+    assert_eq!(texts(&records), ["psst, bob", "yes alice?"]);
+    for record in &records {
+        assert_eq!(record["dm"], "bob");
+        assert!(record.get("ch").is_none());
+        assert!(record["seq"].is_null());
+        assert_eq!(record["sealed"], true);
+    }
+    assert_eq!(records[1]["u"], "bob");
+
+    // The key through CHATIFY_KEY_FILE, and a human timeline.
+    let human = fixture
+        .cli()
+        .args(["history", "@bob", "--as", "alice", "--db", db])
+        .env("CHATIFY_KEY_FILE", &key_file)
+        .run()
+        .await;
+    assert!(human.assert_code(0).stdout().contains("🔒@bob <bob> >> yes alice?"), "{}", human.stdout());
+
+    let no_as = fixture.cli().args(["history", "@bob", "--db", db]).run().await;
+    no_as.assert_code(2);
+    assert!(no_as.stderr().contains("--as"), "{}", no_as.stderr());
+
+    // Without the key file: printed as undecryptable, with a clear note.
+    let keyless = fixture
+        .cli()
+        .args(["history", "@bob", "--json", "--as", "alice", "--db", db])
+        .run()
+        .await;
+    let records = keyless.json();
+    assert_eq!(records.len(), 2);
+    assert!(records.iter().all(|r| r["text"].is_null()));
+    assert!(keyless.stderr().contains("no identity key for alice"), "{}", keyless.stderr());
+
+    // bob's key is not alice's.
+    let bob_key = fixture.dir.path().join("bob.key");
+    fixture.bob.save(&bob_key).expect("save key");
+    let mismatched = fixture
+        .cli()
+        .args(["history", "@bob", "--json", "--as", "alice", "--db", db, "--key"])
+        .arg_path(&bob_key)
+        .run()
+        .await;
+    assert!(mismatched.json().iter().all(|r| r["text"].is_null()));
+    assert!(mismatched.stderr().contains("is not alice's"), "{}", mismatched.stderr());
+}
+
+#[tokio::test]
+async fn db_search_supports_words_prefixes_phrases_sort_and_filters() {
+    let fixture = DbFixture::new(now_ms()).await;
+    small_conversation(&fixture).await;
+    fixture.set_time(now_ms() - 10 * MINUTE);
+    fixture.say("general", "carol_is_not_here", "deploy failed again").await;
+    let db = fixture.db();
+    let search = |args: &[&str]| {
+        let mut all = vec!["search", "#general"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--json", "--db", db]);
+        fixture.cli().args(all).run()
+    };
+
+    let words = search(&["deploy", "failed"]).await.json();
+    assert_eq!(words.len(), 2);
+    let newest = search(&["deploy failed", "--sort", "newest"]).await.json();
+    assert_eq!(texts(&newest), ["deploy failed again", "deploy failed on node 4"]);
+    let prefix = search(&["roll*"]).await.json();
+    assert_eq!(texts(&prefix), ["rolling back the deploy now"]);
+    let phrase = search(&["\"failed on node\""]).await.json();
+    assert_eq!(texts(&phrase), ["deploy failed on node 4"]);
+    search(&["\"node failed\""]).await.assert_code(1);
+    let by_bob = search(&["deploy", "--from", "bob"]).await.json();
+    assert_eq!(texts(&by_bob), ["deploy failed on node 4"]);
+    let recent = search(&["deploy", "--since", "1h", "--sort", "newest"]).await.json();
+    assert_eq!(texts(&recent), ["deploy failed again", "rolling back the deploy now"]);
+    let old = search(&["deploy", "--until", "1h"]).await.json();
+    assert_eq!(texts(&old), ["deploy failed on node 4"]);
+    let one = search(&["deploy", "--limit", "1", "--sort", "newest"]).await.json();
+    assert_eq!(texts(&one), ["deploy failed again"]);
+    // The edited-away text is not found; the deleted message is never found.
+    search(&["node 3"]).await.assert_code(1);
+    search(&["doomed"]).await.assert_code(1);
+    search(&["deploy", "--limit", "501"]).await.assert_code(2);
+    let ranked = fixture
+        .cli()
+        .args(["search", "#general", "deploy", "--sort", "rank", "--db", db])
+        .run()
+        .await;
+    assert!(ranked.assert_code(0).stdout().contains("<bob> deploy failed on node 4"));
+}
+
+#[tokio::test]
+async fn db_rewind_shows_the_channel_as_it_stood() {
+    let fixture = DbFixture::new(now_ms()).await;
+    let now = now_ms();
+    fixture.set_time(now - 3 * HOUR);
+    let first = fixture.say("general", "alice", "original words").await;
+    let second = fixture.say("general", "bob", "still here then").await;
+    fixture.set_time(now - HOUR);
+    fixture
+        .append(AppendOp::Edit {
+            channel: "general".into(),
+            sender: "alice".into(),
+            target: first,
+            c: "rewritten words".into(),
+            enc: None,
+            idx: None,
+        })
+        .await;
+    fixture
+        .append(AppendOp::Delete {
+            channel: "general".into(),
+            sender: "bob".into(),
+            target: second,
+        })
+        .await;
+    fixture.say("general", "alice", "a later message").await;
+    let db = fixture.db();
+    let rewind = |args: &[&str]| {
+        let mut all = vec!["rewind", "#general"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--db", db]);
+        fixture.cli().args(all).run()
+    };
+
+    let then = rewind(&["--at", "2h", "--json"]).await.json();
+    assert_eq!(texts(&then), ["original words", "still here then"]);
+    assert!(then.iter().all(|r| r["deleted"] == false && r["edited"].is_null()));
+    let at = chrono::DateTime::from_timestamp_millis(now - 2 * HOUR).expect("time");
+    let rfc = rewind(&["--at", &at.to_rfc3339(), "--json"]).await.json();
+    assert_eq!(texts(&rfc), texts(&then));
+    let wall = at.format("%Y-%m-%d %H:%M").to_string();
+    let human = rewind(&["--at", &wall]).await;
+    let out = human.assert_code(0).stdout();
+    assert!(out.starts_with("-- #general as it stood at"), "{out}");
+    assert!(out.contains("<alice> original words"), "{out}");
+    assert!(!out.contains("later"), "{out}");
+
+    let current = rewind(&["--at", "now", "--json"]).await.json();
+    assert_eq!(texts(&current), ["rewritten words", "<null>", "a later message"]);
+    let one = rewind(&["--at", "now", "--limit", "1", "--json"]).await.json();
+    assert_eq!(texts(&one), ["a later message"]);
+    let bobs = rewind(&["--at", "2h", "--from", "bob", "--json"]).await.json();
+    assert_eq!(texts(&bobs), ["still here then"]);
+    rewind(&["--at", "4h"]).await.assert_code(1);
+    rewind(&["--at", "now", "--limit", "501"]).await.assert_code(2);
+}
+
+#[tokio::test]
+async fn db_history_pages_through_a_database_thousands_of_events_deep() {
+    let fixture = DbFixture::new(now_ms()).await;
+    fixture.fill("general", 5000).await;
+    let db = fixture.db();
+
+    let run = fixture
+        .cli()
+        .args(["history", "#general", "--limit", "1200", "--json", "--db", db])
+        .run()
+        .await;
+    let records = run.json();
+    assert_eq!(records.len(), 1200);
+    let seqs: Vec<i64> = records.iter().map(|r| r["seq"].as_i64().expect("seq")).collect();
+    assert_eq!(seqs, (3801..=5000).collect::<Vec<_>>(), "gap-free, oldest first, newest last");
+    assert!(run.stderr().contains("older messages exist"));
+
+    let all = fixture
+        .cli()
+        .args(["history", "#general", "--limit", "100000", "--json", "--db", db])
+        .run()
+        .await;
+    assert_eq!(all.json().len(), 5000);
+    assert_eq!(all.stderr(), "", "nothing older: no note");
+
+    let bobs = fixture
+        .cli()
+        .args(["history", "#general", "--from", "bob", "-n", "700", "--json", "--db", db])
+        .run()
+        .await
+        .json();
+    assert_eq!(bobs.len(), 700);
+    assert!(bobs.iter().all(|r| r["u"] == "bob"));
+    let found = fixture
+        .cli()
+        .args(["search", "#general", "number 4321", "--json", "--db", db])
+        .run()
+        .await
+        .json();
+    assert_eq!(texts(&found)[0], "filler message number 4321 about deploys and rollbacks");
+    let rewound = fixture
+        .cli()
+        .args(["rewind", "#general", "--at", "now", "-n", "500", "--json", "--db", db])
+        .run()
+        .await
+        .json();
+    assert_eq!(rewound.len(), 500);
+    assert_eq!(rewound[499]["seq"], 5000);
+}
+
+#[tokio::test]
+async fn a_closed_stdout_pipe_ends_quietly_with_status_0() {
+    use tokio::io::AsyncBufReadExt;
+    let fixture = DbFixture::new(now_ms()).await;
+    fixture.fill("general", 3000).await;
+    for json in [false, true] {
+        let mut cli = fixture
+            .cli()
+            .args(["history", "#general", "--limit", "3000", "--db", fixture.db()]);
+        if json {
+            cli = cli.args(["--json"]);
+        }
+        let mut child = cli.command.spawn().expect("spawn");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let first = tokio::time::timeout(CLI_TIMEOUT, lines.next_line())
+            .await
+            .expect("a line in time")
+            .expect("read")
+            .expect("one line");
+        assert!(!first.is_empty());
+        drop(lines); // closes the pipe with ~200 KiB still to write
+        let output = tokio::time::timeout(CLI_TIMEOUT, child.wait_with_output())
+            .await
+            .expect("exits in time")
+            .expect("wait");
+        assert_eq!(output.status.code(), Some(0), "json={json}");
+        assert_eq!(String::from_utf8_lossy(&output.stderr), "", "json={json}");
+    }
 }
