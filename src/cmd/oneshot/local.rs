@@ -16,7 +16,7 @@ use crate::store::{ChannelRecord, HistoryQuery, Reader, SearchOptions};
 
 /// Runs `query` against the database at `path`.
 pub fn fetch(path: &Path, query: &Query, source: &SourceArgs) -> anyhow::Result<Fetched> {
-    let reader = Reader::open(path).context("opening the database")?;
+    let reader = Reader::open(path)?;
     let mut fetched = Fetched {
         me: source.as_user.clone().unwrap_or_default(),
         ..Fetched::default()
