@@ -4,14 +4,16 @@
 //! appends events and reads history/search/rewind through it; the one-shot tools open a
 //! [`Reader`] directly on a database file; `chatify migrate` uses [`migrations`].
 //!
-//! Files: `schema` (migration SQL as data, the read-only probe), `migrations` (status, migrate,
-//! backups), `writer` (the writer thread) with `append` (events) and `accounts` (everything
+//! Files: `schema` (migration SQL as data, the read-only probe), `migrations` (status, migrate)
+//! with `backfill` (the data half of step 2) and `files` (WAL setup, backups), `writer` (the writer thread) with `append` (events) and `accounts` (everything
 //! else), `reader` (accounts/channels queries) with `history` and `search`, `fold`
 //! (edit/delete/react folding), `fts` (safe search-query translation), `rows` (row layout).
 
 mod accounts;
 mod append;
+mod backfill;
 mod error;
+mod files;
 pub mod fold;
 mod fts;
 mod history;
