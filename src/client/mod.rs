@@ -6,6 +6,7 @@
 
 pub mod command;
 pub mod conn;
+pub mod events;
 pub mod keys;
 pub mod render;
 pub mod resume;
