@@ -4,6 +4,7 @@
 //! Used by `chatify connect`, the one-shot `history`/`search`/`rewind` commands, the Discord
 //! bridge and the integration tests. Only `repl` touches the terminal.
 
+pub mod app;
 pub mod command;
 pub mod conn;
 pub mod events;
