@@ -7,7 +7,6 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use zeroize::Zeroizing;
@@ -54,7 +53,7 @@ pub struct App {
     lines: LineQueue,
     options: RenderOptions,
     prompter: Arc<dyn Prompter>,
-    ended: AtomicBool,
+    ended: tokio::sync::watch::Sender<bool>,
 }
 
 impl App {
@@ -74,7 +73,7 @@ impl App {
             lines,
             options: RenderOptions { me, ..options },
             prompter,
-            ended: AtomicBool::new(false),
+            ended: tokio::sync::watch::Sender::new(false),
         })
     }
 
@@ -85,7 +84,14 @@ impl App {
 
     /// Whether the session ended for good (the REPL should stop).
     pub fn has_ended(&self) -> bool {
-        self.ended.load(Ordering::Acquire)
+        *self.ended.borrow()
+    }
+
+    /// Resolves once the session has ended for good.
+    pub async fn ended(&self) {
+        let mut watcher = self.ended.subscribe();
+        // The Ref returned by wait_for is dropped before this function returns.
+        let _ = watcher.wait_for(|ended| *ended).await;
     }
 
     /// Greets, unlocks what can be unlocked, picks the current channel and shows its latest lines.
@@ -153,12 +159,12 @@ impl App {
                     self.notice(format!("back in sync: {replayed} missed event(s) replayed"))
                 }
                 SessionEvent::Ended { reason } => {
-                    self.ended.store(true, Ordering::Release);
+                    self.ended.send_replace(true);
                     self.error(format!("connection closed: {reason}"));
                 }
             }
         }
-        self.ended.store(true, Ordering::Release);
+        self.ended.send_replace(true);
     }
 
     async fn on_frame(&self, frame: ServerFrame) {

@@ -10,6 +10,7 @@ pub mod conn;
 pub mod events;
 pub mod keys;
 pub mod render;
+pub mod repl;
 pub mod resume;
 pub mod session;
 pub mod tokens;
