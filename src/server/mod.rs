@@ -1,1 +1,144 @@
-//! placeholder, owned by its issue.
+//! The chatify server (`chatify serve`, PROTOCOL.md v1): accepts WebSocket connections, routes
+//! client frames to the handlers, persists durable events through the store, and fans committed
+//! events out in order. `run` is the single entry point — the `serve` command, the integration
+//! tests and the benchmarks all drive it with their own listener, store, config and shutdown
+//! signal (mini-redis style).
+//!
+//! Map: `connection` (per-socket read loop) and `writer` (its sending task) · `dispatch` (frame →
+//! handler) · `auth`, `channels`, `messages`, `queries`, `presence`, `voice` (handlers) ·
+//! `fanout` (the ordered commit → ring → broadcast → ack dispatcher) · `registry` + `fold` (live
+//! channel state and the folded ring) · `outbound` (per-connection bounded queues) ·
+//! `ratelimit` (token bucket, login throttle) · `config`, `errors`, `state`.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
+
+pub mod auth;
+pub mod channels;
+pub mod config;
+pub mod connection;
+pub mod dispatch;
+pub mod errors;
+pub mod fanout;
+pub mod fold;
+pub mod messages;
+pub mod outbound;
+pub mod presence;
+pub mod queries;
+pub mod ratelimit;
+pub mod registry;
+pub mod state;
+pub mod voice;
+pub mod writer;
+
+pub use config::{Registration, ServerConfig};
+
+use fanout::FanoutItem;
+use outbound::{CLOSE_GOING_AWAY, CLOSE_TRY_AGAIN};
+use state::ServerState;
+
+/// Serves `listener` until `shutdown` resolves, then shuts down gracefully: stops accepting,
+/// stops reading client frames, flushes the store's writer (store.close()), delivers the
+/// resulting acks and broadcasts, closes every socket with 1001, and returns.
+pub async fn run(
+    listener: TcpListener,
+    store: crate::store::Store,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let (fanout_tx, fanout_rx) = mpsc::unbounded_channel();
+    let state = Arc::new(ServerState::new(store, config, fanout_tx));
+    load_registry(&state).await?;
+    let dispatcher = tokio::spawn(fanout::run_dispatcher(state.clone(), fanout_rx));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
+    let slots = Arc::new(Semaphore::new(state.config.max_connections.max(1)));
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            biased;
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, address) = match accepted {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                // Usually out of file descriptors: back off instead of spinning.
+                tracing::warn!(%error, "accepting a connection failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tokio::spawn(refuse_connection(stream, state.config.close_grace));
+            continue;
+        };
+        let state = state.clone();
+        let stop = stop_rx.clone();
+        let alive = alive_tx.clone();
+        tokio::spawn(async move {
+            connection::serve_connection(state, stream, address, stop).await;
+            drop(slot);
+            drop(alive);
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    drain_and_close(&state).await;
+    drop(alive_tx);
+    let wait = state.config.close_grace * 4;
+    if tokio::time::timeout(wait, alive_rx.recv()).await.is_err() {
+        tracing::warn!("some connections did not close in time");
+    }
+    dispatcher.abort();
+    Ok(())
+}
+
+/// Loads every channel (metadata, members, last seq) into the registry.
+async fn load_registry(state: &ServerState) -> anyhow::Result<()> {
+    let channels = state
+        .store
+        .read(|reader| reader.channels())
+        .await
+        .context("loading channels")?;
+    for record in channels {
+        state.registry.insert_channel(record);
+    }
+    Ok(())
+}
+
+/// Flushes the store writer, waits until the dispatcher has queued every resulting ack and
+/// broadcast, then asks every connection to close with 1001 after its queued frames.
+async fn drain_and_close(state: &Arc<ServerState>) {
+    let store = state.store.clone();
+    if tokio::task::spawn_blocking(move || store.close()).await.is_err() {
+        tracing::error!("closing the store failed");
+    }
+    let (done_tx, done_rx) = oneshot::channel();
+    if state.fanout.send(FanoutItem::Barrier(done_tx)).is_ok() {
+        let _ = done_rx.await;
+    }
+    for conn in state.registry.all_connections() {
+        conn.request_close(CLOSE_GOING_AWAY, true);
+    }
+}
+
+/// Over the connection limit: complete the handshake and close with 1013 ("try again later").
+async fn refuse_connection(stream: TcpStream, grace: Duration) {
+    let refuse = async {
+        let mut ws = tokio_tungstenite::accept_async(stream).await.ok()?;
+        let frame = tokio_tungstenite::tungstenite::protocol::CloseFrame {
+            code: CLOSE_TRY_AGAIN.into(),
+            reason: "server is at its connection limit; try again later".into(),
+        };
+        ws.close(Some(frame)).await.ok()
+    };
+    let _ = tokio::time::timeout(grace, refuse).await;
+}

@@ -1,1 +1,355 @@
-//! placeholder, owned by its issue.
+//! The SQLite event store — the only SQL in chatify. [`Store`] owns one writer thread (group
+//! commit: every queued request of a batch in one transaction, then their callbacks in commit
+//! order) and a pool of read-only [`Reader`] connections used off the async runtime. The server
+//! appends events and reads history/search/rewind through it; the one-shot tools open a
+//! [`Reader`] directly on a database file; `chatify migrate` uses [`migrations`].
+//!
+//! Files: `schema` (migration SQL as data, the read-only probe), `migrations` (status, migrate,
+//! backups), `writer` (the writer thread) with `append` (events) and `accounts` (everything
+//! else), `reader` (accounts/channels queries) with `history` and `search`, `fold`
+//! (edit/delete/react folding), `fts` (safe search-query translation), `rows` (row layout).
+
+mod accounts;
+mod append;
+mod error;
+pub mod fold;
+mod fts;
+mod history;
+pub mod migrations;
+mod reader;
+mod rows;
+mod schema;
+mod search;
+mod types;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+pub use error::StoreError;
+pub use migrations::SCHEMA_VERSION;
+pub use reader::Reader;
+pub use types::{
+    Account, AppendOp, Appended, ChannelRecord, Durability, HistoryQuery, NewChannel, Page,
+    ReadMarker, SearchOptions, StoreOptions,
+};
+
+use writer::{Request, WriteOp, WriteOutput};
+
+/// Sessions unused for longer than this are expired (30 days).
+pub const SESSION_MAX_IDLE_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+
+/// Callback of [`Store::append`], run on the writer thread after the commit.
+pub type AppendDone = Box<dyn FnOnce(Result<Appended, StoreError>) + Send>;
+
+/// Handle to an open database. Cheap to clone; all clones share one writer and one reader pool.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    sender: Mutex<Option<tokio::sync::mpsc::Sender<Request>>>,
+    writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    readers: Mutex<Vec<Reader>>,
+    read_permits: Arc<tokio::sync::Semaphore>,
+    busy_timeout_ms: u32,
+}
+
+impl Store {
+    /// Opens (creating the file and parent directories if missing), checks the schema version,
+    /// applies pending migrations (or refuses with `NeedsMigration`), sets WAL and `synchronous`,
+    /// starts the writer thread. A newer schema is refused without modifying the file at all.
+    pub fn open(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        let conn = migrations::open_for_writing(path, &options)?;
+        let readers_wanted = options.readers.max(1);
+        let mut readers = Vec::with_capacity(readers_wanted);
+        for _ in 0..readers_wanted {
+            readers.push(Reader::open_pooled(path, options.busy_timeout_ms)?);
+        }
+        let (sender, receiver) = tokio::sync::mpsc::channel(options.write_queue.max(1));
+        let writer = writer::Writer::new(conn, options.batch_max.max(1))?;
+        let handle = std::thread::Builder::new()
+            .name("chatify-store-writer".into())
+            .spawn(move || writer.run(receiver))
+            .map_err(|error| StoreError::io("starting the store writer thread", error))?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                sender: Mutex::new(Some(sender)),
+                writer_thread: Mutex::new(Some(handle)),
+                readers: Mutex::new(readers),
+                read_permits: Arc::new(tokio::sync::Semaphore::new(readers_wanted)),
+                busy_timeout_ms: options.busy_timeout_ms,
+            }),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Stops accepting writes, commits everything already queued, joins the writer thread.
+    /// Blocks until then: call it at shutdown (from a blocking context in async code).
+    pub fn close(&self) {
+        self.inner.shutdown();
+    }
+
+    /// Appends a durable event. The writer assigns `id`, `seq` and `ts`, validates, commits,
+    /// and THEN calls `done` on the writer thread, in commit order. `done` must be cheap and
+    /// never block. A full queue or a closed store calls `done` at once with `Unavailable`.
+    pub fn append(&self, op: AppendOp, done: AppendDone) {
+        let request = Request {
+            op: WriteOp::Append(op),
+            done: Box::new(move |result| {
+                done(result.and_then(|output| match output {
+                    WriteOutput::Appended(appended) => Ok(appended),
+                    _ => Err(unexpected_output()),
+                }))
+            }),
+        };
+        self.inner.try_submit(request);
+    }
+
+    /// [`Store::append`] awaiting the result (waits for queue space instead of failing).
+    pub async fn append_wait(&self, op: AppendOp) -> Result<Appended, StoreError> {
+        match self.submit(WriteOp::Append(op)).await? {
+            WriteOutput::Appended(appended) => Ok(appended),
+            _ => Err(unexpected_output()),
+        }
+    }
+
+    /// Creates an account and makes it a member of `general` (created if missing).
+    /// `UserExists` when the name is taken, compared case-insensitively.
+    pub async fn create_account(
+        &self,
+        name: &str,
+        password_phc: &str,
+        pk: Option<&str>,
+        now_ms: i64,
+    ) -> Result<Account, StoreError> {
+        let op = WriteOp::CreateAccount {
+            name: name.to_string(),
+            password_phc: password_phc.to_string(),
+            pk: pk.map(str::to_string),
+            now_ms,
+        };
+        match self.submit(op).await? {
+            WriteOutput::Account(account) => Ok(account),
+            _ => Err(unexpected_output()),
+        }
+    }
+
+    /// Replaces a user's identity public key. `NoSuchUser` if unknown.
+    pub async fn set_public_key(&self, name: &str, pk: &str) -> Result<(), StoreError> {
+        let op = WriteOp::SetPublicKey {
+            name: name.to_string(),
+            pk: pk.to_string(),
+        };
+        self.submit(op).await.map(drop)
+    }
+
+    /// Stores a session (only the hash of its token). Also drops sessions expired by `now_ms`.
+    pub async fn create_session(
+        &self,
+        user: &str,
+        token_hash: [u8; 32],
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let op = WriteOp::CreateSession {
+            user: user.to_string(),
+            token_hash,
+            now_ms,
+        };
+        self.submit(op).await.map(drop)
+    }
+
+    /// Marks a session used at `now_ms` (restarting its 30-day idle clock). `NoSuchUser` if the
+    /// session is unknown.
+    pub async fn touch_session(&self, token_hash: [u8; 32], now_ms: i64) -> Result<(), StoreError> {
+        self.submit(WriteOp::TouchSession { token_hash, now_ms })
+            .await
+            .map(drop)
+    }
+
+    /// Forgets a session (logout). Unknown sessions are fine.
+    pub async fn delete_session(&self, token_hash: [u8; 32]) -> Result<(), StoreError> {
+        self.submit(WriteOp::DeleteSession { token_hash })
+            .await
+            .map(drop)
+    }
+
+    /// Creates a channel, or returns the existing one unchanged (its `create` is ignored).
+    pub async fn create_channel(&self, channel: NewChannel) -> Result<ChannelRecord, StoreError> {
+        match self.submit(WriteOp::CreateChannel(channel)).await? {
+            WriteOutput::Channel(record) => Ok(record),
+            _ => Err(unexpected_output()),
+        }
+    }
+
+    /// Makes `user` a member of `channel` (no-op if already). `NoSuchChannel` / `NoSuchUser`.
+    pub async fn add_member(
+        &self,
+        channel: &str,
+        user: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let op = WriteOp::AddMember {
+            channel: channel.to_string(),
+            user: user.to_string(),
+            now_ms,
+        };
+        self.submit(op).await.map(drop)
+    }
+
+    /// Removes `user` from `channel` (no-op if not a member).
+    pub async fn remove_member(&self, channel: &str, user: &str) -> Result<(), StoreError> {
+        let op = WriteOp::RemoveMember {
+            channel: channel.to_string(),
+            user: user.to_string(),
+        };
+        self.submit(op).await.map(drop)
+    }
+
+    /// Records that `user` has read `scope` (`#channel` or `@a:b`) up to `seq`. Never moves back.
+    pub async fn set_read_marker(
+        &self,
+        user: &str,
+        scope: &str,
+        seq: i64,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let op = WriteOp::SetReadMarker {
+            user: user.to_string(),
+            scope: scope.to_string(),
+            seq,
+            now_ms,
+        };
+        self.submit(op).await.map(drop)
+    }
+
+    /// Runs `f` with a pooled read-only connection on tokio's blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Reader) -> Result<T, StoreError> + Send + 'static,
+    {
+        let permit = self
+            .inner
+            .read_permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Unavailable("the store is closed".into()))?;
+        let inner = self.inner.clone();
+        let task = tokio::task::spawn_blocking(move || {
+            let result = inner.with_reader(f);
+            drop(permit);
+            result
+        });
+        task.await
+            .map_err(|_| StoreError::Unavailable("a database read failed unexpectedly".into()))?
+    }
+
+    /// Runs `f` with a pooled read-only connection on the calling thread (for code that is not
+    /// async, e.g. server start-up). Do not call it from an async task.
+    pub fn read_blocking<T>(
+        &self,
+        f: impl FnOnce(&Reader) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.inner.with_reader(f)
+    }
+
+    async fn submit(&self, op: WriteOp) -> Result<WriteOutput, StoreError> {
+        let sender = self
+            .inner
+            .sender
+            .lock()
+            .map_err(|_| StoreError::Unavailable("the store is closed".into()))?
+            .clone()
+            .ok_or_else(|| StoreError::Unavailable("the store is closed".into()))?;
+        let (reply, wait) = tokio::sync::oneshot::channel();
+        let request = Request {
+            op,
+            done: Box::new(move |result| {
+                // The waiter may have gone away (cancelled); nothing to do then.
+                let _ = reply.send(result);
+            }),
+        };
+        sender
+            .send(request)
+            .await
+            .map_err(|_| StoreError::Unavailable("the store writer has stopped".into()))?;
+        drop(sender);
+        wait.await
+            .map_err(|_| StoreError::Unavailable("the store writer has stopped".into()))?
+    }
+}
+
+impl Inner {
+    fn try_submit(&self, request: Request) {
+        let sender = match self.sender.lock() {
+            Ok(guard) => guard.clone(),
+            Err(_) => None,
+        };
+        let Some(sender) = sender else {
+            (request.done)(Err(StoreError::Unavailable("the store is closed".into())));
+            return;
+        };
+        if let Err(error) = sender.try_send(request) {
+            let (request, reason) = match error {
+                tokio::sync::mpsc::error::TrySendError::Full(request) => {
+                    (request, "the write queue is full")
+                }
+                tokio::sync::mpsc::error::TrySendError::Closed(request) => {
+                    (request, "the store writer has stopped")
+                }
+            };
+            (request.done)(Err(StoreError::Unavailable(reason.into())));
+        }
+    }
+
+    fn with_reader<T>(
+        &self,
+        f: impl FnOnce(&Reader) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = self.readers.lock().ok().and_then(|mut pool| pool.pop());
+        let reader = match pooled {
+            Some(reader) => reader,
+            None => Reader::open_pooled(&self.path, self.busy_timeout_ms)?,
+        };
+        let result = f(&reader);
+        if let Ok(mut pool) = self.readers.lock() {
+            pool.push(reader);
+        }
+        result
+    }
+
+    fn shutdown(&self) {
+        if let Ok(mut sender) = self.sender.lock() {
+            sender.take();
+        }
+        self.read_permits.close();
+        if let Ok(mut pool) = self.readers.lock() {
+            pool.clear();
+        }
+        let handle = self.writer_thread.lock().ok().and_then(|mut h| h.take());
+        if let Some(handle) = handle {
+            if handle.join().is_err() {
+                tracing::error!("the store writer thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn unexpected_output() -> StoreError {
+    StoreError::Unavailable("the store writer returned an unexpected result".into())
+}

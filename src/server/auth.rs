@@ -1,0 +1,339 @@
+//! Authentication (PROTOCOL.md §1, DESIGN.md §5): `auth` with `register:true`, password login and
+//! session resume; Argon2 on the blocking pool behind a semaphore; random session tokens stored
+//! only as a BLAKE3 hash; the login throttle; `pk` updates with `key` announcements; and the
+//! `ok` reply, built while the user's channels are locked so its `seq` values are exactly where
+//! the connection's broadcasts begin. Called by the connection's read loop before authentication.
+
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+
+use super::errors::Reject;
+use super::outbound::ConnHandle;
+use super::presence::{announce_key, announce_presence, presence_of};
+use super::registry::ChannelEntry;
+use super::state::{ServerState, now_ms};
+use crate::proto::{
+    ErrorCode, MIN_PASSWORD_CHARS, PROTO_VERSION, PresenceState, ServerFrame, ServerInfo, UserInfo,
+};
+use crate::store::Account;
+
+/// An `auth` frame's fields.
+#[derive(Debug)]
+pub struct AuthRequest {
+    pub user: String,
+    pub password: Option<String>,
+    pub pk: Option<String>,
+    pub register: bool,
+    pub session: Option<String>,
+}
+
+/// Runs one `auth` attempt. On success the `ok` frame has been queued, the connection is
+/// registered and subscribed, and the user's name as registered is returned.
+pub async fn authenticate(
+    state: &Arc<ServerState>,
+    conn: &Arc<ConnHandle>,
+    request: AuthRequest,
+    rid: Option<String>,
+    address: IpAddr,
+) -> Result<String, Reject> {
+    if let Some(pk) = &request.pk {
+        validate_public_key(pk)?;
+    }
+    let done = if let Some(token) = &request.session {
+        resume(state, &request.user, token).await?
+    } else if request.register {
+        register(state, &request).await?
+    } else {
+        login(state, &request, address).await?
+    };
+    let user = done.user;
+    let pk_changed = match &request.pk {
+        Some(pk) if done.stored_pk.as_deref() != Some(pk.as_str()) => {
+            if !done.new_account {
+                state.store.set_public_key(&user, pk).await.map_err(Reject::from_store)?;
+            }
+            Some(pk.clone())
+        }
+        _ => None,
+    };
+    finish_login(state, conn, &user, done.token, rid).await?;
+    if let Some(pk) = pk_changed {
+        announce_key(state, &user, &pk, Some(conn.id));
+    }
+    Ok(user)
+}
+
+/// A successful credential check.
+struct Verified {
+    /// The user as registered.
+    user: String,
+    token: String,
+    /// The public key stored before this login.
+    stored_pk: Option<String>,
+    /// The account was created by this request (its `pk` is stored already).
+    new_account: bool,
+}
+
+fn auth_failed() -> Reject {
+    Reject::new(ErrorCode::AuthFailed, "wrong username or password")
+}
+
+async fn resume(state: &ServerState, user: &str, token: &str) -> Result<Verified, Reject> {
+    let hash = token_hash(token);
+    let now = now_ms();
+    let owner = state
+        .store
+        .read(move |reader| reader.session_user(&hash, now))
+        .await
+        .map_err(Reject::from_store)?;
+    let Some(owner) = owner.filter(|owner| owner.eq_ignore_ascii_case(user)) else {
+        return Err(Reject::new(
+            ErrorCode::AuthFailed,
+            "the session is unknown or expired; log in with your password",
+        ));
+    };
+    state.store.touch_session(hash, now).await.map_err(Reject::from_store)?;
+    let account = load_account(state, &owner).await?.ok_or_else(auth_failed)?;
+    Ok(Verified {
+        user: account.name,
+        token: token.to_string(),
+        stored_pk: account.pk,
+        new_account: false,
+    })
+}
+
+async fn register(state: &ServerState, request: &AuthRequest) -> Result<Verified, Reject> {
+    if state.config.registration == super::config::Registration::Closed {
+        return Err(Reject::new(
+            ErrorCode::RegistrationClosed,
+            "this server does not accept new registrations",
+        ));
+    }
+    crate::proto::validate_username(&request.user)?;
+    let password = request.password.clone().unwrap_or_default();
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(Reject::new(
+            ErrorCode::WeakPassword,
+            "a password needs at least 8 characters",
+        ));
+    }
+    let phc = with_password_slot(state, move || crate::crypto::hash_password(&password))
+        .await?
+        .map_err(|error| {
+            tracing::error!(%error, "hashing a password failed");
+            Reject::internal()
+        })?;
+    let account = state
+        .store
+        .create_account(&request.user, &phc, request.pk.as_deref(), now_ms())
+        .await
+        .map_err(Reject::from_store)?;
+    tracing::info!(user = %account.name, "account registered");
+    super::channels::note_new_account(state, &account.name).await;
+    let token = new_session(state, &account.name).await?;
+    // A first key counts as a change, so members of `general` learn it.
+    Ok(Verified {
+        user: account.name,
+        token,
+        stored_pk: None,
+        new_account: true,
+    })
+}
+
+async fn login(
+    state: &ServerState,
+    request: &AuthRequest,
+    address: IpAddr,
+) -> Result<Verified, Reject> {
+    let Some(password) = request.password.clone() else {
+        return Err(Reject::bad_frame("auth needs pw (or session)"));
+    };
+    if let Some(wait) = state.throttle.wait_time(&request.user, address) {
+        let seconds = wait.as_secs().max(1);
+        return Err(Reject::new(
+            ErrorCode::RateLimited,
+            format!("too many failed logins; try again in {seconds} s"),
+        ));
+    }
+    let account = if crate::proto::validate_username(&request.user).is_ok() {
+        load_account(state, &request.user).await?
+    } else {
+        None
+    };
+    let phc = account.as_ref().map(|a| a.password_phc.clone());
+    let verified = with_password_slot(state, move || {
+        let phc = phc.unwrap_or_else(|| dummy_phc().to_string());
+        crate::crypto::verify_password(&password, &phc)
+    })
+    .await?;
+    match account {
+        Some(account) if verified => {
+            state.throttle.record_success(&account.name, address);
+            let token = new_session(state, &account.name).await?;
+            Ok(Verified {
+                user: account.name,
+                token,
+                stored_pk: account.pk,
+                new_account: false,
+            })
+        }
+        _ => {
+            state.throttle.record_failure(&request.user, address);
+            tracing::info!(%address, "failed login");
+            Err(auth_failed())
+        }
+    }
+}
+
+async fn load_account(state: &ServerState, user: &str) -> Result<Option<Account>, Reject> {
+    let user = user.to_string();
+    state
+        .store
+        .read(move |reader| reader.account(&user))
+        .await
+        .map_err(Reject::from_store)
+}
+
+/// Runs an Argon2 computation on the blocking pool, at most `password_hash_concurrency` at once.
+async fn with_password_slot<T: Send + 'static>(
+    state: &ServerState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Reject> {
+    let _permit = state.password_slots.acquire().await.map_err(|_| Reject::internal())?;
+    tokio::task::spawn_blocking(work).await.map_err(|_| Reject::internal())
+}
+
+/// A PHC string with the production cost that no password matches, verified against for unknown
+/// users so that their failures take as long as wrong passwords.
+fn dummy_phc() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let mut secret = [0u8; 32];
+        rand::fill(&mut secret[..]);
+        crate::crypto::hash_password(&URL_SAFE_NO_PAD.encode(secret)).unwrap_or_default()
+    })
+}
+
+async fn new_session(state: &ServerState, user: &str) -> Result<String, Reject> {
+    let mut secret = [0u8; 32];
+    rand::fill(&mut secret[..]);
+    let token = URL_SAFE_NO_PAD.encode(secret);
+    state
+        .store
+        .create_session(user, token_hash(&token), now_ms())
+        .await
+        .map_err(Reject::from_store)?;
+    Ok(token)
+}
+
+/// What the store keeps of a session token: its BLAKE3 hash.
+pub fn token_hash(token: &str) -> [u8; 32] {
+    *blake3::hash(token.as_bytes()).as_bytes()
+}
+
+fn validate_public_key(pk: &str) -> Result<(), Reject> {
+    match STANDARD.decode(pk) {
+        Ok(bytes) if bytes.len() == 32 => Ok(()),
+        _ => Err(Reject::bad_frame(
+            "pk must be a standard base64 X25519 public key (32 bytes)",
+        )),
+    }
+}
+
+/// Queues `ok`, subscribes the connection to the user's channels, registers it, and announces
+/// the user online when this is their first connection.
+async fn finish_login(
+    state: &Arc<ServerState>,
+    conn: &Arc<ConnHandle>,
+    user: &str,
+    session: String,
+    rid: Option<String>,
+) -> Result<(), Reject> {
+    conn.set_user(user);
+    let users = sharing_users(state, user).await?;
+    let channels = state.registry.user_channels(user);
+    {
+        let mut guards: Vec<_> = channels.iter().map(|c| c.lock()).collect();
+        let mut infos = Vec::with_capacity(channels.len());
+        for (entry, inner) in channels.iter().zip(guards.iter_mut()) {
+            if inner.is_member(user) {
+                infos.push(entry.info(inner));
+                inner.subscribe(conn.clone());
+            }
+        }
+        conn.send_frame(&ServerFrame::Ok {
+            u: user.to_string(),
+            session,
+            proto: PROTO_VERSION,
+            server: ServerInfo {
+                name: state.config.server_name.clone(),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+                max_frame: state.config.max_frame,
+            },
+            users,
+            channels: infos,
+            rid,
+        });
+    }
+    let first = state.registry.add_connection(user, conn);
+    subscribe_late_joins(&state.registry.user_channels(user), conn, user);
+    if first {
+        announce_presence(state, user, PresenceState::Online, "", Some(conn.id));
+    }
+    tracing::info!(conn = conn.id, user, "authenticated");
+    Ok(())
+}
+
+/// Channels joined from another connection while this one was logging in.
+fn subscribe_late_joins(channels: &[Arc<ChannelEntry>], conn: &Arc<ConnHandle>, user: &str) {
+    for entry in channels {
+        let mut inner = entry.lock();
+        if inner.is_member(user) {
+            inner.subscribe(conn.clone());
+        }
+    }
+}
+
+async fn sharing_users(state: &ServerState, user: &str) -> Result<Vec<UserInfo>, Reject> {
+    let name = user.to_string();
+    let accounts = state
+        .store
+        .read(move |reader| reader.users_sharing_channels(&name))
+        .await
+        .map_err(Reject::from_store)?;
+    Ok(accounts
+        .into_iter()
+        .filter(|account| !account.name.eq_ignore_ascii_case(user))
+        .map(|account| {
+            let (online, presence, text) = presence_of(state, &account.name);
+            UserInfo {
+                u: account.name,
+                pk: account.pk,
+                online,
+                state: presence,
+                text,
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_hash_is_blake3_of_the_token_text() {
+        assert_eq!(token_hash("abc"), *blake3::hash(b"abc").as_bytes());
+        assert_ne!(token_hash("abc"), token_hash("abd"));
+    }
+
+    #[test]
+    fn public_keys_must_be_32_bytes_of_standard_base64() {
+        assert!(validate_public_key(&STANDARD.encode([7u8; 32])).is_ok());
+        assert!(validate_public_key(&STANDARD.encode([7u8; 31])).is_err());
+        assert!(validate_public_key("not base64!").is_err());
+    }
+}

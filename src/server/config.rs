@@ -1,0 +1,87 @@
+//! `ServerConfig`: every knob of the server (registration, frame and queue limits, rate limits,
+//! timeouts) with defaults matching PROTOCOL.md and DESIGN.md. Built by `chatify serve` from its
+//! flags, and directly by the integration tests and benchmarks (which shorten timeouts or shrink
+//! queues to provoke behaviour quickly).
+
+use std::time::Duration;
+
+/// Whether new accounts may be created with `auth` + `register:true`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Registration {
+    #[default]
+    Open,
+    Closed,
+}
+
+/// Every knob of the server. `Default` gives the production defaults.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// `ok.server.name`.
+    pub server_name: String,
+    pub registration: Registration,
+    /// Largest client-to-server message (bytes, reassembled); larger gets `too_large` + close 1009.
+    pub max_frame: usize,
+    /// Sustained rate-limited frames per second per connection; `0.0` disables the limit.
+    pub rate_limit: f64,
+    /// Burst allowance of the per-connection token bucket.
+    pub rate_burst: u32,
+    /// Outbound text frames queued per connection before it is disconnected with 1013.
+    pub queue_depth: usize,
+    /// Outbound voice frames queued per connection; overflow is dropped, never disconnects.
+    pub voice_queue_depth: usize,
+    /// Open WebSocket connections accepted at once; more get close 1013 right after the handshake.
+    pub max_connections: usize,
+    /// Time from TCP accept to a successful `auth`.
+    pub auth_timeout: Duration,
+    /// A connection that sends nothing (not even a pong) for this long is closed.
+    pub idle_timeout: Duration,
+    /// Interval of the server's WebSocket pings.
+    pub ping_interval: Duration,
+    /// Time given to a closing connection to flush its close frame and finish the handshake.
+    pub close_grace: Duration,
+    /// Largest server frame; a history page is trimmed (setting `more`) rather than exceed it.
+    pub max_outbound_frame: usize,
+    /// Recent folded messages kept per channel in memory for `joined.hist`.
+    pub ring_size: usize,
+    /// Simultaneous Argon2 computations (logins and registrations); others wait their turn.
+    pub password_hash_concurrency: usize,
+    /// WebSocket read buffer per connection (idle memory matters: tungstenite's default is 128 KiB).
+    pub read_buffer_size: usize,
+    /// Bytes of outgoing frames buffered before tungstenite writes them to the socket.
+    pub write_buffer_size: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            server_name: "chatify".to_string(),
+            registration: Registration::Open,
+            max_frame: crate::proto::DEFAULT_MAX_FRAME,
+            rate_limit: 10.0,
+            rate_burst: 30,
+            queue_depth: 1024,
+            voice_queue_depth: 64,
+            max_connections: 20_000,
+            auth_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            ping_interval: Duration::from_secs(20),
+            close_grace: Duration::from_secs(5),
+            max_outbound_frame: crate::proto::CLIENT_MAX_INBOUND_FRAME,
+            ring_size: crate::proto::JOIN_HISTORY,
+            password_hash_concurrency: 4,
+            read_buffer_size: 4 * 1024,
+            write_buffer_size: 8 * 1024,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The tungstenite configuration for accepted connections.
+    pub fn websocket_config(&self) -> tokio_tungstenite::tungstenite::protocol::WebSocketConfig {
+        tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .read_buffer_size(self.read_buffer_size)
+            .write_buffer_size(self.write_buffer_size)
+            .max_message_size(Some(self.max_frame))
+            .max_frame_size(Some(self.max_frame))
+    }
+}

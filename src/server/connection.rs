@@ -1,0 +1,298 @@
+//! One client connection: the WebSocket handshake (with small tungstenite buffers), the read
+//! loop (authentication phase with its deadline, then dispatch of every frame), the idle timeout,
+//! the frame size limit (`too_large` then close 1009, with the socket drained so the client sees
+//! the close frame rather than a reset), the close handshake, and teardown (registry, voice,
+//! presence). The writer task (writer.rs) owns the socket's sending half.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use futures_util::stream::SplitStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, sleep_until, timeout};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::error::CapacityError;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use super::auth::{AuthRequest, authenticate};
+use super::errors::Reject;
+use super::outbound::{CLOSE_POLICY, CLOSE_TOO_BIG, ConnHandle};
+use super::state::{ServerState, Session};
+use super::writer::{WriterTiming, WsSink, run_writer};
+use crate::proto::{ClientFrame, ErrorCode, decode_client_frame};
+
+type WsSource<S> = SplitStream<WebSocketStream<S>>;
+
+/// Why the read loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exit {
+    /// The client closed, the socket failed, or the writer finished.
+    Closed,
+    /// The server is shutting down: the shutdown sequence closes the connection with 1001.
+    Shutdown,
+    /// A message over the frame limit: `too_large` and close 1009 are queued.
+    TooLarge,
+    /// The client did not authenticate in time or went silent.
+    Timeout,
+}
+
+/// Serves one accepted socket until it closes.
+pub async fn serve_connection<S>(state: Arc<ServerState>, stream: S, address: SocketAddr, shutdown: watch::Receiver<bool>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let accepted_at = Instant::now();
+    let config = state.config.websocket_config();
+    let handshake = tokio_tungstenite::accept_async_with_config(stream, Some(config));
+    let ws = match timeout(state.config.auth_timeout, handshake).await {
+        Ok(Ok(ws)) => ws,
+        Ok(Err(error)) => {
+            tracing::debug!(%address, %error, "websocket handshake failed");
+            return;
+        }
+        Err(_) => return,
+    };
+    let (handle, queues) = ConnHandle::new(state.next_connection_id(), state.config.queue_depth, state.config.voice_queue_depth);
+    let conn = Arc::new(handle);
+    state.registry.track_connection(&conn);
+    tracing::debug!(conn = conn.id, %address, "connection opened");
+    let (sink, source) = ws.split();
+    let timing = WriterTiming {
+        ping_interval: state.config.ping_interval,
+        close_grace: state.config.close_grace,
+    };
+    let writer = tokio::spawn(run_writer(sink, queues, conn.clone(), timing));
+    let mut reader = Reader {
+        state: state.clone(),
+        conn: conn.clone(),
+        address,
+        session: None,
+        auth_deadline: accepted_at + state.config.auth_timeout,
+    };
+    let (exit, source, writer) = reader.run(source, writer, shutdown).await;
+    let session = reader.session.take();
+    // On shutdown, stay subscribed until the drained events are delivered; otherwise leave the
+    // registry at once so nobody sees a closing connection as online.
+    if exit != Exit::Shutdown {
+        if let Some(session) = &session {
+            teardown(&state, session);
+        }
+    }
+    close_connection(&state, &conn, exit, source, writer).await;
+    if exit == Exit::Shutdown {
+        if let Some(session) = &session {
+            teardown(&state, session);
+        }
+    }
+    state.registry.untrack_connection(conn.id);
+    tracing::debug!(conn = conn.id, "connection closed");
+}
+
+struct Reader {
+    state: Arc<ServerState>,
+    conn: Arc<ConnHandle>,
+    address: SocketAddr,
+    session: Option<Session>,
+    auth_deadline: Instant,
+}
+
+impl Reader {
+    async fn run<S>(
+        &mut self,
+        mut source: WsSource<S>,
+        mut writer: JoinHandle<WsSink<S>>,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> (Exit, WsSource<S>, WriterState<S>)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let idle = self.state.config.idle_timeout;
+        let mut last_activity = Instant::now();
+        let exit = loop {
+            let deadline = match self.session {
+                Some(_) => last_activity + idle,
+                None => (last_activity + idle).min(self.auth_deadline),
+            };
+            tokio::select! {
+                biased;
+                _ = stopping(&mut shutdown) => break Exit::Shutdown,
+                finished = &mut writer => {
+                    return (Exit::Closed, source, WriterState::Finished(finished.ok()));
+                }
+                _ = sleep_until(deadline) => break Exit::Timeout,
+                message = source.next() => {
+                    last_activity = Instant::now();
+                    match message {
+                        Some(Ok(message)) => self.handle_message(message).await,
+                        Some(Err(WsError::Capacity(CapacityError::MessageTooLong { .. }))) => break Exit::TooLarge,
+                        Some(Err(error)) => {
+                            tracing::debug!(conn = self.conn.id, %error, "websocket read failed");
+                            break Exit::Closed;
+                        }
+                        None => break Exit::Closed,
+                    }
+                }
+            }
+        };
+        (exit, source, WriterState::Running(writer))
+    }
+
+    async fn handle_message(&mut self, message: Message) {
+        match message {
+            Message::Text(text) => self.handle_text(text.as_str()).await,
+            Message::Binary(payload) => {
+                let result = match &self.session {
+                    Some(session) => super::voice::relay(&self.state, &session.conn, &payload),
+                    None => Err(not_authenticated()),
+                };
+                if let Err(reject) = result {
+                    self.conn.send_frame(&reject.to_frame(None));
+                }
+            }
+            // Pings are answered by tungstenite; pongs and close frames need nothing here.
+            Message::Ping(_) | Message::Pong(_) | Message::Close(_) | Message::Frame(_) => {}
+        }
+    }
+
+    async fn handle_text(&mut self, text: &str) {
+        let (frame, rid) = match decode_client_frame(text) {
+            Ok(decoded) => decoded,
+            Err(error) => {
+                self.conn.send_frame(&error.to_frame());
+                return;
+            }
+        };
+        if let Some(session) = &mut self.session {
+            super::dispatch::dispatch(session, frame, rid).await;
+            return;
+        }
+        let ClientFrame::Auth {
+            u,
+            pw,
+            pk,
+            register,
+            session,
+        } = frame
+        else {
+            self.conn.send_frame(&not_authenticated().to_frame(rid));
+            return;
+        };
+        let request = AuthRequest {
+            user: u,
+            password: pw,
+            pk,
+            register,
+            session,
+        };
+        match authenticate(&self.state, &self.conn, request, rid.clone(), self.address.ip()).await {
+            Ok(user) => {
+                self.session = Some(Session::new(self.state.clone(), self.conn.clone(), user, self.address.ip()));
+            }
+            Err(reject) => self.conn.send_frame(&reject.to_frame(rid)),
+        }
+    }
+}
+
+/// Resolves once the server starts shutting down (never, if the sender is gone without it).
+async fn stopping(shutdown: &mut watch::Receiver<bool>) {
+    loop {
+        if *shutdown.borrow_and_update() {
+            return;
+        }
+        if shutdown.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+fn not_authenticated() -> Reject {
+    Reject::new(
+        ErrorCode::NotAuthenticated,
+        "authenticate first: send an auth frame",
+    )
+}
+
+/// The writer task, still running or already finished (with its sink when it did not fail).
+enum WriterState<S> {
+    Running(JoinHandle<WsSink<S>>),
+    Finished(Option<WsSink<S>>),
+}
+
+/// Ends the connection: queues the right close, lets the writer finish within the grace period,
+/// then completes the close handshake (or, after an oversized message, drains the raw socket).
+async fn close_connection<S>(state: &ServerState, conn: &ConnHandle, exit: Exit, mut source: WsSource<S>, writer: WriterState<S>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let grace = state.config.close_grace;
+    match exit {
+        Exit::TooLarge => {
+            let reject = Reject::new(
+                ErrorCode::TooLarge,
+                format!("frames are limited to {} bytes", state.config.max_frame),
+            );
+            conn.send_frame(&reject.to_frame(None));
+            conn.send_close(CLOSE_TOO_BIG, "frame too large");
+        }
+        Exit::Timeout => conn.send_close(CLOSE_POLICY, "authentication or idle timeout"),
+        Exit::Closed => conn.request_close(1000, false),
+        // The shutdown sequence requests 1001 once acknowledgements are flushed.
+        Exit::Shutdown => {}
+    }
+    let writer_wait = if exit == Exit::Shutdown { grace * 3 } else { grace };
+    let sink = match writer {
+        WriterState::Finished(sink) => sink,
+        WriterState::Running(mut handle) => match timeout(writer_wait, &mut handle).await {
+            Ok(result) => result.ok(),
+            Err(_) => {
+                handle.abort();
+                None
+            }
+        },
+    };
+    if exit == Exit::TooLarge {
+        if let Some(sink) = sink {
+            if let Ok(ws) = source.reunite(sink) {
+                drain_raw(ws.into_inner(), grace).await;
+            }
+        }
+        return;
+    }
+    // Read the client's close reply so the socket closes cleanly.
+    let _ = timeout(grace, async { while source.next().await.is_some() {} }).await;
+}
+
+/// After a protocol-level failure the frame parser is unusable: half-close the socket and discard
+/// what the client still sends until it closes, so unread data never turns our close into a reset.
+async fn drain_raw<S>(mut stream: S, grace: std::time::Duration)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let _ = stream.shutdown().await;
+    let mut scratch = [0u8; 4096];
+    let _ = timeout(grace, async {
+        loop {
+            match stream.read(&mut scratch).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+}
+
+/// Removes an authenticated connection from the registry and voice, announcing offline when it
+/// was the user's last.
+fn teardown(state: &ServerState, session: &Session) {
+    super::voice::leave_on_disconnect(state, &session.conn);
+    let last = state.registry.remove_connection(&session.user, session.conn.id);
+    for channel in state.registry.user_channels(&session.user) {
+        channel.lock().unsubscribe(session.conn.id);
+    }
+    if last {
+        super::presence::announce_presence(state, &session.user, crate::proto::PresenceState::Offline, "", None);
+    }
+}

@@ -1,0 +1,213 @@
+//! Durable events (PROTOCOL.md §3, §4): `msg`, `edit`, `delete`, `react` and `dm`. Each handler
+//! validates the frame against the channel's mode (`must_encrypt` for plaintext in a sealed
+//! channel or a DM, `bad_frame` for `enc` in an open one), checks membership, and submits the
+//! append; the store assigns id/seq/ts and the fan-out dispatcher broadcasts and acks after commit.
+//! Target checks (author, deleted, unknown) are the store's, mapped to `forbidden` /
+//! `no_such_message`.
+
+use super::channels::member_channel;
+use super::errors::Reject;
+use super::fanout::submit;
+use super::state::Session;
+use crate::proto::{ChannelMode, ENC_XC20P1, ErrorCode, validate_username};
+use crate::store::AppendOp;
+
+/// Most blind tokens a message may carry (PROTOCOL.md §10: the first 64 distinct words).
+pub const MAX_BLIND_TOKENS: usize = 64;
+/// Longest blind token accepted, in bytes.
+pub const MAX_BLIND_TOKEN_LEN: usize = 64;
+/// Longest reaction, in bytes.
+pub const MAX_EMOJI_BYTES: usize = 64;
+
+/// The fields of a `msg` frame.
+#[derive(Debug)]
+pub struct NewMessage {
+    pub ch: String,
+    pub c: String,
+    pub enc: Option<String>,
+    pub idx: Option<Vec<String>>,
+    pub reply_to: Option<i64>,
+}
+
+/// `msg`.
+pub fn handle_msg(session: &Session, message: NewMessage, rid: Option<String>) -> Result<(), Reject> {
+    let channel = member_channel(session, &message.ch)?;
+    check_encryption(channel.mode, message.enc.as_deref(), message.idx.as_deref())?;
+    if message.c.is_empty() {
+        return Err(Reject::bad_frame("c must not be empty"));
+    }
+    if message.reply_to.is_some_and(|id| id <= 0) {
+        return Err(Reject::bad_frame("reply_to must be a message id"));
+    }
+    let op = AppendOp::Msg {
+        channel: channel.name.clone(),
+        sender: session.user.clone(),
+        c: message.c,
+        enc: message.enc,
+        idx: message.idx.unwrap_or_default(),
+        reply_to: message.reply_to,
+    };
+    submit(&session.state, op, &session.conn, rid);
+    Ok(())
+}
+
+/// The fields of an `edit` frame.
+#[derive(Debug)]
+pub struct EditRequest {
+    pub ch: String,
+    pub id: i64,
+    pub c: String,
+    pub enc: Option<String>,
+    pub idx: Option<Vec<String>>,
+}
+
+/// `edit`.
+pub fn handle_edit(session: &Session, edit: EditRequest, rid: Option<String>) -> Result<(), Reject> {
+    let channel = member_channel(session, &edit.ch)?;
+    check_encryption(channel.mode, edit.enc.as_deref(), edit.idx.as_deref())?;
+    if edit.c.is_empty() {
+        return Err(Reject::bad_frame("c must not be empty"));
+    }
+    let op = AppendOp::Edit {
+        channel: channel.name.clone(),
+        sender: session.user.clone(),
+        target: edit.id,
+        c: edit.c,
+        enc: edit.enc,
+        idx: edit.idx,
+    };
+    submit(&session.state, op, &session.conn, rid);
+    Ok(())
+}
+
+/// `delete`.
+pub fn handle_delete(session: &Session, ch: String, id: i64, rid: Option<String>) -> Result<(), Reject> {
+    let channel = member_channel(session, &ch)?;
+    let op = AppendOp::Delete {
+        channel: channel.name.clone(),
+        sender: session.user.clone(),
+        target: id,
+    };
+    submit(&session.state, op, &session.conn, rid);
+    Ok(())
+}
+
+/// `react`.
+pub fn handle_react(session: &Session, ch: String, id: i64, emoji: String, on: bool, rid: Option<String>) -> Result<(), Reject> {
+    let channel = member_channel(session, &ch)?;
+    if emoji.is_empty() || emoji.len() > MAX_EMOJI_BYTES || emoji.chars().any(char::is_control) {
+        return Err(Reject::bad_frame("emoji must be 1 to 64 bytes of printable text"));
+    }
+    let op = AppendOp::React {
+        channel: channel.name.clone(),
+        sender: session.user.clone(),
+        target: id,
+        emoji,
+        on,
+    };
+    submit(&session.state, op, &session.conn, rid);
+    Ok(())
+}
+
+/// `dm`: always end-to-end encrypted; the recipient must exist (online or not).
+pub async fn handle_dm(session: &Session, to: String, c: String, enc: Option<String>, rid: Option<String>) -> Result<(), Reject> {
+    let Some(enc) = enc else {
+        return Err(Reject::new(
+            ErrorCode::MustEncrypt,
+            "direct messages must be end-to-end encrypted (enc)",
+        ));
+    };
+    check_enc_name(&enc)?;
+    if c.is_empty() {
+        return Err(Reject::bad_frame("c must not be empty"));
+    }
+    validate_username(&to).map_err(|_| Reject::no_such_user())?;
+    let lookup = to.clone();
+    let recipient = session
+        .state
+        .store
+        .read(move |reader| reader.account(&lookup))
+        .await
+        .map_err(Reject::from_store)?
+        .ok_or_else(Reject::no_such_user)?;
+    let op = AppendOp::Dm {
+        from: session.user.clone(),
+        to: recipient.name,
+        c,
+        enc,
+    };
+    submit(&session.state, op, &session.conn, rid);
+    Ok(())
+}
+
+/// Open channels take plaintext only; sealed channels take `xc20p1` envelopes only.
+fn check_encryption(mode: ChannelMode, enc: Option<&str>, idx: Option<&[String]>) -> Result<(), Reject> {
+    match (mode, enc) {
+        (ChannelMode::Open, Some(_)) => Err(Reject::bad_frame(
+            "this channel is open: send plaintext without enc",
+        )),
+        (ChannelMode::Open, None) if idx.is_some() => Err(Reject::bad_frame(
+            "idx (blind tokens) belongs to sealed channels only",
+        )),
+        (ChannelMode::Open, None) => Ok(()),
+        (ChannelMode::Sealed, None) => Err(Reject::new(
+            ErrorCode::MustEncrypt,
+            "this channel is sealed: messages must be end-to-end encrypted (enc)",
+        )),
+        (ChannelMode::Sealed, Some(enc)) => {
+            check_enc_name(enc)?;
+            check_blind_tokens(idx.unwrap_or_default())
+        }
+    }
+}
+
+fn check_enc_name(enc: &str) -> Result<(), Reject> {
+    if enc == ENC_XC20P1 {
+        Ok(())
+    } else {
+        Err(Reject::bad_frame("enc must be xc20p1"))
+    }
+}
+
+fn check_blind_tokens(tokens: &[String]) -> Result<(), Reject> {
+    let ok = tokens.len() <= MAX_BLIND_TOKENS
+        && tokens
+            .iter()
+            .all(|t| !t.is_empty() && t.len() <= MAX_BLIND_TOKEN_LEN);
+    if ok {
+        Ok(())
+    } else {
+        Err(Reject::bad_frame(
+            "idx holds at most 64 blind tokens of 1 to 64 bytes",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encryption_rules_follow_the_channel_mode() {
+        let code = |r: Result<(), Reject>| r.err().map(|e| e.code);
+        assert_eq!(code(check_encryption(ChannelMode::Open, None, None)), None);
+        assert_eq!(
+            code(check_encryption(ChannelMode::Open, Some("xc20p1"), None)),
+            Some(ErrorCode::BadFrame)
+        );
+        assert_eq!(
+            code(check_encryption(ChannelMode::Sealed, None, None)),
+            Some(ErrorCode::MustEncrypt)
+        );
+        assert_eq!(code(check_encryption(ChannelMode::Sealed, Some("xc20p1"), None)), None);
+        assert_eq!(
+            code(check_encryption(ChannelMode::Sealed, Some("rot13"), None)),
+            Some(ErrorCode::BadFrame)
+        );
+        let too_many: Vec<String> = (0..65).map(|i| format!("t{i}")).collect();
+        assert_eq!(
+            code(check_encryption(ChannelMode::Sealed, Some("xc20p1"), Some(&too_many))),
+            Some(ErrorCode::BadFrame)
+        );
+    }
+}

@@ -1,0 +1,103 @@
+//! Presence, typing and key announcements (PROTOCOL.md §1, §6): `status` frames, the
+//! online/offline transitions when a user's first connection opens or last one closes, `typing`
+//! relays to a channel or DM peer, and `key` frames when a user's public key changes. Nothing here
+//! is stored. Used by the dispatcher (status, typing), auth (online, key) and connection teardown.
+
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+use super::errors::Reject;
+use super::fanout::send_to_users;
+use super::state::{ServerState, Session, now_ms};
+use crate::proto::{PresenceState, ServerFrame};
+
+/// Longest `status` text accepted, in characters.
+pub const MAX_STATUS_TEXT_CHARS: usize = 256;
+
+/// `status`: sets the user's presence and tells everyone who shares a channel with them.
+pub fn handle_status(session: &Session, state: PresenceState, text: String) -> Result<(), Reject> {
+    if state == PresenceState::Offline {
+        return Err(Reject::bad_frame(
+            "state must be online, away or busy (offline is sent when you disconnect)",
+        ));
+    }
+    if text.chars().count() > MAX_STATUS_TEXT_CHARS {
+        return Err(Reject::bad_frame("status text is limited to 256 characters"));
+    }
+    session.state.registry.set_presence(&session.user, state, &text);
+    announce_presence(&session.state, &session.user, state, &text, Some(session.conn.id));
+    Ok(())
+}
+
+/// Sends a `presence` frame about `user` to every user sharing a channel with them and to the
+/// user's own connections other than `except`.
+pub fn announce_presence(state: &ServerState, user: &str, presence: PresenceState, text: &str, except: Option<u64>) {
+    let frame = ServerFrame::Presence {
+        u: user.to_string(),
+        state: presence,
+        text: text.to_string(),
+        ts: now_ms(),
+    };
+    announce_to_sharing_users(state, user, &frame, except);
+}
+
+/// Sends a `key` frame announcing `user`'s new public key.
+pub fn announce_key(state: &ServerState, user: &str, pk: &str, except: Option<u64>) {
+    let frame = ServerFrame::Key {
+        u: user.to_string(),
+        pk: pk.to_string(),
+        ts: now_ms(),
+    };
+    announce_to_sharing_users(state, user, &frame, except);
+}
+
+fn announce_to_sharing_users(state: &ServerState, user: &str, frame: &ServerFrame, except: Option<u64>) {
+    let text = Utf8Bytes::from(frame.to_json());
+    let sharing = state.registry.users_sharing_channels(user);
+    let targets = sharing.iter().map(String::as_str).chain(std::iter::once(user));
+    send_to_users(state, targets, &text, except);
+}
+
+/// `typing`: relayed to the channel's members or the DM peer, never to the sender.
+pub fn handle_typing(session: &Session, ch: Option<String>, to: Option<String>, on: bool) -> Result<(), Reject> {
+    match (ch, to) {
+        (Some(ch), None) => {
+            let channel = super::channels::member_channel(session, &ch)?;
+            let frame = ServerFrame::Typing {
+                ch: Some(channel.name.clone()),
+                to: None,
+                u: session.user.clone(),
+                on,
+            };
+            let text = Utf8Bytes::from(frame.to_json());
+            channel.lock().broadcast_except_user(&text, &session.user);
+            Ok(())
+        }
+        (None, Some(to)) => {
+            crate::proto::validate_username(&to).map_err(|_| Reject::no_such_user())?;
+            if to.eq_ignore_ascii_case(&session.user) {
+                return Ok(());
+            }
+            let Some(peer) = session.state.registry.online_user(&to) else {
+                return Ok(());
+            };
+            let frame = ServerFrame::Typing {
+                ch: None,
+                to: Some(peer.name.clone()),
+                u: session.user.clone(),
+                on,
+            };
+            let text = Utf8Bytes::from(frame.to_json());
+            send_to_users(&session.state, [peer.name.as_str()], &text, None);
+            Ok(())
+        }
+        _ => Err(Reject::bad_frame("typing takes exactly one of ch and to")),
+    }
+}
+
+/// The presence fields of `ok.users` / `who.members` for a user: (online, state, text).
+pub fn presence_of(state: &ServerState, user: &str) -> (bool, PresenceState, String) {
+    match state.registry.online_user(user) {
+        Some(online) => (true, online.state, online.text),
+        None => (false, PresenceState::Offline, String::new()),
+    }
+}

@@ -1,0 +1,353 @@
+//! The in-memory registry of live server state (DESIGN.md §2): channels (mode, sealed-channel
+//! parameters, members, subscribed connections, last dispatched `seq`, the folded ring), online
+//! users (their connections and presence), and an index user → channels. Loaded from the store at
+//! start, then kept in step by the handlers (join/leave/auth/disconnect) and the fan-out
+//! dispatcher.
+//!
+//! Lock discipline (deadlock freedom): a channel's `inner` mutex may be taken while holding nothing
+//! or other channel mutexes acquired in name order; while holding it, code may read the `users`
+//! map and update `user_channels` (leaf locks). Nobody holds a DashMap guard while locking a
+//! channel: guards are dropped after cloning the `Arc` out.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use dashmap::DashMap;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+use super::fold::Ring;
+use super::outbound::ConnHandle;
+use crate::proto::{ChannelInfo, ChannelMode, KdfSpec, PresenceState, ServerFrame};
+use crate::store::ChannelRecord;
+
+/// Raw events buffered while a ring loads; beyond this the load is abandoned and retried.
+const MAX_BUFFERED_WHILE_LOADING: usize = 10_000;
+
+/// Live state of all channels and online users.
+#[derive(Debug)]
+pub struct Registry {
+    channels: DashMap<String, Arc<ChannelEntry>>,
+    users: DashMap<String, OnlineUser>,
+    user_channels: DashMap<String, BTreeSet<String>>,
+    connections: DashMap<u64, Arc<ConnHandle>>,
+    ring_size: usize,
+}
+
+/// One channel. Immutable properties outside the mutex, the rest inside.
+#[derive(Debug)]
+pub struct ChannelEntry {
+    pub name: String,
+    pub mode: ChannelMode,
+    pub salt: Option<String>,
+    pub kdf: Option<KdfSpec>,
+    pub kcv: Option<String>,
+    inner: Mutex<ChannelInner>,
+    /// Serializes lazy loads of the ring.
+    pub ring_load: tokio::sync::Mutex<()>,
+}
+
+/// The mutable part of a channel.
+#[derive(Debug)]
+pub struct ChannelInner {
+    /// lowercase name → name as registered.
+    members: BTreeMap<String, String>,
+    subscribers: Vec<Arc<ConnHandle>>,
+    /// The `seq` of the last channel event dispatched.
+    pub last_seq: i64,
+    pub ring: RingState,
+}
+
+/// Whether a channel's folded ring is in memory yet.
+#[derive(Debug)]
+pub enum RingState {
+    Unloaded,
+    /// Being read from the store; events dispatched meanwhile are replayed onto it afterwards.
+    Loading(Vec<ServerFrame>),
+    Loaded(Ring),
+}
+
+/// An online user: connections and presence. Removed when the last connection closes.
+#[derive(Debug, Clone)]
+pub struct OnlineUser {
+    pub name: String,
+    pub connections: Vec<Arc<ConnHandle>>,
+    pub state: PresenceState,
+    pub text: String,
+}
+
+impl Registry {
+    pub fn new(ring_size: usize) -> Registry {
+        Registry {
+            channels: DashMap::new(),
+            users: DashMap::new(),
+            user_channels: DashMap::new(),
+            connections: DashMap::new(),
+            ring_size,
+        }
+    }
+
+    pub fn ring_size(&self) -> usize {
+        self.ring_size
+    }
+
+    /// Adds a channel from its stored record unless it is known already; returns the entry.
+    pub fn insert_channel(&self, record: ChannelRecord) -> Arc<ChannelEntry> {
+        if let Some(existing) = self.channel(&record.name) {
+            return existing;
+        }
+        let mut members = BTreeMap::new();
+        for member in &record.members {
+            members.insert(member.to_ascii_lowercase(), member.clone());
+        }
+        let entry = Arc::new(ChannelEntry {
+            name: record.name.clone(),
+            mode: record.mode,
+            salt: record.salt,
+            kdf: record.kdf,
+            kcv: record.kcv,
+            inner: Mutex::new(ChannelInner {
+                members,
+                subscribers: Vec::new(),
+                last_seq: record.last_seq,
+                ring: RingState::Unloaded,
+            }),
+            ring_load: tokio::sync::Mutex::new(()),
+        });
+        let inserted = self
+            .channels
+            .entry(record.name.clone())
+            .or_insert_with(|| entry.clone())
+            .clone();
+        if Arc::ptr_eq(&inserted, &entry) {
+            let inner = inserted.lock();
+            for lower in inner.members.keys() {
+                self.index_member(lower, &inserted.name, true);
+            }
+        }
+        inserted
+    }
+
+    pub fn channel(&self, name: &str) -> Option<Arc<ChannelEntry>> {
+        self.channels.get(name).map(|entry| entry.clone())
+    }
+
+    /// Channels `user` is a member of, sorted by name (the order to lock several in).
+    pub fn user_channels(&self, user: &str) -> Vec<Arc<ChannelEntry>> {
+        let names: Vec<String> = self
+            .user_channels
+            .get(&user.to_ascii_lowercase())
+            .map(|set| set.iter().cloned().collect())
+            .unwrap_or_default();
+        names.iter().filter_map(|name| self.channel(name)).collect()
+    }
+
+    /// Lowercase names of every user sharing at least one channel with `user` (excluding them).
+    pub fn users_sharing_channels(&self, user: &str) -> BTreeSet<String> {
+        let lower = user.to_ascii_lowercase();
+        let mut users = BTreeSet::new();
+        for channel in self.user_channels(&lower) {
+            users.extend(channel.lock().members.keys().cloned());
+        }
+        users.remove(&lower);
+        users
+    }
+
+    /// Adds `member` to a locked channel; false when already a member.
+    pub fn add_member(&self, entry: &ChannelEntry, inner: &mut ChannelInner, member: &str) -> bool {
+        let lower = member.to_ascii_lowercase();
+        if inner.members.contains_key(&lower) {
+            return false;
+        }
+        inner.members.insert(lower.clone(), member.to_string());
+        self.index_member(&lower, &entry.name, true);
+        for conn in self.user_connections(&lower) {
+            inner.subscribe(conn);
+        }
+        true
+    }
+
+    /// Removes `member` (and its connections) from a locked channel; false when not a member.
+    pub fn remove_member(&self, entry: &ChannelEntry, inner: &mut ChannelInner, member: &str) -> bool {
+        let lower = member.to_ascii_lowercase();
+        if inner.members.remove(&lower).is_none() {
+            return false;
+        }
+        self.index_member(&lower, &entry.name, false);
+        inner
+            .subscribers
+            .retain(|conn| !conn.user().is_some_and(|u| u.eq_ignore_ascii_case(&lower)));
+        true
+    }
+
+    /// Registers an authenticated connection. Returns true when it is the user's first.
+    pub fn add_connection(&self, user: &str, conn: &Arc<ConnHandle>) -> bool {
+        let lower = user.to_ascii_lowercase();
+        let mut entry = self.users.entry(lower).or_insert_with(|| OnlineUser {
+            name: user.to_string(),
+            connections: Vec::new(),
+            state: PresenceState::Online,
+            text: String::new(),
+        });
+        let first = entry.connections.is_empty();
+        entry.connections.push(conn.clone());
+        first
+    }
+
+    /// Unregisters a connection. Returns true when it was the user's last.
+    pub fn remove_connection(&self, user: &str, conn_id: u64) -> bool {
+        let lower = user.to_ascii_lowercase();
+        let last = match self.users.get_mut(&lower) {
+            Some(mut entry) => {
+                entry.connections.retain(|c| c.id != conn_id);
+                entry.connections.is_empty()
+            }
+            None => return false,
+        };
+        if last {
+            self.users.remove_if(&lower, |_, entry| entry.connections.is_empty());
+        }
+        last
+    }
+
+    /// The connections of an online user (empty when offline).
+    pub fn user_connections(&self, user: &str) -> Vec<Arc<ConnHandle>> {
+        self.users
+            .get(&user.to_ascii_lowercase())
+            .map(|entry| entry.connections.clone())
+            .unwrap_or_default()
+    }
+
+    /// An online user's presence (`None` when offline).
+    pub fn online_user(&self, user: &str) -> Option<OnlineUser> {
+        self.users.get(&user.to_ascii_lowercase()).map(|e| e.clone())
+    }
+
+    /// Sets an online user's presence; false when the user is offline.
+    pub fn set_presence(&self, user: &str, state: PresenceState, text: &str) -> bool {
+        match self.users.get_mut(&user.to_ascii_lowercase()) {
+            Some(mut entry) => {
+                entry.state = state;
+                entry.text = text.to_string();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Tracks every open connection (authenticated or not) for shutdown.
+    pub fn track_connection(&self, conn: &Arc<ConnHandle>) {
+        self.connections.insert(conn.id, conn.clone());
+    }
+
+    pub fn untrack_connection(&self, conn_id: u64) {
+        self.connections.remove(&conn_id);
+    }
+
+    /// Every open connection.
+    pub fn all_connections(&self) -> Vec<Arc<ConnHandle>> {
+        self.connections.iter().map(|c| c.value().clone()).collect()
+    }
+
+    fn index_member(&self, lower: &str, channel: &str, member: bool) {
+        if member {
+            self.user_channels
+                .entry(lower.to_string())
+                .or_default()
+                .insert(channel.to_string());
+        } else {
+            if let Some(mut set) = self.user_channels.get_mut(lower) {
+                set.remove(channel);
+            }
+            self.user_channels.remove_if(lower, |_, set| set.is_empty());
+        }
+    }
+}
+
+impl ChannelEntry {
+    /// Locks the mutable part. A poisoned lock is recovered: the state stays usable.
+    pub fn lock(&self) -> MutexGuard<'_, ChannelInner> {
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The `ok.channels` entry, from a locked inner.
+    pub fn info(&self, inner: &ChannelInner) -> ChannelInfo {
+        ChannelInfo {
+            ch: self.name.clone(),
+            mode: self.mode,
+            members: u32::try_from(inner.members.len()).unwrap_or(u32::MAX),
+            seq: inner.last_seq,
+            salt: self.salt.clone(),
+            kdf: self.kdf.clone(),
+            kcv: self.kcv.clone(),
+        }
+    }
+}
+
+impl ChannelInner {
+    pub fn is_member(&self, user: &str) -> bool {
+        self.members.contains_key(&user.to_ascii_lowercase())
+    }
+
+    /// Members as registered, sorted case-insensitively.
+    pub fn member_names(&self) -> Vec<String> {
+        self.members.values().cloned().collect()
+    }
+
+    pub fn member_count(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Subscribes a connection to the channel's broadcasts (idempotent).
+    pub fn subscribe(&mut self, conn: Arc<ConnHandle>) {
+        if !self.subscribers.iter().any(|c| c.id == conn.id) {
+            self.subscribers.push(conn);
+        }
+    }
+
+    pub fn unsubscribe(&mut self, conn_id: u64) {
+        self.subscribers.retain(|c| c.id != conn_id);
+    }
+
+    /// Queues a serialized frame to every subscriber except connection `except`.
+    pub fn broadcast(&mut self, text: &Utf8Bytes, except: Option<u64>) {
+        let mut saw_closed = false;
+        for conn in &self.subscribers {
+            if Some(conn.id) == except {
+                continue;
+            }
+            if conn.is_closing() {
+                saw_closed = true;
+                continue;
+            }
+            conn.send_text(text);
+        }
+        if saw_closed {
+            self.subscribers.retain(|c| !c.is_closing());
+        }
+    }
+
+    /// Queues a serialized frame to every subscriber not belonging to `user`.
+    pub fn broadcast_except_user(&self, text: &Utf8Bytes, user: &str) {
+        for conn in &self.subscribers {
+            if !conn.user().is_some_and(|u| u.eq_ignore_ascii_case(user)) {
+                conn.send_text(text);
+            }
+        }
+    }
+
+    /// Records a committed channel event: advances `last_seq` and folds it into the ring.
+    pub fn apply_event(&mut self, seq: i64, frame: &ServerFrame) {
+        self.last_seq = self.last_seq.max(seq);
+        match &mut self.ring {
+            RingState::Unloaded => {}
+            RingState::Loading(buffer) => {
+                if buffer.len() >= MAX_BUFFERED_WHILE_LOADING {
+                    self.ring = RingState::Unloaded;
+                } else {
+                    buffer.push(frame.clone());
+                }
+            }
+            RingState::Loaded(ring) => ring.apply(frame),
+        }
+    }
+}

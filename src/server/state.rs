@@ -1,0 +1,86 @@
+//! `ServerState`, shared by every task of one running server (behind an `Arc`): the store, the
+//! configuration, the registry, the fan-out dispatcher's inbox, the login throttle and the Argon2
+//! permits. Also `Session`, the per-connection context an authenticated frame is handled in.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::sync::{Semaphore, mpsc};
+
+use super::config::ServerConfig;
+use super::fanout::FanoutItem;
+use super::outbound::ConnHandle;
+use super::ratelimit::{LoginThrottle, TokenBucket};
+use super::registry::Registry;
+use super::voice::VoiceRooms;
+use crate::store::Store;
+
+/// State shared by all connections of one server.
+pub struct ServerState {
+    pub store: Store,
+    pub config: ServerConfig,
+    pub registry: Registry,
+    pub voice: VoiceRooms,
+    pub fanout: mpsc::UnboundedSender<FanoutItem>,
+    pub throttle: LoginThrottle,
+    /// Bounds simultaneous Argon2 computations.
+    pub password_slots: Semaphore,
+    next_connection_id: AtomicU64,
+}
+
+impl ServerState {
+    pub fn new(
+        store: Store,
+        config: ServerConfig,
+        fanout: mpsc::UnboundedSender<FanoutItem>,
+    ) -> ServerState {
+        let registry = Registry::new(config.ring_size);
+        let password_slots = Semaphore::new(config.password_hash_concurrency.max(1));
+        ServerState {
+            store,
+            config,
+            registry,
+            voice: VoiceRooms::new(),
+            fanout,
+            throttle: LoginThrottle::new(),
+            password_slots,
+            next_connection_id: AtomicU64::new(1),
+        }
+    }
+
+    pub fn next_connection_id(&self) -> u64 {
+        self.next_connection_id.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// The context of an authenticated connection.
+pub struct Session {
+    pub state: Arc<ServerState>,
+    pub conn: Arc<ConnHandle>,
+    /// The user as registered.
+    pub user: String,
+    pub address: IpAddr,
+    pub bucket: TokenBucket,
+}
+
+impl Session {
+    pub fn new(state: Arc<ServerState>, conn: Arc<ConnHandle>, user: String, address: IpAddr) -> Session {
+        let bucket = TokenBucket::new(state.config.rate_limit, state.config.rate_burst);
+        Session {
+            state,
+            conn,
+            user,
+            address,
+            bucket,
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch, for `ts` fields set by the server.
+pub fn now_ms() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,418 @@
+//! The event appends run by the writer inside its transaction: `msg`, `edit`, `delete`,
+//! `react` and `dm`. Each validates its target, takes its `ts`/`seq`, inserts one row into the
+//! append-only `events` log, updates the `messages` current state (through `fold`), keeps the
+//! search indexes current (FTS5 for open channels, blind tokens for sealed ones), and returns
+//! the broadcast frame. Used only by `writer`.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::error::StoreError;
+use super::fold::{self, Change};
+use super::fts;
+use super::rows::{
+    self, DELETE_PAYLOAD, DmPayload, EditPayload, MESSAGE_COLUMNS, MsgPayload, ReactPayload,
+};
+use super::types::{AppendOp, Appended};
+use super::writer::WriterState;
+use crate::proto::{self, ChannelMode, MessageEvent, ServerFrame};
+
+/// Blind tokens kept per message (PROTOCOL.md §10: the first 64 distinct words).
+const MAX_BLIND_TOKENS: usize = 64;
+
+/// Applies one append.
+pub(crate) fn apply(
+    conn: &Connection,
+    state: &mut WriterState,
+    op: AppendOp,
+) -> Result<Appended, StoreError> {
+    match op {
+        AppendOp::Msg {
+            channel,
+            sender,
+            c,
+            enc,
+            idx,
+            reply_to,
+        } => {
+            let payload = MsgPayload {
+                c,
+                enc,
+                idx: Some(idx),
+                reply_to,
+            };
+            append_msg(conn, state, &channel, &sender, payload)
+        }
+        AppendOp::Edit {
+            channel,
+            sender,
+            target,
+            c,
+            enc,
+            idx,
+        } => append_edit(
+            conn,
+            state,
+            &channel,
+            &sender,
+            target,
+            EditPayload { c, enc, idx },
+        ),
+        AppendOp::Delete {
+            channel,
+            sender,
+            target,
+        } => append_delete(conn, state, &channel, &sender, target),
+        AppendOp::React {
+            channel,
+            sender,
+            target,
+            emoji,
+            on,
+        } => append_react(
+            conn,
+            state,
+            &channel,
+            &sender,
+            target,
+            ReactPayload { emoji, on },
+        ),
+        AppendOp::Dm { from, to, c, enc } => append_dm(conn, state, &from, &to, c, enc),
+    }
+}
+
+fn append_msg(
+    conn: &Connection,
+    state: &mut WriterState,
+    channel: &str,
+    sender: &str,
+    mut payload: MsgPayload,
+) -> Result<Appended, StoreError> {
+    let mode = state.channel_mode(conn, channel)?;
+    let tokens = match mode {
+        ChannelMode::Sealed => dedupe_tokens(payload.idx.take().unwrap_or_default()),
+        ChannelMode::Open => Vec::new(),
+    };
+    payload.idx = (!tokens.is_empty()).then(|| tokens.clone());
+    let scope = proto::channel_scope(channel);
+    let ts = state.next_ts();
+    let seq = state.next_seq(conn, &scope)?;
+    let id = insert_event(
+        conn,
+        ts,
+        "msg",
+        &scope,
+        seq,
+        sender,
+        None,
+        &rows::to_json(&payload),
+    )?;
+    conn.prepare_cached(
+        "INSERT INTO messages (id, scope, seq, ts, sender, c, enc, reply_to)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        id,
+        scope,
+        seq,
+        ts,
+        sender,
+        payload.c,
+        payload.enc,
+        payload.reply_to
+    ])?;
+    match mode {
+        ChannelMode::Open => fts_insert(conn, id, &payload.c, channel)?,
+        ChannelMode::Sealed => tokens_insert(conn, &scope, id, &tokens)?,
+    }
+    let message = MessageEvent {
+        ch: channel.to_string(),
+        id,
+        seq,
+        u: sender.to_string(),
+        c: Some(payload.c),
+        ts,
+        enc: payload.enc,
+        reply_to: payload.reply_to,
+        edited: None,
+        deleted: false,
+        reacts: None,
+    };
+    Ok(appended(id, Some(seq), ts, ServerFrame::Msg(message)))
+}
+
+fn append_edit(
+    conn: &Connection,
+    state: &mut WriterState,
+    channel: &str,
+    sender: &str,
+    target: i64,
+    mut payload: EditPayload,
+) -> Result<Appended, StoreError> {
+    let mut message = load_live_target(conn, channel, target)?;
+    if !message.u.eq_ignore_ascii_case(sender) {
+        return Err(StoreError::Forbidden);
+    }
+    let mode = state.channel_mode(conn, channel)?;
+    let new_tokens = match mode {
+        ChannelMode::Sealed => payload.idx.take().map(dedupe_tokens),
+        ChannelMode::Open => None,
+    };
+    payload.idx = new_tokens.clone();
+    let scope = proto::channel_scope(channel);
+    let ts = state.next_ts();
+    let seq = state.next_seq(conn, &scope)?;
+    let json = rows::to_json(&payload);
+    let id = insert_event(conn, ts, "edit", &scope, seq, sender, Some(target), &json)?;
+    let EditPayload { c, enc, .. } = payload;
+    let change = Change::Edit {
+        c: c.clone(),
+        enc: enc.clone(),
+        ts,
+    };
+    fold::apply(&mut message, &change);
+    write_message_state(conn, &message)?;
+    match (mode, new_tokens) {
+        (ChannelMode::Open, _) => {
+            fts_delete(conn, target)?;
+            fts_insert(conn, target, &c, channel)?;
+        }
+        (ChannelMode::Sealed, Some(tokens)) => {
+            tokens_delete(conn, target)?;
+            tokens_insert(conn, &scope, target, &tokens)?;
+        }
+        (ChannelMode::Sealed, None) => {}
+    }
+    let frame = ServerFrame::Edit(proto::EditEvent {
+        ch: channel.to_string(),
+        id: target,
+        seq,
+        u: sender.to_string(),
+        c,
+        ts,
+        enc,
+    });
+    Ok(appended(id, Some(seq), ts, frame))
+}
+
+fn append_delete(
+    conn: &Connection,
+    state: &mut WriterState,
+    channel: &str,
+    sender: &str,
+    target: i64,
+) -> Result<Appended, StoreError> {
+    let mut message = load_live_target(conn, channel, target)?;
+    if !message.u.eq_ignore_ascii_case(sender) {
+        return Err(StoreError::Forbidden);
+    }
+    let mode = state.channel_mode(conn, channel)?;
+    let scope = proto::channel_scope(channel);
+    let ts = state.next_ts();
+    let seq = state.next_seq(conn, &scope)?;
+    let id = insert_event(
+        conn,
+        ts,
+        "delete",
+        &scope,
+        seq,
+        sender,
+        Some(target),
+        DELETE_PAYLOAD,
+    )?;
+    fold::apply(&mut message, &Change::Delete);
+    write_message_state(conn, &message)?;
+    match mode {
+        ChannelMode::Open => fts_delete(conn, target)?,
+        ChannelMode::Sealed => tokens_delete(conn, target)?,
+    }
+    let frame = ServerFrame::Delete(proto::DeleteEvent {
+        ch: channel.to_string(),
+        id: target,
+        seq,
+        u: sender.to_string(),
+        ts,
+    });
+    Ok(appended(id, Some(seq), ts, frame))
+}
+
+fn append_react(
+    conn: &Connection,
+    state: &mut WriterState,
+    channel: &str,
+    sender: &str,
+    target: i64,
+    payload: ReactPayload,
+) -> Result<Appended, StoreError> {
+    let mut message = load_live_target(conn, channel, target)?;
+    let scope = proto::channel_scope(channel);
+    let ts = state.next_ts();
+    let seq = state.next_seq(conn, &scope)?;
+    let json = rows::to_json(&payload);
+    let id = insert_event(conn, ts, "react", &scope, seq, sender, Some(target), &json)?;
+    let ReactPayload { emoji, on } = payload;
+    let change = Change::React {
+        user: sender.to_string(),
+        emoji: emoji.clone(),
+        on,
+    };
+    fold::apply(&mut message, &change);
+    write_message_state(conn, &message)?;
+    let frame = ServerFrame::React(proto::ReactEvent {
+        ch: channel.to_string(),
+        id: target,
+        seq,
+        u: sender.to_string(),
+        emoji,
+        on,
+        ts,
+    });
+    Ok(appended(id, Some(seq), ts, frame))
+}
+
+fn append_dm(
+    conn: &Connection,
+    state: &mut WriterState,
+    from: &str,
+    to: &str,
+    c: String,
+    enc: String,
+) -> Result<Appended, StoreError> {
+    let to: String = conn
+        .prepare_cached("SELECT name FROM accounts WHERE name = ?1")?
+        .query_row([to], |row| row.get(0))
+        .optional()?
+        .ok_or(StoreError::NoSuchUser)?;
+    let scope = proto::dm_scope(from, &to);
+    let ts = state.next_ts();
+    let seq = state.next_seq(conn, &scope)?;
+    let payload = DmPayload { to, c, enc };
+    let id = insert_event(
+        conn,
+        ts,
+        "dm",
+        &scope,
+        seq,
+        from,
+        None,
+        &rows::to_json(&payload),
+    )?;
+    let frame = ServerFrame::Dm(proto::DmEvent {
+        id,
+        from: from.to_string(),
+        to: payload.to,
+        c: payload.c,
+        enc: payload.enc,
+        ts,
+    });
+    Ok(appended(id, None, ts, frame))
+}
+
+fn appended(id: i64, seq: Option<i64>, ts: i64, frame: ServerFrame) -> Appended {
+    Appended { id, seq, ts, frame }
+}
+
+/// The current state of a message of `channel` that is not deleted; else `NoSuchMessage`.
+fn load_live_target(
+    conn: &Connection,
+    channel: &str,
+    target: i64,
+) -> Result<MessageEvent, StoreError> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?1");
+    let message = conn
+        .prepare_cached(&sql)?
+        .query_row([target], rows::message_from_row)
+        .optional()?;
+    match message {
+        Some(message) if message.ch == channel && !message.deleted => Ok(message),
+        _ => Err(StoreError::NoSuchMessage),
+    }
+}
+
+fn write_message_state(conn: &Connection, message: &MessageEvent) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE messages SET c = ?2, enc = ?3, edited_ms = ?4, deleted = ?5, reacts = ?6
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        message.id,
+        message.c,
+        message.enc,
+        message.edited,
+        message.deleted,
+        rows::encode_reacts(&message.reacts),
+    ])?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_event(
+    conn: &Connection,
+    ts: i64,
+    kind: &str,
+    scope: &str,
+    seq: i64,
+    sender: &str,
+    target: Option<i64>,
+    payload: &str,
+) -> Result<i64, StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO events (ts, kind, scope, seq, sender, target, payload)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![ts, kind, scope, seq, sender, target, payload])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Indexes an open-channel message for full-text search.
+pub(crate) fn fts_insert(
+    conn: &Connection,
+    id: i64,
+    text: &str,
+    channel: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached("INSERT INTO message_fts (rowid, c, ch) VALUES (?1, ?2, ?3)")?
+        .execute(params![id, text, fts::channel_token(channel)])?;
+    Ok(())
+}
+
+fn fts_delete(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM message_fts WHERE rowid = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
+/// Indexes a sealed-channel message's blind tokens.
+pub(crate) fn tokens_insert(
+    conn: &Connection,
+    scope: &str,
+    id: i64,
+    tokens: &[String],
+) -> Result<(), StoreError> {
+    let mut insert = conn.prepare_cached(
+        "INSERT OR IGNORE INTO blind_tokens (scope, token, msg_id) VALUES (?1, ?2, ?3)",
+    )?;
+    for token in tokens {
+        insert.execute(params![scope, token, id])?;
+    }
+    Ok(())
+}
+
+fn tokens_delete(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM blind_tokens WHERE msg_id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
+/// Distinct non-empty tokens in first-seen order, at most [`MAX_BLIND_TOKENS`].
+pub(crate) fn dedupe_tokens(tokens: Vec<String>) -> Vec<String> {
+    let mut kept: Vec<String> = Vec::with_capacity(tokens.len().min(MAX_BLIND_TOKENS));
+    for token in tokens {
+        if kept.len() == MAX_BLIND_TOKENS {
+            break;
+        }
+        if !token.is_empty() && !kept.contains(&token) {
+            kept.push(token);
+        }
+    }
+    kept
+}

@@ -1,0 +1,235 @@
+//! Message queries of [`Reader`]: folded channel history (from the `messages` current-state
+//! table), raw catch-up events (`after`), DM history, and rewind (messages as they stood at a
+//! past time, re-folded from the append-only log). Every query is an index range with a LIMIT;
+//! the SQL is kept in constants so the tests can check each plan with EXPLAIN QUERY PLAN.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::error::StoreError;
+use super::fold;
+use super::reader::Reader;
+use super::rows::{self, EVENT_COLUMNS, EventRow, MESSAGE_COLUMNS};
+use super::types::{HistoryQuery, Page};
+use crate::proto::{self, DmEvent, MessageEvent, ServerFrame};
+
+pub(crate) const HISTORY_BY_SEQ: &str = "SELECT {M} FROM messages m
+    WHERE m.scope = ?1 AND m.seq < ?2
+    ORDER BY m.seq DESC LIMIT ?3";
+pub(crate) const HISTORY_BY_TIME: &str = "SELECT {M} FROM messages m
+    WHERE m.scope = ?1 AND m.ts >= ?2 AND m.ts < ?3 AND +m.seq < ?4
+    ORDER BY m.ts DESC, m.id DESC LIMIT ?5";
+pub(crate) const HISTORY_BY_SENDER: &str = "SELECT {M} FROM messages m
+    WHERE m.scope = ?1 AND m.sender = ?2 COLLATE NOCASE AND m.id < ?3
+      AND m.ts >= ?4 AND m.ts < ?5
+    ORDER BY m.id DESC LIMIT ?6";
+pub(crate) const EVENTS_AFTER: &str = "SELECT {E} FROM events e
+    WHERE e.scope = ?1 AND e.seq > ?2
+    ORDER BY e.seq LIMIT ?3";
+pub(crate) const DM_BY_SEQ: &str = "SELECT {E} FROM events e
+    WHERE e.scope = ?1 AND e.seq < ?2 AND (?3 IS NULL OR e.sender = ?3 COLLATE NOCASE)
+    ORDER BY e.seq DESC LIMIT ?4";
+pub(crate) const DM_BY_TIME: &str = "SELECT {E} FROM events e
+    WHERE e.kind = 'dm' AND e.scope = ?1 AND e.ts >= ?2 AND e.ts < ?3 AND +e.seq < ?4
+      AND (?5 IS NULL OR e.sender = ?5 COLLATE NOCASE)
+    ORDER BY e.ts DESC, e.id DESC LIMIT ?6";
+pub(crate) const REWIND_PAGE: &str = "SELECT {E} FROM messages m JOIN events e ON e.id = m.id
+    WHERE m.scope = ?1 AND m.ts <= ?2
+    ORDER BY m.ts DESC, m.id DESC LIMIT ?3";
+pub(crate) const REWIND_CHANGES: &str = "SELECT {E} FROM events e
+    WHERE e.target = ?1 AND e.ts <= ?2
+    ORDER BY e.id";
+const SEQ_OF_ID: &str = "SELECT seq FROM events WHERE id = ?1 AND scope = ?2";
+const ID_AT_SEQ: &str = "SELECT id FROM events WHERE scope = ?1 AND seq >= ?2 ORDER BY seq LIMIT 1";
+
+/// Expands the `{M}` / `{E}` column placeholders of a query constant.
+pub(crate) fn sql(template: &str) -> String {
+    template
+        .replace("{M}", MESSAGE_COLUMNS)
+        .replace("{E}", EVENT_COLUMNS)
+}
+
+/// Exclusive upper bounds of a page, as a seq and as an id (equivalent within one scope).
+struct Bounds {
+    seq: i64,
+    id: i64,
+}
+
+impl Reader {
+    /// Folded message events of a channel (PROTOCOL.md §5), oldest first; `more` says older
+    /// ones exist (within the time window and author filter, if given).
+    pub fn history(
+        &self,
+        channel: &str,
+        query: &HistoryQuery,
+    ) -> Result<Page<MessageEvent>, StoreError> {
+        let scope = proto::channel_scope(channel);
+        let bounds = self.bounds(&scope, query)?;
+        let limit = i64::from(query.limit.min(proto::HISTORY_MAX_LIMIT));
+        let since = query.since_ms.unwrap_or(i64::MIN);
+        let until = query.until_ms.unwrap_or(i64::MAX);
+        let mut statement;
+        let rows = if let Some(from) = &query.from {
+            statement = self.conn.prepare_cached(&sql(HISTORY_BY_SENDER))?;
+            statement.query_map(
+                params![scope, from, bounds.id, since, until, limit + 1],
+                rows::message_from_row,
+            )?
+        } else if query.since_ms.is_some() || query.until_ms.is_some() {
+            statement = self.conn.prepare_cached(&sql(HISTORY_BY_TIME))?;
+            statement.query_map(
+                params![scope, since, until, bounds.seq, limit + 1],
+                rows::message_from_row,
+            )?
+        } else {
+            statement = self.conn.prepare_cached(&sql(HISTORY_BY_SEQ))?;
+            statement.query_map(
+                params![scope, bounds.seq, limit + 1],
+                rows::message_from_row,
+            )?
+        };
+        let newest_first = rows.collect::<Result<Vec<_>, _>>()?;
+        Ok(page_oldest_first(newest_first, limit))
+    }
+
+    /// Raw channel events (`msg`/`edit`/`delete`/`react` frames exactly as broadcast) with
+    /// seq > `after_seq`, oldest first; `more` says the limit cut them.
+    pub fn history_after(
+        &self,
+        channel: &str,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Page<ServerFrame>, StoreError> {
+        let scope = proto::channel_scope(channel);
+        let limit = i64::from(limit.min(proto::HISTORY_MAX_LIMIT));
+        let mut statement = self.conn.prepare_cached(&sql(EVENTS_AFTER))?;
+        let mut rows = statement
+            .query_map(params![scope, after_seq, limit + 1], EventRow::from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let events = rows
+            .iter()
+            .map(EventRow::to_frame)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page { events, more })
+    }
+
+    /// DMs between two users (`dm` frames as broadcast), oldest first. Page backwards with
+    /// `before_id` (DM frames carry ids); `more` says older ones exist.
+    pub fn dm_history(
+        &self,
+        user_a: &str,
+        user_b: &str,
+        query: &HistoryQuery,
+    ) -> Result<Page<DmEvent>, StoreError> {
+        let scope = proto::dm_scope(user_a, user_b);
+        let bounds = self.bounds(&scope, query)?;
+        let limit = i64::from(query.limit.min(proto::HISTORY_MAX_LIMIT));
+        let from = query.from.as_deref();
+        let mut statement;
+        let rows = if query.since_ms.is_some() || query.until_ms.is_some() {
+            let since = query.since_ms.unwrap_or(i64::MIN);
+            let until = query.until_ms.unwrap_or(i64::MAX);
+            statement = self.conn.prepare_cached(&sql(DM_BY_TIME))?;
+            statement.query_map(
+                params![scope, since, until, bounds.seq, from, limit + 1],
+                EventRow::from_row,
+            )?
+        } else {
+            statement = self.conn.prepare_cached(&sql(DM_BY_SEQ))?;
+            statement.query_map(
+                params![scope, bounds.seq, from, limit + 1],
+                EventRow::from_row,
+            )?
+        };
+        let newest_first = rows.collect::<Result<Vec<_>, _>>()?;
+        let page = page_oldest_first(newest_first, limit);
+        let events = page
+            .events
+            .iter()
+            .map(EventRow::to_dm)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            events,
+            more: page.more,
+        })
+    }
+
+    /// The last `limit` messages of a channel as they stood at `at_ms` (inclusive): messages
+    /// posted later are absent, and edits, deletions and reactions after `at_ms` are not
+    /// applied. Oldest first.
+    pub fn rewind(
+        &self,
+        channel: &str,
+        at_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<MessageEvent>, StoreError> {
+        let scope = proto::channel_scope(channel);
+        let limit = i64::from(limit.min(proto::HISTORY_MAX_LIMIT));
+        let mut statement = self.conn.prepare_cached(&sql(REWIND_PAGE))?;
+        let originals = statement
+            .query_map(params![scope, at_ms, limit], EventRow::from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut changes_statement = self.conn.prepare_cached(&sql(REWIND_CHANGES))?;
+        let mut messages = Vec::with_capacity(originals.len());
+        for original in originals.iter().rev() {
+            let mut message = original.to_message()?;
+            let rows =
+                changes_statement.query_map(params![original.id, at_ms], EventRow::from_row)?;
+            for row in rows {
+                if let Some(change) = row?.to_change()? {
+                    fold::apply(&mut message, &change);
+                }
+            }
+            messages.push(message);
+        }
+        Ok(messages)
+    }
+
+    /// The current (folded) state of one message of a channel.
+    pub fn message(&self, channel: &str, id: i64) -> Result<Option<MessageEvent>, StoreError> {
+        let query = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?1");
+        let message = self
+            .conn
+            .prepare_cached(&query)?
+            .query_row([id], rows::message_from_row)
+            .optional()?;
+        Ok(message.filter(|message| message.ch == channel))
+    }
+
+    /// Turns `before_seq` / `before_id` into both forms of the bound.
+    fn bounds(&self, scope: &str, query: &HistoryQuery) -> Result<Bounds, StoreError> {
+        let mut seq = query.before_seq.unwrap_or(i64::MAX);
+        if let Some(before_id) = query.before_id {
+            let id_seq: Option<i64> = self
+                .conn
+                .prepare_cached(SEQ_OF_ID)?
+                .query_row(params![before_id, scope], |row| row.get(0))
+                .optional()?;
+            seq = seq.min(id_seq.ok_or(StoreError::NoSuchMessage)?);
+        }
+        if seq == i64::MAX {
+            return Ok(Bounds { seq, id: i64::MAX });
+        }
+        let id: Option<i64> = self
+            .conn
+            .prepare_cached(ID_AT_SEQ)?
+            .query_row(params![scope, seq], |row| row.get(0))
+            .optional()?;
+        Ok(Bounds {
+            seq,
+            id: id.unwrap_or(i64::MAX),
+        })
+    }
+}
+
+/// A page from rows fetched newest first with LIMIT `limit + 1`.
+fn page_oldest_first<T>(mut newest_first: Vec<T>, limit: i64) -> Page<T> {
+    let more = newest_first.len() as i64 > limit;
+    newest_first.truncate(limit.max(0) as usize);
+    newest_first.reverse();
+    Page {
+        events: newest_first,
+        more,
+    }
+}

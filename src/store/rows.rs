@@ -1,0 +1,241 @@
+//! How events and messages are laid out in rows: the JSON payload of each event kind, the
+//! column list of the `messages` table, and the conversions from rows to `proto` frames. Shared
+//! by the writer (which stores and broadcasts) and the reader (which queries and folds), so a
+//! frame read back from the database is exactly the frame that was broadcast.
+
+use std::collections::BTreeMap;
+
+use rusqlite::Row;
+use serde::{Deserialize, Serialize};
+
+use super::error::StoreError;
+use super::fold::Change;
+use crate::proto::{self, MessageEvent, ServerFrame};
+
+/// Payload of a `msg` event. `idx` (blind tokens) is stored but never broadcast.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct MsgPayload {
+    pub c: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enc: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idx: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<i64>,
+}
+
+/// Payload of an `edit` event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct EditPayload {
+    pub c: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enc: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idx: Option<Vec<String>>,
+}
+
+/// Payload of a `react` event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ReactPayload {
+    pub emoji: String,
+    pub on: bool,
+}
+
+/// Payload of a `dm` event (the sender is the row's `sender`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct DmPayload {
+    pub to: String,
+    pub c: String,
+    pub enc: String,
+}
+
+/// Payload of a `delete` event: nothing beyond the row's columns.
+pub(crate) const DELETE_PAYLOAD: &str = "{}";
+
+/// Columns of `messages` read by [`message_from_row`], in order.
+pub(crate) const MESSAGE_COLUMNS: &str = "m.id, m.scope, m.seq, m.ts, m.sender, m.c, m.enc, m.reply_to, m.edited_ms, m.deleted, m.reacts";
+
+/// Columns of `events` read by [`EventRow::from_row`], in order.
+pub(crate) const EVENT_COLUMNS: &str =
+    "e.id, e.ts, e.kind, e.scope, e.seq, e.sender, e.target, e.payload";
+
+/// One row of `events`.
+#[derive(Debug, Clone)]
+pub(crate) struct EventRow {
+    pub id: i64,
+    pub ts: i64,
+    pub kind: String,
+    pub scope: String,
+    pub seq: i64,
+    pub sender: String,
+    pub target: Option<i64>,
+    pub payload: String,
+}
+
+impl EventRow {
+    pub fn from_row(row: &Row<'_>) -> rusqlite::Result<EventRow> {
+        Ok(EventRow {
+            id: row.get(0)?,
+            ts: row.get(1)?,
+            kind: row.get(2)?,
+            scope: row.get(3)?,
+            seq: row.get(4)?,
+            sender: row.get(5)?,
+            target: row.get(6)?,
+            payload: row.get(7)?,
+        })
+    }
+
+    /// The frame this event was broadcast as.
+    pub fn to_frame(&self) -> Result<ServerFrame, StoreError> {
+        let ch = channel_of_scope(&self.scope).to_string();
+        let target = || self.target.ok_or_else(|| corrupt_event(self.id));
+        Ok(match self.kind.as_str() {
+            "msg" => ServerFrame::Msg(self.to_message()?),
+            "edit" => {
+                let payload: EditPayload = parse_payload(self)?;
+                ServerFrame::Edit(proto::EditEvent {
+                    ch,
+                    id: target()?,
+                    seq: self.seq,
+                    u: self.sender.clone(),
+                    c: payload.c,
+                    ts: self.ts,
+                    enc: payload.enc,
+                })
+            }
+            "delete" => ServerFrame::Delete(proto::DeleteEvent {
+                ch,
+                id: target()?,
+                seq: self.seq,
+                u: self.sender.clone(),
+                ts: self.ts,
+            }),
+            "react" => {
+                let payload: ReactPayload = parse_payload(self)?;
+                ServerFrame::React(proto::ReactEvent {
+                    ch,
+                    id: target()?,
+                    seq: self.seq,
+                    u: self.sender.clone(),
+                    emoji: payload.emoji,
+                    on: payload.on,
+                    ts: self.ts,
+                })
+            }
+            "dm" => ServerFrame::Dm(self.to_dm()?),
+            _ => return Err(corrupt_event(self.id)),
+        })
+    }
+
+    /// The original (unfolded) message of a `msg` event.
+    pub fn to_message(&self) -> Result<MessageEvent, StoreError> {
+        let payload: MsgPayload = parse_payload(self)?;
+        Ok(MessageEvent {
+            ch: channel_of_scope(&self.scope).to_string(),
+            id: self.id,
+            seq: self.seq,
+            u: self.sender.clone(),
+            c: Some(payload.c),
+            ts: self.ts,
+            enc: payload.enc,
+            reply_to: payload.reply_to,
+            edited: None,
+            deleted: false,
+            reacts: None,
+        })
+    }
+
+    /// The `dm` frame of a `dm` event.
+    pub fn to_dm(&self) -> Result<proto::DmEvent, StoreError> {
+        let payload: DmPayload = parse_payload(self)?;
+        Ok(proto::DmEvent {
+            id: self.id,
+            from: self.sender.clone(),
+            to: payload.to,
+            c: payload.c,
+            enc: payload.enc,
+            ts: self.ts,
+        })
+    }
+
+    /// The change an `edit`/`delete`/`react` event makes to its target; `None` for other kinds.
+    pub fn to_change(&self) -> Result<Option<Change>, StoreError> {
+        Ok(match self.kind.as_str() {
+            "edit" => {
+                let payload: EditPayload = parse_payload(self)?;
+                Some(Change::Edit {
+                    c: payload.c,
+                    enc: payload.enc,
+                    ts: self.ts,
+                })
+            }
+            "delete" => Some(Change::Delete),
+            "react" => {
+                let payload: ReactPayload = parse_payload(self)?;
+                Some(Change::React {
+                    user: self.sender.clone(),
+                    emoji: payload.emoji,
+                    on: payload.on,
+                })
+            }
+            _ => None,
+        })
+    }
+}
+
+/// Reads a `messages` row selected with [`MESSAGE_COLUMNS`] as a folded message event.
+pub(crate) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<MessageEvent> {
+    let scope: String = row.get(1)?;
+    let reacts: Option<String> = row.get(10)?;
+    let reacts = match reacts {
+        Some(text) => Some(decode_reacts(&text).map_err(|error| {
+            rusqlite::Error::FromSqlConversionFailure(10, rusqlite::types::Type::Text, error.into())
+        })?),
+        None => None,
+    };
+    Ok(MessageEvent {
+        ch: channel_of_scope(&scope).to_string(),
+        id: row.get(0)?,
+        seq: row.get(2)?,
+        ts: row.get(3)?,
+        u: row.get(4)?,
+        c: row.get(5)?,
+        enc: row.get(6)?,
+        reply_to: row.get(7)?,
+        edited: row.get(8)?,
+        deleted: row.get::<_, i64>(9)? != 0,
+        reacts,
+    })
+}
+
+/// JSON text of a reactions map, `None` when there are none.
+pub(crate) fn encode_reacts(reacts: &Option<BTreeMap<String, Vec<String>>>) -> Option<String> {
+    reacts.as_ref().map(|map| {
+        serde_json::to_string(map).expect("a map of strings to string lists always serializes")
+    })
+}
+
+fn decode_reacts(text: &str) -> Result<BTreeMap<String, Vec<String>>, serde_json::Error> {
+    serde_json::from_str(text)
+}
+
+/// The channel name of a `#name` scope (DM scopes are returned unchanged).
+pub(crate) fn channel_of_scope(scope: &str) -> &str {
+    scope.strip_prefix('#').unwrap_or(scope)
+}
+
+/// JSON text of a payload.
+pub(crate) fn to_json<T: Serialize>(payload: &T) -> String {
+    serde_json::to_string(payload).expect("payload structs of strings and numbers always serialize")
+}
+
+fn parse_payload<T: for<'de> Deserialize<'de>>(row: &EventRow) -> Result<T, StoreError> {
+    serde_json::from_str(&row.payload).map_err(|_| corrupt_event(row.id))
+}
+
+fn corrupt_event(id: i64) -> StoreError {
+    StoreError::Corrupt(format!(
+        "event {id} in the database is malformed; restore the database from a backup"
+    ))
+}

@@ -1,0 +1,121 @@
+//! Search queries of [`Reader`]: FTS5 full-text search over open channels (bm25 or newest
+//! first) and blind-token search in a sealed channel. Results are folded messages from the
+//! `messages` current state; deleted messages are never found (their index entries are removed
+//! on delete) and edited ones are found by their latest text.
+
+use rusqlite::ToSql;
+use rusqlite::types::Value;
+
+use super::error::StoreError;
+use super::fts;
+use super::history::sql;
+use super::reader::Reader;
+use super::rows;
+use super::types::SearchOptions;
+use crate::proto::{self, MessageEvent, SearchSort};
+
+pub(crate) const SEARCH_RANK: &str = "SELECT {M} FROM message_fts
+    JOIN messages m ON m.id = message_fts.rowid
+    WHERE message_fts MATCH ?1 AND m.ts >= ?2 AND m.ts < ?3
+      AND (?4 IS NULL OR m.sender = ?4 COLLATE NOCASE) AND m.deleted = 0
+    ORDER BY bm25(message_fts, 1.0, 0.0), m.id DESC LIMIT ?5";
+pub(crate) const SEARCH_NEWEST: &str = "SELECT {M} FROM message_fts
+    JOIN messages m ON m.id = message_fts.rowid
+    WHERE message_fts MATCH ?1 AND m.ts >= ?2 AND m.ts < ?3
+      AND (?4 IS NULL OR m.sender = ?4 COLLATE NOCASE) AND m.deleted = 0
+    ORDER BY message_fts.rowid DESC LIMIT ?5";
+
+/// Most blind tokens accepted in one search (a message has at most 64).
+pub(crate) const MAX_BLIND_QUERY_TOKENS: usize = 64;
+
+impl Reader {
+    /// Full-text search over the given open channels: every word must match, `pre*` matches a
+    /// prefix, `"a phrase"` matches words in sequence. Best (bm25) or newest first. No usable
+    /// terms is an empty result; unsupported input (a one-letter prefix, too many terms) is
+    /// `BadQuery`.
+    pub fn search(
+        &self,
+        channels: &[String],
+        query: &str,
+        options: &SearchOptions,
+    ) -> Result<Vec<MessageEvent>, StoreError> {
+        let terms = fts::parse_query(query)?;
+        let Some(expression) = fts::match_expression(&terms, channels) else {
+            return Ok(Vec::new());
+        };
+        let template = match options.sort {
+            SearchSort::Rank => SEARCH_RANK,
+            SearchSort::Newest => SEARCH_NEWEST,
+        };
+        let limit = i64::from(options.limit.min(proto::SEARCH_MAX_LIMIT));
+        let mut statement = self.conn.prepare_cached(&sql(template))?;
+        let rows = statement.query_map(
+            rusqlite::params![
+                expression,
+                options.since_ms.unwrap_or(i64::MIN),
+                options.until_ms.unwrap_or(i64::MAX),
+                options.from,
+                limit,
+            ],
+            rows::message_from_row,
+        )?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Sealed-channel search: messages whose current blind tokens include ALL `tokens`, newest
+    /// first. No tokens is an empty result.
+    pub fn search_blind(
+        &self,
+        channel: &str,
+        tokens: &[String],
+        options: &SearchOptions,
+    ) -> Result<Vec<MessageEvent>, StoreError> {
+        let mut distinct: Vec<&String> = Vec::with_capacity(tokens.len());
+        for token in tokens {
+            if !token.is_empty() && !distinct.contains(&token) {
+                distinct.push(token);
+            }
+        }
+        if distinct.is_empty() {
+            return Ok(Vec::new());
+        }
+        if distinct.len() > MAX_BLIND_QUERY_TOKENS {
+            return Err(StoreError::BadQuery(format!(
+                "a search has at most {MAX_BLIND_QUERY_TOKENS} tokens"
+            )));
+        }
+        let limit = i64::from(options.limit.min(proto::SEARCH_MAX_LIMIT));
+        let mut values: Vec<Value> = vec![
+            Value::Text(proto::channel_scope(channel)),
+            Value::Integer(options.since_ms.unwrap_or(i64::MIN)),
+            Value::Integer(options.until_ms.unwrap_or(i64::MAX)),
+            options.from.clone().map_or(Value::Null, Value::Text),
+            Value::Integer(limit),
+        ];
+        values.extend(distinct.iter().map(|token| Value::Text((*token).clone())));
+        let params: Vec<&dyn ToSql> = values.iter().map(|value| value as &dyn ToSql).collect();
+        let mut statement = self.conn.prepare_cached(&blind_sql(distinct.len()))?;
+        let rows = statement.query_map(params.as_slice(), rows::message_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+}
+
+/// The blind search for `count` tokens: walk the first token's postings newest first and probe
+/// the others by primary key. Parameters: ?1 scope, ?2 since, ?3 until, ?4 from, ?5 limit,
+/// ?6… the tokens.
+pub(crate) fn blind_sql(count: usize) -> String {
+    let mut joins = String::new();
+    for n in 1..count {
+        joins.push_str(&format!(
+            " JOIN blind_tokens b{n} ON b{n}.scope = b0.scope AND b{n}.token = ?{param} AND b{n}.msg_id = b0.msg_id",
+            param = n + 6
+        ));
+    }
+    sql(&format!(
+        "SELECT {{M}} FROM blind_tokens b0{joins}
+         JOIN messages m ON m.id = b0.msg_id
+         WHERE b0.scope = ?1 AND b0.token = ?6 AND m.ts >= ?2 AND m.ts < ?3
+           AND (?4 IS NULL OR m.sender = ?4 COLLATE NOCASE) AND m.deleted = 0
+         ORDER BY b0.msg_id DESC LIMIT ?5"
+    ))
+}

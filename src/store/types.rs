@@ -1,0 +1,209 @@
+//! Plain data the store API takes and returns: open options, append operations and their
+//! results, account/channel records, query options and pages. No SQL here; the server, the
+//! one-shot tools and the tests build and read these.
+
+use crate::proto;
+
+/// How hard commits are pushed to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous=NORMAL` in WAL mode: survives a process crash (`kill -9`), not a power loss.
+    #[default]
+    Normal,
+    /// `synchronous=FULL`: also survives an OS crash or power loss.
+    Full,
+}
+
+/// Options of [`crate::store::Store::open`].
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub durability: Durability,
+    /// Apply pending migrations at open; `false` refuses with `StoreError::NeedsMigration`.
+    pub auto_migrate: bool,
+    /// Before an automatic migration of a database that has data, write a backup beside it.
+    pub backup_before_migrate: bool,
+    /// Read-only connections in the pool.
+    pub readers: usize,
+    /// Bounded queue of requests to the writer thread.
+    pub write_queue: usize,
+    /// Largest number of requests committed in one transaction.
+    pub batch_max: usize,
+    /// How long a reader waits on a locked database before giving up, in milliseconds.
+    pub busy_timeout_ms: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            durability: Durability::Normal,
+            auto_migrate: true,
+            backup_before_migrate: true,
+            readers: 4,
+            write_queue: 65_536,
+            batch_max: 1024,
+            busy_timeout_ms: 5_000,
+        }
+    }
+}
+
+/// A durable event to append. Names are canonical: channels without `#`, users as registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppendOp {
+    Msg {
+        channel: String,
+        sender: String,
+        c: String,
+        enc: Option<String>,
+        /// Blind tokens of a sealed-channel message (ignored in open channels).
+        idx: Vec<String>,
+        reply_to: Option<i64>,
+    },
+    Edit {
+        channel: String,
+        sender: String,
+        target: i64,
+        c: String,
+        enc: Option<String>,
+        /// `Some` replaces the message's blind tokens; `None` keeps them.
+        idx: Option<Vec<String>>,
+    },
+    Delete {
+        channel: String,
+        sender: String,
+        target: i64,
+    },
+    React {
+        channel: String,
+        sender: String,
+        target: i64,
+        emoji: String,
+        on: bool,
+    },
+    Dm {
+        from: String,
+        to: String,
+        c: String,
+        enc: String,
+    },
+}
+
+/// A committed event: what to ack and what to broadcast.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Appended {
+    /// The new event's own global id.
+    pub id: i64,
+    /// The per-channel seq of a channel event; `None` for a DM (DM frames carry no seq).
+    pub seq: Option<i64>,
+    pub ts: i64,
+    /// The broadcast frame: `Msg`, `Edit`, `Delete`, `React` or `Dm`.
+    pub frame: proto::ServerFrame,
+}
+
+/// An account as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// As registered (case preserved).
+    pub name: String,
+    /// Argon2id PHC string.
+    pub password_phc: String,
+    /// Base64 X25519 identity public key.
+    pub pk: Option<String>,
+    pub created_ms: i64,
+}
+
+/// A channel to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewChannel {
+    pub name: String,
+    pub mode: proto::ChannelMode,
+    pub salt: Option<String>,
+    pub kdf: Option<proto::KdfSpec>,
+    pub kcv: Option<String>,
+    pub creator: String,
+    pub now_ms: i64,
+}
+
+/// A channel with its members and last seq.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelRecord {
+    pub name: String,
+    pub mode: proto::ChannelMode,
+    pub salt: Option<String>,
+    pub kdf: Option<proto::KdfSpec>,
+    pub kcv: Option<String>,
+    pub created_by: String,
+    pub created_ms: i64,
+    /// The highest seq of the channel (0 when it has no events).
+    pub last_seq: i64,
+    /// Member names as registered, in order of joining.
+    pub members: Vec<String>,
+}
+
+/// A read marker: the last seq a user has read in a scope (`#channel` or `@a:b`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadMarker {
+    pub scope: String,
+    pub seq: i64,
+    pub updated_ms: i64,
+}
+
+/// Options of a history query. The page is the newest `limit` matching events, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryQuery {
+    pub limit: u32,
+    /// Channel events with a seq below this (exclusive).
+    pub before_seq: Option<i64>,
+    /// Events with an id below this (exclusive): the paging key of DM history (DM frames carry
+    /// ids, not seqs); also accepted for channels.
+    pub before_id: Option<i64>,
+    /// Inclusive lower time bound, ms.
+    pub since_ms: Option<i64>,
+    /// Exclusive upper time bound, ms.
+    pub until_ms: Option<i64>,
+    /// Only events by this user (case-insensitive).
+    pub from: Option<String>,
+}
+
+impl Default for HistoryQuery {
+    fn default() -> Self {
+        HistoryQuery {
+            limit: proto::HISTORY_DEFAULT_LIMIT,
+            before_seq: None,
+            before_id: None,
+            since_ms: None,
+            until_ms: None,
+            from: None,
+        }
+    }
+}
+
+/// Options of a search. Results are at most `limit`, best (or newest) first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchOptions {
+    pub limit: u32,
+    /// `Rank` (bm25, ties newest first) or `Newest`. Blind search is always newest first.
+    pub sort: proto::SearchSort,
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    pub from: Option<String>,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            limit: proto::SEARCH_DEFAULT_LIMIT,
+            sort: proto::SearchSort::Rank,
+            since_ms: None,
+            until_ms: None,
+            from: None,
+        }
+    }
+}
+
+/// One page of a query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub events: Vec<T>,
+    /// More (older, or later for `history_after`) events exist beyond this page.
+    pub more: bool,
+}

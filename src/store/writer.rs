@@ -1,0 +1,337 @@
+//! The single writer thread. It owns the read-write connection, takes requests from a bounded
+//! queue, and commits them in groups: it drains up to `batch_max` queued requests, applies each
+//! in its own savepoint (so one rejected or failing request does not sink the others), commits
+//! the one transaction, and only then runs the requests' `done` callbacks, in order. It assigns
+//! ids (SQLite rowids), per-scope `seq` (cached counters, rolled back with a failed savepoint or
+//! transaction, so they stay gap-free) and `ts` (never decreasing). Used only by `Store`.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension, Transaction};
+
+use super::error::StoreError;
+use super::types::{Account, AppendOp, Appended, ChannelRecord, NewChannel};
+use super::{accounts, append};
+use crate::proto::ChannelMode;
+
+/// A request to the writer thread.
+pub(crate) struct Request {
+    pub op: WriteOp,
+    pub done: Box<dyn FnOnce(Result<WriteOutput, StoreError>) + Send>,
+}
+
+/// Everything the writer can do.
+pub(crate) enum WriteOp {
+    Append(AppendOp),
+    CreateAccount {
+        name: String,
+        password_phc: String,
+        pk: Option<String>,
+        now_ms: i64,
+    },
+    SetPublicKey {
+        name: String,
+        pk: String,
+    },
+    CreateSession {
+        user: String,
+        token_hash: [u8; 32],
+        now_ms: i64,
+    },
+    TouchSession {
+        token_hash: [u8; 32],
+        now_ms: i64,
+    },
+    DeleteSession {
+        token_hash: [u8; 32],
+    },
+    CreateChannel(NewChannel),
+    AddMember {
+        channel: String,
+        user: String,
+        now_ms: i64,
+    },
+    RemoveMember {
+        channel: String,
+        user: String,
+    },
+    SetReadMarker {
+        user: String,
+        scope: String,
+        seq: i64,
+        now_ms: i64,
+    },
+}
+
+/// What a committed request produced.
+pub(crate) enum WriteOutput {
+    Appended(Appended),
+    Account(Account),
+    Channel(ChannelRecord),
+    Done,
+}
+
+/// The writer thread's connection and counters.
+pub(crate) struct Writer {
+    conn: Connection,
+    state: WriterState,
+    batch_max: usize,
+}
+
+/// Counters and caches the writer keeps between transactions.
+pub(crate) struct WriterState {
+    /// Last seq per scope, loaded lazily from `events`.
+    seqs: HashMap<String, i64>,
+    /// Previous counter values, newest last, for rolling back a savepoint or the transaction.
+    undo: Vec<(String, i64)>,
+    /// Channel modes, loaded lazily; cleared whenever a savepoint or transaction rolls back.
+    modes: HashMap<String, ChannelMode>,
+    /// The largest ts handed out.
+    last_ts: i64,
+}
+
+impl Writer {
+    pub fn new(conn: Connection, batch_max: usize) -> Result<Writer, StoreError> {
+        let last_ts: Option<i64> = conn
+            .query_row(
+                "SELECT ts FROM events ORDER BY id DESC LIMIT 1",
+                [],
+                |row| row.get(0),
+            )
+            .optional()?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Writer {
+            conn,
+            state: WriterState {
+                seqs: HashMap::new(),
+                undo: Vec::new(),
+                modes: HashMap::new(),
+                last_ts: last_ts.unwrap_or(0),
+            },
+            batch_max,
+        })
+    }
+
+    /// Runs until every sender is gone and the queue is drained, then checkpoints.
+    pub fn run(mut self, mut receiver: tokio::sync::mpsc::Receiver<Request>) {
+        let mut batch = Vec::with_capacity(self.batch_max.min(4096));
+        while let Some(first) = receiver.blocking_recv() {
+            batch.push(first);
+            while batch.len() < self.batch_max {
+                match receiver.try_recv() {
+                    Ok(request) => batch.push(request),
+                    Err(_) => break,
+                }
+            }
+            self.process(&mut batch);
+        }
+        if let Err(error) = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        {
+            tracing::warn!(%error, "final WAL checkpoint failed");
+        }
+    }
+
+    fn process(&mut self, batch: &mut Vec<Request>) {
+        let mut ops = Vec::with_capacity(batch.len());
+        let mut dones = Vec::with_capacity(batch.len());
+        for request in batch.drain(..) {
+            ops.push(request.op);
+            dones.push(request.done);
+        }
+        let results = commit_batch(&mut self.conn, &mut self.state, ops);
+        for (done, result) in dones.into_iter().zip(results) {
+            done(result);
+        }
+    }
+}
+
+/// Applies all `ops` in one transaction and commits. On a failed commit every accepted op's
+/// result becomes `Unavailable` and the seq counters return to where the batch started.
+fn commit_batch(
+    conn: &mut Connection,
+    state: &mut WriterState,
+    ops: Vec<WriteOp>,
+) -> Vec<Result<WriteOutput, StoreError>> {
+    let count = ops.len();
+    state.undo.clear();
+    let mut tx = match conn.transaction() {
+        Ok(tx) => tx,
+        Err(error) => {
+            let reason = storage_error(error).to_string();
+            return (0..count)
+                .map(|_| Err(StoreError::Unavailable(reason.clone())))
+                .collect();
+        }
+    };
+    let mut results = Vec::with_capacity(count);
+    for op in ops {
+        results.push(apply_in_savepoint(&mut tx, state, op));
+    }
+    match tx.commit() {
+        Ok(()) => results,
+        Err(error) => {
+            let reason = storage_error(error).to_string();
+            tracing::error!(reason = %reason, "store commit failed");
+            state.undo_to(0);
+            state.modes.clear();
+            results
+                .into_iter()
+                .map(|result| match result {
+                    Ok(_) => Err(StoreError::Unavailable(reason.clone())),
+                    Err(error) => Err(error),
+                })
+                .collect()
+        }
+    }
+}
+
+fn apply_in_savepoint(
+    tx: &mut Transaction<'_>,
+    state: &mut WriterState,
+    op: WriteOp,
+) -> Result<WriteOutput, StoreError> {
+    let mark = state.undo.len();
+    let savepoint = tx.savepoint().map_err(storage_error)?;
+    let result = apply(&savepoint, state, op).and_then(|output| {
+        savepoint.commit().map_err(storage_error)?;
+        Ok(output)
+    });
+    if result.is_err() {
+        // The savepoint (if not released) rolled back when dropped; undo its counters too.
+        state.undo_to(mark);
+        state.modes.clear();
+    }
+    result
+}
+
+fn apply(
+    conn: &Connection,
+    state: &mut WriterState,
+    op: WriteOp,
+) -> Result<WriteOutput, StoreError> {
+    let done = |result: Result<(), StoreError>| result.map(|()| WriteOutput::Done);
+    match op {
+        WriteOp::Append(op) => append::apply(conn, state, op).map(WriteOutput::Appended),
+        WriteOp::CreateAccount {
+            name,
+            password_phc,
+            pk,
+            now_ms,
+        } => accounts::create_account(conn, &name, &password_phc, pk.as_deref(), now_ms)
+            .map(WriteOutput::Account),
+        WriteOp::SetPublicKey { name, pk } => done(accounts::set_public_key(conn, &name, &pk)),
+        WriteOp::CreateSession {
+            user,
+            token_hash,
+            now_ms,
+        } => done(accounts::create_session(conn, &user, &token_hash, now_ms)),
+        WriteOp::TouchSession { token_hash, now_ms } => {
+            done(accounts::touch_session(conn, &token_hash, now_ms))
+        }
+        WriteOp::DeleteSession { token_hash } => done(accounts::delete_session(conn, &token_hash)),
+        WriteOp::CreateChannel(channel) => {
+            accounts::create_channel(conn, &channel).map(WriteOutput::Channel)
+        }
+        WriteOp::AddMember {
+            channel,
+            user,
+            now_ms,
+        } => done(accounts::add_member(conn, &channel, &user, now_ms)),
+        WriteOp::RemoveMember { channel, user } => {
+            done(accounts::remove_member(conn, &channel, &user))
+        }
+        WriteOp::SetReadMarker {
+            user,
+            scope,
+            seq,
+            now_ms,
+        } => done(accounts::set_read_marker(conn, &user, &scope, seq, now_ms)),
+    }
+}
+
+impl WriterState {
+    /// The ts of a new event: now, but never below an earlier event's.
+    pub fn next_ts(&mut self) -> i64 {
+        let now = now_ms();
+        if now > self.last_ts {
+            self.last_ts = now;
+        }
+        self.last_ts
+    }
+
+    /// The next seq of `scope`, remembering the previous value for rollback.
+    pub fn next_seq(&mut self, conn: &Connection, scope: &str) -> Result<i64, StoreError> {
+        let current = match self.seqs.get(scope) {
+            Some(seq) => *seq,
+            None => conn
+                .prepare_cached("SELECT max(seq) FROM events WHERE scope = ?1")?
+                .query_row([scope], |row| row.get::<_, Option<i64>>(0))?
+                .unwrap_or(0),
+        };
+        self.undo.push((scope.to_string(), current));
+        self.seqs.insert(scope.to_string(), current + 1);
+        Ok(current + 1)
+    }
+
+    /// The mode of a channel; `NoSuchChannel` if it does not exist.
+    pub fn channel_mode(
+        &mut self,
+        conn: &Connection,
+        channel: &str,
+    ) -> Result<ChannelMode, StoreError> {
+        if let Some(mode) = self.modes.get(channel) {
+            return Ok(*mode);
+        }
+        let mode: Option<String> = conn
+            .prepare_cached("SELECT mode FROM channels WHERE name = ?1")?
+            .query_row([channel], |row| row.get(0))
+            .optional()?;
+        let mode = match mode.as_deref() {
+            Some("open") => ChannelMode::Open,
+            Some("sealed") => ChannelMode::Sealed,
+            Some(_) => {
+                return Err(StoreError::Corrupt(
+                    "a channel has an unknown mode; restore the database from a backup".into(),
+                ));
+            }
+            None => return Err(StoreError::NoSuchChannel),
+        };
+        self.modes.insert(channel.to_string(), mode);
+        Ok(mode)
+    }
+
+    fn undo_to(&mut self, mark: usize) {
+        while self.undo.len() > mark {
+            if let Some((scope, previous)) = self.undo.pop() {
+                self.seqs.insert(scope, previous);
+            }
+        }
+    }
+}
+
+/// Wall-clock Unix time in milliseconds.
+pub(crate) fn now_ms() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Storage-level SQLite failures (disk full, I/O, locks) become `Unavailable`.
+pub(crate) fn storage_error(error: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match error.sqlite_error_code() {
+        Some(
+            ErrorCode::DiskFull
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::CannotOpen
+            | ErrorCode::ReadOnly
+            | ErrorCode::DatabaseBusy
+            | ErrorCode::DatabaseLocked
+            | ErrorCode::OutOfMemory,
+        ) => StoreError::Unavailable(error.to_string()),
+        _ => StoreError::Sqlite(error),
+    }
+}
