@@ -7,6 +7,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use zeroize::Zeroizing;
@@ -54,6 +55,7 @@ pub struct App {
     options: RenderOptions,
     prompter: Arc<dyn Prompter>,
     ended: tokio::sync::watch::Sender<bool>,
+    quitting: AtomicBool,
 }
 
 impl App {
@@ -74,6 +76,7 @@ impl App {
             options: RenderOptions { me, ..options },
             prompter,
             ended: tokio::sync::watch::Sender::new(false),
+            quitting: AtomicBool::new(false),
         })
     }
 
@@ -159,8 +162,10 @@ impl App {
                     self.notice(format!("back in sync: {replayed} missed event(s) replayed"))
                 }
                 SessionEvent::Ended { reason } => {
+                    if !self.quitting.load(Ordering::Acquire) {
+                        self.error(format!("connection closed: {reason}"));
+                    }
                     self.ended.send_replace(true);
-                    self.error(format!("connection closed: {reason}"));
                 }
             }
         }

@@ -201,11 +201,6 @@ impl ChatState {
         }
     }
 
-    /// Forgets the last printed day, so a listing starts with a day separator.
-    pub fn reset_day(&mut self) {
-        self.last_day = None;
-    }
-
     /// A day separator when `ts` falls on a new day.
     fn day_change(&mut self, options: &RenderOptions, ts: i64) -> Option<String> {
         let day = render::day_of(options, ts);

@@ -63,6 +63,8 @@ impl App {
             Command::Mentions => self.mentions(),
             Command::Help { topic } => self.help(topic),
             Command::Quit => {
+                self.quitting
+                    .store(true, std::sync::atomic::Ordering::Release);
                 self.session.close();
                 return Flow::Quit;
             }

@@ -27,7 +27,6 @@ impl App {
     /// Renders folded messages (oldest first) as a listing: not unread, no bell.
     pub(super) fn show_listing(&self, events: Vec<MessageEvent>) {
         let mut state = lock(&self.state);
-        state.reset_day();
         let keys = lock(&self.keys);
         let mut lines = Vec::new();
         for event in events {
