@@ -329,6 +329,11 @@ fn describe_ws_error(error: &tokio_tungstenite::tungstenite::Error) -> String {
             "wss:// is not supported by this build of the client".to_string()
         }
         Error::Io(io) => io.to_string(),
+        Error::Protocol(
+            tokio_tungstenite::tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+        )
+        | Error::ConnectionClosed
+        | Error::AlreadyClosed => "connection lost (the server went away)".to_string(),
         Error::Capacity(_) => "a server frame was too large".to_string(),
         Error::Http(response) => format!("the server answered HTTP {}", response.status()),
         other => other.to_string(),

@@ -4,10 +4,13 @@
 //! Used by `chatify connect`, the one-shot `history`/`search`/`rewind` commands, the Discord
 //! bridge and the integration tests. Only `repl` touches the terminal.
 
+pub mod app;
 pub mod command;
 pub mod conn;
+pub mod events;
 pub mod keys;
 pub mod render;
+pub mod repl;
 pub mod resume;
 pub mod session;
 pub mod tokens;

@@ -30,6 +30,7 @@ pub struct CatchUp {
 pub struct SeqTracker {
     last: HashMap<String, i64>,
     dm_ids: BTreeSet<i64>,
+    high_water: i64,
 }
 
 /// How many DM ids to remember for de-duplication.
@@ -96,11 +97,23 @@ impl SeqTracker {
         plan
     }
 
+    /// Notes the id of a message or DM seen (live, in a reply or a page): ids are global and
+    /// increasing, so a DM with a lower id than everything seen was not missed.
+    pub fn note_id(&mut self, id: i64) {
+        self.high_water = self.high_water.max(id);
+    }
+
+    /// The highest message or DM id seen so far.
+    pub fn high_water(&self) -> i64 {
+        self.high_water
+    }
+
     /// Records a DM id; false when it was already seen.
     pub fn observe_dm(&mut self, id: i64) -> bool {
         if !self.dm_ids.insert(id) {
             return false;
         }
+        self.note_id(id);
         while self.dm_ids.len() > DM_IDS_KEPT {
             self.dm_ids.pop_first();
         }
@@ -187,6 +200,15 @@ mod tests {
             Some(41),
             "moves only as events are delivered"
         );
+    }
+
+    #[test]
+    fn high_water_follows_the_largest_id() {
+        let mut tracker = SeqTracker::new();
+        tracker.note_id(7);
+        tracker.note_id(3);
+        assert!(tracker.observe_dm(9));
+        assert_eq!(tracker.high_water(), 9);
     }
 
     #[test]

@@ -240,9 +240,23 @@ impl Session {
 impl Inner {
     /// Keeps seq tracking in step with replies that change membership.
     fn note_reply(&self, reply: &ServerFrame) {
+        let mut tracker = lock(&self.tracker);
         match reply {
-            ServerFrame::Joined { ch, seq, .. } => lock(&self.tracker).set_at_least(ch, *seq),
-            ServerFrame::Left { ch, .. } => lock(&self.tracker).forget(ch),
+            ServerFrame::Joined { ch, seq, hist, .. } => {
+                tracker.set_at_least(ch, *seq);
+                hist.iter().for_each(|message| tracker.note_id(message.id));
+            }
+            ServerFrame::Left { ch, .. } => tracker.forget(ch),
+            ServerFrame::Ack { id, .. } => tracker.note_id(*id),
+            ServerFrame::History { events, .. } | ServerFrame::Rewind { events, .. } => {
+                for event in events {
+                    match event {
+                        ServerFrame::Msg(message) => tracker.note_id(message.id),
+                        ServerFrame::Dm(dm) => tracker.note_id(dm.id),
+                        _ => {}
+                    }
+                }
+            }
             _ => {}
         }
     }

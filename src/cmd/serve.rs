@@ -129,7 +129,9 @@ async fn serve(listen: String, store: Store, config: ServerConfig) -> anyhow::Re
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
-    let address = listener.local_addr().context("reading the listening address")?;
+    let address = listener
+        .local_addr()
+        .context("reading the listening address")?;
     tracing::info!("listening on ws://{address}");
     eprintln!("listening on ws://{address}");
     crate::server::run(listener, store, config, shutdown_signal()).await

@@ -53,7 +53,11 @@ pub async fn authenticate(
     let pk_changed = match &request.pk {
         Some(pk) if done.stored_pk.as_deref() != Some(pk.as_str()) => {
             if !done.new_account {
-                state.store.set_public_key(&user, pk).await.map_err(Reject::from_store)?;
+                state
+                    .store
+                    .set_public_key(&user, pk)
+                    .await
+                    .map_err(Reject::from_store)?;
             }
             Some(pk.clone())
         }
@@ -95,7 +99,11 @@ async fn resume(state: &ServerState, user: &str, token: &str) -> Result<Verified
             "the session is unknown or expired; log in with your password",
         ));
     };
-    state.store.touch_session(hash, now).await.map_err(Reject::from_store)?;
+    state
+        .store
+        .touch_session(hash, now)
+        .await
+        .map_err(Reject::from_store)?;
     let account = load_account(state, &owner).await?.ok_or_else(auth_failed)?;
     Ok(Verified {
         user: account.name,
@@ -202,8 +210,14 @@ async fn with_password_slot<T: Send + 'static>(
     state: &ServerState,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Reject> {
-    let _permit = state.password_slots.acquire().await.map_err(|_| Reject::internal())?;
-    tokio::task::spawn_blocking(work).await.map_err(|_| Reject::internal())
+    let _permit = state
+        .password_slots
+        .acquire()
+        .await
+        .map_err(|_| Reject::internal())?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| Reject::internal())
 }
 
 /// A PHC string with the production cost that no password matches, verified against for unknown

@@ -24,7 +24,11 @@ pub const GENERAL: &str = "general";
 /// Resolves a channel name the session's user must be a member of (`bad_channel`, `not_member`).
 pub fn member_channel(session: &Session, name: &str) -> Result<Arc<ChannelEntry>, Reject> {
     let name = normalize_channel(name)?;
-    let entry = session.state.registry.channel(&name).ok_or_else(Reject::not_member)?;
+    let entry = session
+        .state
+        .registry
+        .channel(&name)
+        .ok_or_else(Reject::not_member)?;
     if !entry.lock().is_member(&session.user) {
         return Err(Reject::not_member());
     }
@@ -32,7 +36,12 @@ pub fn member_channel(session: &Session, name: &str) -> Result<Arc<ChannelEntry>
 }
 
 /// `join`: creates the channel if needed, adds the member, replies `joined`, announces `member`.
-pub async fn handle_join(session: &Session, ch: String, create: Option<CreateChannel>, rid: Option<String>) -> Result<(), Reject> {
+pub async fn handle_join(
+    session: &Session,
+    ch: String,
+    create: Option<CreateChannel>,
+    rid: Option<String>,
+) -> Result<(), Reject> {
     let state = &session.state;
     let name = normalize_channel(&ch)?;
     let entry = match state.registry.channel(&name) {
@@ -72,7 +81,11 @@ pub async fn handle_join(session: &Session, ch: String, create: Option<CreateCha
 }
 
 /// `leave`: removes the member (all of the user's connections), replies `left`, announces it.
-pub async fn handle_leave(session: &Session, ch: String, rid: Option<String>) -> Result<(), Reject> {
+pub async fn handle_leave(
+    session: &Session,
+    ch: String,
+    rid: Option<String>,
+) -> Result<(), Reject> {
     let entry = member_channel(session, &ch)?;
     session
         .state
@@ -82,7 +95,11 @@ pub async fn handle_leave(session: &Session, ch: String, rid: Option<String>) ->
         .map_err(Reject::from_store)?;
     super::voice::leave_room_of_user(&session.state, &entry.name, &session.user);
     let mut inner = entry.lock();
-    if session.state.registry.remove_member(&entry, &mut inner, &session.user) {
+    if session
+        .state
+        .registry
+        .remove_member(&entry, &mut inner, &session.user)
+    {
         let member = member_frame(&entry.name, &session.user, false);
         inner.broadcast(&member, None);
         // The user's other connections are no longer subscribed; tell them too.
@@ -171,7 +188,10 @@ pub async fn ensure_ring(state: &ServerState, entry: &Arc<ChannelEntry>) -> Resu
             limit: u32::try_from(state.registry.ring_size()).unwrap_or(u32::MAX),
             ..HistoryQuery::default()
         };
-        let page = state.store.read(move |reader| reader.history(&name, &query)).await;
+        let page = state
+            .store
+            .read(move |reader| reader.history(&name, &query))
+            .await;
         let mut inner = entry.lock();
         let buffered = std::mem::replace(&mut inner.ring, RingState::Unloaded);
         let page = page.map_err(Reject::from_store)?;
@@ -188,7 +208,11 @@ pub async fn ensure_ring(state: &ServerState, entry: &Arc<ChannelEntry>) -> Resu
     Err(Reject::unavailable())
 }
 
-async fn create_channel(session: &Session, name: &str, create: Option<CreateChannel>) -> Result<Arc<ChannelEntry>, Reject> {
+async fn create_channel(
+    session: &Session,
+    name: &str,
+    create: Option<CreateChannel>,
+) -> Result<Arc<ChannelEntry>, Reject> {
     let create = create.unwrap_or(CreateChannel {
         mode: ChannelMode::Open,
         salt: None,
@@ -210,7 +234,11 @@ async fn create_channel(session: &Session, name: &str, create: Option<CreateChan
         })
         .await
         .map_err(Reject::from_store)?;
-    tracing::info!(channel = name, mode = record.mode.as_str(), "channel created");
+    tracing::info!(
+        channel = name,
+        mode = record.mode.as_str(),
+        "channel created"
+    );
     Ok(session.state.registry.insert_channel(record))
 }
 
@@ -220,7 +248,9 @@ pub fn validate_create(create: &CreateChannel) -> Result<(), Reject> {
     match create.mode {
         ChannelMode::Open => {
             if create.salt.is_some() || create.kdf.is_some() || create.kcv.is_some() {
-                return Err(Reject::bad_frame("an open channel takes no salt, kdf or kcv"));
+                return Err(Reject::bad_frame(
+                    "an open channel takes no salt, kdf or kcv",
+                ));
             }
             Ok(())
         }
@@ -302,7 +332,9 @@ mod tests {
         assert!(validate_create(&sealed(b16.clone(), None, b16.clone())).is_err());
         let short = Some(STANDARD.encode([1u8; 15]));
         assert!(validate_create(&sealed(b16.clone(), Some(kdf(65536, 3, 1)), short)).is_err());
-        assert!(validate_create(&sealed(b16.clone(), Some(kdf(65536, 0, 1)), b16.clone())).is_err());
+        assert!(
+            validate_create(&sealed(b16.clone(), Some(kdf(65536, 0, 1)), b16.clone())).is_err()
+        );
         let mut scrypt = kdf(65536, 3, 1);
         scrypt.alg = "scrypt".into();
         assert!(validate_create(&sealed(b16.clone(), Some(scrypt), b16)).is_err());

@@ -40,8 +40,12 @@ enum Exit {
 }
 
 /// Serves one accepted socket until it closes.
-pub async fn serve_connection<S>(state: Arc<ServerState>, stream: S, address: SocketAddr, shutdown: watch::Receiver<bool>)
-where
+pub async fn serve_connection<S>(
+    state: Arc<ServerState>,
+    stream: S,
+    address: SocketAddr,
+    shutdown: watch::Receiver<bool>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let accepted_at = Instant::now();
@@ -55,7 +59,11 @@ where
         }
         Err(_) => return,
     };
-    let (handle, queues) = ConnHandle::new(state.next_connection_id(), state.config.queue_depth, state.config.voice_queue_depth);
+    let (handle, queues) = ConnHandle::new(
+        state.next_connection_id(),
+        state.config.queue_depth,
+        state.config.voice_queue_depth,
+    );
     let conn = Arc::new(handle);
     state.registry.track_connection(&conn);
     tracing::debug!(conn = conn.id, %address, "connection opened");
@@ -189,9 +197,22 @@ impl Reader {
             register,
             session,
         };
-        match authenticate(&self.state, &self.conn, request, rid.clone(), self.address.ip()).await {
+        match authenticate(
+            &self.state,
+            &self.conn,
+            request,
+            rid.clone(),
+            self.address.ip(),
+        )
+        .await
+        {
             Ok(user) => {
-                self.session = Some(Session::new(self.state.clone(), self.conn.clone(), user, self.address.ip()));
+                self.session = Some(Session::new(
+                    self.state.clone(),
+                    self.conn.clone(),
+                    user,
+                    self.address.ip(),
+                ));
             }
             Err(reject) => self.conn.send_frame(&reject.to_frame(rid)),
         }
@@ -225,8 +246,13 @@ enum WriterState<S> {
 
 /// Ends the connection: queues the right close, lets the writer finish within the grace period,
 /// then completes the close handshake (or, after an oversized message, drains the raw socket).
-async fn close_connection<S>(state: &ServerState, conn: &ConnHandle, exit: Exit, mut source: WsSource<S>, writer: WriterState<S>)
-where
+async fn close_connection<S>(
+    state: &ServerState,
+    conn: &ConnHandle,
+    exit: Exit,
+    mut source: WsSource<S>,
+    writer: WriterState<S>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let grace = state.config.close_grace;
@@ -244,7 +270,11 @@ where
         // The shutdown sequence requests 1001 once acknowledgements are flushed.
         Exit::Shutdown => {}
     }
-    let writer_wait = if exit == Exit::Shutdown { grace * 3 } else { grace };
+    let writer_wait = if exit == Exit::Shutdown {
+        grace * 3
+    } else {
+        grace
+    };
     let sink = match writer {
         WriterState::Finished(sink) => sink,
         WriterState::Running(mut handle) => match timeout(writer_wait, &mut handle).await {
@@ -290,11 +320,19 @@ where
 /// was the user's last.
 fn teardown(state: &ServerState, session: &Session) {
     super::voice::leave_on_disconnect(state, &session.conn);
-    let last = state.registry.remove_connection(&session.user, session.conn.id);
+    let last = state
+        .registry
+        .remove_connection(&session.user, session.conn.id);
     for channel in state.registry.user_channels(&session.user) {
         channel.lock().unsubscribe(session.conn.id);
     }
     if last {
-        super::presence::announce_presence(state, &session.user, crate::proto::PresenceState::Offline, "", None);
+        super::presence::announce_presence(
+            state,
+            &session.user,
+            crate::proto::PresenceState::Offline,
+            "",
+            None,
+        );
     }
 }

@@ -36,7 +36,9 @@ fn is_rate_limited(frame: &ClientFrame) -> bool {
 
 async fn route(session: &Session, frame: ClientFrame, rid: Option<String>) -> Result<(), Reject> {
     match frame {
-        ClientFrame::Auth { .. } => Err(Reject::bad_frame("this connection is already authenticated")),
+        ClientFrame::Auth { .. } => Err(Reject::bad_frame(
+            "this connection is already authenticated",
+        )),
         ClientFrame::Join { ch, create } => channels::handle_join(session, ch, create, rid).await,
         ClientFrame::Leave { ch } => channels::handle_leave(session, ch, rid).await,
         ClientFrame::Who { ch } => channels::handle_who(session, ch, rid).await,
@@ -56,8 +58,20 @@ async fn route(session: &Session, frame: ClientFrame, rid: Option<String>) -> Re
             };
             messages::handle_msg(session, message, rid)
         }
-        ClientFrame::Edit { ch, id, c, enc, idx } => {
-            let edit = messages::EditRequest { ch, id, c, enc, idx };
+        ClientFrame::Edit {
+            ch,
+            id,
+            c,
+            enc,
+            idx,
+        } => {
+            let edit = messages::EditRequest {
+                ch,
+                id,
+                c,
+                enc,
+                idx,
+            };
             messages::handle_edit(session, edit, rid)
         }
         ClientFrame::Delete { ch, id } => messages::handle_delete(session, ch, id, rid),
@@ -73,13 +87,19 @@ async fn route(session: &Session, frame: ClientFrame, rid: Option<String>) -> Re
         ClientFrame::Vjoin { room } => voice::handle_vjoin(session, room, rid),
         ClientFrame::Vleave {} => voice::handle_vleave(session, rid),
         ClientFrame::Ping {} => {
-            session.conn.send_frame(&ServerFrame::Pong { rid, ts: now_ms() });
+            session
+                .conn
+                .send_frame(&ServerFrame::Pong { rid, ts: now_ms() });
             Ok(())
         }
     }
 }
 
-async fn route_query(session: &Session, frame: ClientFrame, rid: Option<String>) -> Result<(), Reject> {
+async fn route_query(
+    session: &Session,
+    frame: ClientFrame,
+    rid: Option<String>,
+) -> Result<(), Reject> {
     match frame {
         ClientFrame::History {
             ch,
@@ -125,7 +145,9 @@ async fn route_query(session: &Session, frame: ClientFrame, rid: Option<String>)
             };
             queries::handle_search(session, request, rid).await
         }
-        ClientFrame::Rewind { ch, at, limit } => queries::handle_rewind(session, ch, at, limit, rid).await,
+        ClientFrame::Rewind { ch, at, limit } => {
+            queries::handle_rewind(session, ch, at, limit, rid).await
+        }
         _ => Err(Reject::internal()),
     }
 }

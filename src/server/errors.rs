@@ -43,7 +43,10 @@ impl Reject {
     }
 
     pub fn internal() -> Reject {
-        Reject::new(ErrorCode::Internal, "the server failed to handle this request")
+        Reject::new(
+            ErrorCode::Internal,
+            "the server failed to handle this request",
+        )
     }
 
     /// Maps a store error to the protocol; storage failures are logged (without payloads).

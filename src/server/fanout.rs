@@ -29,7 +29,10 @@ pub enum FanoutItem {
 }
 
 /// Runs the dispatcher until its inbox closes.
-pub async fn run_dispatcher(state: Arc<ServerState>, mut inbox: mpsc::UnboundedReceiver<FanoutItem>) {
+pub async fn run_dispatcher(
+    state: Arc<ServerState>,
+    mut inbox: mpsc::UnboundedReceiver<FanoutItem>,
+) {
     while let Some(item) = inbox.recv().await {
         match item {
             FanoutItem::Committed {
@@ -50,7 +53,12 @@ pub async fn run_dispatcher(state: Arc<ServerState>, mut inbox: mpsc::UnboundedR
 }
 
 /// Queues an append: the store commits it, then the dispatcher broadcasts and acks.
-pub fn submit(state: &ServerState, op: crate::store::AppendOp, origin: &Arc<ConnHandle>, rid: Option<String>) {
+pub fn submit(
+    state: &ServerState,
+    op: crate::store::AppendOp,
+    origin: &Arc<ConnHandle>,
+    rid: Option<String>,
+) {
     let inbox = state.fanout.clone();
     let origin = origin.clone();
     state.store.append(
@@ -66,13 +74,24 @@ pub fn submit(state: &ServerState, op: crate::store::AppendOp, origin: &Arc<Conn
     );
 }
 
-fn dispatch_committed(state: &ServerState, appended: Appended, origin: &ConnHandle, rid: Option<String>) {
+fn dispatch_committed(
+    state: &ServerState,
+    appended: Appended,
+    origin: &ConnHandle,
+    rid: Option<String>,
+) {
     let text = Utf8Bytes::from(appended.frame.to_json());
     match &appended.frame {
         ServerFrame::Msg(m) => broadcast_channel_event(state, &m.ch, m.seq, &appended.frame, &text),
-        ServerFrame::Edit(e) => broadcast_channel_event(state, &e.ch, e.seq, &appended.frame, &text),
-        ServerFrame::Delete(d) => broadcast_channel_event(state, &d.ch, d.seq, &appended.frame, &text),
-        ServerFrame::React(r) => broadcast_channel_event(state, &r.ch, r.seq, &appended.frame, &text),
+        ServerFrame::Edit(e) => {
+            broadcast_channel_event(state, &e.ch, e.seq, &appended.frame, &text)
+        }
+        ServerFrame::Delete(d) => {
+            broadcast_channel_event(state, &d.ch, d.seq, &appended.frame, &text)
+        }
+        ServerFrame::React(r) => {
+            broadcast_channel_event(state, &r.ch, r.seq, &appended.frame, &text)
+        }
         ServerFrame::Dm(dm) => {
             send_to_users(state, [dm.from.as_str(), dm.to.as_str()], &text, None);
         }
@@ -86,9 +105,18 @@ fn dispatch_committed(state: &ServerState, appended: Appended, origin: &ConnHand
     });
 }
 
-fn broadcast_channel_event(state: &ServerState, channel: &str, seq: i64, frame: &ServerFrame, text: &Utf8Bytes) {
+fn broadcast_channel_event(
+    state: &ServerState,
+    channel: &str,
+    seq: i64,
+    frame: &ServerFrame,
+    text: &Utf8Bytes,
+) {
     let Some(entry) = state.registry.channel(channel) else {
-        tracing::error!(channel, "committed event for a channel the registry does not know");
+        tracing::error!(
+            channel,
+            "committed event for a channel the registry does not know"
+        );
         return;
     };
     let mut inner = entry.lock();

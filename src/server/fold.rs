@@ -192,7 +192,10 @@ mod tests {
         ring.apply(&react(1, 7, "dave", true));
         let folded = &ring.snapshot()[0];
         assert!(folded.deleted);
-        assert_eq!((folded.c.clone(), folded.edited, folded.reacts.clone()), (None, None, None));
+        assert_eq!(
+            (folded.c.clone(), folded.edited, folded.reacts.clone()),
+            (None, None, None)
+        );
         assert_eq!((folded.id, folded.seq, folded.ts), (1, 1, 10));
     }
 

@@ -30,7 +30,11 @@ pub struct NewMessage {
 }
 
 /// `msg`.
-pub fn handle_msg(session: &Session, message: NewMessage, rid: Option<String>) -> Result<(), Reject> {
+pub fn handle_msg(
+    session: &Session,
+    message: NewMessage,
+    rid: Option<String>,
+) -> Result<(), Reject> {
     let channel = member_channel(session, &message.ch)?;
     check_encryption(channel.mode, message.enc.as_deref(), message.idx.as_deref())?;
     if message.c.is_empty() {
@@ -62,7 +66,11 @@ pub struct EditRequest {
 }
 
 /// `edit`.
-pub fn handle_edit(session: &Session, edit: EditRequest, rid: Option<String>) -> Result<(), Reject> {
+pub fn handle_edit(
+    session: &Session,
+    edit: EditRequest,
+    rid: Option<String>,
+) -> Result<(), Reject> {
     let channel = member_channel(session, &edit.ch)?;
     check_encryption(channel.mode, edit.enc.as_deref(), edit.idx.as_deref())?;
     if edit.c.is_empty() {
@@ -81,7 +89,12 @@ pub fn handle_edit(session: &Session, edit: EditRequest, rid: Option<String>) ->
 }
 
 /// `delete`.
-pub fn handle_delete(session: &Session, ch: String, id: i64, rid: Option<String>) -> Result<(), Reject> {
+pub fn handle_delete(
+    session: &Session,
+    ch: String,
+    id: i64,
+    rid: Option<String>,
+) -> Result<(), Reject> {
     let channel = member_channel(session, &ch)?;
     let op = AppendOp::Delete {
         channel: channel.name.clone(),
@@ -93,10 +106,19 @@ pub fn handle_delete(session: &Session, ch: String, id: i64, rid: Option<String>
 }
 
 /// `react`.
-pub fn handle_react(session: &Session, ch: String, id: i64, emoji: String, on: bool, rid: Option<String>) -> Result<(), Reject> {
+pub fn handle_react(
+    session: &Session,
+    ch: String,
+    id: i64,
+    emoji: String,
+    on: bool,
+    rid: Option<String>,
+) -> Result<(), Reject> {
     let channel = member_channel(session, &ch)?;
     if emoji.is_empty() || emoji.len() > MAX_EMOJI_BYTES || emoji.chars().any(char::is_control) {
-        return Err(Reject::bad_frame("emoji must be 1 to 64 bytes of printable text"));
+        return Err(Reject::bad_frame(
+            "emoji must be 1 to 64 bytes of printable text",
+        ));
     }
     let op = AppendOp::React {
         channel: channel.name.clone(),
@@ -110,7 +132,13 @@ pub fn handle_react(session: &Session, ch: String, id: i64, emoji: String, on: b
 }
 
 /// `dm`: always end-to-end encrypted; the recipient must exist (online or not).
-pub async fn handle_dm(session: &Session, to: String, c: String, enc: Option<String>, rid: Option<String>) -> Result<(), Reject> {
+pub async fn handle_dm(
+    session: &Session,
+    to: String,
+    c: String,
+    enc: Option<String>,
+    rid: Option<String>,
+) -> Result<(), Reject> {
     let Some(enc) = enc else {
         return Err(Reject::new(
             ErrorCode::MustEncrypt,
@@ -141,7 +169,11 @@ pub async fn handle_dm(session: &Session, to: String, c: String, enc: Option<Str
 }
 
 /// Open channels take plaintext only; sealed channels take `xc20p1` envelopes only.
-fn check_encryption(mode: ChannelMode, enc: Option<&str>, idx: Option<&[String]>) -> Result<(), Reject> {
+fn check_encryption(
+    mode: ChannelMode,
+    enc: Option<&str>,
+    idx: Option<&[String]>,
+) -> Result<(), Reject> {
     match (mode, enc) {
         (ChannelMode::Open, Some(_)) => Err(Reject::bad_frame(
             "this channel is open: send plaintext without enc",
@@ -199,14 +231,21 @@ mod tests {
             code(check_encryption(ChannelMode::Sealed, None, None)),
             Some(ErrorCode::MustEncrypt)
         );
-        assert_eq!(code(check_encryption(ChannelMode::Sealed, Some("xc20p1"), None)), None);
+        assert_eq!(
+            code(check_encryption(ChannelMode::Sealed, Some("xc20p1"), None)),
+            None
+        );
         assert_eq!(
             code(check_encryption(ChannelMode::Sealed, Some("rot13"), None)),
             Some(ErrorCode::BadFrame)
         );
         let too_many: Vec<String> = (0..65).map(|i| format!("t{i}")).collect();
         assert_eq!(
-            code(check_encryption(ChannelMode::Sealed, Some("xc20p1"), Some(&too_many))),
+            code(check_encryption(
+                ChannelMode::Sealed,
+                Some("xc20p1"),
+                Some(&too_many)
+            )),
             Some(ErrorCode::BadFrame)
         );
     }

@@ -118,7 +118,10 @@ async fn load_registry(state: &ServerState) -> anyhow::Result<()> {
 /// broadcast, then asks every connection to close with 1001 after its queued frames.
 async fn drain_and_close(state: &Arc<ServerState>) {
     let store = state.store.clone();
-    if tokio::task::spawn_blocking(move || store.close()).await.is_err() {
+    if tokio::task::spawn_blocking(move || store.close())
+        .await
+        .is_err()
+    {
         tracing::error!("closing the store failed");
     }
     let (done_tx, done_rx) = oneshot::channel();

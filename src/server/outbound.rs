@@ -161,7 +161,10 @@ impl ConnHandle {
         match self.text.try_send(item) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::info!(conn = self.id, "outbound queue full; closing slow connection");
+                tracing::info!(
+                    conn = self.id,
+                    "outbound queue full; closing slow connection"
+                );
                 self.request_close(CLOSE_SLOW_CONSUMER, false);
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {}
@@ -189,7 +192,10 @@ mod tests {
             })
         );
         handle.request_close(CLOSE_GOING_AWAY, true);
-        assert_eq!(handle.close_request().map(|r| r.code), Some(CLOSE_SLOW_CONSUMER));
+        assert_eq!(
+            handle.close_request().map(|r| r.code),
+            Some(CLOSE_SLOW_CONSUMER)
+        );
     }
 
     #[test]

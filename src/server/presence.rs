@@ -21,16 +21,33 @@ pub fn handle_status(session: &Session, state: PresenceState, text: String) -> R
         ));
     }
     if text.chars().count() > MAX_STATUS_TEXT_CHARS {
-        return Err(Reject::bad_frame("status text is limited to 256 characters"));
+        return Err(Reject::bad_frame(
+            "status text is limited to 256 characters",
+        ));
     }
-    session.state.registry.set_presence(&session.user, state, &text);
-    announce_presence(&session.state, &session.user, state, &text, Some(session.conn.id));
+    session
+        .state
+        .registry
+        .set_presence(&session.user, state, &text);
+    announce_presence(
+        &session.state,
+        &session.user,
+        state,
+        &text,
+        Some(session.conn.id),
+    );
     Ok(())
 }
 
 /// Sends a `presence` frame about `user` to every user sharing a channel with them and to the
 /// user's own connections other than `except`.
-pub fn announce_presence(state: &ServerState, user: &str, presence: PresenceState, text: &str, except: Option<u64>) {
+pub fn announce_presence(
+    state: &ServerState,
+    user: &str,
+    presence: PresenceState,
+    text: &str,
+    except: Option<u64>,
+) {
     let frame = ServerFrame::Presence {
         u: user.to_string(),
         state: presence,
@@ -50,15 +67,28 @@ pub fn announce_key(state: &ServerState, user: &str, pk: &str, except: Option<u6
     announce_to_sharing_users(state, user, &frame, except);
 }
 
-fn announce_to_sharing_users(state: &ServerState, user: &str, frame: &ServerFrame, except: Option<u64>) {
+fn announce_to_sharing_users(
+    state: &ServerState,
+    user: &str,
+    frame: &ServerFrame,
+    except: Option<u64>,
+) {
     let text = Utf8Bytes::from(frame.to_json());
     let sharing = state.registry.users_sharing_channels(user);
-    let targets = sharing.iter().map(String::as_str).chain(std::iter::once(user));
+    let targets = sharing
+        .iter()
+        .map(String::as_str)
+        .chain(std::iter::once(user));
     send_to_users(state, targets, &text, except);
 }
 
 /// `typing`: relayed to the channel's members or the DM peer, never to the sender.
-pub fn handle_typing(session: &Session, ch: Option<String>, to: Option<String>, on: bool) -> Result<(), Reject> {
+pub fn handle_typing(
+    session: &Session,
+    ch: Option<String>,
+    to: Option<String>,
+    on: bool,
+) -> Result<(), Reject> {
     match (ch, to) {
         (Some(ch), None) => {
             let channel = super::channels::member_channel(session, &ch)?;

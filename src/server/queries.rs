@@ -46,9 +46,17 @@ enum TrimEnd {
 }
 
 /// `history`.
-pub async fn handle_history(session: &Session, request: HistoryRequest, rid: Option<String>) -> Result<(), Reject> {
-    if request.after.is_some() && (request.before.is_some() || request.since.is_some() || request.until.is_some()) {
-        return Err(Reject::bad_frame("after cannot be combined with before, since or until"));
+pub async fn handle_history(
+    session: &Session,
+    request: HistoryRequest,
+    rid: Option<String>,
+) -> Result<(), Reject> {
+    if request.after.is_some()
+        && (request.before.is_some() || request.since.is_some() || request.until.is_some())
+    {
+        return Err(Reject::bad_frame(
+            "after cannot be combined with before, since or until",
+        ));
     }
     let limit = clamp(request.limit, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT);
     let mut query = HistoryQuery {
@@ -99,7 +107,11 @@ pub async fn handle_history(session: &Session, request: HistoryRequest, rid: Opt
 }
 
 /// `search`.
-pub async fn handle_search(session: &Session, request: SearchRequest, rid: Option<String>) -> Result<(), Reject> {
+pub async fn handle_search(
+    session: &Session,
+    request: SearchRequest,
+    rid: Option<String>,
+) -> Result<(), Reject> {
     let limit = clamp(request.limit, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT);
     let mut options = SearchOptions {
         limit,
@@ -115,7 +127,10 @@ pub async fn handle_search(session: &Session, request: SearchRequest, rid: Optio
             let events = match (channel.mode, q, idx) {
                 (ChannelMode::Open, Some(q), None) => {
                     let q = non_empty_query(q)?;
-                    read(session, move |r| r.search(std::slice::from_ref(&name), &q, &options)).await?
+                    read(session, move |r| {
+                        r.search(std::slice::from_ref(&name), &q, &options)
+                    })
+                    .await?
                 }
                 (ChannelMode::Sealed, None, Some(tokens)) => {
                     if tokens.is_empty() {
@@ -125,7 +140,9 @@ pub async fn handle_search(session: &Session, request: SearchRequest, rid: Optio
                     read(session, move |r| r.search_blind(&name, &tokens, &options)).await?
                 }
                 (ChannelMode::Open, _, _) => {
-                    return Err(Reject::bad_frame("an open channel is searched with q (and no idx)"));
+                    return Err(Reject::bad_frame(
+                        "an open channel is searched with q (and no idx)",
+                    ));
                 }
                 (ChannelMode::Sealed, _, _) => {
                     return Err(Reject::bad_frame(
@@ -153,7 +170,9 @@ pub async fn handle_search(session: &Session, request: SearchRequest, rid: Optio
             (None, events)
         }
         (None, _, _) => {
-            return Err(Reject::bad_frame("search without ch takes q (open channels only)"));
+            return Err(Reject::bad_frame(
+                "search without ch takes q (open channels only)",
+            ));
         }
     };
     let events: Vec<ServerFrame> = events.into_iter().map(ServerFrame::Msg).collect();
@@ -168,7 +187,13 @@ pub async fn handle_search(session: &Session, request: SearchRequest, rid: Optio
 }
 
 /// `rewind`.
-pub async fn handle_rewind(session: &Session, ch: String, at: i64, limit: Option<u32>, rid: Option<String>) -> Result<(), Reject> {
+pub async fn handle_rewind(
+    session: &Session,
+    ch: String,
+    at: i64,
+    limit: Option<u32>,
+    rid: Option<String>,
+) -> Result<(), Reject> {
     let channel = member_channel(session, &ch)?.name.clone();
     let limit = clamp(limit, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT);
     let name = channel.clone();
@@ -188,7 +213,12 @@ async fn read<T: Send + 'static>(
     session: &Session,
     f: impl FnOnce(&crate::store::Reader) -> Result<T, crate::store::StoreError> + Send + 'static,
 ) -> Result<T, Reject> {
-    session.state.store.read(f).await.map_err(Reject::from_store)
+    session
+        .state
+        .store
+        .read(f)
+        .await
+        .map_err(Reject::from_store)
 }
 
 /// Resolves a DM peer to the name as registered (`no_such_user` when unknown).

@@ -88,9 +88,10 @@ impl LoginThrottle {
     /// evaluated; `None` when it may proceed now.
     pub fn wait_time(&self, account: &str, address: IpAddr) -> Option<Duration> {
         let now = Instant::now();
-        let account_wait = self.accounts.get(&account.to_ascii_lowercase()).and_then(|r| {
-            remaining(*r, ACCOUNT_FREE_FAILURES, ACCOUNT_MAX_DELAY, now)
-        });
+        let account_wait = self
+            .accounts
+            .get(&account.to_ascii_lowercase())
+            .and_then(|r| remaining(*r, ACCOUNT_FREE_FAILURES, ACCOUNT_MAX_DELAY, now));
         let address_wait = self
             .addresses
             .get(&address)
@@ -102,7 +103,12 @@ impl LoginThrottle {
     pub fn record_failure(&self, account: &str, address: IpAddr) {
         let now = Instant::now();
         self.sweep_if_needed(now);
-        bump(self.accounts.entry(account.to_ascii_lowercase()).or_insert(fresh(now)), now);
+        bump(
+            self.accounts
+                .entry(account.to_ascii_lowercase())
+                .or_insert(fresh(now)),
+            now,
+        );
         bump(self.addresses.entry(address).or_insert(fresh(now)), now);
     }
 
@@ -137,7 +143,10 @@ fn fresh(now: Instant) -> FailureRecord {
     }
 }
 
-fn bump(mut record: dashmap::mapref::one::RefMut<'_, impl std::hash::Hash + Eq, FailureRecord>, now: Instant) {
+fn bump(
+    mut record: dashmap::mapref::one::RefMut<'_, impl std::hash::Hash + Eq, FailureRecord>,
+    now: Instant,
+) {
     if now.saturating_duration_since(record.last_failure) >= FORGET_AFTER {
         record.failures = 0;
     }
@@ -189,9 +198,18 @@ mod tests {
             last_failure: now,
         };
         assert_eq!(remaining(record(2), 3, ACCOUNT_MAX_DELAY, now), None);
-        assert_eq!(remaining(record(3), 3, ACCOUNT_MAX_DELAY, now), Some(BASE_DELAY));
-        assert_eq!(remaining(record(4), 3, ACCOUNT_MAX_DELAY, now), Some(BASE_DELAY * 2));
-        assert_eq!(remaining(record(30), 3, ACCOUNT_MAX_DELAY, now), Some(ACCOUNT_MAX_DELAY));
+        assert_eq!(
+            remaining(record(3), 3, ACCOUNT_MAX_DELAY, now),
+            Some(BASE_DELAY)
+        );
+        assert_eq!(
+            remaining(record(4), 3, ACCOUNT_MAX_DELAY, now),
+            Some(BASE_DELAY * 2)
+        );
+        assert_eq!(
+            remaining(record(30), 3, ACCOUNT_MAX_DELAY, now),
+            Some(ACCOUNT_MAX_DELAY)
+        );
         let later = now + ACCOUNT_MAX_DELAY;
         assert_eq!(remaining(record(30), 3, ACCOUNT_MAX_DELAY, later), None);
     }

@@ -167,7 +167,12 @@ impl Registry {
     }
 
     /// Removes `member` (and its connections) from a locked channel; false when not a member.
-    pub fn remove_member(&self, entry: &ChannelEntry, inner: &mut ChannelInner, member: &str) -> bool {
+    pub fn remove_member(
+        &self,
+        entry: &ChannelEntry,
+        inner: &mut ChannelInner,
+        member: &str,
+    ) -> bool {
         let lower = member.to_ascii_lowercase();
         if inner.members.remove(&lower).is_none() {
             return false;
@@ -204,7 +209,8 @@ impl Registry {
             None => return false,
         };
         if last {
-            self.users.remove_if(&lower, |_, entry| entry.connections.is_empty());
+            self.users
+                .remove_if(&lower, |_, entry| entry.connections.is_empty());
         }
         last
     }
@@ -219,7 +225,9 @@ impl Registry {
 
     /// An online user's presence (`None` when offline).
     pub fn online_user(&self, user: &str) -> Option<OnlineUser> {
-        self.users.get(&user.to_ascii_lowercase()).map(|e| e.clone())
+        self.users
+            .get(&user.to_ascii_lowercase())
+            .map(|e| e.clone())
     }
 
     /// Sets an online user's presence; false when the user is offline.
@@ -266,7 +274,9 @@ impl Registry {
 impl ChannelEntry {
     /// Locks the mutable part. A poisoned lock is recovered: the state stays usable.
     pub fn lock(&self) -> MutexGuard<'_, ChannelInner> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The `ok.channels` entry, from a locked inner.

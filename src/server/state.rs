@@ -65,7 +65,12 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(state: Arc<ServerState>, conn: Arc<ConnHandle>, user: String, address: IpAddr) -> Session {
+    pub fn new(
+        state: Arc<ServerState>,
+        conn: Arc<ConnHandle>,
+        user: String,
+        address: IpAddr,
+    ) -> Session {
         let bucket = TokenBucket::new(state.config.rate_limit, state.config.rate_burst);
         Session {
             state,

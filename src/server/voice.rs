@@ -92,7 +92,10 @@ pub fn handle_vjoin(session: &Session, room: String, rid: Option<String>) -> Res
 /// `vleave`: leaves the current room, replies `vleft`, announces `vmember` off.
 pub fn handle_vleave(session: &Session, rid: Option<String>) -> Result<(), Reject> {
     let Some(room) = session.state.voice.room_of(session.conn.id) else {
-        return Err(Reject::new(ErrorCode::NotMember, "you are not in a voice room"));
+        return Err(Reject::new(
+            ErrorCode::NotMember,
+            "you are not in a voice room",
+        ));
     };
     exit_and_announce(&session.state, &session.conn);
     session.conn.send_frame(&ServerFrame::Vleft { room, rid });

@@ -110,7 +110,11 @@ enum WriterInput {
     Ping,
 }
 
-async fn write_input<S>(sink: &mut WsSink<S>, input: WriterInput, queues: &mut OutboundQueues) -> Result<Flow, WsError>
+async fn write_input<S>(
+    sink: &mut WsSink<S>,
+    input: WriterInput,
+    queues: &mut OutboundQueues,
+) -> Result<Flow, WsError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -129,7 +133,11 @@ where
     }
 }
 
-async fn write_batch<S>(sink: &mut WsSink<S>, first: Outbound, queues: &mut OutboundQueues) -> Result<Flow, WsError>
+async fn write_batch<S>(
+    sink: &mut WsSink<S>,
+    first: Outbound,
+    queues: &mut OutboundQueues,
+) -> Result<Flow, WsError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -154,8 +162,12 @@ where
 }
 
 /// Writes what should still go out, then the close frame, within `grace`.
-async fn finish<S>(sink: &mut WsSink<S>, queues: &mut OutboundQueues, closing: Closing, grace: Duration)
-where
+async fn finish<S>(
+    sink: &mut WsSink<S>,
+    queues: &mut OutboundQueues,
+    closing: Closing,
+    grace: Duration,
+) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let work = async {
@@ -185,7 +197,9 @@ fn reason_for(code: u16, given: &'static str) -> &'static str {
         return given;
     }
     match code {
-        super::outbound::CLOSE_SLOW_CONSUMER => "outbound queue full; reconnect and catch up with history after",
+        super::outbound::CLOSE_SLOW_CONSUMER => {
+            "outbound queue full; reconnect and catch up with history after"
+        }
         super::outbound::CLOSE_GOING_AWAY => "server shutting down",
         super::outbound::CLOSE_TOO_BIG => "frame too large",
         _ => "",

@@ -18,6 +18,13 @@ const DM_CATCH_UP_MARGIN_MS: i64 = 60_000;
 /// At most this many DM conversations are checked after a reconnect.
 const DM_CATCH_UP_PEERS: usize = 100;
 
+/// Where DMs may have been missed from: after this id, around or after this time.
+#[derive(Clone, Copy)]
+struct MissedSince {
+    ts: i64,
+    id: i64,
+}
+
 enum Pumped {
     Shutdown,
     Closed { reason: String, code: Option<u16> },
@@ -47,12 +54,15 @@ pub(super) async fn supervise(
         if !inner.options.reconnect {
             break "disconnected".to_string();
         }
-        let disconnected_at = now_ms();
+        let missed_since = MissedSince {
+            ts: now_ms(),
+            id: lock(&inner.tracker).high_water(),
+        };
         match reconnect(&inner, &out).await {
             Ok(events) => conn_events = events,
             Err(reason) => break reason,
         }
-        catch_up_after_reconnect(&inner, &out, disconnected_at).await;
+        catch_up_after_reconnect(&inner, &out, missed_since).await;
     };
     let _ = out.send(SessionEvent::Ended { reason: ending });
 }
@@ -112,6 +122,9 @@ async fn deliver_live(inner: &Arc<Inner>, frame: ServerFrame, out: &UnboundedSen
         return;
     };
     let channel = channel.to_string();
+    if let ServerFrame::Msg(message) = &frame {
+        lock(&inner.tracker).note_id(message.id);
+    }
     let verdict = lock(&inner.tracker).observe(&channel, seq);
     match verdict {
         SeqVerdict::Deliver => {
@@ -168,6 +181,9 @@ async fn fill_gap(
             };
             if event_channel != channel {
                 continue;
+            }
+            if let ServerFrame::Msg(message) = &event {
+                lock(&inner.tracker).note_id(message.id);
             }
             after = after.max(seq);
             let mut tracker = lock(&inner.tracker);
@@ -255,7 +271,7 @@ async fn reconnect(
 async fn catch_up_after_reconnect(
     inner: &Arc<Inner>,
     out: &UnboundedSender<SessionEvent>,
-    disconnected_at: i64,
+    missed_since: MissedSince,
 ) {
     let welcome = lock(&inner.welcome).clone();
     let plan = lock(&inner.tracker).plan_resume(&welcome.channels);
@@ -263,7 +279,7 @@ async fn catch_up_after_reconnect(
     for item in plan {
         replayed += fill_gap(inner, &item.channel, item.after, out, true).await;
     }
-    replayed += catch_up_dms(inner, out, &welcome.users, disconnected_at).await;
+    replayed += catch_up_dms(inner, out, &welcome.users, missed_since).await;
     let _ = out.send(SessionEvent::CaughtUp { replayed });
 }
 
@@ -272,7 +288,7 @@ async fn catch_up_dms(
     inner: &Arc<Inner>,
     out: &UnboundedSender<SessionEvent>,
     users: &[crate::proto::UserInfo],
-    disconnected_at: i64,
+    missed_since: MissedSince,
 ) -> usize {
     let Some(connection) = inner.connection.borrow().clone() else {
         return 0;
@@ -298,7 +314,12 @@ async fn catch_up_dms(
             .await
         {
             missed.extend(events.into_iter().filter_map(|event| match event {
-                ServerFrame::Dm(dm) if dm.ts >= disconnected_at - DM_CATCH_UP_MARGIN_MS => Some(dm),
+                ServerFrame::Dm(dm)
+                    if dm.id > missed_since.id
+                        && dm.ts >= missed_since.ts - DM_CATCH_UP_MARGIN_MS =>
+                {
+                    Some(dm)
+                }
                 _ => None,
             }));
         }
