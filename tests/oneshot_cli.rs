@@ -155,7 +155,12 @@ impl DbFixture {
         let (alice, bob) = (Identity::generate(), Identity::generate());
         for (name, identity) in [("alice", &alice), ("bob", &bob)] {
             store
-                .create_account(name, "$argon2id$unused", Some(&identity.public_b64()), start_ms)
+                .create_account(
+                    name,
+                    "$argon2id$unused",
+                    Some(&identity.public_b64()),
+                    start_ms,
+                )
                 .await
                 .expect("account");
         }
@@ -295,7 +300,9 @@ async fn small_conversation(fixture: &DbFixture) -> [i64; 4] {
     let hello = fixture.say("general", "alice", "hello world").await;
     let doomed = fixture.say("general", "bob", "a doomed message").await;
     fixture.set_time(now - 2 * HOUR);
-    let fixed = fixture.say("general", "bob", "deploy failed on node 3").await;
+    let fixed = fixture
+        .say("general", "bob", "deploy failed on node 3")
+        .await;
     fixture
         .append(AppendOp::Edit {
             channel: "general".into(),
@@ -344,16 +351,38 @@ async fn db_history_prints_the_timeline_with_marks_and_json_lines_with_stable_fi
     let fixture = DbFixture::new(now_ms()).await;
     let [hello, doomed, fixed, reply] = small_conversation(&fixture).await;
 
-    let run = fixture.cli().args(["history", "#general", "--db", fixture.db()]).run().await;
+    let run = fixture
+        .cli()
+        .args(["history", "#general", "--db", fixture.db()])
+        .run()
+        .await;
     run.assert_code(0);
     let out = run.stdout();
-    assert!(out.contains(&format!("#general <alice> hello world [{hello}]")), "{out}");
-    assert!(out.contains(&format!("(message deleted) [{doomed}]")), "{out}");
-    assert!(out.contains(&format!("deploy failed on node 4 (edited) [{fixed}]")), "{out}");
+    assert!(
+        out.contains(&format!("#general <alice> hello world [{hello}]")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("(message deleted) [{doomed}]")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("deploy failed on node 4 (edited) [{fixed}]")),
+        "{out}"
+    );
     assert!(out.contains("↪ bob: \"deploy failed on node 4\""), "{out}");
-    assert!(out.contains(&format!("rolling back the deploy now 👍 1 [{reply}]")), "{out}");
-    assert!(out.lines().next().unwrap_or_default().starts_with("────"), "day separator first: {out}");
-    assert!(!out.contains('\u{1b}'), "no colour when not a terminal: {out:?}");
+    assert!(
+        out.contains(&format!("rolling back the deploy now 👍 1 [{reply}]")),
+        "{out}"
+    );
+    assert!(
+        out.lines().next().unwrap_or_default().starts_with("────"),
+        "day separator first: {out}"
+    );
+    assert!(
+        !out.contains('\u{1b}'),
+        "no colour when not a terminal: {out:?}"
+    );
 
     let records = fixture
         .cli()
@@ -363,12 +392,28 @@ async fn db_history_prints_the_timeline_with_marks_and_json_lines_with_stable_fi
         .json();
     assert_eq!(records.len(), 4);
     let expected_keys: BTreeSet<&str> = [
-        "id", "seq", "ch", "u", "ts", "ts_iso", "text", "edited", "deleted", "reply_to", "reacts",
-        "sealed", "undecryptable",
+        "id",
+        "seq",
+        "ch",
+        "u",
+        "ts",
+        "ts_iso",
+        "text",
+        "edited",
+        "deleted",
+        "reply_to",
+        "reacts",
+        "sealed",
+        "undecryptable",
     ]
     .into();
     for record in &records {
-        let keys: BTreeSet<&str> = record.as_object().expect("object").keys().map(|k| k.as_str()).collect();
+        let keys: BTreeSet<&str> = record
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
         assert_eq!(keys, expected_keys, "{record}");
         assert_eq!(record["ch"], "general");
         assert_eq!(record["sealed"], false);
@@ -378,7 +423,15 @@ async fn db_history_prints_the_timeline_with_marks_and_json_lines_with_stable_fi
         assert_eq!(iso.timestamp_millis(), ts);
         assert!(record["ts_iso"].as_str().expect("iso").ends_with('Z'));
     }
-    assert_eq!(texts(&records), ["hello world", "<null>", "deploy failed on node 4", "rolling back the deploy now"]);
+    assert_eq!(
+        texts(&records),
+        [
+            "hello world",
+            "<null>",
+            "deploy failed on node 4",
+            "rolling back the deploy now"
+        ]
+    );
     assert_eq!(records[0]["id"], hello);
     assert_eq!(records[0]["u"], "alice");
     assert_eq!(records[0]["seq"], 1);
@@ -388,8 +441,14 @@ async fn db_history_prints_the_timeline_with_marks_and_json_lines_with_stable_fi
     assert_eq!(records[3]["reply_to"], fixed);
     assert_eq!(records[3]["reacts"], serde_json::json!({"👍": ["bob"]}));
     assert_eq!(records[0]["reacts"], serde_json::json!({}));
-    let seqs: Vec<i64> = records.iter().map(|r| r["seq"].as_i64().expect("seq")).collect();
-    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "oldest first: {seqs:?}");
+    let seqs: Vec<i64> = records
+        .iter()
+        .map(|r| r["seq"].as_i64().expect("seq"))
+        .collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "oldest first: {seqs:?}"
+    );
 }
 
 #[tokio::test]
@@ -423,10 +482,25 @@ async fn db_history_filters_by_time_author_and_limit() {
 
     let limited = history(&["--limit", "2"]).await;
     let records = limited.json();
-    assert_eq!(texts(&records), ["deploy failed on node 4", "rolling back the deploy now"]);
-    assert!(limited.stderr().contains("older messages exist"), "{}", limited.stderr());
-    let short = fixture.cli().args(["history", "#general", "-n", "1", "--db", db]).run().await;
-    assert_eq!(short.assert_code(0).lines().len(), 2, "separator and one message");
+    assert_eq!(
+        texts(&records),
+        ["deploy failed on node 4", "rolling back the deploy now"]
+    );
+    assert!(
+        limited.stderr().contains("older messages exist"),
+        "{}",
+        limited.stderr()
+    );
+    let short = fixture
+        .cli()
+        .args(["history", "#general", "-n", "1", "--db", db])
+        .run()
+        .await;
+    assert_eq!(
+        short.assert_code(0).lines().len(),
+        2,
+        "separator and one message"
+    );
 }
 
 #[tokio::test]
@@ -442,7 +516,11 @@ async fn db_exit_codes_are_0_found_1_nothing_2_error() {
         .await;
     nothing.assert_code(1);
     assert_eq!(nothing.stdout(), "");
-    assert!(nothing.stderr().contains("no messages"), "{}", nothing.stderr());
+    assert!(
+        nothing.stderr().contains("no messages"),
+        "{}",
+        nothing.stderr()
+    );
     let nothing_json = fixture
         .cli()
         .args(["history", "#general", "--since", "1m", "--json", "--db", db])
@@ -462,10 +540,17 @@ async fn db_exit_codes_are_0_found_1_nothing_2_error() {
         vec!["history", "#no such", "--db", db],
         vec!["history", "#nochannel", "--db", db],
         vec!["history", "#general", "--since", "yesterday", "--db", db],
-        vec!["history", "#general", "--since", "1h", "--until", "2h", "--db", db],
+        vec![
+            "history", "#general", "--since", "1h", "--until", "2h", "--db", db,
+        ],
         vec!["history", "#general", "--limit", "0", "--db", db],
         vec!["history", "#general", "--as", "alice"],
-        vec!["history", "#general", "--db", missing_dir.to_str().expect("path")],
+        vec![
+            "history",
+            "#general",
+            "--db",
+            missing_dir.to_str().expect("path"),
+        ],
         vec!["search", "@bob", "hi", "--db", db],
         vec!["rewind", "#general", "--db", db],
         vec!["rewind", "#general", "--at", "soon", "--db", db],
@@ -476,16 +561,29 @@ async fn db_exit_codes_are_0_found_1_nothing_2_error() {
         assert_eq!(run.code(), 2, "{args:?}: {}", run.stderr());
         assert_eq!(run.stdout(), "", "{args:?}");
         assert!(!run.stderr().is_empty(), "{args:?} explains itself");
-        assert!(!run.stderr().contains("panicked"), "{args:?}: {}", run.stderr());
+        assert!(
+            !run.stderr().contains("panicked"),
+            "{args:?}: {}",
+            run.stderr()
+        );
     }
     let no_user = fixture.cli().args(["history", "#general"]).run().await;
     assert!(no_user.stderr().contains("--user"), "{}", no_user.stderr());
     let missing = fixture
         .cli()
-        .args(["history", "#general", "--db", missing_dir.to_str().expect("path")])
+        .args([
+            "history",
+            "#general",
+            "--db",
+            missing_dir.to_str().expect("path"),
+        ])
         .run()
         .await;
-    assert!(missing.stderr().contains("no chatify database"), "{}", missing.stderr());
+    assert!(
+        missing.stderr().contains("no chatify database"),
+        "{}",
+        missing.stderr()
+    );
     assert!(!missing_dir.exists(), "a read never creates a database");
 }
 
@@ -497,7 +595,9 @@ async fn db_sealed_channel_is_decrypted_with_the_passphrase_or_shown_undecryptab
     let mut fixture = DbFixture::new(now_ms()).await;
     fixture.create_vault().await;
     let first = fixture.say_sealed("alice", "the vault code is 1234").await;
-    fixture.edit_sealed("alice", first, "the vault code is 5678").await;
+    fixture
+        .edit_sealed("alice", first, "the vault code is 5678")
+        .await;
     fixture.say_sealed("alice", "rotate the deploy keys").await;
     let db = fixture.db();
     let passphrase_file = fixture.dir.path().join("passphrase.txt");
@@ -511,8 +611,15 @@ async fn db_sealed_channel_is_decrypted_with_the_passphrase_or_shown_undecryptab
         .run()
         .await
         .json();
-    assert_eq!(texts(&by_env), ["the vault code is 5678", "rotate the deploy keys"]);
-    assert!(by_env.iter().all(|r| r["sealed"] == true && r["undecryptable"].is_null()));
+    assert_eq!(
+        texts(&by_env),
+        ["the vault code is 5678", "rotate the deploy keys"]
+    );
+    assert!(
+        by_env
+            .iter()
+            .all(|r| r["sealed"] == true && r["undecryptable"].is_null())
+    );
     assert!(by_env[0]["edited"].is_i64());
 
     let by_file = fixture
@@ -523,7 +630,10 @@ async fn db_sealed_channel_is_decrypted_with_the_passphrase_or_shown_undecryptab
         .run()
         .await;
     let out = by_file.assert_code(0).stdout();
-    assert!(out.contains("🔒#vault <alice> the vault code is 5678 (edited)"), "{out}");
+    assert!(
+        out.contains("🔒#vault <alice> the vault code is 5678 (edited)"),
+        "{out}"
+    );
 
     // No passphrase and no terminal to ask on: shown as undecryptable, with a note.
     let without = fixture
@@ -537,7 +647,11 @@ async fn db_sealed_channel_is_decrypted_with_the_passphrase_or_shown_undecryptab
     assert!(records.iter().all(|r| r["text"].is_null()));
     let reason = records[0]["undecryptable"].as_str().expect("a reason");
     assert!(reason.contains("CHATIFY_PASSPHRASE"), "{reason}");
-    assert!(without.stderr().contains("no key for #vault"), "{}", without.stderr());
+    assert!(
+        without.stderr().contains("no key for #vault"),
+        "{}",
+        without.stderr()
+    );
 
     let wrong = fixture
         .cli()
@@ -547,7 +661,11 @@ async fn db_sealed_channel_is_decrypted_with_the_passphrase_or_shown_undecryptab
         .run()
         .await;
     wrong.assert_code(2);
-    assert!(wrong.stderr().contains("wrong passphrase"), "{}", wrong.stderr());
+    assert!(
+        wrong.stderr().contains("wrong passphrase"),
+        "{}",
+        wrong.stderr()
+    );
 
     // Sealed search: blind tokens from the query words; the old text no longer matches.
     let search = |words: &'static str| {
@@ -558,19 +676,33 @@ async fn db_sealed_channel_is_decrypted_with_the_passphrase_or_shown_undecryptab
             .env(keys::WEAK_KDF_TEST_ENV, "1")
             .run()
     };
-    assert_eq!(texts(&search("VAULT code").await.json()), ["the vault code is 5678"]);
-    assert_eq!(texts(&search("deploy").await.json()), ["rotate the deploy keys"]);
+    assert_eq!(
+        texts(&search("VAULT code").await.json()),
+        ["the vault code is 5678"]
+    );
+    assert_eq!(
+        texts(&search("deploy").await.json()),
+        ["rotate the deploy keys"]
+    );
     search("1234").await.assert_code(1);
     let none = search("a").await;
     none.assert_code(2);
-    assert!(none.stderr().contains("no searchable words"), "{}", none.stderr());
+    assert!(
+        none.stderr().contains("no searchable words"),
+        "{}",
+        none.stderr()
+    );
     let locked = fixture
         .cli()
         .args(["search", "#vault", "deploy", "--db", db])
         .run()
         .await;
     locked.assert_code(2);
-    assert!(locked.stderr().contains("no key for #vault"), "{}", locked.stderr());
+    assert!(
+        locked.stderr().contains("no key for #vault"),
+        "{}",
+        locked.stderr()
+    );
 }
 
 #[tokio::test]
@@ -584,7 +716,9 @@ async fn db_dms_need_as_and_the_identity_key() {
 
     let run = fixture
         .cli()
-        .args(["history", "@bob", "--json", "--as", "alice", "--db", db, "--key"])
+        .args([
+            "history", "@bob", "--json", "--as", "alice", "--db", db, "--key",
+        ])
         .arg_path(&key_file)
         .run()
         .await;
@@ -605,9 +739,20 @@ async fn db_dms_need_as_and_the_identity_key() {
         .env("CHATIFY_KEY_FILE", &key_file)
         .run()
         .await;
-    assert!(human.assert_code(0).stdout().contains("🔒@bob <bob> >> yes alice?"), "{}", human.stdout());
+    assert!(
+        human
+            .assert_code(0)
+            .stdout()
+            .contains("🔒@bob <bob> >> yes alice?"),
+        "{}",
+        human.stdout()
+    );
 
-    let no_as = fixture.cli().args(["history", "@bob", "--db", db]).run().await;
+    let no_as = fixture
+        .cli()
+        .args(["history", "@bob", "--db", db])
+        .run()
+        .await;
     no_as.assert_code(2);
     assert!(no_as.stderr().contains("--as"), "{}", no_as.stderr());
 
@@ -620,19 +765,29 @@ async fn db_dms_need_as_and_the_identity_key() {
     let records = keyless.json();
     assert_eq!(records.len(), 2);
     assert!(records.iter().all(|r| r["text"].is_null()));
-    assert!(keyless.stderr().contains("no identity key for alice"), "{}", keyless.stderr());
+    assert!(
+        keyless.stderr().contains("no identity key for alice"),
+        "{}",
+        keyless.stderr()
+    );
 
     // bob's key is not alice's.
     let bob_key = fixture.dir.path().join("bob.key");
     fixture.bob.save(&bob_key).expect("save key");
     let mismatched = fixture
         .cli()
-        .args(["history", "@bob", "--json", "--as", "alice", "--db", db, "--key"])
+        .args([
+            "history", "@bob", "--json", "--as", "alice", "--db", db, "--key",
+        ])
         .arg_path(&bob_key)
         .run()
         .await;
     assert!(mismatched.json().iter().all(|r| r["text"].is_null()));
-    assert!(mismatched.stderr().contains("is not alice's"), "{}", mismatched.stderr());
+    assert!(
+        mismatched.stderr().contains("is not alice's"),
+        "{}",
+        mismatched.stderr()
+    );
 }
 
 #[tokio::test]
@@ -640,7 +795,9 @@ async fn db_search_supports_words_prefixes_phrases_sort_and_filters() {
     let fixture = DbFixture::new(now_ms()).await;
     small_conversation(&fixture).await;
     fixture.set_time(now_ms() - 10 * MINUTE);
-    fixture.say("general", "carol_is_not_here", "deploy failed again").await;
+    fixture
+        .say("general", "carol_is_not_here", "deploy failed again")
+        .await;
     let db = fixture.db();
     let search = |args: &[&str]| {
         let mut all = vec!["search", "#general"];
@@ -652,7 +809,10 @@ async fn db_search_supports_words_prefixes_phrases_sort_and_filters() {
     let words = search(&["deploy", "failed"]).await.json();
     assert_eq!(words.len(), 2);
     let newest = search(&["deploy failed", "--sort", "newest"]).await.json();
-    assert_eq!(texts(&newest), ["deploy failed again", "deploy failed on node 4"]);
+    assert_eq!(
+        texts(&newest),
+        ["deploy failed again", "deploy failed on node 4"]
+    );
     let prefix = search(&["roll*"]).await.json();
     assert_eq!(texts(&prefix), ["rolling back the deploy now"]);
     let phrase = search(&["\"failed on node\""]).await.json();
@@ -660,11 +820,18 @@ async fn db_search_supports_words_prefixes_phrases_sort_and_filters() {
     search(&["\"node failed\""]).await.assert_code(1);
     let by_bob = search(&["deploy", "--from", "bob"]).await.json();
     assert_eq!(texts(&by_bob), ["deploy failed on node 4"]);
-    let recent = search(&["deploy", "--since", "1h", "--sort", "newest"]).await.json();
-    assert_eq!(texts(&recent), ["deploy failed again", "rolling back the deploy now"]);
+    let recent = search(&["deploy", "--since", "1h", "--sort", "newest"])
+        .await
+        .json();
+    assert_eq!(
+        texts(&recent),
+        ["deploy failed again", "rolling back the deploy now"]
+    );
     let old = search(&["deploy", "--until", "1h"]).await.json();
     assert_eq!(texts(&old), ["deploy failed on node 4"]);
-    let one = search(&["deploy", "--limit", "1", "--sort", "newest"]).await.json();
+    let one = search(&["deploy", "--limit", "1", "--sort", "newest"])
+        .await
+        .json();
     assert_eq!(texts(&one), ["deploy failed again"]);
     // The edited-away text is not found; the deleted message is never found.
     search(&["node 3"]).await.assert_code(1);
@@ -675,7 +842,12 @@ async fn db_search_supports_words_prefixes_phrases_sort_and_filters() {
         .args(["search", "#general", "deploy", "--sort", "rank", "--db", db])
         .run()
         .await;
-    assert!(ranked.assert_code(0).stdout().contains("<bob> deploy failed on node 4"));
+    assert!(
+        ranked
+            .assert_code(0)
+            .stdout()
+            .contains("<bob> deploy failed on node 4")
+    );
 }
 
 #[tokio::test]
@@ -714,7 +886,10 @@ async fn db_rewind_shows_the_channel_as_it_stood() {
 
     let then = rewind(&["--at", "2h", "--json"]).await.json();
     assert_eq!(texts(&then), ["original words", "still here then"]);
-    assert!(then.iter().all(|r| r["deleted"] == false && r["edited"].is_null()));
+    assert!(
+        then.iter()
+            .all(|r| r["deleted"] == false && r["edited"].is_null())
+    );
     let at = chrono::DateTime::from_timestamp_millis(now - 2 * HOUR).expect("time");
     let rfc = rewind(&["--at", &at.to_rfc3339(), "--json"]).await.json();
     assert_eq!(texts(&rfc), texts(&then));
@@ -726,13 +901,22 @@ async fn db_rewind_shows_the_channel_as_it_stood() {
     assert!(!out.contains("later"), "{out}");
 
     let current = rewind(&["--at", "now", "--json"]).await.json();
-    assert_eq!(texts(&current), ["rewritten words", "<null>", "a later message"]);
-    let one = rewind(&["--at", "now", "--limit", "1", "--json"]).await.json();
+    assert_eq!(
+        texts(&current),
+        ["rewritten words", "<null>", "a later message"]
+    );
+    let one = rewind(&["--at", "now", "--limit", "1", "--json"])
+        .await
+        .json();
     assert_eq!(texts(&one), ["a later message"]);
-    let bobs = rewind(&["--at", "2h", "--from", "bob", "--json"]).await.json();
+    let bobs = rewind(&["--at", "2h", "--from", "bob", "--json"])
+        .await
+        .json();
     assert_eq!(texts(&bobs), ["still here then"]);
     rewind(&["--at", "4h"]).await.assert_code(1);
-    rewind(&["--at", "now", "--limit", "501"]).await.assert_code(2);
+    rewind(&["--at", "now", "--limit", "501"])
+        .await
+        .assert_code(2);
 }
 
 #[tokio::test]
@@ -743,18 +927,29 @@ async fn db_history_pages_through_a_database_thousands_of_events_deep() {
 
     let run = fixture
         .cli()
-        .args(["history", "#general", "--limit", "1200", "--json", "--db", db])
+        .args([
+            "history", "#general", "--limit", "1200", "--json", "--db", db,
+        ])
         .run()
         .await;
     let records = run.json();
     assert_eq!(records.len(), 1200);
-    let seqs: Vec<i64> = records.iter().map(|r| r["seq"].as_i64().expect("seq")).collect();
-    assert_eq!(seqs, (3801..=5000).collect::<Vec<_>>(), "gap-free, oldest first, newest last");
+    let seqs: Vec<i64> = records
+        .iter()
+        .map(|r| r["seq"].as_i64().expect("seq"))
+        .collect();
+    assert_eq!(
+        seqs,
+        (3801..=5000).collect::<Vec<_>>(),
+        "gap-free, oldest first, newest last"
+    );
     assert!(run.stderr().contains("older messages exist"));
 
     let all = fixture
         .cli()
-        .args(["history", "#general", "--limit", "100000", "--json", "--db", db])
+        .args([
+            "history", "#general", "--limit", "100000", "--json", "--db", db,
+        ])
         .run()
         .await;
     assert_eq!(all.json().len(), 5000);
@@ -762,7 +957,9 @@ async fn db_history_pages_through_a_database_thousands_of_events_deep() {
 
     let bobs = fixture
         .cli()
-        .args(["history", "#general", "--from", "bob", "-n", "700", "--json", "--db", db])
+        .args([
+            "history", "#general", "--from", "bob", "-n", "700", "--json", "--db", db,
+        ])
         .run()
         .await
         .json();
@@ -774,10 +971,15 @@ async fn db_history_pages_through_a_database_thousands_of_events_deep() {
         .run()
         .await
         .json();
-    assert_eq!(texts(&found)[0], "filler message number 4321 about deploys and rollbacks");
+    assert_eq!(
+        texts(&found)[0],
+        "filler message number 4321 about deploys and rollbacks"
+    );
     let rewound = fixture
         .cli()
-        .args(["rewind", "#general", "--at", "now", "-n", "500", "--json", "--db", db])
+        .args([
+            "rewind", "#general", "--at", "now", "-n", "500", "--json", "--db", db,
+        ])
         .run()
         .await
         .json();
@@ -791,9 +993,14 @@ async fn a_closed_stdout_pipe_ends_quietly_with_status_0() {
     let fixture = DbFixture::new(now_ms()).await;
     fixture.fill("general", 3000).await;
     for json in [false, true] {
-        let mut cli = fixture
-            .cli()
-            .args(["history", "#general", "--limit", "3000", "--db", fixture.db()]);
+        let mut cli = fixture.cli().args([
+            "history",
+            "#general",
+            "--limit",
+            "3000",
+            "--db",
+            fixture.db(),
+        ]);
         if json {
             cli = cli.args(["--json"]);
         }
@@ -852,11 +1059,18 @@ fn old_database(dir: &Path, version: u32) -> PathBuf {
 }
 
 fn backups_of(path: &Path) -> Vec<PathBuf> {
-    let name = path.file_name().expect("file name").to_string_lossy().to_string();
+    let name = path
+        .file_name()
+        .expect("file name")
+        .to_string_lossy()
+        .to_string();
     let mut found: Vec<PathBuf> = std::fs::read_dir(path.parent().expect("parent"))
         .expect("list dir")
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&format!("{name}.backup-v"))))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{name}.backup-v")))
+        })
         .collect();
     found.sort();
     found
@@ -865,36 +1079,70 @@ fn backups_of(path: &Path) -> Vec<PathBuf> {
 #[tokio::test]
 async fn migrate_upgrades_every_older_version_after_a_backup_keeping_the_data() {
     let target = migrations::SCHEMA_VERSION;
-    assert!(target >= 2, "there is at least one older version to migrate from");
+    assert!(
+        target >= 2,
+        "there is at least one older version to migrate from"
+    );
     for version in 1..target {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = dir.path().join("config");
         let path = old_database(dir.path(), version);
         let db = path.to_str().expect("UTF-8 path");
 
-        let status = Cli::new(&config).args(["migrate", "--db", db, "--status"]).run().await;
+        let status = Cli::new(&config)
+            .args(["migrate", "--db", db, "--status"])
+            .run()
+            .await;
         let out = status.assert_code(0).stdout();
-        assert!(out.contains(&format!("schema version:    {version}\n")), "{out}");
-        assert!(out.contains(&format!("this chatify uses: {target}\n")), "{out}");
+        assert!(
+            out.contains(&format!("schema version:    {version}\n")),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!("this chatify uses: {target}\n")),
+            "{out}"
+        );
         assert!(out.contains(&format!("step to v{target}")), "{out}");
 
         let before = std::fs::read(&path).expect("read");
-        let dry = Cli::new(&config).args(["migrate", "--db", db, "--dry-run"]).run().await;
+        let dry = Cli::new(&config)
+            .args(["migrate", "--db", db, "--dry-run"])
+            .run()
+            .await;
         let out = dry.assert_code(0).stdout();
-        assert!(out.contains(&format!("would migrate {db} from schema version {version} to {target}")), "{out}");
+        assert!(
+            out.contains(&format!(
+                "would migrate {db} from schema version {version} to {target}"
+            )),
+            "{out}"
+        );
         assert!(out.contains("nothing was changed"), "{out}");
-        assert_eq!(std::fs::read(&path).expect("read"), before, "dry run leaves the file alone");
+        assert_eq!(
+            std::fs::read(&path).expect("read"),
+            before,
+            "dry run leaves the file alone"
+        );
         assert!(backups_of(&path).is_empty(), "dry run writes no backup");
 
         // Before migrating, the read-only tools refuse with a hint.
-        let refused = Cli::new(&config).args(["history", "#general", "--db", db]).run().await;
+        let refused = Cli::new(&config)
+            .args(["history", "#general", "--db", db])
+            .run()
+            .await;
         refused.assert_code(2);
-        assert!(refused.stderr().contains("chatify migrate --db"), "{}", refused.stderr());
+        assert!(
+            refused.stderr().contains("chatify migrate --db"),
+            "{}",
+            refused.stderr()
+        );
 
         let run = Cli::new(&config).args(["migrate", "--db", db]).run().await;
         let out = run.assert_code(0).stdout();
         assert!(out.contains("backup written: "), "{out}");
-        assert!(out.contains(&format!("from schema version {version} to {target}")), "{out}");
+        assert!(
+            out.contains(&format!("from schema version {version} to {target}")),
+            "{out}"
+        );
         let backups = backups_of(&path);
         assert_eq!(backups.len(), 1, "{backups:?}");
         assert!(out.contains(&backups[0].display().to_string()), "{out}");
@@ -908,7 +1156,14 @@ async fn migrate_upgrades_every_older_version_after_a_backup_keeping_the_data() 
             .run()
             .await
             .json();
-        assert_eq!(texts(&records), ["migrated rollback notes", "<null>", "kept through the upgrade"]);
+        assert_eq!(
+            texts(&records),
+            [
+                "migrated rollback notes",
+                "<null>",
+                "kept through the upgrade"
+            ]
+        );
         assert_eq!(records[1]["deleted"], true);
         let found = Cli::new(&config)
             .args(["search", "#general", "rollback", "--json", "--db", db])
@@ -918,9 +1173,16 @@ async fn migrate_upgrades_every_older_version_after_a_backup_keeping_the_data() 
         assert_eq!(texts(&found), ["migrated rollback notes"]);
 
         let again = Cli::new(&config).args(["migrate", "--db", db]).run().await;
-        assert!(again.assert_code(0).stdout().contains("already up to date"), "{}", again.stdout());
+        assert!(
+            again.assert_code(0).stdout().contains("already up to date"),
+            "{}",
+            again.stdout()
+        );
         assert_eq!(backups_of(&path).len(), 1, "nothing to do: no new backup");
-        let status = Cli::new(&config).args(["migrate", "--db", db, "--status"]).run().await;
+        let status = Cli::new(&config)
+            .args(["migrate", "--db", db, "--status"])
+            .run()
+            .await;
         assert!(status.assert_code(0).stdout().contains("up to date"));
     }
 }
@@ -934,7 +1196,11 @@ async fn migrate_finds_the_database_through_chatify_db_and_handles_an_empty_file
         .env("CHATIFY_DB", &path)
         .run()
         .await;
-    assert!(run.assert_code(0).stdout().contains("schema version:    1"), "{}", run.stdout());
+    assert!(
+        run.assert_code(0).stdout().contains("schema version:    1"),
+        "{}",
+        run.stdout()
+    );
 
     let empty = dir.path().join("empty.db");
     std::fs::write(&empty, b"").expect("empty file");
@@ -943,14 +1209,24 @@ async fn migrate_finds_the_database_through_chatify_db_and_handles_an_empty_file
         .arg_path(&empty)
         .run()
         .await;
-    assert!(status.assert_code(0).stdout().contains("0 (empty database)"), "{}", status.stdout());
+    assert!(
+        status
+            .assert_code(0)
+            .stdout()
+            .contains("0 (empty database)"),
+        "{}",
+        status.stdout()
+    );
     Cli::new(&dir.path().join("config"))
         .args(["migrate", "--db"])
         .arg_path(&empty)
         .run()
         .await
         .assert_code(0);
-    assert_eq!(migrations::status(&empty).expect("status").current, migrations::SCHEMA_VERSION);
+    assert_eq!(
+        migrations::status(&empty).expect("status").current,
+        migrations::SCHEMA_VERSION
+    );
 
     let both = Cli::new(&dir.path().join("config"))
         .args(["migrate", "--status", "--dry-run", "--db"])
@@ -971,8 +1247,10 @@ fn make_newer(path: &Path, newer: u32) {
         [newer.to_string()],
     )
     .expect("bump schema_meta");
-    conn.pragma_update(None, "user_version", newer).expect("bump user_version");
-    conn.pragma_update(None, "journal_mode", "DELETE").expect("leave WAL");
+    conn.pragma_update(None, "user_version", newer)
+        .expect("bump user_version");
+    conn.pragma_update(None, "journal_mode", "DELETE")
+        .expect("leave WAL");
     drop(conn);
 }
 
@@ -1011,9 +1289,21 @@ async fn migrate_refuses_a_newer_database_and_leaves_it_byte_identical() {
             .run()
             .await;
         run.assert_code(2);
-        assert_eq!(run.stderr().trim_end(), format!("chatify: {expected}"), "{args:?}");
-        assert_eq!(std::fs::read(&path).expect("read"), before, "{args:?}: byte-identical");
-        assert_eq!(dir_listing(&data), listing, "{args:?}: no backup, WAL or journal files");
+        assert_eq!(
+            run.stderr().trim_end(),
+            format!("chatify: {expected}"),
+            "{args:?}"
+        );
+        assert_eq!(
+            std::fs::read(&path).expect("read"),
+            before,
+            "{args:?}: byte-identical"
+        );
+        assert_eq!(
+            dir_listing(&data),
+            listing,
+            "{args:?}: no backup, WAL or journal files"
+        );
     }
 }
 
@@ -1022,11 +1312,18 @@ async fn migrate_explains_files_that_are_not_chatify_databases() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("config");
     let text = dir.path().join("notes.txt");
-    std::fs::write(&text, "this is not a database, just a long enough text file to have a header.\n".repeat(3))
-        .expect("text file");
+    std::fs::write(
+        &text,
+        "this is not a database, just a long enough text file to have a header.\n".repeat(3),
+    )
+    .expect("text file");
     let foreign = dir.path().join("other.sqlite");
     rusqlite::Connection::open(&foreign)
-        .and_then(|conn| conn.execute_batch("CREATE TABLE recipes (name TEXT); INSERT INTO recipes VALUES ('soup');"))
+        .and_then(|conn| {
+            conn.execute_batch(
+                "CREATE TABLE recipes (name TEXT); INSERT INTO recipes VALUES ('soup');",
+            )
+        })
         .expect("foreign database");
     let cases = [
         (text.clone(), "not an SQLite database"),
@@ -1035,11 +1332,645 @@ async fn migrate_explains_files_that_are_not_chatify_databases() {
     ];
     for (path, why) in cases {
         let before = std::fs::read(&path).ok();
-        let run = Cli::new(&config).args(["migrate", "--db"]).arg_path(&path).run().await;
+        let run = Cli::new(&config)
+            .args(["migrate", "--db"])
+            .arg_path(&path)
+            .run()
+            .await;
         run.assert_code(2);
-        assert!(run.stderr().contains(why), "{}: {}", path.display(), run.stderr());
+        assert!(
+            run.stderr().contains(why),
+            "{}: {}",
+            path.display(),
+            run.stderr()
+        );
         assert!(!run.stderr().contains("panicked"));
-        assert_eq!(std::fs::read(&path).ok(), before, "{} unchanged", path.display());
+        assert_eq!(
+            std::fs::read(&path).ok(),
+            before,
+            "{} unchanged",
+            path.display()
+        );
     }
     assert!(backups_of(&text).is_empty() && backups_of(&foreign).is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Through a real server
+
+/// `chatify::server::run` on 127.0.0.1:0 with a temp database, in this process.
+struct ServerFixture {
+    dir: tempfile::TempDir,
+    url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl ServerFixture {
+    async fn start() -> ServerFixture {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store =
+            Store::open(&dir.path().join("chatify.db"), StoreOptions::default()).expect("store");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("ws://{}/", listener.local_addr().expect("address"));
+        let config = chatify::server::ServerConfig {
+            rate_limit: 0.0,
+            ..chatify::server::ServerConfig::default()
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(chatify::server::run(listener, store, config, async move {
+            let _ = stopped.await;
+        }));
+        ServerFixture {
+            dir,
+            url,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    /// A config dir for a person (sessions, identity, cached keys).
+    fn home(&self, name: &str) -> PathBuf {
+        self.dir.path().join(format!("home-{name}"))
+    }
+
+    /// The CLI as `user` (via CHATIFY_SERVER and CHATIFY_USER), with that person's config dir.
+    fn cli_as(&self, user: &str) -> Cli {
+        Cli::new(&self.home(user))
+            .env("CHATIFY_SERVER", &self.url)
+            .env("CHATIFY_USER", user)
+            .env(keys::WEAK_KDF_TEST_ENV, "1")
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let result = tokio::time::timeout(CLI_TIMEOUT, &mut self.task)
+            .await
+            .expect("server stops in time")
+            .expect("server task does not panic");
+        result.expect("server ran cleanly");
+    }
+}
+
+/// A registered user connected through the client library, with the key ring and session
+/// token saved in `server.home(name)` exactly as `chatify connect` leaves them.
+struct Person {
+    session: chatify::client::session::Session,
+    ring: keys::KeyRing,
+    _events: chatify::client::session::SessionEvents,
+}
+
+impl Person {
+    async fn register(server: &ServerFixture, name: &str) -> Person {
+        let home = server.home(name);
+        let (ring, _) = keys::KeyRing::open(&home, &server.url, name, true).expect("key ring");
+        let mut options = chatify::client::session::SessionOptions::new(server.url.clone(), name);
+        options.password = Some(zeroize::Zeroizing::new(format!("{name}-password")));
+        options.register = true;
+        options.public_key = Some(ring.public_key_b64());
+        options.config_dir = Some(home);
+        options.reconnect = false;
+        let (session, events) = chatify::client::session::Session::connect(options)
+            .await
+            .expect("register");
+        Person {
+            session,
+            ring,
+            _events: events,
+        }
+    }
+
+    async fn request(&self, frame: proto::ClientFrame) -> proto::ServerFrame {
+        self.session.request(frame).await.expect("request answered")
+    }
+
+    async fn say(&self, channel: &str, text: &str) -> i64 {
+        let (c, enc, idx) = if self.ring.has_channel_key(channel) {
+            let (c, idx) = self.ring.seal_channel(channel, "msg", text).expect("seal");
+            (c, Some(proto::ENC_XC20P1.to_string()), Some(idx))
+        } else {
+            (text.to_string(), None, None)
+        };
+        let frame = proto::ClientFrame::Msg {
+            ch: channel.into(),
+            c,
+            enc,
+            idx,
+            reply_to: None,
+        };
+        match self.request(frame).await {
+            proto::ServerFrame::Ack { id, .. } => id,
+            other => panic!("expected an ack, got {other:?}"),
+        }
+    }
+
+    /// Creates (or joins) sealed channel `channel` with [`PASSPHRASE`], caching its key.
+    async fn join_sealed(&mut self, channel: &str) {
+        let (create, _) = keys::new_sealed_channel(PASSPHRASE, true).expect("new channel");
+        let joined = self
+            .request(proto::ClientFrame::Join {
+                ch: channel.into(),
+                create: Some(create),
+            })
+            .await;
+        let proto::ServerFrame::Joined {
+            salt: Some(salt),
+            kdf: Some(kdf),
+            kcv: Some(kcv),
+            ..
+        } = joined
+        else {
+            panic!("expected a sealed joined, got {joined:?}");
+        };
+        let root = keys::derive_channel_root(
+            channel,
+            PASSPHRASE,
+            &salt,
+            &kdf,
+            &kcv,
+            self.ring.kdf_policy(),
+        )
+        .expect("derive");
+        self.ring
+            .install_channel_root(channel, &salt, &kcv, &root)
+            .expect("cache key");
+    }
+
+    async fn dm(&mut self, peer: &Person, peer_name: &str, text: &str) {
+        self.ring
+            .learn_peer_key(peer_name, &peer.ring.public_key_b64())
+            .expect("peer key");
+        let c = self.ring.seal_dm(peer_name, text).expect("seal dm");
+        let frame = proto::ClientFrame::Dm {
+            to: peer_name.into(),
+            c,
+            enc: Some(proto::ENC_XC20P1.into()),
+        };
+        assert!(matches!(
+            self.request(frame).await,
+            proto::ServerFrame::Ack { .. }
+        ));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_history_search_and_rewind_use_the_saved_session() {
+    let server = ServerFixture::start().await;
+    let alice = Person::register(&server, "alice").await;
+    let bob = Person::register(&server, "bob").await;
+    alice.say("general", "good morning team").await;
+    let rewind_point = now_ms();
+    tokio::time::sleep(Duration::from_millis(20)).await; // distinct timestamps around --at
+    bob.say("general", "deploy failed on staging").await;
+    alice.say("general", "rolling back the deploy").await;
+
+    // No password anywhere: the session token `chatify connect` would have saved is used.
+    let run = server
+        .cli_as("alice")
+        .args(["history", "#general"])
+        .run()
+        .await;
+    let out = run.assert_code(0).stdout();
+    assert!(out.contains("#general <alice> good morning team"), "{out}");
+    assert!(out.contains("<bob> deploy failed on staging"), "{out}");
+    let records = server
+        .cli_as("alice")
+        .args(["history", "#general", "--json", "--from", "bob"])
+        .run()
+        .await
+        .json();
+    assert_eq!(texts(&records), ["deploy failed on staging"]);
+    assert_eq!(records[0]["seq"], 2);
+    let limited = server
+        .cli_as("alice")
+        .args(["history", "#general", "--json", "-n", "2"])
+        .run()
+        .await;
+    assert_eq!(
+        texts(&limited.json()),
+        ["deploy failed on staging", "rolling back the deploy"]
+    );
+    assert!(limited.stderr().contains("older messages exist"));
+    let recent = server
+        .cli_as("alice")
+        .args([
+            "history", "#general", "--json", "--since", "1h", "--until", "now",
+        ])
+        .run()
+        .await
+        .json();
+    assert_eq!(recent.len(), 3);
+    server
+        .cli_as("alice")
+        .args(["history", "#general", "--until", "1h"])
+        .run()
+        .await
+        .assert_code(1);
+
+    let found = server
+        .cli_as("bob")
+        .args(["search", "#general", "deploy", "--sort", "newest", "--json"])
+        .run()
+        .await
+        .json();
+    assert_eq!(
+        texts(&found),
+        ["rolling back the deploy", "deploy failed on staging"]
+    );
+    let prefix = server
+        .cli_as("bob")
+        .args(["search", "#general", "stag*", "--json"])
+        .run()
+        .await
+        .json();
+    assert_eq!(texts(&prefix), ["deploy failed on staging"]);
+    let by_alice = server
+        .cli_as("bob")
+        .args([
+            "search", "#general", "deploy", "--from", "alice", "--json", "--limit", "5", "--since",
+            "1h",
+        ])
+        .run()
+        .await
+        .json();
+    assert_eq!(texts(&by_alice), ["rolling back the deploy"]);
+    server
+        .cli_as("bob")
+        .args(["search", "#general", "zebra"])
+        .run()
+        .await
+        .assert_code(1);
+
+    let at = chrono::DateTime::from_timestamp_millis(rewind_point)
+        .expect("time")
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let rewound = server
+        .cli_as("bob")
+        .args(["rewind", "#general", "--at", &at, "--json"])
+        .run()
+        .await
+        .json();
+    assert_eq!(texts(&rewound), ["good morning team"]);
+    let by_bob = server
+        .cli_as("bob")
+        .args([
+            "rewind", "general", "--at", "now", "--from", "bob", "--json", "-n", "5",
+        ])
+        .run()
+        .await
+        .json();
+    assert_eq!(texts(&by_bob), ["deploy failed on staging"]);
+
+    // The address and user as flags.
+    let by_flags = Cli::new(&server.home("alice"))
+        .args([
+            "history",
+            "#general",
+            "--json",
+            "--server",
+            server.url.as_str(),
+            "-u",
+            "alice",
+        ])
+        .run()
+        .await;
+    assert_eq!(by_flags.json().len(), 3);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_login_without_a_saved_session_needs_a_password() {
+    let server = ServerFixture::start().await;
+    let alice = Person::register(&server, "alice").await;
+    alice.say("general", "only for members").await;
+    let fresh = server.dir.path().join("fresh-home");
+    let cli = || {
+        Cli::new(&fresh).args([
+            "history",
+            "#general",
+            "--json",
+            "--server",
+            server.url.as_str(),
+            "--user",
+            "alice",
+        ])
+    };
+
+    let refused = cli().run().await;
+    refused.assert_code(2);
+    assert!(
+        refused.stderr().contains("CHATIFY_PASSWORD"),
+        "{}",
+        refused.stderr()
+    );
+    let wrong = cli()
+        .env("CHATIFY_PASSWORD", "not-her-password")
+        .run()
+        .await;
+    wrong.assert_code(2);
+    assert!(wrong.stderr().contains("logging in"), "{}", wrong.stderr());
+
+    let password_file = server.dir.path().join("password.txt");
+    std::fs::write(&password_file, "alice-password\n").expect("password file");
+    let by_file = cli()
+        .args(["--password-file"])
+        .arg_path(&password_file)
+        .run()
+        .await
+        .json();
+    assert_eq!(texts(&by_file), ["only for members"]);
+    std::fs::remove_file(&password_file).expect("remove");
+
+    // That login saved a session: no password needed from now on.
+    assert_eq!(texts(&cli().run().await.json()), ["only for members"]);
+    let by_env = Cli::new(&server.dir.path().join("other-home"))
+        .args([
+            "history",
+            "#general",
+            "--json",
+            "--server",
+            server.url.as_str(),
+            "--user",
+            "alice",
+        ])
+        .env("CHATIFY_PASSWORD", "alice-password")
+        .run()
+        .await
+        .json();
+    assert_eq!(by_env.len(), 1);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_sealed_channels_and_dms_are_decrypted_locally() {
+    let server = ServerFixture::start().await;
+    let mut alice = Person::register(&server, "alice").await;
+    let mut bob = Person::register(&server, "bob").await;
+    alice.join_sealed("vault").await;
+    alice.say("vault", "the launch code is 0000").await;
+    alice.say("vault", "rotate the deploy keys").await;
+    alice.dm(&bob, "bob", "psst bob").await;
+    bob.dm(&alice, "alice", "hi alice").await;
+
+    // alice's key is cached in her config dir: no passphrase needed.
+    let records = server
+        .cli_as("alice")
+        .args(["history", "#vault", "--json"])
+        .run()
+        .await
+        .json();
+    assert_eq!(
+        texts(&records),
+        ["the launch code is 0000", "rotate the deploy keys"]
+    );
+    assert!(records.iter().all(|r| r["sealed"] == true));
+    let human = server
+        .cli_as("alice")
+        .args(["history", "#vault"])
+        .run()
+        .await;
+    assert!(
+        human
+            .assert_code(0)
+            .stdout()
+            .contains("🔒#vault <alice> rotate the deploy keys"),
+        "{}",
+        human.stdout()
+    );
+    let found = server
+        .cli_as("alice")
+        .args(["search", "#vault", "DEPLOY keys", "--json"])
+        .run()
+        .await
+        .json();
+    assert_eq!(texts(&found), ["rotate the deploy keys"]);
+    let rewound = server
+        .cli_as("alice")
+        .args(["rewind", "#vault", "--at", "now", "--json"])
+        .run()
+        .await
+        .json();
+    assert_eq!(rewound.len(), 2);
+    assert_eq!(rewound[0]["text"], "the launch code is 0000");
+
+    // The server only ever had ciphertext.
+    let raw = Cli::new(&server.home("alice"))
+        .args(["history", "#vault", "--json", "--db"])
+        .arg_path(&server.dir.path().join("chatify.db"))
+        .run()
+        .await
+        .json();
+    assert!(raw.iter().all(|r| r["text"].is_null()), "{raw:?}");
+
+    // bob joins with the passphrase from the environment; the key is cached for later runs.
+    let not_yet = server.cli_as("bob").args(["history", "#vault"]).run().await;
+    not_yet.assert_code(2);
+    assert!(not_yet.stderr().contains("member"), "{}", not_yet.stderr());
+    bob.request(proto::ClientFrame::Join {
+        ch: "vault".into(),
+        create: None,
+    })
+    .await;
+    let locked = server
+        .cli_as("bob")
+        .args(["history", "#vault", "--json"])
+        .run()
+        .await;
+    assert!(locked.json().iter().all(|r| r["text"].is_null()));
+    assert!(
+        locked.stderr().contains("no key for #vault"),
+        "{}",
+        locked.stderr()
+    );
+    server
+        .cli_as("bob")
+        .args(["search", "#vault", "deploy"])
+        .run()
+        .await
+        .assert_code(2);
+    let wrong = server
+        .cli_as("bob")
+        .args(["history", "#vault"])
+        .env("CHATIFY_PASSPHRASE", "guess")
+        .run()
+        .await;
+    wrong.assert_code(2);
+    assert!(
+        wrong.stderr().contains("wrong passphrase"),
+        "{}",
+        wrong.stderr()
+    );
+    let unlocked = server
+        .cli_as("bob")
+        .args(["history", "#vault", "--json"])
+        .env("CHATIFY_PASSPHRASE", PASSPHRASE)
+        .run()
+        .await
+        .json();
+    assert_eq!(
+        texts(&unlocked),
+        ["the launch code is 0000", "rotate the deploy keys"]
+    );
+    let cached = server
+        .cli_as("bob")
+        .args(["search", "#vault", "launch", "--json"])
+        .run()
+        .await
+        .json();
+    assert_eq!(texts(&cached), ["the launch code is 0000"]);
+
+    // DMs, decrypted with each side's identity key and the peer's announced key.
+    let from_alice = server
+        .cli_as("alice")
+        .args(["history", "@bob", "--json"])
+        .run()
+        .await
+        .json();
+    assert_eq!(texts(&from_alice), ["psst bob", "hi alice"]);
+    assert!(
+        from_alice
+            .iter()
+            .all(|r| r["dm"] == "bob" && r["seq"].is_null())
+    );
+    let from_bob = server.cli_as("bob").args(["history", "@alice"]).run().await;
+    let out = from_bob.assert_code(0).stdout();
+    assert!(out.contains("🔒@alice <alice> >> psst bob"), "{out}");
+    assert!(out.contains("🔒@alice <bob> hi alice"), "{out}");
+    let from_filter = server
+        .cli_as("bob")
+        .args(["history", "@alice", "--from", "bob", "--json"])
+        .run()
+        .await
+        .json();
+    assert_eq!(texts(&from_filter), ["hi alice"]);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_history_pages_past_the_protocol_maximum_for_channels_and_dms() {
+    let server = ServerFixture::start().await;
+    let mut alice = Person::register(&server, "alice").await;
+    let bob = Person::register(&server, "bob").await;
+    alice
+        .ring
+        .learn_peer_key("bob", &bob.ring.public_key_b64())
+        .expect("peer key");
+    let mut sends = Vec::new();
+    for n in 0..650 {
+        sends.push(proto::ClientFrame::Msg {
+            ch: "general".into(),
+            c: format!("message {n}"),
+            enc: None,
+            idx: None,
+            reply_to: None,
+        });
+        let c = alice.ring.seal_dm("bob", &format!("dm {n}")).expect("seal");
+        sends.push(proto::ClientFrame::Dm {
+            to: "bob".into(),
+            c,
+            enc: Some(proto::ENC_XC20P1.into()),
+        });
+    }
+    // Sent concurrently: many DMs share a millisecond, which DM paging must handle.
+    let replies =
+        futures_util::future::join_all(sends.into_iter().map(|frame| alice.session.request(frame)))
+            .await;
+    assert!(
+        replies
+            .iter()
+            .all(|reply| matches!(reply, Ok(proto::ServerFrame::Ack { .. })))
+    );
+
+    let channel = server
+        .cli_as("bob")
+        .args(["history", "#general", "-n", "600", "--json"])
+        .run()
+        .await
+        .json();
+    let seqs: Vec<i64> = channel
+        .iter()
+        .map(|r| r["seq"].as_i64().expect("seq"))
+        .collect();
+    assert_eq!(seqs, (51..=650).collect::<Vec<_>>());
+    let dms = server
+        .cli_as("bob")
+        .args(["history", "@alice", "-n", "600", "--json"])
+        .run()
+        .await
+        .json();
+    assert_eq!(dms.len(), 600);
+    let ids: Vec<i64> = dms.iter().map(|r| r["id"].as_i64().expect("id")).collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "oldest first, no repeats"
+    );
+    let dm_texts = texts(&dms);
+    assert_eq!(
+        dm_texts.iter().collect::<BTreeSet<_>>().len(),
+        600,
+        "no duplicates"
+    );
+    assert!(dm_texts.contains(&"dm 649".to_string()) && !dm_texts.contains(&"dm 49".to_string()));
+    let all = server
+        .cli_as("bob")
+        .args(["history", "@alice", "-n", "5000", "--json"])
+        .run()
+        .await;
+    assert_eq!(all.json().len(), 650);
+    assert_eq!(all.stderr(), "");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_exit_2() {
+    let server = ServerFixture::start().await;
+    let alice = Person::register(&server, "alice").await;
+    alice.say("general", "hello").await;
+    let not_member = server
+        .cli_as("alice")
+        .args(["history", "#elsewhere"])
+        .run()
+        .await;
+    not_member.assert_code(2);
+    assert!(!not_member.stderr().is_empty());
+    let no_dm_search = server
+        .cli_as("alice")
+        .args(["search", "@bob", "x"])
+        .run()
+        .await;
+    no_dm_search.assert_code(2);
+    let unknown_peer = server
+        .cli_as("alice")
+        .args(["history", "@nobody"])
+        .run()
+        .await;
+    unknown_peer.assert_code(2);
+
+    // Nothing listens on a port we just released.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").port()
+    };
+    let unreachable = Cli::new(&server.home("alice"))
+        .args(["history", "#general", "--user", "alice", "--timeout", "5"])
+        .args(["--server", &format!("ws://127.0.0.1:{port}")])
+        .run()
+        .await;
+    unreachable.assert_code(2);
+    assert!(
+        unreachable.stderr().contains("cannot connect"),
+        "{}",
+        unreachable.stderr()
+    );
+    let bad_url = server
+        .cli_as("alice")
+        .args(["history", "#general", "--server", "http://x"])
+        .run()
+        .await;
+    bad_url.assert_code(2);
+    server.stop().await;
 }

@@ -26,39 +26,92 @@ async fn history_search_rewind_and_sessions_survive_a_restart() {
     let first = alice.say("general", "the deploy failed", "m1").await;
     after_ms(first["ts"].as_i64().unwrap_or_default()).await;
     let edit = alice
-        .request(json!({"t": "edit", "ch": "general", "id": first["id"], "c": "the deploy worked"}), "e1")
+        .request(
+            json!({"t": "edit", "ch": "general", "id": first["id"], "c": "the deploy worked"}),
+            "e1",
+        )
         .await;
     after_ms(edit["ts"].as_i64().unwrap_or_default()).await;
     let second = alice.say("general", "going home", "m2").await;
-    alice.request(json!({"t": "delete", "ch": "general", "id": second["id"]}), "d1").await;
-    alice.request(json!({"t": "dm", "to": "bob", "c": "Zm9y", "enc": "xc20p1"}), "dm").await;
+    alice
+        .request(
+            json!({"t": "delete", "ch": "general", "id": second["id"]}),
+            "d1",
+        )
+        .await;
+    alice
+        .request(
+            json!({"t": "dm", "to": "bob", "c": "Zm9y", "enc": "xc20p1"}),
+            "dm",
+        )
+        .await;
     let before: Vec<Value> = vec![
-        alice.request(json!({"t": "history", "ch": "general"}), "h").await["events"].clone(),
-        alice.request(json!({"t": "search", "ch": "general", "q": "deploy"}), "s").await["events"].clone(),
+        alice
+            .request(json!({"t": "history", "ch": "general"}), "h")
+            .await["events"]
+            .clone(),
+        alice
+            .request(json!({"t": "search", "ch": "general", "q": "deploy"}), "s")
+            .await["events"]
+            .clone(),
     ];
     let dir = server.stop().await;
 
     let server = TestServer::start_in(dir, test_config()).await;
     let (mut bob, ok) = resume(&server, "bob", &bob_session).await;
-    assert_eq!((ok["t"].clone(), ok["session"].clone()), (json!("ok"), json!(bob_session)), "{ok}");
+    assert_eq!(
+        (ok["t"].clone(), ok["session"].clone()),
+        (json!("ok"), json!(bob_session)),
+        "{ok}"
+    );
     assert_eq!(ok["channels"][0]["seq"], 4, "channel seq survives");
-    let dms = bob.request(json!({"t": "history", "dm": "alice"}), "h1").await;
-    assert_eq!(dms["events"][0]["c"], "Zm9y", "a DM to an offline user is kept");
-    let history = bob.request(json!({"t": "history", "ch": "general"}), "h2").await;
+    let dms = bob
+        .request(json!({"t": "history", "dm": "alice"}), "h1")
+        .await;
+    assert_eq!(
+        dms["events"][0]["c"], "Zm9y",
+        "a DM to an offline user is kept"
+    );
+    let history = bob
+        .request(json!({"t": "history", "ch": "general"}), "h2")
+        .await;
     assert_eq!(history["events"], before[0]);
-    assert_eq!(texts(&history["events"]), vec!["the deploy worked", "<deleted>"]);
-    let found = bob.request(json!({"t": "search", "ch": "general", "q": "deploy"}), "s1").await;
+    assert_eq!(
+        texts(&history["events"]),
+        vec!["the deploy worked", "<deleted>"]
+    );
+    let found = bob
+        .request(json!({"t": "search", "ch": "general", "q": "deploy"}), "s1")
+        .await;
     assert_eq!(found["events"], before[1]);
-    let none = bob.request(json!({"t": "search", "ch": "general", "q": "failed"}), "s2").await;
+    let none = bob
+        .request(json!({"t": "search", "ch": "general", "q": "failed"}), "s2")
+        .await;
     assert_eq!(none["events"], json!([]), "search sees the latest edit");
     let at_first = first["ts"].as_i64().unwrap_or_default();
-    let rewind = bob.request(json!({"t": "rewind", "ch": "general", "at": at_first}), "r1").await;
-    assert_eq!(texts(&rewind["events"]), vec!["the deploy failed"], "folded as of the rewind time");
+    let rewind = bob
+        .request(
+            json!({"t": "rewind", "ch": "general", "at": at_first}),
+            "r1",
+        )
+        .await;
+    assert_eq!(
+        texts(&rewind["events"]),
+        vec!["the deploy failed"],
+        "folded as of the rewind time"
+    );
     let at_edit = edit["ts"].as_i64().unwrap_or_default();
-    let rewind = bob.request(json!({"t": "rewind", "ch": "general", "at": at_edit}), "r2").await;
+    let rewind = bob
+        .request(json!({"t": "rewind", "ch": "general", "at": at_edit}), "r2")
+        .await;
     assert_eq!(texts(&rewind["events"]), vec!["the deploy worked"]);
-    let joined = bob.request(json!({"t": "join", "ch": "general"}), "j").await;
-    assert_eq!(joined["hist"], before[0], "the ring is rebuilt from the store");
+    let joined = bob
+        .request(json!({"t": "join", "ch": "general"}), "j")
+        .await;
+    assert_eq!(
+        joined["hist"], before[0],
+        "the ring is rebuilt from the store"
+    );
     let ack = bob.say("general", "after the restart", "m3").await;
     assert_eq!(ack["seq"], 5, "seq continues without a gap");
     assert!(ack["id"].as_i64() > second["id"].as_i64());
@@ -70,7 +123,9 @@ async fn graceful_shutdown_acks_then_closes_with_1001() {
     let mut alice = register(&server, "alice").await;
     let mut bob = register(&server, "bob").await;
     alice.sync().await;
-    alice.send_json(json!({"t": "msg", "ch": "general", "c": "last words", "rid": "last"})).await;
+    alice
+        .send_json(json!({"t": "msg", "ch": "general", "c": "last words", "rid": "last"}))
+        .await;
     let acked = tokio::spawn(async move {
         let ack = alice.recv_rid("last").await;
         (ack, alice.expect_close().await)
@@ -82,7 +137,9 @@ async fn graceful_shutdown_acks_then_closes_with_1001() {
     assert_eq!(bob.expect_close().await, 1001);
     let server = TestServer::start_in(dir, test_config()).await;
     let (mut alice, _) = login(&server, "alice").await;
-    let page = alice.request(json!({"t": "history", "ch": "general"}), "h").await;
+    let page = alice
+        .request(json!({"t": "history", "ch": "general"}), "h")
+        .await;
     assert_eq!(texts(&page["events"]), vec!["last words"]);
 }
 
@@ -97,7 +154,10 @@ async fn a_slow_consumer_is_closed_with_1013_while_others_keep_receiving() {
     let server = TestServer::start(config).await;
     let mut slow = Client::connect_with_small_buffer(&server).await;
     let ok = slow
-        .request(json!({"t": "auth", "u": "slow", "pw": password_of("slow"), "register": true}), "r")
+        .request(
+            json!({"t": "auth", "u": "slow", "pw": password_of("slow"), "register": true}),
+            "r",
+        )
         .await;
     assert_eq!(ok["t"], "ok");
     let mut other = register(&server, "other").await;
@@ -119,19 +179,27 @@ async fn a_slow_consumer_is_closed_with_1013_while_others_keep_receiving() {
     while sent < MAX_MESSAGES && !slow_gone {
         for _ in 0..10 {
             sent += 1;
-            fast.send_json(json!({"t": "msg", "ch": "general", "c": body, "rid": format!("m{sent}")})).await;
+            fast.send_json(
+                json!({"t": "msg", "ch": "general", "c": body, "rid": format!("m{sent}")}),
+            )
+            .await;
         }
         let mut acked = 0;
         while acked < 10 {
             let frame = fast.recv().await;
             match frame["t"].as_str() {
                 Some("ack") => acked += 1,
-                Some("presence") if frame["u"] == "slow" && frame["state"] == "offline" => slow_gone = true,
+                Some("presence") if frame["u"] == "slow" && frame["state"] == "offline" => {
+                    slow_gone = true
+                }
                 _ => {}
             }
         }
     }
-    assert!(slow_gone, "the slow client was disconnected after {sent} messages");
+    assert!(
+        slow_gone,
+        "the slow client was disconnected after {sent} messages"
+    );
     assert_eq!(slow.expect_close().await, 1013);
     fast.say("general", "done", "final").await;
     let seqs = reader.await.expect("reader task");
@@ -193,7 +261,9 @@ async fn serve_keeps_acked_events_across_kill_9_and_exits_0_on_sigterm() {
 
     let mut serve = spawn_serve(&db, dir.path()).await;
     let (mut alice, _) = login(&serve.url, "alice").await;
-    let page = alice.request(json!({"t": "history", "ch": "general"}), "h").await;
+    let page = alice
+        .request(json!({"t": "history", "ch": "general"}), "h")
+        .await;
     assert_eq!(texts(&page["events"]), vec!["survives kill -9"]);
     let pid = serve.child.id().expect("pid");
     let status = std::process::Command::new("kill")
@@ -206,7 +276,11 @@ async fn serve_keeps_acked_events_across_kill_9_and_exits_0_on_sigterm() {
         .await
         .expect("serve exits after SIGTERM")
         .expect("wait");
-    assert!(exit.success(), "exit status {exit:?}, stderr {:?}", serve.stderr);
+    assert!(
+        exit.success(),
+        "exit status {exit:?}, stderr {:?}",
+        serve.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -219,7 +293,8 @@ async fn serve_refuses_a_newer_schema_and_leaves_the_file_untouched() {
     }
     {
         let conn = rusqlite::Connection::open(&db).expect("open");
-        conn.pragma_update(None, "user_version", 999).expect("bump user_version");
+        conn.pragma_update(None, "user_version", 999)
+            .expect("bump user_version");
     }
     let listing = |dir: &Path| {
         let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -246,6 +321,14 @@ async fn serve_refuses_a_newer_schema_and_leaves_the_file_untouched() {
     );
     assert!(stderr.contains(&expected), "stderr: {stderr}");
     assert!(!stderr.contains("listening"), "stderr: {stderr}");
-    assert_eq!(std::fs::read(&db).expect("read db"), bytes_before, "file byte-identical");
-    assert_eq!(listing(dir.path()), files_before, "no journal files left behind");
+    assert_eq!(
+        std::fs::read(&db).expect("read db"),
+        bytes_before,
+        "file byte-identical"
+    );
+    assert_eq!(
+        listing(dir.path()),
+        files_before,
+        "no journal files left behind"
+    );
 }

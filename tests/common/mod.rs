@@ -45,7 +45,9 @@ impl TestServer {
     pub async fn start_in(dir: tempfile::TempDir, config: ServerConfig) -> TestServer {
         let db = dir.path().join("chatify.db");
         let store = open_store(&db);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(chatify::server::run(listener, store, config, async move {
@@ -139,10 +141,13 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(server: &impl ServerUrl) -> Client {
-        let (ws, _) = tokio::time::timeout(RECV_TIMEOUT, tokio_tungstenite::connect_async(server.ws_url()))
-            .await
-            .expect("connect in time")
-            .expect("websocket connect");
+        let (ws, _) = tokio::time::timeout(
+            RECV_TIMEOUT,
+            tokio_tungstenite::connect_async(server.ws_url()),
+        )
+        .await
+        .expect("connect in time")
+        .expect("websocket connect");
         Client {
             ws,
             user: String::new(),
@@ -158,9 +163,10 @@ impl Client {
         let socket = tokio::net::TcpSocket::new_v4().expect("socket");
         socket.set_recv_buffer_size(4096).expect("set SO_RCVBUF");
         let stream = socket.connect(server.addr).await.expect("tcp connect");
-        let (ws, _) = tokio_tungstenite::client_async(server.url.as_str(), MaybeTlsStream::Plain(stream))
-            .await
-            .expect("websocket handshake");
+        let (ws, _) =
+            tokio_tungstenite::client_async(server.url.as_str(), MaybeTlsStream::Plain(stream))
+                .await
+                .expect("websocket handshake");
         Client {
             ws,
             user: String::new(),
@@ -176,16 +182,24 @@ impl Client {
     }
 
     pub async fn send_text(&mut self, text: &str) {
-        self.ws.send(Message::text(text.to_string())).await.expect("send text");
+        self.ws
+            .send(Message::text(text.to_string()))
+            .await
+            .expect("send text");
     }
 
     pub async fn send_binary(&mut self, payload: Vec<u8>) {
-        self.ws.send(Message::binary(payload)).await.expect("send binary");
+        self.ws
+            .send(Message::binary(payload))
+            .await
+            .expect("send binary");
     }
 
     /// The next text, binary or close event (pings and pongs skipped), within `RECV_TIMEOUT`.
     pub async fn recv_any(&mut self) -> Received {
-        self.recv_any_within(RECV_TIMEOUT).await.expect("a frame within the timeout")
+        self.recv_any_within(RECV_TIMEOUT)
+            .await
+            .expect("a frame within the timeout")
     }
 
     /// Like `recv_any`, but `None` when nothing arrives within `wait`.
@@ -195,13 +209,17 @@ impl Client {
         }
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let next = tokio::time::timeout_at(deadline, self.ws.next()).await.ok()?;
+            let next = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .ok()?;
             return Some(match next {
                 Some(Ok(Message::Text(text))) => {
                     Received::Text(serde_json::from_str(text.as_str()).expect("server sends JSON"))
                 }
                 Some(Ok(Message::Binary(bytes))) => Received::Binary(bytes.to_vec()),
-                Some(Ok(Message::Close(frame))) => Received::Close(frame.map(|f: CloseFrame| u16::from(f.code))),
+                Some(Ok(Message::Close(frame))) => {
+                    Received::Close(frame.map(|f: CloseFrame| u16::from(f.code)))
+                }
                 Some(Ok(_)) => continue,
                 Some(Err(error)) => Received::Ended(error.to_string()),
                 None => Received::Ended("stream ended".into()),
@@ -276,7 +294,11 @@ impl Client {
     /// Sends `frame` and expects `err` with `code` in reply; returns the error frame.
     pub async fn expect_err(&mut self, frame: Value, rid: &str, code: &str) -> Value {
         let reply = self.request(frame, rid).await;
-        assert_eq!(reply["t"], "err", "{}: expected err {code}, got {reply}", self.user);
+        assert_eq!(
+            reply["t"], "err",
+            "{}: expected err {code}, got {reply}",
+            self.user
+        );
         assert_eq!(reply["code"], code, "{}: {reply}", self.user);
         reply
     }
@@ -292,7 +314,9 @@ impl Client {
                     return before;
                 }
                 Received::Close(code) => panic!("{}: closed ({code:?}) during sync", self.user),
-                Received::Ended(why) => panic!("{}: connection ended during sync: {why}", self.user),
+                Received::Ended(why) => {
+                    panic!("{}: connection ended during sync: {why}", self.user)
+                }
                 other => before.push(other),
             }
         }
@@ -313,7 +337,10 @@ impl Client {
     /// Closes the connection cleanly (close handshake).
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
-        let _ = tokio::time::timeout(RECV_TIMEOUT, async { while self.ws.next().await.is_some() {} }).await;
+        let _ = tokio::time::timeout(RECV_TIMEOUT, async {
+            while self.ws.next().await.is_some() {}
+        })
+        .await;
     }
 
     /// Reads until a close frame arrives and returns its code (frames before it are skipped).
@@ -322,7 +349,10 @@ impl Client {
             match self.recv_any().await {
                 Received::Close(Some(code)) => return code,
                 Received::Close(None) => panic!("close frame without a code"),
-                Received::Ended(why) => panic!("{}: connection ended without a close frame: {why}", self.user),
+                Received::Ended(why) => panic!(
+                    "{}: connection ended without a close frame: {why}",
+                    self.user
+                ),
                 _ => {}
             }
         }
@@ -330,7 +360,9 @@ impl Client {
 
     /// Sends a chat message with `rid` and returns the ack.
     pub async fn say(&mut self, ch: &str, c: &str, rid: &str) -> Value {
-        let ack = self.request(json!({"t": "msg", "ch": ch, "c": c}), rid).await;
+        let ack = self
+            .request(json!({"t": "msg", "ch": ch, "c": c}), rid)
+            .await;
         assert_eq!(ack["t"], "ack", "{}: {ack}", self.user);
         ack
     }
@@ -376,7 +408,10 @@ pub async fn register(server: &impl ServerUrl, user: &str) -> Client {
 pub async fn login(server: &impl ServerUrl, user: &str) -> (Client, Value) {
     let mut client = Client::connect(server).await;
     let ok = client
-        .request(json!({"t": "auth", "u": user, "pw": password_of(user)}), "login")
+        .request(
+            json!({"t": "auth", "u": user, "pw": password_of(user)}),
+            "login",
+        )
         .await;
     assert_eq!(ok["t"], "ok", "login {user}: {ok}");
     client.user = user.to_string();
@@ -389,7 +424,10 @@ pub async fn login(server: &impl ServerUrl, user: &str) -> (Client, Value) {
 pub async fn resume(server: &impl ServerUrl, user: &str, session: &str) -> (Client, Value) {
     let mut client = Client::connect(server).await;
     let ok = client
-        .request(json!({"t": "auth", "u": user, "session": session}), "resume")
+        .request(
+            json!({"t": "auth", "u": user, "session": session}),
+            "resume",
+        )
         .await;
     client.user = user.to_string();
     client.session = session.to_string();
@@ -411,7 +449,12 @@ pub fn texts(events: &Value) -> Vec<String> {
         .as_array()
         .map(|list| {
             list.iter()
-                .map(|e| e["c"].as_str().map(str::to_string).unwrap_or_else(|| "<deleted>".into()))
+                .map(|e| {
+                    e["c"]
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| "<deleted>".into())
+                })
                 .collect()
         })
         .unwrap_or_default()

@@ -55,7 +55,9 @@ pub fn fetch(path: &Path, query: &Query, source: &SourceArgs) -> anyhow::Result<
             let events = match &access {
                 ChannelAccess::Open => reader.search(std::slice::from_ref(channel), text, &options),
                 ChannelAccess::Sealed { keys, .. } => {
-                    let keys = keys.as_ref().map_err(|reason| anyhow::anyhow!("{reason}"))?;
+                    let keys = keys
+                        .as_ref()
+                        .map_err(|reason| anyhow::anyhow!("{reason}"))?;
                     let tokens = sealed_query_tokens(&keys.search, text)?;
                     options.sort = SearchSort::Newest;
                     reader.search_blind(channel, &tokens, &options)
@@ -71,8 +73,14 @@ pub fn fetch(path: &Path, query: &Query, source: &SourceArgs) -> anyhow::Result<
             limit,
         } => {
             let access = ChannelAccess::open(&reader, path, channel, source, &mut fetched.notes)?;
-            let fetch_limit = if from.is_some() { HISTORY_MAX_LIMIT } else { *limit };
-            let events = reader.rewind(channel, *at_ms, fetch_limit).context("rewinding")?;
+            let fetch_limit = if from.is_some() {
+                HISTORY_MAX_LIMIT
+            } else {
+                *limit
+            };
+            let events = reader
+                .rewind(channel, *at_ms, fetch_limit)
+                .context("rewinding")?;
             let records: Vec<Record> = super::filter_from(events.iter(), from.as_deref(), *limit)
                 .map(|event| access.record(event))
                 .collect();

@@ -168,7 +168,11 @@ impl Window {
 }
 
 /// Parses one time flag.
-pub fn parse_time_flag(flag: &str, value: Option<&str>, now_ms: i64) -> anyhow::Result<Option<i64>> {
+pub fn parse_time_flag(
+    flag: &str,
+    value: Option<&str>,
+    now_ms: i64,
+) -> anyhow::Result<Option<i64>> {
     value
         .map(|text| crate::timespec::parse_time(text, now_ms).with_context(|| flag.to_string()))
         .transpose()
@@ -345,10 +349,7 @@ mod tests {
             Target::parse("#General").unwrap(),
             Target::Channel("general".into())
         );
-        assert_eq!(
-            Target::parse("ops").unwrap(),
-            Target::Channel("ops".into())
-        );
+        assert_eq!(Target::parse("ops").unwrap(), Target::Channel("ops".into()));
         assert_eq!(Target::parse("@Bob").unwrap(), Target::Dm("Bob".into()));
         assert!(Target::parse("#no spaces").is_err());
         assert!(Target::parse("@").is_err());

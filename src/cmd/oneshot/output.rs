@@ -167,7 +167,11 @@ pub fn timeline(query: &Query, records: &[Record], options: &RenderOptions) -> V
     lines
 }
 
-fn render_record(options: &RenderOptions, record: &Record, known: &HashMap<i64, &Record>) -> String {
+fn render_record(
+    options: &RenderOptions,
+    record: &Record,
+    known: &HashMap<i64, &Record>,
+) -> String {
     let scope = match (&record.ch, &record.dm) {
         (Some(name), _) => Scope::Channel {
             name: name.clone(),
@@ -258,8 +262,19 @@ mod tests {
             .map(String::as_str)
             .collect();
         for key in [
-            "id", "seq", "ch", "u", "ts", "ts_iso", "text", "edited", "deleted", "reply_to",
-            "reacts", "sealed", "undecryptable",
+            "id",
+            "seq",
+            "ch",
+            "u",
+            "ts",
+            "ts_iso",
+            "text",
+            "edited",
+            "deleted",
+            "reply_to",
+            "reacts",
+            "sealed",
+            "undecryptable",
         ] {
             assert!(keys.contains(&key), "{key} missing in {keys:?}");
         }
@@ -307,8 +322,14 @@ mod tests {
             enc: "xc20p1".into(),
             ts: 0,
         };
-        assert_eq!(dm_record(&dm, "alice", Ok("yo".into())).dm.as_deref(), Some("bob"));
-        assert_eq!(dm_record(&dm, "bob", Ok("yo".into())).dm.as_deref(), Some("Alice"));
+        assert_eq!(
+            dm_record(&dm, "alice", Ok("yo".into())).dm.as_deref(),
+            Some("bob")
+        );
+        assert_eq!(
+            dm_record(&dm, "bob", Ok("yo".into())).dm.as_deref(),
+            Some("Alice")
+        );
         assert_eq!(dm_record(&dm, "bob", Ok("yo".into())).seq, None);
     }
 }

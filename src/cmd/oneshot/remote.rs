@@ -114,7 +114,9 @@ impl Remote<'_> {
                 limit,
             } => {
                 let access = self.channel_access(channel).await?;
-                let events = self.search(&access, channel, text, *sort, window, *limit).await?;
+                let events = self
+                    .search(&access, channel, text, *sort, window, *limit)
+                    .await?;
                 self.fetched.records = records(&access, channel, &events);
             }
             Query::Rewind {
@@ -124,7 +126,11 @@ impl Remote<'_> {
                 limit,
             } => {
                 let access = self.channel_access(channel).await?;
-                let fetch_limit = if from.is_some() { HISTORY_MAX_LIMIT } else { *limit };
+                let fetch_limit = if from.is_some() {
+                    HISTORY_MAX_LIMIT
+                } else {
+                    *limit
+                };
                 let frame = ClientFrame::Rewind {
                     ch: channel.clone(),
                     at: *at_ms,
@@ -180,7 +186,8 @@ impl Remote<'_> {
                 missing: None,
             });
         }
-        let Some(passphrase) = secrets::passphrase(self.source.passphrase_file.as_deref(), channel)?
+        let Some(passphrase) =
+            secrets::passphrase(self.source.passphrase_file.as_deref(), channel)?
         else {
             let hint = secrets::passphrase_hint(channel);
             self.fetched.notes.push(hint.clone());
@@ -316,14 +323,20 @@ impl Remote<'_> {
                 None => (window.until_ms, 0, i64::MAX),
                 Some(oldest) => {
                     let overlap = pager.collected().iter().take_while(|e| e.ts == oldest.ts);
-                    (Some(oldest.ts.saturating_add(1)), overlap.count(), oldest.id)
+                    (
+                        Some(oldest.ts.saturating_add(1)),
+                        overlap.count(),
+                        oldest.id,
+                    )
                 }
             };
-            let ask = u32::try_from(overlap).unwrap_or(u32::MAX).saturating_add(want);
-            if ask > HISTORY_MAX_LIMIT {
+            let overlap = u32::try_from(overlap).unwrap_or(u32::MAX);
+            if overlap >= HISTORY_MAX_LIMIT {
+                // More DMs in one millisecond than a page holds: cannot page further by time.
                 pager.stop();
                 break;
             }
+            let ask = overlap.saturating_add(want).min(HISTORY_MAX_LIMIT);
             let frame = ClientFrame::History {
                 ch: None,
                 dm: Some(peer.to_string()),
@@ -336,8 +349,10 @@ impl Remote<'_> {
             };
             match self.ask(frame, "reading DM history").await? {
                 ServerFrame::History { events, more, .. } => {
-                    let older: Vec<DmEvent> =
-                        dms(events).into_iter().filter(|e| e.id < oldest_id).collect();
+                    let older: Vec<DmEvent> = dms(events)
+                        .into_iter()
+                        .filter(|e| e.id < oldest_id)
+                        .collect();
                     pager.add(older, more);
                 }
                 other => return Err(unexpected(&other)),

@@ -70,6 +70,7 @@ fn prompt(text: &str) -> anyhow::Result<Option<Zeroizing<String>>> {
     if !std::io::stdin().is_terminal() {
         return Ok(None);
     }
-    let answer = Zeroizing::new(rpassword::prompt_password(text).context("reading from the terminal")?);
+    let answer =
+        Zeroizing::new(rpassword::prompt_password(text).context("reading from the terminal")?);
     Ok((!answer.is_empty()).then_some(answer))
 }
