@@ -83,7 +83,7 @@ struct Remote<'a> {
 enum Access {
     Open,
     Sealed {
-        ring: KeyRing,
+        ring: Box<KeyRing>,
         missing: Option<String>,
     },
 }
@@ -182,7 +182,7 @@ impl Remote<'_> {
         let mut ring = self.open_ring()?;
         if ring.load_cached_channel_key(channel, salt, kcv) {
             return Ok(Access::Sealed {
-                ring,
+                ring: Box::new(ring),
                 missing: None,
             });
         }
@@ -192,7 +192,7 @@ impl Remote<'_> {
             let hint = secrets::passphrase_hint(channel);
             self.fetched.notes.push(hint.clone());
             return Ok(Access::Sealed {
-                ring,
+                ring: Box::new(ring),
                 missing: Some(hint),
             });
         };
@@ -210,7 +210,7 @@ impl Remote<'_> {
         .context("deriving the channel key")??;
         ring.install_channel_root(channel, salt, kcv, &root)?;
         Ok(Access::Sealed {
-            ring,
+            ring: Box::new(ring),
             missing: None,
         })
     }
