@@ -57,7 +57,7 @@ pub fn fetch(path: &Path, query: &Query, source: &SourceArgs) -> anyhow::Result<
                 ChannelAccess::Sealed { keys, .. } => {
                     let keys = keys
                         .as_ref()
-                        .map_err(|reason| anyhow::anyhow!("{reason}"))?;
+                        .map_err(|_| anyhow::anyhow!(secrets::passphrase_hint(channel)))?;
                     let tokens = sealed_query_tokens(&keys.search, text)?;
                     options.sort = SearchSort::Newest;
                     reader.search_blind(channel, &tokens, &options)
@@ -125,9 +125,8 @@ impl ChannelAccess {
         let keys = match secrets::passphrase(source.passphrase_file.as_deref(), channel)? {
             Some(passphrase) => Ok(derive_keys(&record, &passphrase)?),
             None => {
-                let hint = secrets::passphrase_hint(channel);
-                notes.push(hint.clone());
-                Err(hint)
+                notes.push(secrets::passphrase_hint(channel));
+                Err(secrets::missing_key_reason(channel))
             }
         };
         Ok(ChannelAccess::Sealed {
@@ -211,12 +210,12 @@ fn dm_history(
         .account(peer)?
         .with_context(|| format!("there is no user {peer} in the database"))?;
     fetched.me = me_account.name.clone();
-    let key = dm_key(source, &me_account, &peer_account)?;
-    if let Err(reason) = &key {
+    let key = dm_key(source, &me_account, &peer_account)?.map_err(|(short, long)| {
         fetched
             .notes
-            .push(format!("DMs with {peer} cannot be decrypted: {reason}"));
-    }
+            .push(format!("DMs with {peer} cannot be decrypted: {long}"));
+        short
+    });
     let mut pager = Pager::new(limit);
     while let Some(want) = pager.want() {
         let query = HistoryQuery {
@@ -254,12 +253,13 @@ fn dm_history(
     Ok(())
 }
 
-/// The DM key of `me` with `peer`, or (as `Ok(Err(reason))`) why it cannot be had.
+/// The DM key of `me` with `peer`, or (as `Ok(Err((short, long)))`) why it cannot be had: a
+/// short reason for each message and a longer one, with what to do, for the note.
 fn dm_key(
     source: &SourceArgs,
     me: &crate::store::Account,
     peer: &crate::store::Account,
-) -> anyhow::Result<Result<Key32, String>> {
+) -> anyhow::Result<Result<Key32, (String, String)>> {
     let path = match &source.key {
         Some(path) => path.clone(),
         None => keys::identity_file(&crate::paths::config_dir()?),
@@ -267,30 +267,39 @@ fn dm_key(
     let identity = match Identity::load(&path) {
         Ok(identity) => identity,
         Err(CryptoError::NoKeyFile { .. }) => {
-            return Ok(Err(format!(
-                "no identity key for {} at {} (pass --key with {}'s key file)",
-                me.name,
-                path.display(),
-                me.name
+            return Ok(Err((
+                format!("no identity key for {}", me.name),
+                format!(
+                    "no identity key for {} at {} (pass --key with {}'s key file)",
+                    me.name,
+                    path.display(),
+                    me.name
+                ),
             )));
         }
         Err(error) => return Err(error.into()),
     };
     if me.pk.as_deref() != Some(identity.public_b64().as_str()) {
-        return Ok(Err(format!(
-            "the identity key {} is not {}'s (its public key differs from the one {} registered)",
-            path.display(),
-            me.name,
-            me.name
+        return Ok(Err((
+            format!("not {}'s identity key", me.name),
+            format!(
+                "the identity key {} is not {}'s (its public key differs from the one {} \
+                 registered)",
+                path.display(),
+                me.name,
+                me.name
+            ),
         )));
     }
     let Some(peer_pk) = &peer.pk else {
-        return Ok(Err(format!("{} has no public key on record", peer.name)));
+        let reason = format!("{} has no public key on record", peer.name);
+        return Ok(Err((reason.clone(), reason)));
     };
     let peer_public = crypto::decode_public_key(peer_pk)?;
-    Ok(identity
-        .dm_key(&peer_public)
-        .map_err(|error| error.to_string()))
+    Ok(identity.dm_key(&peer_public).map_err(|error| {
+        let reason = error.to_string();
+        (reason.clone(), reason)
+    }))
 }
 
 fn note_more(fetched: &mut Fetched, more: bool) {

@@ -189,11 +189,10 @@ impl Remote<'_> {
         let Some(passphrase) =
             secrets::passphrase(self.source.passphrase_file.as_deref(), channel)?
         else {
-            let hint = secrets::passphrase_hint(channel);
-            self.fetched.notes.push(hint.clone());
+            self.fetched.notes.push(secrets::passphrase_hint(channel));
             return Ok(Access::Sealed {
                 ring: Box::new(ring),
-                missing: Some(hint),
+                missing: Some(secrets::missing_key_reason(channel)),
             });
         };
         let (name, salt_b64, kdf, kcv_b64, policy) = (
@@ -253,9 +252,8 @@ impl Remote<'_> {
         let (q, idx, sort) = match access {
             Access::Open => (Some(text.to_string()), None, Some(sort)),
             Access::Sealed {
-                missing: Some(reason),
-                ..
-            } => anyhow::bail!("cannot search #{channel}: {reason}"),
+                missing: Some(_), ..
+            } => anyhow::bail!(secrets::passphrase_hint(channel)),
             Access::Sealed { ring, .. } => {
                 let tokens = ring.search_tokens(channel, text)?;
                 anyhow::ensure!(!tokens.is_empty(), super::no_searchable_words());

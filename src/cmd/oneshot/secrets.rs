@@ -38,6 +38,11 @@ pub fn passphrase(file: Option<&Path>, channel: &str) -> anyhow::Result<Option<Z
     prompt(&format!("passphrase for #{channel}: "))
 }
 
+/// The short reason shown on each message of a sealed channel whose key is unavailable.
+pub fn missing_key_reason(channel: &str) -> String {
+    format!("no key for #{channel}")
+}
+
 /// What to tell the user when a sealed channel's passphrase is needed but unavailable.
 pub fn passphrase_hint(channel: &str) -> String {
     format!(
