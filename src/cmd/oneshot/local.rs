@@ -21,58 +21,59 @@ pub fn fetch(path: &Path, query: &Query, source: &SourceArgs) -> anyhow::Result<
         me: source.as_user.clone().unwrap_or_default(),
         ..Fetched::default()
     };
-    match query {
-        Query::History {
-            target: Target::Channel(channel),
-            window,
-            limit,
-        } => {
-            let access = ChannelAccess::open(&reader, path, channel, source, &mut fetched.notes)?;
-            let (events, more) = channel_history(&reader, channel, window, *limit)?;
-            fetched.records = events.iter().map(|event| access.record(event)).collect();
-            note_more(&mut fetched, more);
-        }
+    let channel = match query {
         Query::History {
             target: Target::Dm(peer),
             window,
             limit,
-        } => dm_history(&reader, peer, window, *limit, source, &mut fetched)?,
+        } => {
+            dm_history(&reader, peer, window, *limit, source, &mut fetched)?;
+            return Ok(fetched);
+        }
+        Query::History {
+            target: Target::Channel(channel),
+            ..
+        }
+        | Query::Search { channel, .. }
+        | Query::Rewind { channel, .. } => channel,
+    };
+    let access = ChannelAccess::open(&reader, path, channel, source, &mut fetched.notes)?;
+    let (events, more) = channel_query(&reader, &access, channel, query)?;
+    fetched.records = events.iter().map(|event| access.record(event)).collect();
+    if more {
+        fetched.notes.push(super::older_exist_note());
+    }
+    Ok(fetched)
+}
+
+/// The messages a channel query selects, and whether older ones exist beyond them.
+fn channel_query(
+    reader: &Reader,
+    access: &ChannelAccess,
+    channel: &str,
+    query: &Query,
+) -> anyhow::Result<(Vec<proto::MessageEvent>, bool)> {
+    match query {
+        Query::History { window, limit, .. } => channel_history(reader, channel, window, *limit),
         Query::Search {
-            channel,
             text,
             sort,
             window,
             limit,
+            ..
         } => {
-            let access = ChannelAccess::open(&reader, path, channel, source, &mut fetched.notes)?;
-            let mut options = SearchOptions {
+            let options = SearchOptions {
                 limit: *limit,
                 sort: *sort,
                 since_ms: window.since_ms,
                 until_ms: window.until_ms,
                 from: window.from.clone(),
             };
-            let events = match &access {
-                ChannelAccess::Open => reader.search(std::slice::from_ref(channel), text, &options),
-                ChannelAccess::Sealed { keys, .. } => {
-                    let keys = keys
-                        .as_ref()
-                        .map_err(|_| anyhow::anyhow!(secrets::passphrase_hint(channel)))?;
-                    let tokens = sealed_query_tokens(&keys.search, text)?;
-                    options.sort = SearchSort::Newest;
-                    reader.search_blind(channel, &tokens, &options)
-                }
-            }
-            .context("searching")?;
-            fetched.records = events.iter().map(|event| access.record(event)).collect();
+            Ok((search(reader, access, channel, text, options)?, false))
         }
         Query::Rewind {
-            channel,
-            at_ms,
-            from,
-            limit,
+            at_ms, from, limit, ..
         } => {
-            let access = ChannelAccess::open(&reader, path, channel, source, &mut fetched.notes)?;
             let fetch_limit = if from.is_some() {
                 HISTORY_MAX_LIMIT
             } else {
@@ -81,13 +82,31 @@ pub fn fetch(path: &Path, query: &Query, source: &SourceArgs) -> anyhow::Result<
             let events = reader
                 .rewind(channel, *at_ms, fetch_limit)
                 .context("rewinding")?;
-            let records: Vec<Record> = super::filter_from(events.iter(), from.as_deref(), *limit)
-                .map(|event| access.record(event))
-                .collect();
-            fetched.records = records;
+            let kept = super::filter_from(events.iter(), from.as_deref(), *limit).cloned();
+            Ok((kept.collect(), false))
         }
     }
-    Ok(fetched)
+}
+
+fn search(
+    reader: &Reader,
+    access: &ChannelAccess,
+    channel: &str,
+    text: &str,
+    mut options: SearchOptions,
+) -> anyhow::Result<Vec<proto::MessageEvent>> {
+    let found = match access {
+        ChannelAccess::Open => reader.search(&[channel.to_string()], text, &options),
+        ChannelAccess::Sealed { keys, .. } => {
+            let keys = keys
+                .as_ref()
+                .map_err(|_| anyhow::anyhow!(secrets::passphrase_hint(channel)))?;
+            let tokens = sealed_query_tokens(&keys.search, text)?;
+            options.sort = SearchSort::Newest;
+            reader.search_blind(channel, &tokens, &options)
+        }
+    };
+    found.context("searching")
 }
 
 /// Blind tokens of a sealed-channel search query, or an error when it has no searchable word.
@@ -216,22 +235,7 @@ fn dm_history(
             .push(format!("DMs with {peer} cannot be decrypted: {long}"));
         short
     });
-    let mut pager = Pager::new(limit);
-    while let Some(want) = pager.want() {
-        let query = HistoryQuery {
-            limit: want,
-            before_seq: None,
-            before_id: pager.oldest().map(|event: &proto::DmEvent| event.id),
-            since_ms: window.since_ms,
-            until_ms: window.until_ms,
-            from: window.from.clone(),
-        };
-        let page = reader
-            .dm_history(&me_account.name, &peer_account.name, &query)
-            .context("reading DM history")?;
-        pager.add(page.events, page.more);
-    }
-    let (events, more) = pager.finish();
+    let (events, more) = dm_pages(reader, &me_account.name, &peer_account.name, window, limit)?;
     fetched.records = events
         .iter()
         .map(|event| {
@@ -251,6 +255,32 @@ fn dm_history(
         .collect();
     note_more(fetched, more);
     Ok(())
+}
+
+/// Up to `limit` DMs between `me` and `peer`, paged backwards by id, oldest first.
+fn dm_pages(
+    reader: &Reader,
+    me: &str,
+    peer: &str,
+    window: &Window,
+    limit: u32,
+) -> anyhow::Result<(Vec<proto::DmEvent>, bool)> {
+    let mut pager = Pager::new(limit);
+    while let Some(want) = pager.want() {
+        let query = HistoryQuery {
+            limit: want,
+            before_seq: None,
+            before_id: pager.oldest().map(|event: &proto::DmEvent| event.id),
+            since_ms: window.since_ms,
+            until_ms: window.until_ms,
+            from: window.from.clone(),
+        };
+        let page = reader
+            .dm_history(me, peer, &query)
+            .context("reading DM history")?;
+        pager.add(page.events, page.more);
+    }
+    Ok(pager.finish())
 }
 
 /// The DM key of `me` with `peer`, or (as `Ok(Err((short, long)))`) why it cannot be had: a
