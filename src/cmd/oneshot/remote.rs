@@ -20,7 +20,10 @@ use crate::proto::{
 
 /// Runs `query` through the server.
 pub fn fetch(query: &Query, source: &SourceArgs) -> anyhow::Result<Fetched> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // One worker thread runs the connection's tasks, so the connection keeps answering the
+    // server's pings while this thread waits at a passphrase prompt or runs Argon2.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .context("starting the async runtime")?;
