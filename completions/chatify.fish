@@ -39,47 +39,107 @@ complete -c chatify -n "__fish_chatify_needs_command" -f -a "rewind" -d 'Show a 
 complete -c chatify -n "__fish_chatify_needs_command" -f -a "migrate" -d 'Upgrade a database\'s schema in place (after writing a backup)'
 complete -c chatify -n "__fish_chatify_needs_command" -f -a "keygen" -d 'Create or show your X25519 identity key'
 complete -c chatify -n "__fish_chatify_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l listen -d 'Address and port to listen on' -r
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l db -d 'SQLite database file [default: chatify.db in the data directory]' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l registration -d 'Whether new accounts may register' -r -f -a "open\t''
+closed\t''"
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l max-frame -d 'Largest frame a client may send, in bytes (larger: too_large and close 1009)' -r
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l rate-limit -d 'Sustained msg/dm/edit/delete/react/typing frames per second per connection; 0 disables' -r
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l rate-burst -d 'Burst allowance of the per-connection rate limit' -r
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l queue-depth -d 'Outbound frames queued per connection before a slow client is disconnected (1013)' -r
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l max-connections -d 'Open connections accepted at once; more are refused with close code 1013' -r
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l durability -d 'normal survives a crash of the server process; full also survives an OS crash or power loss' -r -f -a "normal\t''
+full\t''"
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l color -d 'When to use colour; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l no-auto-migrate -d 'Refuse to start on an older schema instead of migrating it (run `chatify migrate`)'
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -s q -l quiet -d 'Only errors on stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c chatify -n "__fish_chatify_using_subcommand connect" -l server -d 'Server address (ws://host:port or wss://host:port)' -r
+complete -c chatify -n "__fish_chatify_using_subcommand connect" -s u -l user -d 'Your username' -r
+complete -c chatify -n "__fish_chatify_using_subcommand connect" -l password-file -d 'Read the password from the first line of this file instead of asking' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand connect" -s c -l channel -d 'The channel to start in (joined if you are not a member yet)' -r
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -l color -d 'When to use colour; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c chatify -n "__fish_chatify_using_subcommand connect" -l register -d 'Create the account (asks for the password twice in a terminal)'
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -s q -l quiet -d 'Only errors on stderr'
-complete -c chatify -n "__fish_chatify_using_subcommand connect" -s h -l help -d 'Print help'
+complete -c chatify -n "__fish_chatify_using_subcommand connect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -s V -l version -d 'Print version'
+complete -c chatify -n "__fish_chatify_using_subcommand history" -s n -l limit -d 'Print at most this many messages: the newest ones in the time window' -r
+complete -c chatify -n "__fish_chatify_using_subcommand history" -l since -d 'Only messages at or after this time: an age (30m, 1h, 2d, 1w), an RFC 3339 time, or YYYY-MM-DD [HH:MM[:SS]] in local time' -r
+complete -c chatify -n "__fish_chatify_using_subcommand history" -l until -d 'Only messages before this time (same forms as --since)' -r
+complete -c chatify -n "__fish_chatify_using_subcommand history" -l from -d 'Only messages by this user' -r
+complete -c chatify -n "__fish_chatify_using_subcommand history" -l server -d 'Server address (ws://host:port or wss://host:port)' -r
+complete -c chatify -n "__fish_chatify_using_subcommand history" -s u -l user -d 'Your username on the server. The saved session of `chatify connect` is used; without one the password comes from --password-file, $CHATIFY_PASSWORD or a prompt' -r
+complete -c chatify -n "__fish_chatify_using_subcommand history" -l password-file -d 'Read the account password from this file (first line) when there is no saved session' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand history" -l db -d 'Read this database file directly instead of asking the server (operators, backups). The file is opened read-only and never modified' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand history" -l as -d 'With --db: read DMs as this user (one of the two people), with their identity key' -r
+complete -c chatify -n "__fish_chatify_using_subcommand history" -l key -d 'With --db: the identity key file of the --as user, to decrypt DMs [default: $CHATIFY_KEY_FILE, else <config dir>/identity.key]' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand history" -l passphrase-file -d 'Read the passphrase of a sealed channel from this file (first line) when its key is not cached; $CHATIFY_PASSPHRASE also works, else you are prompted' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand history" -l timeout -d 'Seconds to wait for the server\'s answers' -r
 complete -c chatify -n "__fish_chatify_using_subcommand history" -l color -d 'When to use colour; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c chatify -n "__fish_chatify_using_subcommand history" -l json -d 'Print JSON Lines, one object per message (fields: see --help), instead of the timeline'
 complete -c chatify -n "__fish_chatify_using_subcommand history" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand history" -s q -l quiet -d 'Only errors on stderr'
-complete -c chatify -n "__fish_chatify_using_subcommand history" -s h -l help -d 'Print help'
+complete -c chatify -n "__fish_chatify_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chatify -n "__fish_chatify_using_subcommand history" -s V -l version -d 'Print version'
+complete -c chatify -n "__fish_chatify_using_subcommand search" -s n -l limit -d 'Print at most this many results' -r
+complete -c chatify -n "__fish_chatify_using_subcommand search" -l sort -d 'Order of the results: best match first, or newest first' -r -f -a "rank\t'Best match first (bm25), ties newest first'
+newest\t'Newest first'"
+complete -c chatify -n "__fish_chatify_using_subcommand search" -l since -d 'Only messages at or after this time: an age (30m, 1h, 2d, 1w), an RFC 3339 time, or YYYY-MM-DD [HH:MM[:SS]] in local time' -r
+complete -c chatify -n "__fish_chatify_using_subcommand search" -l until -d 'Only messages before this time (same forms as --since)' -r
+complete -c chatify -n "__fish_chatify_using_subcommand search" -l from -d 'Only messages by this user' -r
+complete -c chatify -n "__fish_chatify_using_subcommand search" -l server -d 'Server address (ws://host:port or wss://host:port)' -r
+complete -c chatify -n "__fish_chatify_using_subcommand search" -s u -l user -d 'Your username on the server. The saved session of `chatify connect` is used; without one the password comes from --password-file, $CHATIFY_PASSWORD or a prompt' -r
+complete -c chatify -n "__fish_chatify_using_subcommand search" -l password-file -d 'Read the account password from this file (first line) when there is no saved session' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand search" -l db -d 'Read this database file directly instead of asking the server (operators, backups). The file is opened read-only and never modified' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand search" -l as -d 'With --db: read DMs as this user (one of the two people), with their identity key' -r
+complete -c chatify -n "__fish_chatify_using_subcommand search" -l key -d 'With --db: the identity key file of the --as user, to decrypt DMs [default: $CHATIFY_KEY_FILE, else <config dir>/identity.key]' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand search" -l passphrase-file -d 'Read the passphrase of a sealed channel from this file (first line) when its key is not cached; $CHATIFY_PASSPHRASE also works, else you are prompted' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand search" -l timeout -d 'Seconds to wait for the server\'s answers' -r
 complete -c chatify -n "__fish_chatify_using_subcommand search" -l color -d 'When to use colour; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c chatify -n "__fish_chatify_using_subcommand search" -l json -d 'Print JSON Lines, one object per message (fields: see --help), instead of the timeline'
 complete -c chatify -n "__fish_chatify_using_subcommand search" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand search" -s q -l quiet -d 'Only errors on stderr'
-complete -c chatify -n "__fish_chatify_using_subcommand search" -s h -l help -d 'Print help'
+complete -c chatify -n "__fish_chatify_using_subcommand search" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chatify -n "__fish_chatify_using_subcommand search" -s V -l version -d 'Print version'
+complete -c chatify -n "__fish_chatify_using_subcommand rewind" -l at -d 'The moment to show: an age (30m, 1h, 2d), an RFC 3339 time, or YYYY-MM-DD [HH:MM[:SS]] in local time' -r
+complete -c chatify -n "__fish_chatify_using_subcommand rewind" -s n -l limit -d 'Print at most this many messages: the last ones before --at' -r
+complete -c chatify -n "__fish_chatify_using_subcommand rewind" -l from -d 'Only messages by this user (among the last 500 before --at)' -r
+complete -c chatify -n "__fish_chatify_using_subcommand rewind" -l server -d 'Server address (ws://host:port or wss://host:port)' -r
+complete -c chatify -n "__fish_chatify_using_subcommand rewind" -s u -l user -d 'Your username on the server. The saved session of `chatify connect` is used; without one the password comes from --password-file, $CHATIFY_PASSWORD or a prompt' -r
+complete -c chatify -n "__fish_chatify_using_subcommand rewind" -l password-file -d 'Read the account password from this file (first line) when there is no saved session' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand rewind" -l db -d 'Read this database file directly instead of asking the server (operators, backups). The file is opened read-only and never modified' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand rewind" -l as -d 'With --db: read DMs as this user (one of the two people), with their identity key' -r
+complete -c chatify -n "__fish_chatify_using_subcommand rewind" -l key -d 'With --db: the identity key file of the --as user, to decrypt DMs [default: $CHATIFY_KEY_FILE, else <config dir>/identity.key]' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand rewind" -l passphrase-file -d 'Read the passphrase of a sealed channel from this file (first line) when its key is not cached; $CHATIFY_PASSPHRASE also works, else you are prompted' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand rewind" -l timeout -d 'Seconds to wait for the server\'s answers' -r
 complete -c chatify -n "__fish_chatify_using_subcommand rewind" -l color -d 'When to use colour; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c chatify -n "__fish_chatify_using_subcommand rewind" -l json -d 'Print JSON Lines, one object per message (fields: see --help), instead of the timeline'
 complete -c chatify -n "__fish_chatify_using_subcommand rewind" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand rewind" -s q -l quiet -d 'Only errors on stderr'
-complete -c chatify -n "__fish_chatify_using_subcommand rewind" -s h -l help -d 'Print help'
+complete -c chatify -n "__fish_chatify_using_subcommand rewind" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chatify -n "__fish_chatify_using_subcommand rewind" -s V -l version -d 'Print version'
+complete -c chatify -n "__fish_chatify_using_subcommand migrate" -l db -d 'The database file [default: the server\'s, <data dir>/chatify.db]' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand migrate" -l color -d 'When to use colour; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c chatify -n "__fish_chatify_using_subcommand migrate" -l status -d 'Print the database\'s schema version and the version this chatify uses; change nothing'
+complete -c chatify -n "__fish_chatify_using_subcommand migrate" -l dry-run -d 'Print the steps a migration would run; change nothing'
 complete -c chatify -n "__fish_chatify_using_subcommand migrate" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand migrate" -s q -l quiet -d 'Only errors on stderr'
-complete -c chatify -n "__fish_chatify_using_subcommand migrate" -s h -l help -d 'Print help'
+complete -c chatify -n "__fish_chatify_using_subcommand migrate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chatify -n "__fish_chatify_using_subcommand migrate" -s V -l version -d 'Print version'
 complete -c chatify -n "__fish_chatify_using_subcommand keygen" -l key -d 'The identity key file [default: <config dir>/identity.key]' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand keygen" -l color -d 'When to use colour; NO_COLOR in the environment means never' -r -f -a "auto\t''

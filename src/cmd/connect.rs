@@ -1,14 +1,92 @@
-//! `chatify connect` (being built; see the issue that owns it).
+//! `chatify connect`: the interactive, end-to-end encrypted client. Glue only: reads the flags
+//! and environment (server, user, password sources, passphrase, colour), then hands over to
+//! `client::repl`, which logs in and runs the REPL (or pipe mode when stdin is not a terminal).
 
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use zeroize::Zeroizing;
+
 use crate::cli::GlobalArgs;
+use crate::client::{keys, repl};
 
 /// Flags of `chatify connect`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_long_help = AFTER_HELP)]
+pub struct Args {
+    /// Server address (ws://host:port or wss://host:port).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "CHATIFY_SERVER",
+        default_value = "ws://127.0.0.1:8765"
+    )]
+    pub server: String,
+    /// Your username.
+    #[arg(short, long, value_name = "NAME", env = "CHATIFY_USER")]
+    pub user: Option<String>,
+    /// Create the account (asks for the password twice in a terminal).
+    #[arg(long)]
+    pub register: bool,
+    /// Read the password from the first line of this file instead of asking.
+    #[arg(long, value_name = "FILE", env = "CHATIFY_PASSWORD_FILE")]
+    pub password_file: Option<PathBuf>,
+    /// The channel to start in (joined if you are not a member yet).
+    #[arg(short, long, value_name = "#CHANNEL", env = "CHATIFY_CHANNEL")]
+    pub channel: Option<String>,
+}
+
+const AFTER_HELP: &str = "\
+Password: --password-file, else $CHATIFY_PASSWORD, else a prompt with echo off. After the first
+login the session token is saved (0600) in the config dir and later runs need no password.
+
+When stdin is not a terminal (pipe mode), every input line is one command or message, executed
+in order, and every event is printed as one plain line on stdout; end of input quits. A sealed
+channel's passphrase then comes from $CHATIFY_PASSPHRASE, or else from the next input line after
+the /join that needs it:
+    printf '/join #ops --sealed\\nmy passphrase\\nhello\\n' | chatify connect --user alice
+
+Environment: CHATIFY_SERVER, CHATIFY_USER, CHATIFY_PASSWORD, CHATIFY_PASSPHRASE,
+CHATIFY_CONFIG_DIR (state dir), CHATIFY_KEY_FILE (identity key), NO_COLOR.
+Test only: CHATIFY_TEST_WEAK_KDF=1 makes sealed channels with tiny Argon2 parameters; never use it
+for real channels.";
 
 /// Runs `chatify connect`.
-pub fn run(_args: Args, _global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("chatify connect is not built yet")
+pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let Some(user) = args.user.clone() else {
+        anyhow::bail!("who are you? pass --user NAME (or set CHATIFY_USER)");
+    };
+    crate::proto::validate_username(&user).map_err(|error| anyhow::anyhow!("{user:?}: {error}"))?;
+    let channel = match &args.channel {
+        Some(name) => Some(
+            crate::proto::normalize_channel(name)
+                .map_err(|error| anyhow::anyhow!("{name:?}: {error}"))?,
+        ),
+        None => None,
+    };
+    let password = match &args.password_file {
+        Some(path) => Some(repl::read_password_file(path)?),
+        None => env_secret("CHATIFY_PASSWORD"),
+    };
+    let config = repl::ReplConfig {
+        server: args.server,
+        user,
+        register: args.register,
+        password,
+        channel,
+        config_dir: crate::paths::config_dir()?,
+        color: global.use_color(std::io::stdout().is_terminal()),
+        interactive: std::io::stdin().is_terminal(),
+        preset_passphrase: env_secret("CHATIFY_PASSPHRASE"),
+        weak_kdf_for_tests: keys::weak_kdf_for_tests_from_env(),
+    };
+    repl::run(config)
+}
+
+fn env_secret(name: &str) -> Option<Zeroizing<String>> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.is_empty())
+        .map(Zeroizing::new)
 }

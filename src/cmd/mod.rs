@@ -10,6 +10,7 @@ pub mod connect;
 pub mod history;
 pub mod keygen;
 pub mod migrate;
+pub mod oneshot;
 pub mod rewind;
 pub mod search;
 pub mod serve;

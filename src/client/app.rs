@@ -1,0 +1,304 @@
+//! The client application behind the REPL: holds the session, the key ring and the chat state,
+//! runs the inbound event loop (reconnect notices, replays, decryption, rendering into the line
+//! queue) and executes parsed commands ([`App::handle_line`]). It never touches the terminal:
+//! passphrases come through the [`Prompter`] the REPL provides, and output goes to the
+//! [`LineQueue`] the REPL prints. Used by `client::repl`; the integration tests drive it through
+//! `chatify connect` in pipe mode.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use zeroize::Zeroizing;
+
+use super::command;
+use super::events::{self, ChatState, LineQueue};
+use super::keys::KeyRing;
+use super::render::{self, RenderOptions};
+use super::session::{Session, SessionEvent, SessionEvents, Welcome};
+use crate::proto::{ChannelMode, ClientFrame, ServerFrame};
+
+mod channels;
+mod commands;
+mod queries;
+
+/// Where passphrases for sealed channels come from (the terminal, or lines of a pipe).
+pub trait Prompter: Send + Sync {
+    /// Asks for the passphrase of `#channel` (twice, to confirm, when creating it); `None` when
+    /// the user gave none.
+    fn passphrase<'a>(&'a self, channel: &'a str, confirm: bool) -> PromptFuture<'a>;
+    /// A passphrase available without asking (`CHATIFY_PASSPHRASE`), used to unlock sealed
+    /// channels at start-up.
+    fn preset_passphrase(&self) -> Option<Zeroizing<String>>;
+}
+
+/// The future a [`Prompter`] returns.
+pub type PromptFuture<'a> = Pin<Box<dyn Future<Output = Option<Zeroizing<String>>> + Send + 'a>>;
+
+/// Whether the REPL goes on after a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Quit,
+}
+
+/// How many messages of the current channel to show at start-up and after a join.
+const RECENT_ON_START: usize = 10;
+
+/// The running client.
+pub struct App {
+    session: Session,
+    state: Arc<Mutex<ChatState>>,
+    keys: Arc<Mutex<KeyRing>>,
+    lines: LineQueue,
+    options: RenderOptions,
+    prompter: Arc<dyn Prompter>,
+    ended: tokio::sync::watch::Sender<bool>,
+    quitting: AtomicBool,
+}
+
+impl App {
+    /// Builds the app for a logged-in session.
+    pub fn new(
+        session: Session,
+        keys: KeyRing,
+        lines: LineQueue,
+        options: RenderOptions,
+        prompter: Arc<dyn Prompter>,
+    ) -> Arc<App> {
+        let me = session.user();
+        Arc::new(App {
+            session,
+            state: Arc::new(Mutex::new(ChatState::new(&me))),
+            keys: Arc::new(Mutex::new(keys)),
+            lines,
+            options: RenderOptions { me, ..options },
+            prompter,
+            ended: tokio::sync::watch::Sender::new(false),
+            quitting: AtomicBool::new(false),
+        })
+    }
+
+    /// The chat state, shared with the REPL's prompt and completer.
+    pub fn state(&self) -> Arc<Mutex<ChatState>> {
+        self.state.clone()
+    }
+
+    /// Whether the session ended for good (the REPL should stop).
+    pub fn has_ended(&self) -> bool {
+        *self.ended.borrow()
+    }
+
+    /// Resolves once the session has ended for good.
+    pub async fn ended(&self) {
+        let mut watcher = self.ended.subscribe();
+        // The Ref returned by wait_for is dropped before this function returns.
+        let _ = watcher.wait_for(|ended| *ended).await;
+    }
+
+    /// Greets, unlocks what can be unlocked, picks the current channel and shows its latest lines.
+    pub async fn start(&self, start_channel: Option<String>) {
+        let welcome = self.session.welcome();
+        self.notice(format!(
+            "connected to {} as {} ({} {}); /help lists commands",
+            self.session.url(),
+            welcome.user,
+            welcome.server.name,
+            welcome.server.version
+        ));
+        self.apply_welcome(&welcome);
+        self.unlock_from_cache_or_preset(&welcome).await;
+        self.notice(self.channel_summary());
+        let target = start_channel.or_else(|| {
+            let state = lock(&self.state);
+            if state.channels.contains_key("general") {
+                Some("general".to_string())
+            } else {
+                state.channels.keys().next().cloned()
+            }
+        });
+        let Some(channel) = target else {
+            return;
+        };
+        if lock(&self.state).channels.contains_key(&channel) {
+            lock(&self.state).switch_to(&channel);
+            self.show_recent(&channel, RECENT_ON_START).await;
+        } else {
+            self.join(channel, false).await;
+        }
+    }
+
+    /// Parses and executes one input line.
+    pub async fn handle_line(&self, line: &str) -> Flow {
+        match command::parse_line(line) {
+            Ok(command) => self.execute(command).await,
+            Err(error) => {
+                self.error(error.message);
+                Flow::Continue
+            }
+        }
+    }
+
+    /// Consumes the session's events until it ends.
+    pub async fn run_events(self: Arc<Self>, mut events: SessionEvents) {
+        while let Some(event) = events.next().await {
+            match event {
+                SessionEvent::Frame { frame, .. } => self.on_frame(frame).await,
+                SessionEvent::Voice { .. } => {}
+                SessionEvent::Disconnected { reason, .. } => {
+                    self.notice(format!("disconnected: {reason}"))
+                }
+                SessionEvent::Reconnecting { attempt, delay } => self.notice(format!(
+                    "reconnecting… (attempt {attempt}, in {:.1} s)",
+                    delay.as_secs_f64()
+                )),
+                SessionEvent::Reconnected(welcome) => {
+                    self.apply_welcome(&welcome);
+                    self.unlock_from_cache_or_preset(&welcome).await;
+                    self.notice(format!("reconnected as {}; catching up", welcome.user));
+                }
+                SessionEvent::CaughtUp { replayed } => {
+                    self.notice(format!("back in sync: {replayed} missed event(s) replayed"))
+                }
+                SessionEvent::Ended { reason } => {
+                    if !self.quitting.load(Ordering::Acquire) {
+                        self.error(format!("connection closed: {reason}"));
+                    }
+                    self.ended.send_replace(true);
+                }
+            }
+        }
+        self.ended.send_replace(true);
+    }
+
+    async fn on_frame(&self, frame: ServerFrame) {
+        if let ServerFrame::Dm(dm) = &frame {
+            let peer = if dm.from.eq_ignore_ascii_case(&self.options.me) {
+                &dm.to
+            } else {
+                &dm.from
+            };
+            if lock(&self.keys).peer_fingerprint(peer).is_none() {
+                self.refresh_peer_keys().await;
+            }
+        }
+        let lines = {
+            let mut state = lock(&self.state);
+            let mut keys = lock(&self.keys);
+            events::handle_frame(&mut state, &mut keys, &self.options, frame)
+        };
+        self.lines.extend(lines);
+    }
+
+    fn apply_welcome(&self, welcome: &Welcome) {
+        lock(&self.state).apply_welcome(&welcome.channels, &welcome.users);
+        let mut warnings = Vec::new();
+        let mut keys = lock(&self.keys);
+        keys.set_me(&welcome.user);
+        for user in &welcome.users {
+            if let Some(pk) = &user.pk {
+                warnings.extend(events::on_key(&mut keys, &self.options, &user.u, pk));
+            }
+        }
+        drop(keys);
+        self.lines.extend(warnings);
+    }
+
+    /// Learns the keys of everyone in our channels (`who`), for DMs with people who arrived
+    /// after we logged in.
+    async fn refresh_peer_keys(&self) {
+        let channels: Vec<String> = lock(&self.state).channels.keys().cloned().collect();
+        for channel in channels {
+            if let Ok(ServerFrame::Who { members, .. }) =
+                self.session.request(ClientFrame::Who { ch: channel }).await
+            {
+                let mut warnings = Vec::new();
+                let mut keys = lock(&self.keys);
+                for member in members
+                    .iter()
+                    .filter(|m| !m.u.eq_ignore_ascii_case(&self.options.me))
+                {
+                    if let Some(pk) = &member.pk {
+                        warnings.extend(events::on_key(&mut keys, &self.options, &member.u, pk));
+                    }
+                }
+                drop(keys);
+                self.lines.extend(warnings);
+            }
+        }
+    }
+
+    /// Loads cached keys of sealed channels, or derives them from `CHATIFY_PASSPHRASE`.
+    async fn unlock_from_cache_or_preset(&self, welcome: &Welcome) {
+        for info in welcome
+            .channels
+            .iter()
+            .filter(|info| info.mode == ChannelMode::Sealed)
+        {
+            let (Some(salt), Some(kdf), Some(kcv)) = (&info.salt, &info.kdf, &info.kcv) else {
+                continue;
+            };
+            if lock(&self.keys).load_cached_channel_key(&info.ch, salt, kcv) {
+                continue;
+            }
+            let unlocked = match self.prompter.preset_passphrase() {
+                Some(passphrase) => self
+                    .derive_and_install(&info.ch, passphrase, salt, kdf, kcv)
+                    .await
+                    .is_ok(),
+                None => false,
+            };
+            if !unlocked {
+                self.notice(format!(
+                    "🔒#{} is locked: /join #{} to enter its passphrase",
+                    info.ch, info.ch
+                ));
+            }
+        }
+    }
+
+    fn channel_summary(&self) -> String {
+        let state = lock(&self.state);
+        let keys = lock(&self.keys);
+        let names: Vec<String> = state
+            .channels
+            .iter()
+            .map(|(name, channel)| match channel.mode {
+                ChannelMode::Open => format!("#{name}"),
+                ChannelMode::Sealed if keys.has_channel_key(name) => format!("🔒#{name}"),
+                ChannelMode::Sealed => format!("🔒#{name} (locked)"),
+            })
+            .collect();
+        if names.is_empty() {
+            "you are in no channel: /join #general".to_string()
+        } else {
+            format!("channels: {}", names.join(", "))
+        }
+    }
+
+    fn notice(&self, text: impl AsRef<str>) {
+        self.lines
+            .push(render::render_notice(&self.options, text.as_ref()));
+    }
+
+    fn error(&self, text: impl AsRef<str>) {
+        self.lines
+            .push(render::render_error(&self.options, text.as_ref()));
+    }
+
+    fn current_channel(&self) -> Option<String> {
+        let current = lock(&self.state).current.clone();
+        if current.is_none() {
+            self.error("no current channel: /join #channel first");
+        }
+        current
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Holders never leave the state half-updated across a panic point that matters for display.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,419 @@
+//! Channel commands of the app: joining (creating sealed channels, asking for and checking
+//! passphrases, leaving again on a wrong one), leaving, switching, and everything that sends
+//! into a channel or DM (messages, replies, edits, deletions, reactions), encrypting where the
+//! channel is sealed. Part of `client::app`.
+
+use zeroize::Zeroizing;
+
+use super::{App, RECENT_ON_START, lock};
+use crate::client::conn::ClientError;
+use crate::client::keys::{self, KeyError};
+use crate::proto::{ChannelMode, ClientFrame, CreateChannel, KdfSpec, ServerFrame};
+
+/// What the server told us about a channel we joined.
+struct JoinedChannel {
+    mode: ChannelMode,
+    salt: Option<String>,
+    kdf: Option<KdfSpec>,
+    kcv: Option<String>,
+    members: Vec<String>,
+    hist: Vec<crate::proto::MessageEvent>,
+}
+
+impl App {
+    /// `/join #ch [--sealed]`.
+    pub(super) async fn join(&self, channel: String, sealed: bool) {
+        let was_member = lock(&self.state).channels.get(&channel).map(|c| c.mode);
+        if sealed && was_member.is_some() {
+            if was_member == Some(ChannelMode::Open) {
+                self.error(format!(
+                    "#{channel} already exists as an open channel; it cannot become sealed"
+                ));
+            }
+            return self.switch(channel).await;
+        }
+        let mut typed: Option<Zeroizing<String>> = None;
+        let mut created: Option<(CreateChannel, crate::crypto::Key32)> = None;
+        if sealed {
+            let Some(passphrase) = self.ask_passphrase(&channel, true).await else {
+                return self.error(format!("no passphrase given; #{channel} was not created"));
+            };
+            let weak = lock(&self.keys).weak_kdf_for_tests();
+            let for_kdf = passphrase.clone();
+            let made =
+                tokio::task::spawn_blocking(move || keys::new_sealed_channel(&for_kdf, weak)).await;
+            match made {
+                Ok(Ok(pair)) => created = Some(pair),
+                Ok(Err(error)) => return self.error(format!("cannot create #{channel}: {error}")),
+                Err(_) => return self.error("the key derivation stopped unexpectedly"),
+            }
+            typed = Some(passphrase);
+        }
+        let create = created.as_ref().map(|(create, _)| create.clone());
+        let Some(joined) = self.request_join(&channel, create).await else {
+            return;
+        };
+        if joined.mode == ChannelMode::Open && sealed {
+            self.error(format!(
+                "#{channel} already exists as an open channel: it is NOT end-to-end encrypted"
+            ));
+        }
+        if joined.mode == ChannelMode::Sealed
+            && !self
+                .unlock_joined(&channel, &joined, typed, created, was_member.is_some())
+                .await
+        {
+            return;
+        }
+        lock(&self.state).add_channel(
+            &channel,
+            joined.mode,
+            &joined.salt,
+            &joined.kdf,
+            &joined.kcv,
+        );
+        lock(&self.state).switch_to(&channel);
+        let label = lock(&self.state).channel_scope(&channel);
+        self.notice(format!(
+            "joined {} — {} member(s): {}",
+            crate::client::render::render_scope(&self.options, &label),
+            joined.members.len(),
+            joined.members.join(", ")
+        ));
+        let start = joined.hist.len().saturating_sub(RECENT_ON_START);
+        self.show_listing(joined.hist[start..].to_vec());
+    }
+
+    async fn request_join(
+        &self,
+        channel: &str,
+        create: Option<CreateChannel>,
+    ) -> Option<JoinedChannel> {
+        let frame = ClientFrame::Join {
+            ch: channel.to_string(),
+            create,
+        };
+        match self.session.request(frame).await {
+            Ok(ServerFrame::Joined {
+                mode,
+                salt,
+                kdf,
+                kcv,
+                members,
+                hist,
+                ..
+            }) => Some(JoinedChannel {
+                mode,
+                salt,
+                kdf,
+                kcv,
+                members,
+                hist,
+            }),
+            Ok(_) => {
+                self.error("the server answered the join with something unexpected");
+                None
+            }
+            Err(error) => {
+                self.error(format!("cannot join #{channel}: {}", describe(&error)));
+                None
+            }
+        }
+    }
+
+    /// Makes sure we hold the key of a sealed channel just joined; on failure leaves it again
+    /// (unless we were already a member) and says why. Returns whether the key is held.
+    async fn unlock_joined(
+        &self,
+        channel: &str,
+        joined: &JoinedChannel,
+        typed: Option<Zeroizing<String>>,
+        created: Option<(CreateChannel, crate::crypto::Key32)>,
+        was_member: bool,
+    ) -> bool {
+        let (Some(salt), Some(kdf), Some(kcv)) = (&joined.salt, &joined.kdf, &joined.kcv) else {
+            self.error(
+                KeyError::IncompleteChannel {
+                    channel: channel.to_string(),
+                }
+                .to_string(),
+            );
+            return false;
+        };
+        if let Some((create, root)) = created
+            && create.salt.as_ref() == Some(salt)
+            && create.kcv.as_ref() == Some(kcv)
+        {
+            return self.install(channel, salt, kcv, &root);
+        }
+        if lock(&self.keys).load_cached_channel_key(channel, salt, kcv) {
+            return true;
+        }
+        let passphrase = match typed {
+            Some(passphrase) => Some(passphrase),
+            None => self.ask_passphrase(channel, false).await,
+        };
+        let outcome = match passphrase {
+            Some(passphrase) => {
+                self.derive_and_install(channel, passphrase, salt, kdf, kcv)
+                    .await
+            }
+            None => Err(format!("no passphrase given for 🔒#{channel}")),
+        };
+        match outcome {
+            Ok(()) => true,
+            Err(reason) if was_member => {
+                self.error(reason);
+                false
+            }
+            Err(reason) => {
+                let _ = self
+                    .session
+                    .request(ClientFrame::Leave {
+                        ch: channel.to_string(),
+                    })
+                    .await;
+                self.error(format!("{reason} (not joined)"));
+                false
+            }
+        }
+    }
+
+    /// Runs Argon2 off the runtime, checks the kcv, installs and caches the key.
+    pub(super) async fn derive_and_install(
+        &self,
+        channel: &str,
+        passphrase: Zeroizing<String>,
+        salt: &str,
+        kdf: &KdfSpec,
+        kcv: &str,
+    ) -> Result<(), String> {
+        let policy = lock(&self.keys).kdf_policy();
+        let (name, salt_owned, kdf_owned, kcv_owned) = (
+            channel.to_string(),
+            salt.to_string(),
+            kdf.clone(),
+            kcv.to_string(),
+        );
+        let derived = tokio::task::spawn_blocking(move || {
+            keys::derive_channel_root(
+                &name,
+                &passphrase,
+                &salt_owned,
+                &kdf_owned,
+                &kcv_owned,
+                policy,
+            )
+        })
+        .await;
+        match derived {
+            Ok(Ok(root)) => {
+                if self.install(channel, salt, kcv, &root) {
+                    Ok(())
+                } else {
+                    Err(format!("could not store the key of #{channel}"))
+                }
+            }
+            Ok(Err(error)) => Err(error.to_string()),
+            Err(_) => Err("the key derivation stopped unexpectedly".to_string()),
+        }
+    }
+
+    fn install(&self, channel: &str, salt: &str, kcv: &str, root: &crate::crypto::Key32) -> bool {
+        match lock(&self.keys).install_channel_root(channel, salt, kcv, root) {
+            Ok(()) => true,
+            Err(error) => {
+                self.error(format!(
+                    "the key of #{channel} works but could not be cached: {error}"
+                ));
+                true
+            }
+        }
+    }
+
+    async fn ask_passphrase(&self, channel: &str, confirm: bool) -> Option<Zeroizing<String>> {
+        self.prompter
+            .passphrase(channel, confirm)
+            .await
+            .filter(|passphrase| !passphrase.is_empty())
+    }
+
+    /// `/leave [#ch]`.
+    pub(super) async fn leave(&self, channel: Option<String>) {
+        let Some(channel) = channel.or_else(|| self.current_channel()) else {
+            return;
+        };
+        match self
+            .session
+            .request(ClientFrame::Leave {
+                ch: channel.clone(),
+            })
+            .await
+        {
+            Ok(_) => {
+                let mut state = lock(&self.state);
+                state.channels.remove(&channel);
+                if state.current.as_deref() == Some(channel.as_str()) {
+                    state.current = state.channels.keys().next().cloned();
+                }
+                let now = state.current.clone();
+                drop(state);
+                match now {
+                    Some(now) => self.notice(format!("left #{channel}; now in #{now}")),
+                    None => self.notice(format!("left #{channel}; you are in no channel now")),
+                }
+            }
+            Err(error) => self.error(format!("cannot leave #{channel}: {}", describe(&error))),
+        }
+    }
+
+    /// `/switch #ch` or `#ch`.
+    pub(super) async fn switch(&self, channel: String) {
+        if !lock(&self.state).channels.contains_key(&channel) {
+            return self.error(format!("you are not in #{channel}: /join #{channel}"));
+        }
+        lock(&self.state).switch_to(&channel);
+        let label = lock(&self.state).channel_scope(&channel);
+        self.notice(format!(
+            "now talking in {}",
+            crate::client::render::render_scope(&self.options, &label)
+        ));
+    }
+
+    /// Sends `text` to a channel we are in (encrypting for sealed channels).
+    pub(super) async fn send_to_channel(&self, channel: &str, text: &str, reply_to: Option<i64>) {
+        let Some(mode) = lock(&self.state).channels.get(channel).map(|c| c.mode) else {
+            return self.error(format!("you are not in #{channel}: /join #{channel} first"));
+        };
+        let frame = match mode {
+            ChannelMode::Open => ClientFrame::Msg {
+                ch: channel.to_string(),
+                c: text.to_string(),
+                enc: None,
+                idx: None,
+                reply_to,
+            },
+            ChannelMode::Sealed => match lock(&self.keys).seal_channel(channel, "msg", text) {
+                Ok((c, idx)) => ClientFrame::Msg {
+                    ch: channel.to_string(),
+                    c,
+                    enc: Some(crate::proto::ENC_XC20P1.into()),
+                    idx: Some(idx),
+                    reply_to,
+                },
+                Err(error) => return self.error(format!("not sent: {error}")),
+            },
+        };
+        self.send_stored(frame).await;
+    }
+
+    /// `/dm user text`.
+    pub(super) async fn send_dm(&self, user: &str, text: &str) {
+        let mut sealed = lock(&self.keys).seal_dm(user, text);
+        if matches!(sealed, Err(KeyError::NoPeerKey { .. })) {
+            self.refresh_peer_keys().await;
+            sealed = lock(&self.keys).seal_dm(user, text);
+        }
+        match sealed {
+            Ok(c) => {
+                let frame = ClientFrame::Dm {
+                    to: user.to_string(),
+                    c,
+                    enc: Some(crate::proto::ENC_XC20P1.into()),
+                };
+                self.send_stored(frame).await;
+            }
+            Err(error) => self.error(format!("not sent: {error}")),
+        }
+    }
+
+    /// `/edit id text`.
+    pub(super) async fn edit(&self, id: i64, text: &str) {
+        let Some(channel) = self.channel_for(id) else {
+            return;
+        };
+        let sealed = lock(&self.state)
+            .channels
+            .get(&channel)
+            .is_some_and(|c| c.mode == ChannelMode::Sealed);
+        let frame = if sealed {
+            match lock(&self.keys).seal_channel(&channel, &format!("edit:{id}"), text) {
+                Ok((c, idx)) => ClientFrame::Edit {
+                    ch: channel,
+                    id,
+                    c,
+                    enc: Some(crate::proto::ENC_XC20P1.into()),
+                    idx: Some(idx),
+                },
+                Err(error) => return self.error(format!("not edited: {error}")),
+            }
+        } else {
+            ClientFrame::Edit {
+                ch: channel,
+                id,
+                c: text.to_string(),
+                enc: None,
+                idx: None,
+            }
+        };
+        self.send_stored(frame).await;
+    }
+
+    /// `/delete id`.
+    pub(super) async fn delete(&self, id: i64) {
+        if let Some(channel) = self.channel_for(id) {
+            self.send_stored(ClientFrame::Delete { ch: channel, id })
+                .await;
+        }
+    }
+
+    /// `/react id emoji`: adds the reaction, or takes it back when we already reacted so.
+    pub(super) async fn react(&self, id: i64, emoji: String) {
+        let Some(channel) = self.channel_for(id) else {
+            return;
+        };
+        let on = !lock(&self.state).my_reaction(id, &emoji);
+        self.send_stored(ClientFrame::React {
+            ch: channel,
+            id,
+            emoji,
+            on,
+        })
+        .await;
+    }
+
+    /// The channel of message `id`: where we saw it, else the current channel.
+    fn channel_for(&self, id: i64) -> Option<String> {
+        let known = lock(&self.state).channel_of(id);
+        known.or_else(|| self.current_channel())
+    }
+
+    /// Sends a stored event and reports a refusal; the broadcast shows the result.
+    async fn send_stored(&self, frame: ClientFrame) {
+        let max = self.session.welcome().server.max_frame;
+        let size = crate::proto::encode_client_frame(&frame, Some("r0000000000")).len();
+        if max > 0 && size > max {
+            return self.error(format!(
+                "not sent: too long ({size} bytes encoded; the server accepts {max})"
+            ));
+        }
+        if let Err(error) = self.session.request(frame).await {
+            self.error(format!("not sent: {}", describe(&error)));
+        }
+    }
+}
+
+/// A user-facing sentence for a request failure.
+pub(super) fn describe(error: &ClientError) -> String {
+    match error {
+        ClientError::Timeout(_) => {
+            "no answer from the server in time (reconnecting?); check /history before retrying"
+                .to_string()
+        }
+        ClientError::Disconnected => {
+            "the connection dropped before the server confirmed; check /history before retrying"
+                .to_string()
+        }
+        other => other.to_string(),
+    }
+}

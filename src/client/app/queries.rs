@@ -1,0 +1,241 @@
+//! Read-only commands of the app: `/history`, `/search` (words for open channels, blind tokens
+//! for sealed ones), `/rewind`, `/who`, `/users`, and the listing of recent messages after a
+//! join or at start-up. Results are decrypted and rendered without counting as unread.
+//! Part of `client::app`.
+
+use super::channels::describe;
+use super::{App, lock};
+use crate::client::command;
+use crate::client::events;
+use crate::client::render;
+use crate::proto::{ChannelMode, ClientFrame, MessageEvent, ServerFrame, UserInfo};
+
+/// Messages `/history` shows without a count.
+const HISTORY_DEFAULT: u32 = 20;
+/// Messages `/rewind` shows.
+const REWIND_LIMIT: u32 = 30;
+
+impl App {
+    /// Shows the latest `count` messages of a channel (start-up).
+    pub(super) async fn show_recent(&self, channel: &str, count: usize) {
+        let limit = u32::try_from(count).unwrap_or(HISTORY_DEFAULT);
+        if let Some((events, _)) = self.fetch_history(channel, limit).await {
+            self.show_listing(events);
+        }
+    }
+
+    /// Renders folded messages (oldest first) as a listing: not unread, no bell.
+    pub(super) fn show_listing(&self, events: Vec<MessageEvent>) {
+        let mut state = lock(&self.state);
+        let keys = lock(&self.keys);
+        let mut lines = Vec::new();
+        for event in events {
+            let body = events::decrypt_message(&keys, &event);
+            lines.extend(events::on_message(
+                &mut state,
+                &self.options,
+                &event,
+                body,
+                false,
+            ));
+        }
+        drop((state, keys));
+        self.lines.extend(lines);
+    }
+
+    /// `/history [n]`.
+    pub(super) async fn history(&self, count: Option<u32>) {
+        let Some(channel) = self.current_channel() else {
+            return;
+        };
+        let Some((events, more)) = self
+            .fetch_history(&channel, count.unwrap_or(HISTORY_DEFAULT))
+            .await
+        else {
+            return;
+        };
+        self.notice(format!("last {} message(s) of #{channel}", events.len()));
+        self.show_listing(events);
+        if more {
+            self.notice("older messages exist: /history with a larger number, or /rewind");
+        }
+    }
+
+    async fn fetch_history(&self, channel: &str, limit: u32) -> Option<(Vec<MessageEvent>, bool)> {
+        let frame = ClientFrame::History {
+            ch: Some(channel.to_string()),
+            dm: None,
+            limit: Some(limit.min(crate::proto::HISTORY_MAX_LIMIT)),
+            before: None,
+            since: None,
+            until: None,
+            after: None,
+            from: None,
+        };
+        match self.session.request(frame).await {
+            Ok(ServerFrame::History { events, more, .. }) => Some((only_messages(events), more)),
+            Ok(_) => None,
+            Err(error) => {
+                self.error(format!("cannot read #{channel}: {}", describe(&error)));
+                None
+            }
+        }
+    }
+
+    /// `/search words`.
+    pub(super) async fn search(&self, words: &str) {
+        let Some(channel) = self.current_channel() else {
+            return;
+        };
+        let sealed = lock(&self.state)
+            .channels
+            .get(&channel)
+            .is_some_and(|c| c.mode == ChannelMode::Sealed);
+        let (q, idx) = if sealed {
+            match lock(&self.keys).search_tokens(&channel, words) {
+                Ok(tokens) if tokens.is_empty() => {
+                    return self.error("search words need at least two letters or digits");
+                }
+                Ok(tokens) => (None, Some(tokens)),
+                Err(error) => return self.error(error.to_string()),
+            }
+        } else {
+            (Some(words.to_string()), None)
+        };
+        let frame = ClientFrame::Search {
+            ch: Some(channel.clone()),
+            q,
+            idx,
+            limit: None,
+            sort: None,
+            since: None,
+            until: None,
+            from: None,
+        };
+        match self.session.request(frame).await {
+            Ok(ServerFrame::Search { events, .. }) => {
+                let mut found = only_messages(events);
+                if found.is_empty() {
+                    return self.notice(format!("nothing in #{channel} matches {words:?}"));
+                }
+                self.notice(format!(
+                    "{} result(s) for {words:?} in #{channel}, oldest first",
+                    found.len()
+                ));
+                found.sort_by_key(|event| event.id);
+                self.show_listing(found);
+            }
+            Ok(_) => {}
+            Err(error) => self.error(format!("search failed: {}", describe(&error))),
+        }
+    }
+
+    /// `/rewind when`.
+    pub(super) async fn rewind(&self, when: &str) {
+        let Some(channel) = self.current_channel() else {
+            return;
+        };
+        let now = chrono::Utc::now().timestamp_millis();
+        let at = match command::parse_when(when, now) {
+            Ok(at) => at,
+            Err(error) => return self.error(error.message),
+        };
+        match self
+            .session
+            .request(ClientFrame::Rewind {
+                ch: channel.clone(),
+                at,
+                limit: Some(REWIND_LIMIT),
+            })
+            .await
+        {
+            Ok(ServerFrame::Rewind { events, .. }) => {
+                let moment = render::day_of(&self.options, at)
+                    .format("%Y-%m-%d")
+                    .to_string();
+                self.notice(format!(
+                    "#{channel} as it stood at {moment} {}:",
+                    render::format_time(&self.options, at)
+                ));
+                self.show_listing(only_messages(events));
+                self.notice("end of rewind; new messages continue below");
+            }
+            Ok(_) => {}
+            Err(error) => self.error(format!("rewind failed: {}", describe(&error))),
+        }
+    }
+
+    /// `/who [#ch]`.
+    pub(super) async fn who(&self, channel: Option<String>) {
+        let Some(channel) = channel.or_else(|| self.current_channel()) else {
+            return;
+        };
+        match self
+            .session
+            .request(ClientFrame::Who {
+                ch: channel.clone(),
+            })
+            .await
+        {
+            Ok(ServerFrame::Who { members, .. }) => {
+                let listed: Vec<String> = members.iter().map(describe_user).collect();
+                self.notice(format!(
+                    "#{channel} ({}): {}",
+                    listed.len(),
+                    listed.join(", ")
+                ));
+            }
+            Ok(_) => {}
+            Err(error) => self.error(format!("cannot list #{channel}: {}", describe(&error))),
+        }
+    }
+
+    /// `/users`: everyone we share a channel with.
+    pub(super) fn users(&self) {
+        let state = lock(&self.state);
+        let keys = lock(&self.keys);
+        let listed: Vec<String> = state
+            .users
+            .values()
+            .map(|user| {
+                let trust = match keys.peer_fingerprint(&user.name) {
+                    Some((_, true)) => "",
+                    Some((_, false)) => " [KEY CHANGED]",
+                    None => " [no key]",
+                };
+                let text = if user.text.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", user.text)
+                };
+                format!("{} ({}{text}){trust}", user.name, user.state.as_str())
+            })
+            .collect();
+        drop((state, keys));
+        if listed.is_empty() {
+            self.notice("you share no channel with anyone yet");
+        } else {
+            self.notice(format!("{} user(s): {}", listed.len(), listed.join(", ")));
+        }
+    }
+}
+
+fn describe_user(user: &UserInfo) -> String {
+    let text = if user.text.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", user.text)
+    };
+    format!("{} ({}{text})", user.u, user.state.as_str())
+}
+
+/// The message events of a result page (folded `msg` frames).
+fn only_messages(events: Vec<ServerFrame>) -> Vec<MessageEvent> {
+    events
+        .into_iter()
+        .filter_map(|event| match event {
+            ServerFrame::Msg(message) => Some(message),
+            _ => None,
+        })
+        .collect()
+}

@@ -1,0 +1,564 @@
+//! The REPL's command language (DESIGN.md §6): turns one input line into a [`Command`], or a
+//! [`ParseError`] with a helpful sentence. Plain text is a message to the current channel; a
+//! line starting with `/` is a command; `#channel` alone switches channels; an unknown command
+//! is never sent. Also parses the time expressions of `/rewind` ([`parse_when`]).
+//! Pure code: used by `client::app` (execution), `client::repl` (completion) and unit tests.
+
+use crate::proto::PresenceState;
+
+/// Every command name the parser accepts, for completion and "did you mean".
+pub const COMMAND_NAMES: &[&str] = &[
+    "/join",
+    "/leave",
+    "/switch",
+    "/msg",
+    "/dm",
+    "/me",
+    "/reply",
+    "/edit",
+    "/delete",
+    "/react",
+    "/history",
+    "/search",
+    "/rewind",
+    "/who",
+    "/users",
+    "/status",
+    "/away",
+    "/back",
+    "/voice",
+    "/fingerprint",
+    "/trust",
+    "/unread",
+    "/mentions",
+    "/help",
+    "/quit",
+];
+
+/// Where `/msg` sends: a channel (`#ops`) or a user (a DM).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Channel(String),
+    User(String),
+}
+
+/// One parsed input line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Plain text: a message to the current channel.
+    Say(String),
+    Join {
+        channel: String,
+        sealed: bool,
+    },
+    Leave {
+        channel: Option<String>,
+    },
+    Switch {
+        channel: String,
+    },
+    Msg {
+        target: Target,
+        text: String,
+    },
+    Dm {
+        user: String,
+        text: String,
+    },
+    Me {
+        text: String,
+    },
+    Reply {
+        id: i64,
+        text: String,
+    },
+    Edit {
+        id: i64,
+        text: String,
+    },
+    Delete {
+        id: i64,
+    },
+    React {
+        id: i64,
+        emoji: String,
+    },
+    History {
+        count: Option<u32>,
+    },
+    Search {
+        words: String,
+    },
+    Rewind {
+        when: String,
+    },
+    Who {
+        channel: Option<String>,
+    },
+    Users,
+    /// `/status` alone shows the connection; with a state it sets presence.
+    Status {
+        set: Option<(PresenceState, String)>,
+    },
+    /// `/away text` sets away; `/away` alone (or `/back`) returns to online.
+    Away {
+        text: Option<String>,
+    },
+    Voice {
+        join: bool,
+        room: Option<String>,
+    },
+    Fingerprint {
+        user: Option<String>,
+    },
+    Trust {
+        user: String,
+    },
+    Unread,
+    Mentions,
+    Help {
+        topic: Option<String>,
+    },
+    Quit,
+    /// An empty or whitespace-only line: nothing to do.
+    Nothing,
+}
+
+/// Why a line is not a valid command; `message` is one helpful sentence for the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ParseError {
+    pub message: String,
+}
+
+impl ParseError {
+    fn new(message: impl Into<String>) -> Self {
+        ParseError {
+            message: message.into(),
+        }
+    }
+}
+
+/// Parses one input line.
+pub fn parse_line(line: &str) -> Result<Command, ParseError> {
+    let trimmed = line.trim();
+    if trimmed.is_empty() {
+        return Ok(Command::Nothing);
+    }
+    if let Some(rest) = trimmed.strip_prefix("//") {
+        // `//text` sends a message that starts with a slash.
+        return Ok(Command::Say(format!("/{rest}")));
+    }
+    if trimmed.starts_with('#') && !trimmed.contains(char::is_whitespace) {
+        return Ok(Command::Switch {
+            channel: channel_arg(trimmed)?,
+        });
+    }
+    let Some(body) = trimmed.strip_prefix('/') else {
+        return Ok(Command::Say(
+            line.trim_end_matches(['\r', '\n']).to_string(),
+        ));
+    };
+    let (name, rest) = split_word(body);
+    parse_named(&name.to_ascii_lowercase(), rest)
+}
+
+/// The help text: one line per command.
+pub fn help_lines() -> Vec<&'static str> {
+    vec![
+        "text                   send to the current channel (//text sends a leading slash)",
+        "#channel  /switch #ch  make #ch the current channel",
+        "/join #ch [--sealed]   join or create a channel; --sealed makes it end-to-end encrypted",
+        "/leave [#ch]           leave the current (or named) channel",
+        "/msg #ch|user text     send to a channel or a user without switching",
+        "/dm user text          send an end-to-end encrypted direct message",
+        "/me text               an action: * you text",
+        "/reply id text         reply to message [id]",
+        "/edit id text          replace your message [id]",
+        "/delete id             delete your message [id]",
+        "/react id emoji        add (or, again, remove) a reaction",
+        "/history [n]           the last n messages of the current channel (default 20)",
+        "/search words          search the current channel (prefix dep*, \"a phrase\")",
+        "/rewind when           the channel as it stood at 1h / 2d ago, 09:30, 2026-11-25 09:30",
+        "/who [#ch]             members of the channel and their presence",
+        "/users                 everyone you share a channel with",
+        "/status [state [text]] show the connection, or set online|away|busy with a text",
+        "/away [text]  /back    set or clear away",
+        "/voice join|leave [#room]  join or leave the channel's voice room",
+        "/fingerprint [user]    your key's fingerprint, or a user's",
+        "/trust user            accept a user's new key after checking its fingerprint",
+        "/unread                channels with unread messages",
+        "/mentions              recent messages that mention you",
+        "/help                  this list          /quit  leave chatify",
+    ]
+}
+
+/// A point in time from `/rewind` or a `--since`-style flag, as Unix milliseconds.
+/// Accepts `90s`, `30m`, `1h`, `2d`, `1w` (ago), `now`, RFC 3339, `YYYY-MM-DD HH:MM[:SS]`,
+/// `YYYY-MM-DD` (midnight) and `HH:MM` (today), the last three in local time.
+pub fn parse_when(text: &str, now_ms: i64) -> Result<i64, ParseError> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("now") {
+        return Ok(now_ms);
+    }
+    if let Some(ago) = parse_duration_ms(text) {
+        return Ok(now_ms.saturating_sub(ago));
+    }
+    if let Ok(parsed) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(parsed.timestamp_millis());
+    }
+    if let Some(local) = parse_local_datetime(text, now_ms) {
+        return Ok(local);
+    }
+    Err(ParseError::new(format!(
+        "cannot read the time {text:?}: use 30m, 1h, 2d (ago), 09:30, 2026-11-25 09:30 or RFC 3339"
+    )))
+}
+
+/// `30s`, `15m`, `1h`, `2d`, `1w` (also `1h30m`) as milliseconds.
+pub fn parse_duration_ms(text: &str) -> Option<i64> {
+    let mut total: i64 = 0;
+    let mut number = String::new();
+    let mut saw_unit = false;
+    for ch in text.chars() {
+        if ch.is_ascii_digit() {
+            number.push(ch);
+            continue;
+        }
+        let unit: i64 = match ch {
+            's' => 1_000,
+            'm' => 60_000,
+            'h' => 3_600_000,
+            'd' => 86_400_000,
+            'w' => 604_800_000,
+            _ => return None,
+        };
+        let value: i64 = number.parse().ok()?;
+        total = total.checked_add(value.checked_mul(unit)?)?;
+        number.clear();
+        saw_unit = true;
+    }
+    (saw_unit && number.is_empty()).then_some(total)
+}
+
+fn parse_local_datetime(text: &str, now_ms: i64) -> Option<i64> {
+    use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+    let naive = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+        .or_else(|| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .and_then(|date| date.and_hms_opt(0, 0, 0))
+        })
+        .or_else(|| {
+            let time = NaiveTime::parse_from_str(text, "%H:%M")
+                .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M:%S"))
+                .ok()?;
+            let today = chrono::Local.timestamp_millis_opt(now_ms).single()?;
+            Some(today.date_naive().and_time(time))
+        })?;
+    chrono::Local
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|moment| moment.timestamp_millis())
+}
+
+fn parse_named(name: &str, rest: &str) -> Result<Command, ParseError> {
+    match name {
+        "join" | "j" => parse_join(rest),
+        "leave" | "part" => Ok(Command::Leave {
+            channel: optional_channel(rest)?,
+        }),
+        "switch" | "s" | "go" => match optional_channel(rest)? {
+            Some(channel) => Ok(Command::Switch { channel }),
+            None => Err(ParseError::new("usage: /switch #channel")),
+        },
+        "msg" => parse_msg(rest),
+        "dm" | "query" => {
+            let (user, text) = user_and_text(rest, "usage: /dm user text")?;
+            Ok(Command::Dm { user, text })
+        }
+        "me" => Ok(Command::Me {
+            text: required_text(rest, "usage: /me text")?,
+        }),
+        "reply" | "re" => {
+            let (id, text) = id_and_text(rest, "usage: /reply id text")?;
+            Ok(Command::Reply { id, text })
+        }
+        "edit" => {
+            let (id, text) = id_and_text(rest, "usage: /edit id new text")?;
+            Ok(Command::Edit { id, text })
+        }
+        "delete" | "del" => Ok(Command::Delete {
+            id: only_id(rest, "usage: /delete id")?,
+        }),
+        "react" => {
+            let (id, emoji) = id_and_text(rest, "usage: /react id emoji")?;
+            if emoji.contains(char::is_whitespace) {
+                return Err(ParseError::new("usage: /react id emoji (one emoji)"));
+            }
+            Ok(Command::React { id, emoji })
+        }
+        _ => parse_named_rest(name, rest),
+    }
+}
+
+fn parse_named_rest(name: &str, rest: &str) -> Result<Command, ParseError> {
+    match name {
+        "history" | "hist" => parse_history(rest),
+        "search" | "find" => Ok(Command::Search {
+            words: required_text(rest, "usage: /search words")?,
+        }),
+        "rewind" => Ok(Command::Rewind {
+            when: required_text(rest, "usage: /rewind 1h | 09:30 | 2026-11-25 09:30")?,
+        }),
+        "who" | "names" => Ok(Command::Who {
+            channel: optional_channel(rest)?,
+        }),
+        "users" => no_arguments(rest, Command::Users, "/users"),
+        "status" => parse_status(rest),
+        "away" => Ok(Command::Away {
+            text: Some(rest.trim().to_string()).filter(|t| !t.is_empty()),
+        }),
+        "back" => no_arguments(rest, Command::Away { text: None }, "/back"),
+        "voice" => parse_voice(rest),
+        "fingerprint" | "fp" => Ok(Command::Fingerprint {
+            user: optional_user(rest)?,
+        }),
+        "trust" => match optional_user(rest)? {
+            Some(user) => Ok(Command::Trust { user }),
+            None => Err(ParseError::new("usage: /trust user")),
+        },
+        "unread" => no_arguments(rest, Command::Unread, "/unread"),
+        "mentions" => no_arguments(rest, Command::Mentions, "/mentions"),
+        "help" | "h" | "?" => Ok(Command::Help {
+            topic: Some(rest.trim().trim_start_matches('/').to_string()).filter(|t| !t.is_empty()),
+        }),
+        "quit" | "exit" | "q" => Ok(Command::Quit),
+        _ => Err(unknown_command(name)),
+    }
+}
+
+fn parse_join(rest: &str) -> Result<Command, ParseError> {
+    let mut channel = None;
+    let mut sealed = false;
+    for word in rest.split_whitespace() {
+        match word {
+            "--sealed" | "-s" => sealed = true,
+            _ if word.starts_with('-') => {
+                return Err(ParseError::new(format!(
+                    "unknown option {word}: usage: /join #channel [--sealed]"
+                )));
+            }
+            _ if channel.is_none() => channel = Some(channel_arg(word)?),
+            _ => return Err(ParseError::new("usage: /join #channel [--sealed]")),
+        }
+    }
+    match channel {
+        Some(channel) => Ok(Command::Join { channel, sealed }),
+        None => Err(ParseError::new("usage: /join #channel [--sealed]")),
+    }
+}
+
+fn parse_msg(rest: &str) -> Result<Command, ParseError> {
+    let (target, text) = split_word(rest.trim_start());
+    if target.is_empty() || text.trim().is_empty() {
+        return Err(ParseError::new(
+            "usage: /msg #channel text, or /msg user text",
+        ));
+    }
+    let target = if target.starts_with('#') {
+        Target::Channel(channel_arg(target)?)
+    } else {
+        Target::User(user_arg(target)?)
+    };
+    Ok(Command::Msg {
+        target,
+        text: text.to_string(),
+    })
+}
+
+fn parse_history(rest: &str) -> Result<Command, ParseError> {
+    let rest = rest.trim();
+    if rest.is_empty() {
+        return Ok(Command::History { count: None });
+    }
+    match rest.parse::<u32>() {
+        Ok(count) if count > 0 => Ok(Command::History { count: Some(count) }),
+        _ => Err(ParseError::new(
+            "usage: /history [n] with n a positive number",
+        )),
+    }
+}
+
+fn parse_status(rest: &str) -> Result<Command, ParseError> {
+    let (state, text) = split_word(rest.trim_start());
+    if state.is_empty() {
+        return Ok(Command::Status { set: None });
+    }
+    let state = match state.to_ascii_lowercase().as_str() {
+        "online" | "here" => PresenceState::Online,
+        "away" => PresenceState::Away,
+        "busy" | "dnd" => PresenceState::Busy,
+        _ => {
+            return Err(ParseError::new(format!(
+                "unknown state {state:?}: use /status online|away|busy [text]"
+            )));
+        }
+    };
+    Ok(Command::Status {
+        set: Some((state, text.trim().to_string())),
+    })
+}
+
+fn parse_voice(rest: &str) -> Result<Command, ParseError> {
+    let mut words = rest.split_whitespace();
+    let join = match words.next().map(str::to_ascii_lowercase).as_deref() {
+        Some("join") => true,
+        Some("leave") => false,
+        _ => {
+            return Err(ParseError::new(
+                "usage: /voice join [#room] or /voice leave",
+            ));
+        }
+    };
+    let room = words.next().map(channel_arg).transpose()?;
+    if words.next().is_some() {
+        return Err(ParseError::new(
+            "usage: /voice join [#room] or /voice leave",
+        ));
+    }
+    Ok(Command::Voice { join, room })
+}
+
+fn unknown_command(name: &str) -> ParseError {
+    let typed = format!("/{name}");
+    let suggestion = COMMAND_NAMES
+        .iter()
+        .map(|candidate| (edit_distance(&typed, candidate), *candidate))
+        .filter(|(distance, _)| *distance <= 2)
+        .min();
+    match suggestion {
+        Some((_, candidate)) => ParseError::new(format!(
+            "unknown command {typed} — did you mean {candidate}? (nothing was sent; /help lists commands)"
+        )),
+        None => ParseError::new(format!(
+            "unknown command {typed} (nothing was sent; /help lists commands, //text sends a line starting with /)"
+        )),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b_chars: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b_chars.len()).collect();
+    for (i, a_char) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, b_char) in b_chars.iter().enumerate() {
+            let substitution = previous[j] + usize::from(a_char != *b_char);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous.last().copied().unwrap_or(0)
+}
+
+/// Splits off the first whitespace-delimited word; the rest keeps its inner spacing.
+fn split_word(text: &str) -> (&str, &str) {
+    let text = text.trim_start();
+    match text.find(char::is_whitespace) {
+        Some(cut) => (&text[..cut], text[cut..].trim_start()),
+        None => (text, ""),
+    }
+}
+
+fn channel_arg(word: &str) -> Result<String, ParseError> {
+    crate::proto::normalize_channel(word).map_err(|_| {
+        ParseError::new(format!(
+            "{word:?} is not a channel name (a-z, 0-9, _ and -, up to 32)"
+        ))
+    })
+}
+
+fn user_arg(word: &str) -> Result<String, ParseError> {
+    let word = word.strip_prefix('@').unwrap_or(word);
+    crate::proto::validate_username(word)
+        .map(|()| word.to_string())
+        .map_err(|_| {
+            ParseError::new(format!(
+                "{word:?} is not a username (A-Z, a-z, 0-9, _ and -, up to 32)"
+            ))
+        })
+}
+
+fn optional_channel(rest: &str) -> Result<Option<String>, ParseError> {
+    let mut words = rest.split_whitespace();
+    let channel = words.next().map(channel_arg).transpose()?;
+    if words.next().is_some() {
+        return Err(ParseError::new("this command takes at most one #channel"));
+    }
+    Ok(channel)
+}
+
+fn optional_user(rest: &str) -> Result<Option<String>, ParseError> {
+    let mut words = rest.split_whitespace();
+    let user = words.next().map(user_arg).transpose()?;
+    if words.next().is_some() {
+        return Err(ParseError::new("this command takes at most one user"));
+    }
+    Ok(user)
+}
+
+fn user_and_text(rest: &str, usage: &str) -> Result<(String, String), ParseError> {
+    let (user, text) = split_word(rest);
+    if user.is_empty() || text.trim().is_empty() {
+        return Err(ParseError::new(usage));
+    }
+    Ok((user_arg(user)?, text.to_string()))
+}
+
+fn id_and_text(rest: &str, usage: &str) -> Result<(i64, String), ParseError> {
+    let (id, text) = split_word(rest);
+    if text.trim().is_empty() {
+        return Err(ParseError::new(usage));
+    }
+    Ok((message_id(id, usage)?, text.to_string()))
+}
+
+fn only_id(rest: &str, usage: &str) -> Result<i64, ParseError> {
+    let (id, extra) = split_word(rest);
+    if !extra.is_empty() {
+        return Err(ParseError::new(usage));
+    }
+    message_id(id, usage)
+}
+
+fn message_id(word: &str, usage: &str) -> Result<i64, ParseError> {
+    let digits = word.trim_start_matches('[').trim_end_matches(']');
+    match digits.parse::<i64>() {
+        Ok(id) if id > 0 => Ok(id),
+        _ => Err(ParseError::new(format!(
+            "{usage} (the id is the number in [brackets] after a message)"
+        ))),
+    }
+}
+
+fn required_text(rest: &str, usage: &str) -> Result<String, ParseError> {
+    let text = rest.trim();
+    if text.is_empty() {
+        return Err(ParseError::new(usage));
+    }
+    Ok(text.to_string())
+}
+
+fn no_arguments(rest: &str, command: Command, name: &str) -> Result<Command, ParseError> {
+    if rest.trim().is_empty() {
+        Ok(command)
+    } else {
+        Err(ParseError::new(format!("{name} takes no arguments")))
+    }
+}
+
+#[cfg(test)]
+#[path = "command_tests.rs"]
+mod tests;

@@ -1,0 +1,570 @@
+//! Inbound dispatch: each server event goes through a small handler that updates the client's
+//! [`ChatState`] (channels, users and presence, a bounded cache of recent messages for reply
+//! quotes and reactions, unread counts, mentions) and returns the display lines, which land in
+//! the shared [`LineQueue`]. Decryption happens here too (through the key ring), so handlers
+//! work on plaintext. Used by `client::app`; no terminal, no network.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use tokio::sync::mpsc;
+
+use super::keys::{KeyRing, PeerKeyStatus};
+use super::render::{self, Body, MessageView, ReactionView, RenderOptions, ReplyQuote, Scope};
+use crate::proto::{
+    ChannelInfo, ChannelMode, DeleteEvent, DmEvent, EditEvent, MessageEvent, PresenceState,
+    ReactEvent, ServerFrame, UserInfo,
+};
+
+/// Messages remembered for quotes, reactions and edits.
+const MESSAGE_CACHE: usize = 5000;
+/// Mentions remembered for `/mentions`.
+const MENTIONS_KEPT: usize = 100;
+
+/// The queue of display lines shared by the event handlers and the command executor; the REPL
+/// (or pipe printer) drains it.
+#[derive(Clone, Debug)]
+pub struct LineQueue {
+    sender: mpsc::UnboundedSender<String>,
+}
+
+impl LineQueue {
+    /// A queue and the receiving end the printer reads.
+    pub fn new() -> (LineQueue, mpsc::UnboundedReceiver<String>) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        (LineQueue { sender }, receiver)
+    }
+
+    /// Queues one line.
+    pub fn push(&self, line: String) {
+        let _ = self.sender.send(line);
+    }
+
+    /// Queues several lines in order.
+    pub fn extend(&self, lines: impl IntoIterator<Item = String>) {
+        for line in lines {
+            self.push(line);
+        }
+    }
+}
+
+/// A joined channel.
+#[derive(Debug, Clone)]
+pub struct ChannelState {
+    pub mode: ChannelMode,
+    pub unread: u32,
+    pub salt: Option<String>,
+    pub kdf: Option<crate::proto::KdfSpec>,
+    pub kcv: Option<String>,
+}
+
+/// Someone we share a channel with.
+#[derive(Debug, Clone)]
+pub struct UserState {
+    pub name: String,
+    pub state: PresenceState,
+    pub text: String,
+}
+
+/// A remembered message.
+#[derive(Debug, Clone)]
+pub struct MessageRecord {
+    pub scope: Scope,
+    pub author: String,
+    pub body: Body,
+    pub reacts: BTreeMap<String, Vec<String>>,
+}
+
+/// Everything the client knows about the conversation.
+#[derive(Debug, Default)]
+pub struct ChatState {
+    pub me: String,
+    pub channels: BTreeMap<String, ChannelState>,
+    pub current: Option<String>,
+    pub users: BTreeMap<String, UserState>,
+    pub voice_room: Option<String>,
+    pub mentions: VecDeque<String>,
+    messages: HashMap<i64, MessageRecord>,
+    message_order: VecDeque<i64>,
+    last_day: Option<chrono::NaiveDate>,
+}
+
+impl ChatState {
+    pub fn new(me: &str) -> Self {
+        ChatState {
+            me: me.to_string(),
+            ..Default::default()
+        }
+    }
+
+    /// Replaces channels and users with what `ok` says (first login and every reconnect).
+    pub fn apply_welcome(&mut self, channels: &[ChannelInfo], users: &[UserInfo]) {
+        let previous = std::mem::take(&mut self.channels);
+        for info in channels {
+            let unread = previous.get(&info.ch).map_or(0, |channel| channel.unread);
+            self.channels.insert(
+                info.ch.clone(),
+                channel_state(info.mode, &info.salt, &info.kdf, &info.kcv, unread),
+            );
+        }
+        self.users = users
+            .iter()
+            .map(|user| {
+                (
+                    user.u.to_ascii_lowercase(),
+                    user_state(&user.u, user.state, &user.text),
+                )
+            })
+            .collect();
+        if self
+            .current
+            .as_ref()
+            .is_some_and(|current| !self.channels.contains_key(current))
+        {
+            self.current = None;
+        }
+    }
+
+    /// Records a joined channel.
+    pub fn add_channel(
+        &mut self,
+        name: &str,
+        mode: ChannelMode,
+        salt: &Option<String>,
+        kdf: &Option<crate::proto::KdfSpec>,
+        kcv: &Option<String>,
+    ) {
+        self.channels
+            .insert(name.to_string(), channel_state(mode, salt, kdf, kcv, 0));
+    }
+
+    /// Makes `channel` current and clears its unread count.
+    pub fn switch_to(&mut self, channel: &str) {
+        if let Some(state) = self.channels.get_mut(channel) {
+            state.unread = 0;
+        }
+        self.current = Some(channel.to_string());
+    }
+
+    /// The scope label of a channel.
+    pub fn channel_scope(&self, channel: &str) -> Scope {
+        let sealed = self
+            .channels
+            .get(channel)
+            .is_some_and(|c| c.mode == ChannelMode::Sealed);
+        Scope::Channel {
+            name: channel.to_string(),
+            sealed,
+        }
+    }
+
+    /// A remembered message.
+    pub fn message(&self, id: i64) -> Option<&MessageRecord> {
+        self.messages.get(&id)
+    }
+
+    /// The channel a remembered message belongs to.
+    pub fn channel_of(&self, id: i64) -> Option<String> {
+        match &self.messages.get(&id)?.scope {
+            Scope::Channel { name, .. } => Some(name.clone()),
+            Scope::Dm { .. } => None,
+        }
+    }
+
+    /// Whether `me` has reacted to message `id` with `emoji`.
+    pub fn my_reaction(&self, id: i64, emoji: &str) -> bool {
+        self.messages
+            .get(&id)
+            .and_then(|record| record.reacts.get(emoji))
+            .is_some_and(|users| users.iter().any(|user| user.eq_ignore_ascii_case(&self.me)))
+    }
+
+    fn remember(&mut self, id: i64, record: MessageRecord) {
+        if self.messages.insert(id, record).is_none() {
+            self.message_order.push_back(id);
+        }
+        while self.message_order.len() > MESSAGE_CACHE {
+            if let Some(old) = self.message_order.pop_front() {
+                self.messages.remove(&old);
+            }
+        }
+    }
+
+    fn quote(&self, id: i64) -> ReplyQuote {
+        let record = self.messages.get(&id);
+        ReplyQuote {
+            id,
+            author: record.map(|r| r.author.clone()),
+            snippet: record.and_then(|r| match &r.body {
+                Body::Text(text) => Some(text.clone()),
+                _ => None,
+            }),
+        }
+    }
+
+    /// A day separator when `ts` falls on a new day.
+    fn day_change(&mut self, options: &RenderOptions, ts: i64) -> Option<String> {
+        let day = render::day_of(options, ts);
+        if self.last_day == Some(day) {
+            return None;
+        }
+        self.last_day = Some(day);
+        Some(render::render_day_separator(options, day))
+    }
+}
+
+/// Handles one server event: updates `state` and returns the lines to print.
+pub fn handle_frame(
+    state: &mut ChatState,
+    keys: &mut KeyRing,
+    options: &RenderOptions,
+    frame: ServerFrame,
+) -> Vec<String> {
+    match frame {
+        ServerFrame::Msg(event) => {
+            let body = decrypt_message(keys, &event);
+            on_message(state, options, &event, body, true)
+        }
+        ServerFrame::Edit(event) => {
+            let body = decrypt_edit(keys, &event);
+            on_edit(state, options, &event, body)
+        }
+        ServerFrame::Delete(event) => on_delete(state, options, &event),
+        ServerFrame::React(event) => on_react(state, options, &event),
+        ServerFrame::Dm(event) => {
+            let body = decrypt_dm(keys, &event);
+            on_dm(state, options, &event, body)
+        }
+        ServerFrame::Member { ch, u, on, .. } => on_member(options, &ch, &u, on),
+        ServerFrame::Presence {
+            u,
+            state: presence,
+            text,
+            ..
+        } => on_presence(state, options, &u, presence, &text),
+        ServerFrame::Key { u, pk, .. } => on_key(keys, options, &u, &pk),
+        ServerFrame::Vmember { room, u, on } => {
+            let verb = if on { "joined" } else { "left" };
+            vec![render::render_notice(
+                options,
+                &format!("{u} {verb} voice in #{room}"),
+            )]
+        }
+        ServerFrame::Err { m, .. } => vec![render::render_error(options, &m)],
+        _ => Vec::new(),
+    }
+}
+
+/// A message (live, replayed or from a history page): remembers it, counts unread and
+/// mentions, and renders it. `live` is false for listings (`/history`, `/search`), which
+/// neither count as unread nor ring.
+pub fn on_message(
+    state: &mut ChatState,
+    options: &RenderOptions,
+    event: &MessageEvent,
+    body: Body,
+    live: bool,
+) -> Vec<String> {
+    let scope = state.channel_scope(&event.ch);
+    let body = if event.deleted { Body::Deleted } else { body };
+    let reacts = event.reacts.clone().unwrap_or_default();
+    let mut lines: Vec<String> = state.day_change(options, event.ts).into_iter().collect();
+    let quote = event.reply_to.map(|id| state.quote(id));
+    let view = MessageView {
+        scope: &scope,
+        id: event.id,
+        author: &event.u,
+        ts: event.ts,
+        body: &body,
+        edited: event.edited.is_some(),
+        reply: quote.as_ref(),
+        reacts: Some(&reacts),
+    };
+    let line = render::render_message(
+        &RenderOptions {
+            bell: options.bell && live,
+            ..options.clone()
+        },
+        &view,
+    );
+    let from_me = event.u.eq_ignore_ascii_case(&state.me);
+    if live && !from_me {
+        if let Body::Text(text) = &body
+            && render::mentions(text, &state.me)
+        {
+            state.mentions.push_back(render::render_message(
+                &RenderOptions {
+                    bell: false,
+                    ..options.clone()
+                },
+                &view,
+            ));
+            while state.mentions.len() > MENTIONS_KEPT {
+                state.mentions.pop_front();
+            }
+        }
+        let current = state.current.clone();
+        if let Some(channel) = state
+            .channels
+            .get_mut(&event.ch)
+            .filter(|_| current.as_deref() != Some(&event.ch))
+        {
+            channel.unread = channel.unread.saturating_add(1);
+        }
+    }
+    lines.push(line);
+    state.remember(
+        event.id,
+        MessageRecord {
+            scope,
+            author: event.u.clone(),
+            body,
+            reacts,
+        },
+    );
+    lines
+}
+
+fn on_edit(
+    state: &mut ChatState,
+    options: &RenderOptions,
+    event: &EditEvent,
+    body: Body,
+) -> Vec<String> {
+    let scope = state.channel_scope(&event.ch);
+    if let Some(record) = state.messages.get_mut(&event.id) {
+        record.body = body.clone();
+    }
+    vec![render::render_edit(
+        options, &scope, &event.u, event.id, &body, event.ts,
+    )]
+}
+
+fn on_delete(state: &mut ChatState, options: &RenderOptions, event: &DeleteEvent) -> Vec<String> {
+    let scope = state.channel_scope(&event.ch);
+    let was = state.messages.get_mut(&event.id).map(|record| {
+        let was = match &record.body {
+            Body::Text(text) => Some(text.clone()),
+            _ => None,
+        };
+        record.body = Body::Deleted;
+        was
+    });
+    vec![render::render_delete(
+        options,
+        &scope,
+        &event.u,
+        event.id,
+        was.flatten().as_deref(),
+        event.ts,
+    )]
+}
+
+fn on_react(state: &mut ChatState, options: &RenderOptions, event: &ReactEvent) -> Vec<String> {
+    let scope = state.channel_scope(&event.ch);
+    let after = match state.messages.get_mut(&event.id) {
+        Some(record) => {
+            let users = record.reacts.entry(event.emoji.clone()).or_default();
+            users.retain(|user| !user.eq_ignore_ascii_case(&event.u));
+            if event.on {
+                users.push(event.u.clone());
+            }
+            record.reacts.retain(|_, users| !users.is_empty());
+            record.reacts.clone()
+        }
+        None => BTreeMap::new(),
+    };
+    let target = state.quote(event.id);
+    let view = ReactionView {
+        scope: &scope,
+        reactor: &event.u,
+        emoji: &event.emoji,
+        on: event.on,
+        target: &target,
+        after: &after,
+        ts: event.ts,
+    };
+    vec![render::render_reaction(options, &view)]
+}
+
+/// A DM, live or replayed: remembered and rendered (mentions are implicit: it is to you).
+pub fn on_dm(
+    state: &mut ChatState,
+    options: &RenderOptions,
+    event: &DmEvent,
+    body: Body,
+) -> Vec<String> {
+    let peer = if event.from.eq_ignore_ascii_case(&state.me) {
+        &event.to
+    } else {
+        &event.from
+    };
+    let scope = Scope::Dm { peer: peer.clone() };
+    let mut lines: Vec<String> = state.day_change(options, event.ts).into_iter().collect();
+    let view = MessageView {
+        scope: &scope,
+        id: event.id,
+        author: &event.from,
+        ts: event.ts,
+        body: &body,
+        edited: false,
+        reply: None,
+        reacts: None,
+    };
+    let mut line = render::render_message(options, &view);
+    if options.bell && !event.from.eq_ignore_ascii_case(&state.me) && !line.ends_with('\u{7}') {
+        line.push('\u{7}');
+    }
+    lines.push(line);
+    state.remember(
+        event.id,
+        MessageRecord {
+            scope,
+            author: event.from.clone(),
+            body,
+            reacts: BTreeMap::new(),
+        },
+    );
+    lines
+}
+
+fn on_member(options: &RenderOptions, channel: &str, user: &str, on: bool) -> Vec<String> {
+    let verb = if on { "joined" } else { "left" };
+    vec![render::render_notice(
+        options,
+        &format!("{user} {verb} #{channel}"),
+    )]
+}
+
+fn on_presence(
+    state: &mut ChatState,
+    options: &RenderOptions,
+    user: &str,
+    presence: PresenceState,
+    text: &str,
+) -> Vec<String> {
+    let key = user.to_ascii_lowercase();
+    let changed = state
+        .users
+        .get(&key)
+        .is_none_or(|known| known.state != presence || known.text != text);
+    state.users.insert(key, user_state(user, presence, text));
+    if !changed || user.eq_ignore_ascii_case(&state.me) {
+        return Vec::new();
+    }
+    let detail = if text.is_empty() {
+        String::new()
+    } else {
+        format!(": {text}")
+    };
+    vec![render::render_notice(
+        options,
+        &format!("{user} is {}{detail}", presence.as_str()),
+    )]
+}
+
+/// A peer's key, from `ok.users` or a `key` frame: pinned on first use, LOUD warning on change.
+pub fn on_key(keys: &mut KeyRing, options: &RenderOptions, user: &str, pk: &str) -> Vec<String> {
+    match keys.learn_peer_key(user, pk) {
+        Ok(PeerKeyStatus::Known) | Ok(PeerKeyStatus::Pinned { .. }) => Vec::new(),
+        Ok(PeerKeyStatus::Changed { pinned, announced }) => vec![
+            render::render_warning(
+                options,
+                &format!("{user}'s identity key CHANGED: pinned {pinned}, now {announced}."),
+            ),
+            render::render_warning(
+                options,
+                &format!(
+                    "DMs with {user} are blocked until you verify the new fingerprint with them and run /trust {user}."
+                ),
+            ),
+        ],
+        Err(error) => vec![render::render_error(
+            options,
+            &format!("{user}'s key is unusable: {error}"),
+        )],
+    }
+}
+
+/// The readable body of a channel message (decrypting sealed ones).
+pub fn decrypt_message(keys: &KeyRing, event: &MessageEvent) -> Body {
+    if event.deleted {
+        return Body::Deleted;
+    }
+    let Some(c) = &event.c else {
+        return Body::Deleted;
+    };
+    if event.enc.is_none() {
+        return Body::Text(c.clone());
+    }
+    // A folded message that was edited carries the edit's envelope, sealed as `edit:<id>`.
+    let kind = if event.edited.is_some() {
+        format!("edit:{}", event.id)
+    } else {
+        "msg".to_string()
+    };
+    match keys.open_channel(&event.ch, &event.u, &kind, c) {
+        Ok(text) => Body::Text(text),
+        Err(error) => Body::Unreadable(error.to_string()),
+    }
+}
+
+fn decrypt_edit(keys: &KeyRing, event: &EditEvent) -> Body {
+    if event.enc.is_none() {
+        return Body::Text(event.c.clone());
+    }
+    match keys.open_channel(&event.ch, &event.u, &format!("edit:{}", event.id), &event.c) {
+        Ok(text) => Body::Text(text),
+        Err(error) => Body::Unreadable(error.to_string()),
+    }
+}
+
+/// The readable body of a DM.
+pub fn decrypt_dm(keys: &mut KeyRing, event: &DmEvent) -> Body {
+    match keys.open_dm(event) {
+        Ok(text) => Body::Text(text),
+        Err(error) => Body::Unreadable(error.to_string()),
+    }
+}
+
+/// Channels with unread messages, as `(name, count)`, for `/unread` and the prompt.
+pub fn unread_summary(state: &ChatState) -> Vec<(String, u32)> {
+    state
+        .channels
+        .iter()
+        .filter(|(_, c)| c.unread > 0)
+        .map(|(name, c)| (name.clone(), c.unread))
+        .collect()
+}
+
+/// Names of users we know about, for completion.
+pub fn known_user_names(state: &ChatState) -> BTreeSet<String> {
+    state.users.values().map(|user| user.name.clone()).collect()
+}
+
+fn channel_state(
+    mode: ChannelMode,
+    salt: &Option<String>,
+    kdf: &Option<crate::proto::KdfSpec>,
+    kcv: &Option<String>,
+    unread: u32,
+) -> ChannelState {
+    ChannelState {
+        mode,
+        unread,
+        salt: salt.clone(),
+        kdf: kdf.clone(),
+        kcv: kcv.clone(),
+    }
+}
+
+fn user_state(name: &str, state: PresenceState, text: &str) -> UserState {
+    UserState {
+        name: name.to_string(),
+        state,
+        text: text.to_string(),
+    }
+}
+
+#[cfg(test)]
+#[path = "events_tests.rs"]
+mod tests;

@@ -1,0 +1,277 @@
+//! Tests of the inbound dispatcher: state updates (unread, mentions, cache) and the lines
+//! produced, driven by real frames and a real key ring in a temp dir.
+
+use super::*;
+use crate::client::render::Zone;
+use crate::proto::{ChannelMode, ServerFrame};
+
+const DAY1: i64 = 1_764_000_000_000; // 2025-11-24 16:00 UTC
+const DAY2: i64 = DAY1 + 86_400_000;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    state: ChatState,
+    keys: KeyRing,
+    options: RenderOptions,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (keys, _) = KeyRing::open(dir.path(), "ws://t", "carol", true).expect("key ring");
+    let mut state = ChatState::new("carol");
+    let general = ChannelInfo {
+        ch: "general".into(),
+        mode: ChannelMode::Open,
+        members: 3,
+        seq: 0,
+        salt: None,
+        kdf: None,
+        kcv: None,
+    };
+    let random = ChannelInfo {
+        ch: "random".into(),
+        ..general.clone()
+    };
+    state.apply_welcome(&[general, random], &[]);
+    state.switch_to("general");
+    let options = RenderOptions {
+        color: false,
+        bell: false,
+        me: "carol".into(),
+        zone: Zone::Fixed(chrono::FixedOffset::east_opt(0).expect("offset")),
+    };
+    Fixture {
+        _dir: dir,
+        state,
+        keys,
+        options,
+    }
+}
+
+fn msg(ch: &str, id: i64, u: &str, c: &str, ts: i64) -> MessageEvent {
+    MessageEvent {
+        ch: ch.into(),
+        id,
+        seq: id,
+        u: u.into(),
+        c: Some(c.into()),
+        ts,
+        enc: None,
+        reply_to: None,
+        edited: None,
+        deleted: false,
+        reacts: None,
+    }
+}
+
+impl Fixture {
+    fn feed(&mut self, frame: ServerFrame) -> Vec<String> {
+        handle_frame(&mut self.state, &mut self.keys, &self.options, frame)
+    }
+}
+
+#[test]
+fn messages_print_with_a_day_separator_once_per_day() {
+    let mut f = fixture();
+    let lines = f.feed(ServerFrame::Msg(msg("general", 1, "alice", "hi", DAY1)));
+    assert_eq!(
+        lines,
+        vec![
+            "──── Monday 24 November 2025 ────",
+            "16:00 #general <alice> hi [1]"
+        ]
+    );
+    let lines = f.feed(ServerFrame::Msg(msg(
+        "general",
+        2,
+        "bob",
+        "yo",
+        DAY1 + 60_000,
+    )));
+    assert_eq!(lines, vec!["16:01 #general <bob> yo [2]"]);
+    let lines = f.feed(ServerFrame::Msg(msg("general", 3, "bob", "next day", DAY2)));
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0].contains("Tuesday 25 November 2025"));
+}
+
+#[test]
+fn unread_counts_only_other_channels_and_others_messages() {
+    let mut f = fixture();
+    f.feed(ServerFrame::Msg(msg("random", 1, "alice", "a", DAY1)));
+    f.feed(ServerFrame::Msg(msg("random", 2, "alice", "b", DAY1)));
+    f.feed(ServerFrame::Msg(msg("random", 3, "carol", "mine", DAY1)));
+    f.feed(ServerFrame::Msg(msg("general", 4, "alice", "here", DAY1)));
+    assert_eq!(unread_summary(&f.state), vec![("random".to_string(), 2)]);
+    f.state.switch_to("random");
+    assert!(unread_summary(&f.state).is_empty());
+}
+
+#[test]
+fn mentions_are_collected_but_not_my_own() {
+    let mut f = fixture();
+    f.feed(ServerFrame::Msg(msg(
+        "general",
+        1,
+        "alice",
+        "carol: ready?",
+        DAY1,
+    )));
+    f.feed(ServerFrame::Msg(msg(
+        "general",
+        2,
+        "carol",
+        "carol is me",
+        DAY1,
+    )));
+    f.feed(ServerFrame::Msg(msg("general", 3, "bob", "nobody", DAY1)));
+    assert_eq!(f.state.mentions.len(), 1);
+    assert!(f.state.mentions[0].contains("carol: ready?"));
+}
+
+#[test]
+fn replies_edits_deletes_and_reactions_use_the_cache() {
+    let mut f = fixture();
+    f.feed(ServerFrame::Msg(msg(
+        "general",
+        1,
+        "alice",
+        "shall we deploy today",
+        DAY1,
+    )));
+    let mut reply = msg("general", 2, "bob", "yes", DAY1);
+    reply.reply_to = Some(1);
+    let lines = f.feed(ServerFrame::Msg(reply));
+    assert_eq!(
+        lines,
+        vec!["16:00 #general <bob> ↪ alice: \"shall we deploy today\" yes [2]"]
+    );
+    let react = ReactEvent {
+        ch: "general".into(),
+        id: 1,
+        seq: 3,
+        u: "carol".into(),
+        emoji: "👍".into(),
+        on: true,
+        ts: DAY1,
+    };
+    let lines = f.feed(ServerFrame::React(react.clone()));
+    assert_eq!(
+        lines,
+        vec!["16:00 #general carol reacted 👍 to alice's \"shall we deploy today\" [1] · 👍 1"]
+    );
+    assert!(f.state.my_reaction(1, "👍"));
+    f.feed(ServerFrame::React(ReactEvent {
+        on: false,
+        seq: 4,
+        ..react
+    }));
+    assert!(!f.state.my_reaction(1, "👍"));
+    let edit = EditEvent {
+        ch: "general".into(),
+        id: 1,
+        seq: 5,
+        u: "alice".into(),
+        c: "deploy tomorrow".into(),
+        ts: DAY1,
+        enc: None,
+    };
+    assert_eq!(
+        f.feed(ServerFrame::Edit(edit)),
+        vec!["16:00 #general alice edited [1]: deploy tomorrow"]
+    );
+    let delete = DeleteEvent {
+        ch: "general".into(),
+        id: 1,
+        seq: 6,
+        u: "alice".into(),
+        ts: DAY1,
+    };
+    assert_eq!(
+        f.feed(ServerFrame::Delete(delete)),
+        vec!["16:00 #general alice deleted [1] (was: \"deploy tomorrow\")"]
+    );
+    assert_eq!(f.state.channel_of(1).as_deref(), Some("general"));
+}
+
+#[test]
+fn sealed_messages_decrypt_or_say_why_not() {
+    let mut f = fixture();
+    let (create, root) =
+        crate::client::keys::new_sealed_channel("pass phrase", true).expect("made");
+    f.state.add_channel(
+        "ops",
+        ChannelMode::Sealed,
+        &create.salt,
+        &create.kdf,
+        &create.kcv,
+    );
+    let mut locked = msg("ops", 1, "alice", "AAAA", DAY1);
+    locked.enc = Some("xc20p1".into());
+    let lines = f.feed(ServerFrame::Msg(locked));
+    assert!(
+        lines[1].contains("🔒#ops <alice> (encrypted: no key for #ops"),
+        "{lines:?}"
+    );
+    f.keys
+        .install_channel_root(
+            "ops",
+            create.salt.as_deref().unwrap_or_default(),
+            create.kcv.as_deref().unwrap_or_default(),
+            &root,
+        )
+        .expect("installed");
+    f.keys.set_me("alice");
+    let (c, _) = f
+        .keys
+        .seal_channel("ops", "msg", "secret plan")
+        .expect("sealed");
+    let mut sealed = msg("ops", 2, "alice", &c, DAY1);
+    sealed.enc = Some("xc20p1".into());
+    assert_eq!(
+        f.feed(ServerFrame::Msg(sealed)),
+        vec!["16:00 🔒#ops <alice> secret plan [2]"]
+    );
+}
+
+#[test]
+fn presence_and_key_changes_are_announced() {
+    let mut f = fixture();
+    let presence = ServerFrame::Presence {
+        u: "bob".into(),
+        state: PresenceState::Away,
+        text: "lunch".into(),
+        ts: DAY1,
+    };
+    assert_eq!(f.feed(presence.clone()), vec!["-- bob is away: lunch"]);
+    assert!(
+        f.feed(presence).is_empty(),
+        "no repeat when nothing changed"
+    );
+    let first = crate::crypto::Identity::generate().public_b64();
+    assert!(
+        f.feed(ServerFrame::Key {
+            u: "bob".into(),
+            pk: first,
+            ts: DAY1
+        })
+        .is_empty()
+    );
+    let second = crate::crypto::Identity::generate().public_b64();
+    let lines = f.feed(ServerFrame::Key {
+        u: "bob".into(),
+        pk: second,
+        ts: DAY1,
+    });
+    assert!(
+        lines[0].starts_with("!!! WARNING: bob's identity key CHANGED"),
+        "{lines:?}"
+    );
+    assert!(lines[1].contains("/trust bob"));
+    let member = ServerFrame::Member {
+        ch: "general".into(),
+        u: "dave".into(),
+        on: true,
+        ts: DAY1,
+    };
+    assert_eq!(f.feed(member), vec!["-- dave joined #general"]);
+}

@@ -1,0 +1,284 @@
+//! Tests of the timeline renderer: exact plain-text lines, and colour only when asked for.
+
+use super::*;
+
+fn plain(me: &str) -> RenderOptions {
+    RenderOptions {
+        color: false,
+        bell: false,
+        me: me.to_string(),
+        zone: Zone::Fixed(chrono::FixedOffset::east_opt(0).expect("zero offset is valid")),
+    }
+}
+
+fn coloured(me: &str) -> RenderOptions {
+    RenderOptions {
+        color: true,
+        bell: true,
+        ..plain(me)
+    }
+}
+
+// 2025-11-24 16:00:00 UTC, a Monday.
+const TS: i64 = 1_764_000_000_000;
+
+fn general() -> Scope {
+    Scope::Channel {
+        name: "general".into(),
+        sealed: false,
+    }
+}
+
+fn view<'a>(scope: &'a Scope, author: &'a str, body: &'a Body) -> MessageView<'a> {
+    MessageView {
+        scope,
+        id: 1235,
+        author,
+        ts: TS,
+        body,
+        edited: false,
+        reply: None,
+        reacts: None,
+    }
+}
+
+#[test]
+fn messages_render_as_plain_lines() {
+    let general = general();
+    let ops = Scope::Channel {
+        name: "ops".into(),
+        sealed: true,
+    };
+    let dm = Scope::Dm { peer: "bob".into() };
+    let hello = Body::Text("hello there".into());
+    let action = Body::Text("/me waves".into());
+    let deleted = Body::Deleted;
+    let unreadable = Body::Unreadable("no key for #ops".into());
+    let quote = ReplyQuote {
+        id: 1200,
+        author: Some("bob".into()),
+        snippet: Some("one two three four five six seven".into()),
+    };
+    let mut reacts = BTreeMap::new();
+    reacts.insert(
+        "👍".to_string(),
+        vec!["bob".to_string(), "carol".to_string()],
+    );
+    reacts.insert("🎉".to_string(), vec!["dave".to_string()]);
+    let options = plain("carol");
+    let cases: Vec<(MessageView<'_>, &str)> = vec![
+        (
+            view(&general, "alice", &hello),
+            "16:00 #general <alice> hello there [1235]",
+        ),
+        (
+            view(&ops, "alice", &hello),
+            "16:00 🔒#ops <alice> hello there [1235]",
+        ),
+        (
+            view(&dm, "bob", &hello),
+            "16:00 🔒@bob <bob> hello there [1235]",
+        ),
+        (
+            view(&general, "alice", &action),
+            "16:00 #general * alice waves [1235]",
+        ),
+        (
+            view(&general, "alice", &deleted),
+            "16:00 #general <alice> (message deleted) [1235]",
+        ),
+        (
+            view(&ops, "alice", &unreadable),
+            "16:00 🔒#ops <alice> (encrypted: no key for #ops) [1235]",
+        ),
+        (
+            MessageView {
+                edited: true,
+                ..view(&general, "alice", &hello)
+            },
+            "16:00 #general <alice> hello there (edited) [1235]",
+        ),
+        (
+            MessageView {
+                edited: true,
+                ..view(&general, "alice", &deleted)
+            },
+            "16:00 #general <alice> (message deleted) [1235]",
+        ),
+        (
+            MessageView {
+                reply: Some(&quote),
+                ..view(&general, "alice", &hello)
+            },
+            "16:00 #general <alice> ↪ bob: \"one two three four five six…\" hello there [1235]",
+        ),
+        (
+            MessageView {
+                reacts: Some(&reacts),
+                ..view(&general, "alice", &hello)
+            },
+            "16:00 #general <alice> hello there 🎉 1 👍 2 [1235]",
+        ),
+    ];
+    for (message, expected) in cases {
+        assert_eq!(render_message(&options, &message), expected);
+    }
+}
+
+#[test]
+fn mentions_are_marked_and_ring_only_with_bell_and_not_for_my_own_lines() {
+    let general = general();
+    let body = Body::Text("ping @Carol, deploy?".into());
+    let line = render_message(&plain("carol"), &view(&general, "alice", &body));
+    assert_eq!(
+        line,
+        "16:00 #general <alice> >> ping @Carol, deploy? [1235]"
+    );
+    let line = render_message(&plain("carol"), &view(&general, "carol", &body));
+    assert_eq!(line, "16:00 #general <carol> ping @Carol, deploy? [1235]");
+    let line = render_message(&coloured("carol"), &view(&general, "alice", &body));
+    assert!(
+        line.ends_with('\u{7}'),
+        "a mention rings the bell: {line:?}"
+    );
+    assert!(line.contains("\u{1b}["), "colour codes present: {line:?}");
+    let quiet = Body::Text("caroline is here".into());
+    let line = render_message(&coloured("carol"), &view(&general, "alice", &quiet));
+    assert!(!line.ends_with('\u{7}'), "no bell without a mention");
+}
+
+#[test]
+fn mention_detection_uses_whole_words() {
+    let cases = [
+        ("hi carol", "carol", true),
+        ("@CAROL look", "carol", true),
+        ("carol's turn", "carol", true),
+        ("caroline", "carol", false),
+        ("x-carol-y", "carol", false),
+        ("anything", "", false),
+    ];
+    for (text, me, expected) in cases {
+        assert_eq!(mentions(text, me), expected, "{text:?} mentions {me:?}");
+    }
+}
+
+#[test]
+fn edits_deletes_reactions_and_notices() {
+    let options = plain("carol");
+    let general = general();
+    assert_eq!(
+        render_edit(
+            &options,
+            &general,
+            "alice",
+            1235,
+            &Body::Text("fixed".into()),
+            TS
+        ),
+        "16:00 #general alice edited [1235]: fixed"
+    );
+    assert_eq!(
+        render_delete(
+            &options,
+            &general,
+            "alice",
+            1235,
+            Some("a b c d e f g h"),
+            TS
+        ),
+        "16:00 #general alice deleted [1235] (was: \"a b c d e f…\")"
+    );
+    assert_eq!(
+        render_delete(&options, &general, "alice", 1235, None, TS),
+        "16:00 #general alice deleted [1235]"
+    );
+    let target = ReplyQuote {
+        id: 1235,
+        author: Some("alice".into()),
+        snippet: Some("hello there".into()),
+    };
+    let mut after = BTreeMap::new();
+    after.insert("👍".to_string(), vec!["bob".to_string()]);
+    let reaction = ReactionView {
+        scope: &general,
+        reactor: "bob",
+        emoji: "👍",
+        on: true,
+        target: &target,
+        after: &after,
+        ts: TS,
+    };
+    assert_eq!(
+        render_reaction(&options, &reaction),
+        "16:00 #general bob reacted 👍 to alice's \"hello there\" [1235] · 👍 1"
+    );
+    let empty = BTreeMap::new();
+    let unknown = ReplyQuote {
+        id: 9,
+        author: None,
+        snippet: None,
+    };
+    let taken_back = ReactionView {
+        on: false,
+        target: &unknown,
+        after: &empty,
+        ..reaction
+    };
+    assert_eq!(
+        render_reaction(&options, &taken_back),
+        "16:00 #general bob took back 👍 to a message [9]"
+    );
+    assert_eq!(
+        render_notice(&options, "alice joined #ops"),
+        "-- alice joined #ops"
+    );
+    assert_eq!(
+        render_error(&options, "wrong passphrase"),
+        "!! wrong passphrase"
+    );
+    assert_eq!(
+        render_warning(&options, "bob's key changed"),
+        "!!! WARNING: bob's key changed"
+    );
+}
+
+#[test]
+fn day_separators_and_zones() {
+    let utc = plain("x");
+    let day = day_of(&utc, TS);
+    assert_eq!(
+        render_day_separator(&utc, day),
+        "──── Monday 24 November 2025 ────"
+    );
+    let tokyo = RenderOptions {
+        zone: Zone::Fixed(chrono::FixedOffset::east_opt(9 * 3600).expect("valid offset")),
+        ..plain("x")
+    };
+    assert_eq!(format_time(&tokyo, TS), "01:00");
+    assert_eq!(
+        render_day_separator(&tokyo, day_of(&tokyo, TS)),
+        "──── Tuesday 25 November 2025 ────"
+    );
+}
+
+#[test]
+fn nick_colours_are_stable_and_case_insensitive() {
+    assert_eq!(nick_color("alice"), nick_color("ALICE"));
+    assert_eq!(nick_color("bob"), nick_color("bob"));
+    let distinct: std::collections::BTreeSet<String> =
+        ["alice", "bob", "carol", "dave", "erin", "frank"]
+            .iter()
+            .map(|nick| format!("{:?}", nick_color(nick)))
+            .collect();
+    assert!(distinct.len() > 1, "different names get different colours");
+    let options = coloured("x");
+    assert_ne!(paint_nick(&options, "alice"), "alice");
+    assert_eq!(paint_nick(&plain("x"), "alice"), "alice");
+}
+
+#[test]
+fn snippets_cut_at_words() {
+    assert_eq!(snippet("a b c", 6), "a b c");
+    assert_eq!(snippet("  a   b  ", 6), "a b");
+    assert_eq!(snippet("1 2 3 4 5 6 7", 6), "1 2 3 4 5 6…");
+}

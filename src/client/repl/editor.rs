@@ -1,0 +1,260 @@
+//! Interactive mode (stdin is a terminal): the reedline editor. Events print above the prompt
+//! through reedline's ExternalPrinter without disturbing the line being typed; the prompt shows
+//! the current channel (🔒 when sealed) and unread counts; Tab completes commands, `#channels`
+//! and usernames; hints come from the history file (`<config dir>/history.txt`, 0600; a line
+//! starting with a space is not recorded); a line ending in `\` (or Alt-Enter) continues on the
+//! next line; Ctrl-O opens `$VISUAL`/`$EDITOR` on the buffer. Part of `client::repl`.
+
+use std::borrow::Cow;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use reedline::{
+    ColumnarMenu, Completer, CompletionResult, DefaultHinter, Emacs, ExternalPrinter,
+    FileBackedHistory, KeyCode, KeyModifiers, MenuBuilder, Prompt, PromptEditMode,
+    PromptHistorySearch, Reedline, ReedlineEvent, ReedlineMenu, Signal, Span, Suggestion,
+    ValidationResult, Validator,
+};
+use tokio::sync::mpsc;
+
+use super::ReplConfig;
+use crate::client::app::{App, Flow};
+use crate::client::command::{COMMAND_NAMES, Command};
+use crate::client::events::{self, ChatState};
+use crate::client::render;
+use crate::client::session::SessionEvents;
+
+/// Lines the printer holds while the editor is busy (a passphrase prompt, a slow command).
+const PRINTER_CAPACITY: usize = 4096;
+/// History entries kept.
+const HISTORY_SIZE: usize = 5000;
+
+/// Runs the editor loop until `/quit`, Ctrl-D, or the end of the session.
+pub fn run_interactive(
+    runtime: &tokio::runtime::Runtime,
+    app: Arc<App>,
+    events: SessionEvents,
+    lines: mpsc::UnboundedReceiver<String>,
+    config: &ReplConfig,
+) -> ExitCode {
+    let printer = ExternalPrinter::<String>::new(PRINTER_CAPACITY);
+    forward_lines(lines, printer.sender());
+    runtime.spawn(app.clone().run_events(events));
+    let break_signal = Arc::new(AtomicBool::new(false));
+    let (watched, signal) = (app.clone(), break_signal.clone());
+    runtime.spawn(async move {
+        watched.ended().await;
+        signal.store(true, Ordering::Release);
+    });
+    runtime.block_on(app.start(config.channel.clone()));
+    let mut editor = build_editor(app.state(), printer, config, break_signal);
+    let prompt = ChatPrompt { state: app.state() };
+    loop {
+        match editor.read_line(&prompt) {
+            Ok(Signal::Success(buffer)) => {
+                let text = join_continuations(&buffer);
+                if runtime.block_on(app.handle_line(&text)) == Flow::Quit {
+                    return ExitCode::SUCCESS;
+                }
+            }
+            Ok(Signal::CtrlC) => {}
+            Ok(Signal::CtrlD) => break,
+            Ok(_) if app.has_ended() => {
+                runtime.block_on(app.execute(Command::Quit));
+                return ExitCode::from(1);
+            }
+            Ok(_) => {}
+            Err(error) => {
+                eprintln!("chatify: the line editor failed: {error}");
+                break;
+            }
+        }
+    }
+    runtime.block_on(app.execute(Command::Quit));
+    ExitCode::SUCCESS
+}
+
+/// Moves queued lines to reedline's printer (a blocking channel) on a thread of its own.
+fn forward_lines(
+    mut lines: mpsc::UnboundedReceiver<String>,
+    printer: std::sync::mpsc::SyncSender<String>,
+) {
+    std::thread::spawn(move || {
+        while let Some(line) = lines.blocking_recv() {
+            if printer.send(line).is_err() {
+                break;
+            }
+        }
+    });
+}
+
+fn build_editor(
+    state: Arc<Mutex<ChatState>>,
+    printer: ExternalPrinter<String>,
+    config: &ReplConfig,
+    break_signal: Arc<AtomicBool>,
+) -> Reedline {
+    let mut keybindings = reedline::default_emacs_keybindings();
+    keybindings.add_binding(
+        KeyModifiers::NONE,
+        KeyCode::Tab,
+        ReedlineEvent::UntilFound(vec![
+            ReedlineEvent::Menu("completion_menu".to_string()),
+            ReedlineEvent::MenuNext,
+        ]),
+    );
+    keybindings.add_binding(
+        KeyModifiers::ALT,
+        KeyCode::Enter,
+        ReedlineEvent::Edit(vec![reedline::EditCommand::InsertNewline]),
+    );
+    let menu = ColumnarMenu::default().with_name("completion_menu");
+    let mut editor = Reedline::create()
+        .with_external_printer(printer)
+        .with_edit_mode(Box::new(Emacs::new(keybindings)))
+        .with_completer(Box::new(ChatCompleter { state }))
+        .with_menu(ReedlineMenu::EngineCompleter(Box::new(menu)))
+        .with_hinter(Box::new(DefaultHinter::default()))
+        .with_validator(Box::new(ContinuationValidator))
+        .with_history_exclusion_prefix(Some(" ".to_string()))
+        .with_ansi_colors(config.color)
+        .with_break_signal(break_signal);
+    let history_path = config.config_dir.join("history.txt");
+    if private_file_ready(&history_path)
+        && let Ok(history) = FileBackedHistory::with_file(HISTORY_SIZE, history_path)
+    {
+        editor = editor.with_history(Box::new(history));
+    }
+    let compose_path = config.config_dir.join("compose.txt");
+    if private_file_ready(&compose_path) {
+        let program = std::env::var("VISUAL")
+            .or_else(|_| std::env::var("EDITOR"))
+            .unwrap_or_else(|_| "vi".to_string());
+        editor = editor.with_buffer_editor(std::process::Command::new(program), compose_path);
+    }
+    editor
+}
+
+/// Makes sure a file exists with mode 0600 (history and the compose buffer hold plaintext).
+fn private_file_ready(path: &std::path::Path) -> bool {
+    if path.exists() {
+        return true;
+    }
+    crate::paths::write_private_file(path, b"").is_ok()
+}
+
+/// `line one\` + Enter + `line two` becomes a two-line message.
+fn join_continuations(buffer: &str) -> String {
+    buffer.replace("\\\n", "\n")
+}
+
+struct ContinuationValidator;
+
+impl Validator for ContinuationValidator {
+    fn validate(&self, line: &str) -> ValidationResult {
+        if line.ends_with('\\') && !line.ends_with("\\\\") {
+            ValidationResult::Incomplete
+        } else {
+            ValidationResult::Complete
+        }
+    }
+}
+
+/// `🔒#ops> ` with unread counts on the right.
+struct ChatPrompt {
+    state: Arc<Mutex<ChatState>>,
+}
+
+impl ChatPrompt {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ChatState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Prompt for ChatPrompt {
+    fn render_prompt_left(&self) -> Cow<'_, str> {
+        let state = self.lock();
+        match &state.current {
+            Some(channel) => match state.channel_scope(channel) {
+                render::Scope::Channel { name, sealed: true } => Cow::Owned(format!("🔒#{name}")),
+                render::Scope::Channel { name, .. } => Cow::Owned(format!("#{name}")),
+                render::Scope::Dm { peer } => Cow::Owned(format!("@{peer}")),
+            },
+            None => Cow::Borrowed("(no channel)"),
+        }
+    }
+
+    fn render_prompt_right(&self) -> Cow<'_, str> {
+        let state = self.lock();
+        let unread: Vec<String> = events::unread_summary(&state)
+            .iter()
+            .map(|(ch, n)| format!("#{ch}:{n}"))
+            .collect();
+        let mut right = unread.join(" ");
+        if !state.mentions.is_empty() {
+            right.push_str(&format!(" @{}", state.mentions.len()));
+        }
+        Cow::Owned(right.trim().to_string())
+    }
+
+    fn render_prompt_indicator(&self, _mode: PromptEditMode) -> Cow<'_, str> {
+        Cow::Borrowed("> ")
+    }
+
+    fn render_prompt_multiline_indicator(&self) -> Cow<'_, str> {
+        Cow::Borrowed("… ")
+    }
+
+    fn render_prompt_history_search_indicator(&self, search: PromptHistorySearch) -> Cow<'_, str> {
+        Cow::Owned(format!("(search: {}) ", search.term))
+    }
+}
+
+/// Completes `/commands`, `#channels` and usernames.
+struct ChatCompleter {
+    state: Arc<Mutex<ChatState>>,
+}
+
+impl Completer for ChatCompleter {
+    fn complete(&mut self, line: &str, pos: usize) -> CompletionResult {
+        let before = line.get(..pos).unwrap_or(line);
+        let start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+        let word = &before[start..];
+        let candidates: Vec<String> = if start == 0 && word.starts_with('/') {
+            COMMAND_NAMES.iter().map(|name| name.to_string()).collect()
+        } else if word.starts_with('#') {
+            let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            state
+                .channels
+                .keys()
+                .map(|name| format!("#{name}"))
+                .collect()
+        } else {
+            let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            let prefix = if word.starts_with('@') { "@" } else { "" };
+            events::known_user_names(&state)
+                .into_iter()
+                .map(|name| format!("{prefix}{name}"))
+                .collect()
+        };
+        let lower = word.to_lowercase();
+        let suggestions: Vec<Suggestion> = candidates
+            .into_iter()
+            .filter(|candidate| !word.is_empty() && candidate.to_lowercase().starts_with(&lower))
+            .map(|value| Suggestion {
+                value,
+                display_override: None,
+                description: None,
+                style: None,
+                extra: None,
+                span: Span::new(start, pos),
+                append_whitespace: true,
+                match_indices: None,
+            })
+            .collect();
+        CompletionResult::fresh(suggestions)
+    }
+}

@@ -1,0 +1,114 @@
+//! Secret input: account passwords and sealed-channel passphrases. In a terminal they are read
+//! with echo off (rpassword), twice when creating something; in pipe mode a passphrase is
+//! `CHATIFY_PASSPHRASE` or else the next line of stdin (read once: nobody types blind there).
+//! Part of `client::repl`, the only terminal code.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::sync::{Mutex, mpsc};
+use zeroize::Zeroizing;
+
+use crate::client::app::{PromptFuture, Prompter};
+
+/// Reads a password with echo off from the terminal; asks twice when `confirm`.
+pub fn prompt_password(label: &str, confirm: bool) -> anyhow::Result<Zeroizing<String>> {
+    loop {
+        let first = Zeroizing::new(
+            rpassword::prompt_password(format!("{label}: "))
+                .context("reading from the terminal")?,
+        );
+        if !confirm {
+            return Ok(first);
+        }
+        let second = Zeroizing::new(
+            rpassword::prompt_password("again, to confirm: ")
+                .context("reading from the terminal")?,
+        );
+        if first == second {
+            return Ok(first);
+        }
+        eprintln!("the two entries differ; try again");
+    }
+}
+
+/// Reads a password file: its first line, without the line ending.
+pub fn read_password_file(path: &std::path::Path) -> anyhow::Result<Zeroizing<String>> {
+    let text = Zeroizing::new(
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+    );
+    let first = text.lines().next().unwrap_or_default();
+    if first.is_empty() {
+        anyhow::bail!(
+            "{} is empty; put the password on its first line",
+            path.display()
+        );
+    }
+    Ok(Zeroizing::new(first.to_string()))
+}
+
+/// Passphrases from the terminal (echo off), or `CHATIFY_PASSPHRASE` when set.
+pub struct TerminalPrompter {
+    preset: Option<Zeroizing<String>>,
+}
+
+impl TerminalPrompter {
+    pub fn new(preset: Option<Zeroizing<String>>) -> Self {
+        TerminalPrompter { preset }
+    }
+}
+
+impl Prompter for TerminalPrompter {
+    fn passphrase<'a>(&'a self, channel: &'a str, confirm: bool) -> PromptFuture<'a> {
+        Box::pin(async move {
+            if let Some(preset) = &self.preset {
+                return Some(preset.clone());
+            }
+            let label = if confirm {
+                format!("new passphrase for 🔒#{channel} (share it with its members)")
+            } else {
+                format!("passphrase for 🔒#{channel}")
+            };
+            let asked = tokio::task::spawn_blocking(move || prompt_password(&label, confirm)).await;
+            match asked {
+                Ok(Ok(passphrase)) => Some(passphrase),
+                _ => None,
+            }
+        })
+    }
+
+    fn preset_passphrase(&self) -> Option<Zeroizing<String>> {
+        self.preset.clone()
+    }
+}
+
+/// Passphrases in pipe mode: `CHATIFY_PASSPHRASE`, else the next stdin line.
+pub struct PipePrompter {
+    preset: Option<Zeroizing<String>>,
+    input: Arc<Mutex<mpsc::UnboundedReceiver<String>>>,
+}
+
+impl PipePrompter {
+    pub fn new(
+        preset: Option<Zeroizing<String>>,
+        input: Arc<Mutex<mpsc::UnboundedReceiver<String>>>,
+    ) -> Self {
+        PipePrompter { preset, input }
+    }
+}
+
+impl Prompter for PipePrompter {
+    fn passphrase<'a>(&'a self, _channel: &'a str, _confirm: bool) -> PromptFuture<'a> {
+        Box::pin(async move {
+            if let Some(preset) = &self.preset {
+                return Some(preset.clone());
+            }
+            let line = self.input.lock().await.recv().await?;
+            Some(Zeroizing::new(line))
+        })
+    }
+
+    fn preset_passphrase(&self) -> Option<Zeroizing<String>> {
+        self.preset.clone()
+    }
+}
