@@ -81,7 +81,10 @@ impl App {
             joined.members.join(", ")
         ));
         let start = joined.hist.len().saturating_sub(RECENT_ON_START);
-        self.show_listing(joined.hist[start..].to_vec());
+        self.show_listing(
+            joined.hist[start..].to_vec(),
+            super::queries::Listing::SkipShown,
+        );
     }
 
     async fn request_join(
@@ -403,7 +406,17 @@ impl App {
     }
 }
 
-/// A user-facing sentence for a request failure.
+/// A user-facing sentence for a failed query (nothing was changed on the server).
+pub(super) fn describe_read(error: &ClientError) -> String {
+    match error {
+        ClientError::Timeout(_) | ClientError::Disconnected => {
+            "not connected right now; try again once reconnected".to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A user-facing sentence for a failed send (it may or may not have been stored).
 pub(super) fn describe(error: &ClientError) -> String {
     match error {
         ClientError::Timeout(_) => {
