@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::client::render::Zone;
-use crate::proto::{ChannelMode, ServerFrame};
+use crate::proto::{ChannelInfo, ChannelMode, ServerFrame};
 
 const DAY1: i64 = 1_764_000_000_000; // 2025-11-24 16:00 UTC
 const DAY2: i64 = DAY1 + 86_400_000;

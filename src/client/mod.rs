@@ -13,4 +13,6 @@ pub mod render;
 pub mod repl;
 pub mod resume;
 pub mod session;
+pub mod state;
 pub mod tokens;
+pub mod when;
