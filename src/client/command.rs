@@ -366,11 +366,17 @@ fn parse_voice(rest: &str) -> Result<Command, ParseError> {
 
 fn unknown_command(name: &str) -> ParseError {
     let typed = format!("/{name}");
-    let suggestion = COMMAND_NAMES
+    let by_prefix = COMMAND_NAMES
         .iter()
-        .map(|candidate| (edit_distance(&typed, candidate), *candidate))
-        .filter(|(distance, _)| *distance <= 2)
-        .min();
+        .find(|candidate| name.len() >= 2 && candidate.starts_with(&typed))
+        .map(|candidate| (0, *candidate));
+    let suggestion = by_prefix.or_else(|| {
+        COMMAND_NAMES
+            .iter()
+            .map(|candidate| (edit_distance(&typed, candidate), *candidate))
+            .filter(|(distance, _)| *distance <= 2)
+            .min()
+    });
     match suggestion {
         Some((_, candidate)) => ParseError::new(format!(
             "unknown command {typed} — did you mean {candidate}? (nothing was sent; /help lists commands)"

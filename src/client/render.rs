@@ -307,6 +307,14 @@ fn render_body(options: &RenderOptions, body: &Body, mentioned: bool) -> String 
     match body {
         Body::Text(text) => {
             let text = text.strip_prefix("/me ").unwrap_or(text);
+            // Continuation lines of a multi-line message line up under the text.
+            let indented;
+            let text = if text.contains('\n') {
+                indented = text.replace('\n', "\n      ");
+                indented.as_str()
+            } else {
+                text
+            };
             if mentioned && options.color {
                 text.style(Style::new().bold().black().on_yellow())
                     .to_string()

@@ -277,6 +277,16 @@ fn nick_colours_are_stable_and_case_insensitive() {
 }
 
 #[test]
+fn multi_line_messages_are_indented() {
+    let general = general();
+    let body = Body::Text("first\nsecond".into());
+    assert_eq!(
+        render_message(&plain("x"), &view(&general, "alice", &body)),
+        "16:00 #general <alice> first\n      second [1235]"
+    );
+}
+
+#[test]
 fn snippets_cut_at_words() {
     assert_eq!(snippet("a b c", 6), "a b c");
     assert_eq!(snippet("  a   b  ", 6), "a b");

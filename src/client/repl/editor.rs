@@ -115,6 +115,8 @@ fn build_editor(
         .with_edit_mode(Box::new(Emacs::new(keybindings)))
         .with_completer(Box::new(ChatCompleter { state }))
         .with_menu(ReedlineMenu::EngineCompleter(Box::new(menu)))
+        .with_quick_completions(true)
+        .with_partial_completions(true)
         .with_hinter(Box::new(DefaultHinter::default()))
         .with_validator(Box::new(ContinuationValidator))
         .with_history_exclusion_prefix(Some(" ".to_string()))
