@@ -4,6 +4,7 @@
 //! all drive the same code. See ARCHITECTURE.md for the map.
 
 pub mod cli;
+pub mod cli_docs;
 pub mod client;
 pub mod cmd;
 pub mod crypto;
@@ -11,3 +12,4 @@ pub mod paths;
 pub mod proto;
 pub mod server;
 pub mod store;
+pub mod timespec;

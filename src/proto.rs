@@ -421,6 +421,8 @@ pub enum ServerFrame {
         kcv: Option<String>,
         members: Vec<String>,
         seq: i64,
+        /// Serialized as `msg` frames (with `"t":"msg"`), exactly like `history` events.
+        #[serde(serialize_with = "serialize_as_msg_frames")]
         hist: Vec<MessageEvent>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rid: Option<String>,
@@ -680,6 +682,13 @@ pub fn dm_scope(user_a: &str, user_b: &str) -> String {
 /// The storage scope of a channel: `#name`.
 pub fn channel_scope(channel: &str) -> String {
     format!("#{channel}")
+}
+
+fn serialize_as_msg_frames<S: serde::Serializer>(
+    events: &[MessageEvent],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(events.iter().map(|e| ServerFrame::Msg(e.clone())))
 }
 
 fn is_false(value: &bool) -> bool {

@@ -50,7 +50,10 @@ pub async fn serve_connection<S>(
 {
     let accepted_at = Instant::now();
     let config = state.config.websocket_config();
-    let handshake = tokio_tungstenite::accept_async_with_config(stream, Some(config));
+    let handshake = Box::pin(tokio_tungstenite::accept_async_with_config(
+        stream,
+        Some(config),
+    ));
     let ws = match timeout(state.config.auth_timeout, handshake).await {
         Ok(Ok(ws)) => ws,
         Ok(Err(error)) => {
@@ -84,16 +87,16 @@ pub async fn serve_connection<S>(
     let session = reader.session.take();
     // On shutdown, stay subscribed until the drained events are delivered; otherwise leave the
     // registry at once so nobody sees a closing connection as online.
-    if exit != Exit::Shutdown {
-        if let Some(session) = &session {
-            teardown(&state, session);
-        }
+    if exit != Exit::Shutdown
+        && let Some(session) = &session
+    {
+        teardown(&state, session);
     }
-    close_connection(&state, &conn, exit, source, writer).await;
-    if exit == Exit::Shutdown {
-        if let Some(session) = &session {
-            teardown(&state, session);
-        }
+    Box::pin(close_connection(&state, &conn, exit, source, writer)).await;
+    if exit == Exit::Shutdown
+        && let Some(session) = &session
+    {
+        teardown(&state, session);
     }
     state.registry.untrack_connection(conn.id);
     tracing::debug!(conn = conn.id, "connection closed");
@@ -127,6 +130,8 @@ impl Reader {
             tokio::select! {
                 biased;
                 _ = stopping(&mut shutdown) => break Exit::Shutdown,
+                // Closed by the server (slow consumer): leave the registry at once.
+                _ = self.conn.closed_requested() => break Exit::Closed,
                 finished = &mut writer => {
                     return (Exit::Closed, source, WriterState::Finished(finished.ok()));
                 }
@@ -134,7 +139,7 @@ impl Reader {
                 message = source.next() => {
                     last_activity = Instant::now();
                     match message {
-                        Some(Ok(message)) => self.handle_message(message).await,
+                        Some(Ok(message)) => Box::pin(self.handle_message(message)).await,
                         Some(Err(WsError::Capacity(CapacityError::MessageTooLong { .. }))) => break Exit::TooLarge,
                         Some(Err(error)) => {
                             tracing::debug!(conn = self.conn.id, %error, "websocket read failed");
@@ -174,7 +179,9 @@ impl Reader {
             }
         };
         if let Some(session) = &mut self.session {
-            super::dispatch::dispatch(session, frame, rid).await;
+            // Boxed: the handlers' state lives on the heap only while a frame is being handled,
+            // keeping an idle connection's task small.
+            Box::pin(super::dispatch::dispatch(session, frame, rid)).await;
             return;
         }
         let ClientFrame::Auth {
@@ -284,10 +291,10 @@ async fn close_connection<S>(
         },
     };
     if exit == Exit::TooLarge {
-        if let Some(sink) = sink {
-            if let Ok(ws) = source.reunite(sink) {
-                drain_raw(ws.into_inner(), grace).await;
-            }
+        if let Some(sink) = sink
+            && let Ok(ws) = source.reunite(sink)
+        {
+            drain_raw(ws.into_inner(), grace).await;
         }
         return;
     }
@@ -331,6 +338,35 @@ fn teardown(state: &ServerState, session: &Session) {
             crate::proto::PresenceState::Offline,
             "",
             None,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn future_size<F: std::future::Future>(_: &F) -> usize {
+        std::mem::size_of::<F>()
+    }
+
+    /// An idle connection's task is allocated at the size of its whole state machine, so the
+    /// handlers' (large) futures are boxed; this keeps that from regressing.
+    #[tokio::test]
+    async fn an_idle_connection_task_stays_small() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = crate::store::Store::open(&dir.path().join("size.db"), Default::default())
+            .expect("open store");
+        let (fanout, _inbox) = tokio::sync::mpsc::unbounded_channel();
+        let state = Arc::new(ServerState::new(store, Default::default(), fanout));
+        let (_stop, stopping) = watch::channel(false);
+        let (socket, _peer) = tokio::io::duplex(64);
+        let address: SocketAddr = ([127, 0, 0, 1], 1).into();
+        let connection = serve_connection(state, socket, address, stopping);
+        assert!(
+            future_size(&connection) <= 1536,
+            "{} bytes",
+            future_size(&connection)
         );
     }
 }

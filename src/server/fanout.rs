@@ -19,13 +19,16 @@ use crate::store::{Appended, StoreError};
 /// One item of the dispatcher's inbox.
 pub enum FanoutItem {
     /// An append finished (committed or failed); `origin` gets the `ack` or the `err`.
-    Committed {
-        result: Result<Appended, StoreError>,
-        origin: Arc<ConnHandle>,
-        rid: Option<String>,
-    },
+    Committed(Box<Committed>),
     /// Answered once everything queued before it has been dispatched.
     Barrier(oneshot::Sender<()>),
+}
+
+/// The outcome of one append and whom to answer.
+pub struct Committed {
+    pub result: Result<Appended, StoreError>,
+    pub origin: Arc<ConnHandle>,
+    pub rid: Option<String>,
 }
 
 /// Runs the dispatcher until its inbox closes.
@@ -35,16 +38,17 @@ pub async fn run_dispatcher(
 ) {
     while let Some(item) = inbox.recv().await {
         match item {
-            FanoutItem::Committed {
-                result: Ok(appended),
-                origin,
-                rid,
-            } => dispatch_committed(&state, appended, &origin, rid),
-            FanoutItem::Committed {
-                result: Err(error),
-                origin,
-                rid,
-            } => origin.send_frame(&Reject::from_store(error).to_frame(rid)),
+            FanoutItem::Committed(committed) => {
+                let Committed {
+                    result,
+                    origin,
+                    rid,
+                } = *committed;
+                match result {
+                    Ok(appended) => dispatch_committed(&state, appended, &origin, rid),
+                    Err(error) => origin.send_frame(&Reject::from_store(error).to_frame(rid)),
+                }
+            }
             FanoutItem::Barrier(reply) => {
                 let _ = reply.send(());
             }
@@ -65,11 +69,11 @@ pub fn submit(
         op,
         Box::new(move |result| {
             // The dispatcher only goes away when the server has stopped; nothing is left to tell.
-            let _ = inbox.send(FanoutItem::Committed {
+            let _ = inbox.send(FanoutItem::Committed(Box::new(Committed {
                 result,
                 origin,
                 rid,
-            });
+            })));
         }),
     );
 }

@@ -74,11 +74,13 @@ impl Ring {
         if self.capacity == 0 {
             return;
         }
-        if let Some(last) = self.events.back() {
-            if message.seq <= last.seq {
-                // Already reflected (a re-application after a lazy load), or out of order.
-                return;
-            }
+        if self
+            .events
+            .back()
+            .is_some_and(|last| message.seq <= last.seq)
+        {
+            // Already reflected (a re-application after a lazy load), or out of order.
+            return;
         }
         if self.events.len() >= self.capacity {
             self.events.pop_front();

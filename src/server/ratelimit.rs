@@ -35,7 +35,7 @@ impl TokenBucket {
     }
 
     fn try_take_at(&mut self, now: Instant) -> bool {
-        if !(self.rate > 0.0) {
+        if self.rate.is_nan() || self.rate <= 0.0 {
             return true;
         }
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();

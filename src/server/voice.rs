@@ -149,11 +149,9 @@ pub fn leave_room_of_user(state: &ServerState, room: &str, user: &str) {
 }
 
 fn exit_and_announce(state: &ServerState, conn: &ConnHandle) {
-    if let Some((room, user_gone)) = state.voice.exit(conn) {
-        if user_gone {
-            let text = vmember_frame(&room, conn.user().unwrap_or_default(), false);
-            state.voice.announce(&room, &text, None);
-        }
+    if let Some((room, true)) = state.voice.exit(conn) {
+        let text = vmember_frame(&room, conn.user().unwrap_or_default(), false);
+        state.voice.announce(&room, &text, None);
     }
 }
 
@@ -173,10 +171,10 @@ fn same_user(conn: &ConnHandle, user: &str) -> bool {
 fn distinct_users(members: &[Arc<ConnHandle>]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for conn in members {
-        if let Some(user) = conn.user() {
-            if !names.iter().any(|n| n.eq_ignore_ascii_case(user)) {
-                names.push(user.to_string());
-            }
+        if let Some(user) = conn.user()
+            && !names.iter().any(|n| n.eq_ignore_ascii_case(user))
+        {
+            names.push(user.to_string());
         }
     }
     names

@@ -233,3 +233,76 @@ fn page_oldest_first<T>(mut newest_first: Vec<T>, limit: i64) -> Page<T> {
         more,
     }
 }
+
+#[cfg(test)]
+pub(crate) mod plan_tests {
+    //! Every history/search/rewind query is an index range with a LIMIT: checked on the real
+    //! schema with EXPLAIN QUERY PLAN (no full scan of a table, no full index scan).
+
+    use super::*;
+
+    /// A connection to a fresh database at the latest schema.
+    pub(crate) fn latest_schema() -> (tempfile::TempDir, rusqlite::Connection) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("plan.db");
+        crate::store::migrations::create_at_version(&path, crate::store::SCHEMA_VERSION)
+            .expect("schema");
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        (dir, conn)
+    }
+
+    /// The plan lines of `sql` (parameters bound to NULL; the plan does not depend on them).
+    pub(crate) fn plan(conn: &rusqlite::Connection, sql: &str) -> Vec<String> {
+        let mut statement = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .expect("explain");
+        let nulls = vec![rusqlite::types::Null; statement.parameter_count()];
+        statement
+            .query_map(rusqlite::params_from_iter(nulls), |row| {
+                row.get::<_, String>(3)
+            })
+            .expect("plan rows")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("plan")
+    }
+
+    /// Fails when a plan scans a table or a whole index.
+    pub(crate) fn assert_index_ranges(name: &str, lines: &[String], allow_sort: bool) {
+        for line in lines {
+            let scans_table = line.starts_with("SCAN") && !line.contains("VIRTUAL TABLE");
+            assert!(!scans_table, "{name}: full scan in plan {lines:?}");
+            if !allow_sort {
+                assert!(
+                    !line.contains("TEMP B-TREE"),
+                    "{name}: sorts all rows {lines:?}"
+                );
+            }
+        }
+        assert!(
+            lines.iter().any(|line| line.starts_with("SEARCH")),
+            "{name}: no index search in plan {lines:?}"
+        );
+    }
+
+    #[test]
+    fn history_catch_up_dm_and_rewind_queries_use_index_ranges() {
+        let (_dir, conn) = latest_schema();
+        let cases = [
+            ("history by seq", HISTORY_BY_SEQ),
+            ("history by time", HISTORY_BY_TIME),
+            ("history by sender", HISTORY_BY_SENDER),
+            ("catch-up", EVENTS_AFTER),
+            ("dm by seq", DM_BY_SEQ),
+            ("dm by time", DM_BY_TIME),
+            ("rewind page", REWIND_PAGE),
+            ("rewind changes", REWIND_CHANGES),
+        ];
+        for (name, template) in cases {
+            let lines = plan(&conn, &sql(template));
+            assert_index_ranges(name, &lines, false);
+        }
+        for (name, statement) in [("seq of id", SEQ_OF_ID), ("id at seq", ID_AT_SEQ)] {
+            assert_index_ranges(name, &plan(&conn, statement), false);
+        }
+    }
+}

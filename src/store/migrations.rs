@@ -4,16 +4,17 @@
 //! Public: [`status`] and [`migrate`] (backup beside the file first, dry-run, progress), used by
 //! `chatify migrate`; crate-internal: [`open_for_writing`], used by `Store::open`.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 
-use rusqlite::{Connection, OpenFlags, Transaction};
-use rusqlite_migration::{HookError, M, Migrations};
+use rusqlite::{Connection, Transaction};
+use rusqlite_migration::{M, Migrations};
 
+use super::backfill::backfill_v2;
 use super::error::StoreError;
-use super::fts;
-use super::rows::{EditPayload, MsgPayload};
+use super::files::{
+    configure, create_private_dirs, create_private_file, open_read_write, write_backup,
+};
 use super::schema::{self, Probe};
 use super::types::{Durability, StoreOptions};
 
@@ -149,8 +150,33 @@ pub fn migrate(
     }
     let mut conn = open_read_write(path)?;
     configure(&conn, Durability::Full)?;
-    apply_steps(&mut conn, current, progress)?;
+    apply_steps(&mut conn, current, SCHEMA_VERSION, progress)?;
     Ok(report)
+}
+
+/// Creates a new database at an older schema `version` (1..=[`SCHEMA_VERSION`]) — for tests of
+/// migrations and of `chatify migrate`, which need files as older chatify versions wrote them.
+/// Refuses a path that already holds data.
+pub fn create_at_version(path: &Path, version: u32) -> Result<(), StoreError> {
+    if version == 0 || version > SCHEMA_VERSION {
+        return Err(StoreError::MigrationFailed {
+            version,
+            reason: format!("this build knows schema versions 1 to {SCHEMA_VERSION}"),
+        });
+    }
+    match schema::probe(path, SCHEMA_VERSION)? {
+        Probe::Absent => create_private_file(path)?,
+        Probe::Empty => {}
+        Probe::Version(_) => {
+            return Err(StoreError::io(
+                format!("creating {}", path.display()),
+                std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+            ));
+        }
+    }
+    let mut conn = open_read_write(path)?;
+    configure(&conn, Durability::Full)?;
+    apply_steps(&mut conn, 0, version, &mut |_| {})
 }
 
 /// Opens the write connection of `Store::open`: creates the file (mode 0600) and parent
@@ -190,7 +216,7 @@ pub(crate) fn open_for_writing(
     let mut conn = open_read_write(path)?;
     configure(&conn, options.durability)?;
     if current < SCHEMA_VERSION {
-        apply_steps(&mut conn, current, &mut log_progress)?;
+        apply_steps(&mut conn, current, SCHEMA_VERSION, &mut log_progress)?;
     }
     Ok(conn)
 }
@@ -207,23 +233,28 @@ fn migration_list(sink: Sender<MigrateProgress>) -> Migrations<'static> {
 }
 
 fn pending_steps(current: u32) -> Vec<Step> {
+    steps_between(current, SCHEMA_VERSION)
+}
+
+fn steps_between(current: u32, target: u32) -> Vec<Step> {
     STEPS
         .iter()
-        .filter(|step| step.version > current)
+        .filter(|step| step.version > current && step.version <= target)
         .copied()
         .collect()
 }
 
-/// Applies the steps after `from`, one transaction each, on a worker thread while this thread
+/// Applies the steps after `from` up to `to`, one transaction each, on a worker thread while this thread
 /// forwards progress to the callback (the back-fill hook runs inside rusqlite_migration).
 fn apply_steps(
     conn: &mut Connection,
     from: u32,
+    to: u32,
     progress: &mut dyn FnMut(MigrateProgress),
 ) -> Result<(), StoreError> {
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::scope(|scope| {
-        let worker = scope.spawn(move || run_steps(conn, from, sender));
+        let worker = scope.spawn(move || run_steps(conn, from, to, sender));
         for event in receiver {
             progress(event);
         }
@@ -239,10 +270,11 @@ fn apply_steps(
 fn run_steps(
     conn: &mut Connection,
     from: u32,
+    to: u32,
     sink: Sender<MigrateProgress>,
 ) -> Result<(), StoreError> {
     let migrations = migration_list(sink.clone());
-    for step in pending_steps(from) {
+    for step in steps_between(from, to) {
         let _ = sink.send(MigrateProgress::StepStarted {
             version: step.version,
             description: step.description,
@@ -268,168 +300,6 @@ fn describe_migration_error(error: &rusqlite_migration::Error) -> String {
     }
 }
 
-/// Rows per back-fill chunk (and per progress report).
-const BACKFILL_CHUNK: i64 = 1000;
-
-/// v2 data step: index every live message — open channels into FTS5, sealed channels' current
-/// blind tokens (the latest edit's `idx`, else the message's own) into `blind_tokens`.
-/// The SQL here is frozen with v2; later layouts get their own steps.
-fn backfill_v2(tx: &Transaction<'_>, sink: &Sender<MigrateProgress>) -> Result<(), HookError> {
-    let total: i64 = tx.query_row(
-        "SELECT count(*) FROM messages WHERE deleted = 0",
-        [],
-        |row| row.get(0),
-    )?;
-    let mut sealed = std::collections::HashSet::new();
-    {
-        let mut statement = tx.prepare("SELECT name FROM channels WHERE mode = 'sealed'")?;
-        for name in statement.query_map([], |row| row.get::<_, String>(0))? {
-            sealed.insert(format!("#{}", name?));
-        }
-    }
-    let mut chunk = tx.prepare(
-        "SELECT id, scope, c FROM messages WHERE deleted = 0 AND id > ?1 ORDER BY id LIMIT ?2",
-    )?;
-    let mut fts_insert =
-        tx.prepare("INSERT INTO message_fts (rowid, c, ch) VALUES (?1, ?2, ?3)")?;
-    let mut token_insert = tx
-        .prepare("INSERT OR IGNORE INTO blind_tokens (scope, token, msg_id) VALUES (?1, ?2, ?3)")?;
-    let (mut after, mut done) = (0_i64, 0_u64);
-    loop {
-        let rows = chunk
-            .query_map(rusqlite::params![after, BACKFILL_CHUNK], |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, Option<String>>(2)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let Some(last) = rows.last() else { break };
-        after = last.0;
-        for (id, scope, text) in &rows {
-            if sealed.contains(scope) {
-                for token in current_blind_tokens(tx, *id)? {
-                    token_insert.execute(rusqlite::params![scope, token, id])?;
-                }
-            } else if let (Some(text), Some(channel)) = (text, scope.strip_prefix('#')) {
-                fts_insert.execute(rusqlite::params![id, text, fts::channel_token(channel)])?;
-            }
-        }
-        done += rows.len() as u64;
-        let _ = sink.send(MigrateProgress::StepRows {
-            version: 2,
-            done,
-            total: u64::try_from(total).unwrap_or(0),
-        });
-    }
-    Ok(())
-}
-
-fn current_blind_tokens(tx: &Transaction<'_>, id: i64) -> Result<Vec<String>, HookError> {
-    let malformed = |_| HookError::Hook(format!("event payload of message {id} is malformed"));
-    let mut edits = tx.prepare_cached(
-        "SELECT payload FROM events WHERE target = ?1 AND kind = 'edit' ORDER BY id DESC",
-    )?;
-    for payload in edits.query_map([id], |row| row.get::<_, String>(0))? {
-        let edit: EditPayload = serde_json::from_str(&payload?).map_err(malformed)?;
-        if let Some(tokens) = edit.idx {
-            return Ok(tokens);
-        }
-    }
-    let payload: String = tx
-        .prepare_cached("SELECT payload FROM events WHERE id = ?1")?
-        .query_row([id], |row| row.get(0))?;
-    let message: MsgPayload = serde_json::from_str(&payload).map_err(malformed)?;
-    Ok(message.idx.unwrap_or_default())
-}
-
-fn open_read_write(path: &Path) -> Result<Connection, StoreError> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_CREATE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    Connection::open_with_flags(path, flags)
-        .map_err(|error| schema::classify_open_error(path, error))
-}
-
-/// WAL, `synchronous`, busy timeout, and a memory temp store.
-fn configure(conn: &Connection, durability: Durability) -> Result<(), StoreError> {
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::Unavailable(format!(
-            "the database could not be switched to WAL mode (it is in {mode} mode)"
-        )));
-    }
-    let synchronous = match durability {
-        Durability::Full => "FULL",
-        Durability::Normal => "NORMAL",
-    };
-    conn.pragma_update(None, "synchronous", synchronous)?;
-    conn.pragma_update(None, "temp_store", "MEMORY")?;
-    Ok(())
-}
-
-/// Copies the database (through SQLite's backup API, so a consistent snapshot including the
-/// WAL) to `<file>.backup-v<version>-<UTC timestamp>`, mode 0600. Returns the backup's path.
-fn write_backup(
-    path: &Path,
-    version: u32,
-    progress: &mut dyn FnMut(MigrateProgress),
-) -> Result<PathBuf, StoreError> {
-    let target = backup_path(path, version);
-    create_private_file(&target)?;
-    progress(MigrateProgress::BackupStarted {
-        path: target.clone(),
-    });
-    let source = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|error| schema::classify_open_error(path, error))?;
-    let mut destination = Connection::open(&target)?;
-    {
-        let backup = rusqlite::backup::Backup::new(&source, &mut destination)?;
-        loop {
-            let step = backup.step(1024)?;
-            let state = backup.progress();
-            let total = u64::try_from(state.pagecount).unwrap_or(0);
-            let remaining = u64::try_from(state.remaining).unwrap_or(0);
-            progress(MigrateProgress::BackupPages {
-                done: total.saturating_sub(remaining),
-                total,
-            });
-            match step {
-                rusqlite::backup::StepResult::Done => break,
-                rusqlite::backup::StepResult::More => {}
-                _ => std::thread::sleep(std::time::Duration::from_millis(10)),
-            }
-        }
-    }
-    drop(destination);
-    progress(MigrateProgress::BackupFinished {
-        path: target.clone(),
-    });
-    Ok(target)
-}
-
-fn backup_path(path: &Path, version: u32) -> PathBuf {
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
-    let mut attempt = 1;
-    loop {
-        let mut name = OsString::from(path.as_os_str());
-        name.push(format!(".backup-v{version}-{stamp}"));
-        if attempt > 1 {
-            name.push(format!("-{attempt}"));
-        }
-        let candidate = PathBuf::from(name);
-        if !candidate.exists() {
-            return candidate;
-        }
-        attempt += 1;
-    }
-}
-
 fn log_progress(event: MigrateProgress) {
     match event {
         MigrateProgress::BackupFinished { path } => {
@@ -450,23 +320,131 @@ fn log_progress(event: MigrateProgress) {
     }
 }
 
-fn create_private_dirs(dir: &Path) -> Result<(), StoreError> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(dir)
-        .map_err(|error| StoreError::io(format!("creating {}", dir.display()), error))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn create_private_file(path: &Path) -> Result<(), StoreError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
-        .open(path)
-        .map(drop)
-        .map_err(|error| StoreError::io(format!("creating {}", path.display()), error))
+    fn versions(conn: &Connection) -> (u32, String) {
+        let user_version: u32 = conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .expect("user_version");
+        let meta: String = conn
+            .query_row(
+                "SELECT value FROM schema_meta WHERE key = 'schema_version'",
+                [],
+                |row| row.get(0),
+            )
+            .expect("schema_meta");
+        (user_version, meta)
+    }
+
+    #[test]
+    fn the_step_list_is_consistent() {
+        let (sender, _receiver) = std::sync::mpsc::channel();
+        let list = migration_list(sender);
+        list.validate().expect("every step applies in order");
+        assert_eq!(STEPS.len(), SCHEMA_VERSION as usize);
+        for (index, step) in STEPS.iter().enumerate() {
+            assert_eq!(step.version as usize, index + 1);
+        }
+    }
+
+    #[test]
+    fn step_one_turns_an_empty_file_into_version_one_with_agreeing_versions() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("empty.db");
+        std::fs::write(&path, b"").expect("empty file");
+        assert_eq!(status(&path).expect("status").current, 0);
+        let mut conn = open_read_write(&path).expect("open");
+        apply_steps(&mut conn, 0, 1, &mut |_| {}).expect("step 1");
+        assert_eq!(versions(&conn), (1, "1".to_string()));
+        let fts: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'message_fts'",
+                [],
+                |row| row.get(0),
+            )
+            .expect("schema");
+        assert_eq!(fts, 0, "version 1 has no search index yet");
+        apply_steps(&mut conn, 1, 2, &mut |_| {}).expect("step 2");
+        assert_eq!(versions(&conn), (2, "2".to_string()));
+    }
+
+    #[test]
+    fn step_two_backfills_existing_rows() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("v1.db");
+        create_at_version(&path, 1).expect("v1");
+        let mut conn = open_read_write(&path).expect("open");
+        conn.execute_batch(
+            r#"INSERT INTO channels VALUES ('general', 'open', NULL, NULL, NULL, 'a', 1),
+                   ('vault', 'sealed', 's', NULL, 'k', 'a', 1);
+               INSERT INTO events VALUES
+                   (1, 10, 'msg', '#general', 1, 'a', NULL, '{"c":"hello wörld"}'),
+                   (2, 11, 'msg', '#vault', 1, 'a', NULL, '{"c":"x","enc":"xc20p1","idx":["t1"]}');
+               INSERT INTO messages (id, scope, seq, ts, sender, c, enc) VALUES
+                   (1, '#general', 1, 10, 'a', 'hello wörld', NULL),
+                   (2, '#vault', 1, 11, 'a', 'x', 'xc20p1');"#,
+        )
+        .expect("v1 rows");
+        let mut rows = Vec::new();
+        apply_steps(&mut conn, 1, 2, &mut |event| {
+            if let MigrateProgress::StepRows { done, total, .. } = event {
+                rows.push((done, total));
+            }
+        })
+        .expect("step 2");
+        assert_eq!(rows, [(2, 2)]);
+        let hits: i64 = conn
+            .query_row(
+                "SELECT rowid FROM message_fts WHERE message_fts MATCH 'c : world'",
+                [],
+                |row| row.get(0),
+            )
+            .expect("fts hit");
+        assert_eq!(hits, 1);
+        let token: (String, i64) = conn
+            .query_row("SELECT token, msg_id FROM blind_tokens", [], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .expect("token");
+        assert_eq!(token, ("t1".to_string(), 2));
+    }
+
+    #[test]
+    fn a_failing_step_leaves_the_database_at_the_previous_version() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("broken.db");
+        create_at_version(&path, 1).expect("v1");
+        let conn = Connection::open(&path).expect("open");
+        conn.execute_batch(
+            r#"INSERT INTO channels VALUES ('vault', 'sealed', 's', NULL, 'k', 'a', 1);
+               INSERT INTO events VALUES (1, 10, 'msg', '#vault', 1, 'a', NULL, 'not json');
+               INSERT INTO messages (id, scope, seq, ts, sender, c) VALUES (1, '#vault', 1, 10, 'a', 'x');"#,
+        )
+        .expect("a malformed row");
+        drop(conn);
+        let options = MigrateOptions {
+            backup: false,
+            ..MigrateOptions::default()
+        };
+        let failed = migrate(&path, &options, &mut |_| {});
+        assert!(matches!(
+            failed,
+            Err(StoreError::MigrationFailed { version: 2, ref reason }) if reason.contains("malformed")
+        ));
+        assert_eq!(status(&path).expect("status").current, 1);
+        let conn = Connection::open(&path).expect("open");
+        assert_eq!(versions(&conn), (1, "1".to_string()));
+    }
+
+    #[test]
+    fn create_at_version_refuses_unknown_versions_and_existing_databases() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("x.db");
+        assert!(create_at_version(&path, 0).is_err());
+        assert!(create_at_version(&path, SCHEMA_VERSION + 1).is_err());
+        create_at_version(&path, 1).expect("v1");
+        assert!(create_at_version(&path, 1).is_err());
+    }
 }

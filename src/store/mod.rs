@@ -4,14 +4,16 @@
 //! appends events and reads history/search/rewind through it; the one-shot tools open a
 //! [`Reader`] directly on a database file; `chatify migrate` uses [`migrations`].
 //!
-//! Files: `schema` (migration SQL as data, the read-only probe), `migrations` (status, migrate,
-//! backups), `writer` (the writer thread) with `append` (events) and `accounts` (everything
+//! Files: `schema` (migration SQL as data, the read-only probe), `migrations` (status, migrate)
+//! with `backfill` (the data half of step 2) and `files` (WAL setup, backups), `writer` (the writer thread) with `append` (events) and `accounts` (everything
 //! else), `reader` (accounts/channels queries) with `history` and `search`, `fold`
 //! (edit/delete/react folding), `fts` (safe search-query translation), `rows` (row layout).
 
 mod accounts;
 mod append;
+mod backfill;
 mod error;
+mod files;
 pub mod fold;
 mod fts;
 mod history;
@@ -30,8 +32,8 @@ pub use error::StoreError;
 pub use migrations::SCHEMA_VERSION;
 pub use reader::Reader;
 pub use types::{
-    Account, AppendOp, Appended, ChannelRecord, Durability, HistoryQuery, NewChannel, Page,
-    ReadMarker, SearchOptions, StoreOptions,
+    Account, AppendOp, Appended, ChannelRecord, Clock, Durability, HistoryQuery, NewChannel, Page,
+    ReadMarker, SearchOptions, StoreOptions, StoreStats,
 };
 
 use writer::{Request, WriteOp, WriteOutput};
@@ -55,6 +57,7 @@ struct Inner {
     readers: Mutex<Vec<Reader>>,
     read_permits: Arc<tokio::sync::Semaphore>,
     busy_timeout_ms: u32,
+    stats: Arc<writer::SharedStats>,
 }
 
 impl Store {
@@ -69,7 +72,9 @@ impl Store {
             readers.push(Reader::open_pooled(path, options.busy_timeout_ms)?);
         }
         let (sender, receiver) = tokio::sync::mpsc::channel(options.write_queue.max(1));
-        let writer = writer::Writer::new(conn, options.batch_max.max(1))?;
+        let stats = Arc::new(writer::SharedStats::default());
+        let clock = options.clock.clone();
+        let writer = writer::Writer::new(conn, options.batch_max.max(1), clock, stats.clone())?;
         let handle = std::thread::Builder::new()
             .name("chatify-store-writer".into())
             .spawn(move || writer.run(receiver))
@@ -82,6 +87,7 @@ impl Store {
                 readers: Mutex::new(readers),
                 read_permits: Arc::new(tokio::sync::Semaphore::new(readers_wanted)),
                 busy_timeout_ms: options.busy_timeout_ms,
+                stats,
             }),
         })
     }
@@ -89,6 +95,11 @@ impl Store {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// What the writer thread has done so far.
+    pub fn stats(&self) -> StoreStats {
+        self.inner.stats.snapshot()
     }
 
     /// Stops accepting writes, commits everything already queued, joins the writer thread.
@@ -336,10 +347,10 @@ impl Inner {
             pool.clear();
         }
         let handle = self.writer_thread.lock().ok().and_then(|mut h| h.take());
-        if let Some(handle) = handle {
-            if handle.join().is_err() {
-                tracing::error!("the store writer thread panicked");
-            }
+        if let Some(handle) = handle
+            && handle.join().is_err()
+        {
+            tracing::error!("the store writer thread panicked");
         }
     }
 }

@@ -230,10 +230,21 @@ fn probe_with_sqlite(path: &Path, supported: u32) -> Result<Probe, StoreError> {
     Ok(Probe::Version(found))
 }
 
+/// A read-only connection for probing. Without WAL content beside the file, the main file is
+/// the whole database: open it `immutable` (no locks, no `-wal`/`-shm` files created). With WAL
+/// content, read through it (read-only: it cannot checkpoint into the main file).
 fn open_probe_connection(path: &Path) -> Result<Connection, StoreError> {
+    let mut wal = path.as_os_str().to_os_string();
+    wal.push("-wal");
+    let wal_has_content = std::fs::metadata(&wal).is_ok_and(|metadata| metadata.len() > 0);
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags)
-        .map_err(|error| classify_open_error(path, error))?;
+    let opened = if wal_has_content {
+        Connection::open_with_flags(path, flags)
+    } else {
+        let uri = format!("file:{}?immutable=1", uri_path(path));
+        Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+    };
+    let conn = opened.map_err(|error| classify_open_error(path, error))?;
     conn.set_db_config(
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
         true,
@@ -262,6 +273,23 @@ fn read_meta_version(conn: &Connection, path: &Path) -> Result<u32, StoreError> 
             path.display()
         ))
     })
+}
+
+/// The path part of a `file:` URI: every byte but unreserved ones and `/` percent-encoded.
+fn uri_path(path: &Path) -> String {
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()).to_vec();
+    #[cfg(not(unix))]
+    let bytes = path.to_string_lossy().replace('\\', "/").into_bytes();
+    let mut encoded = String::with_capacity(bytes.len());
+    for byte in bytes {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'/' | b'-' | b'_' | b'.' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
 
 /// Maps an error met while opening/reading a database file to a clear error.

@@ -119,3 +119,26 @@ pub(crate) fn blind_sql(count: usize) -> String {
          ORDER BY b0.msg_id DESC LIMIT ?5"
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::history::plan_tests::{assert_index_ranges, latest_schema, plan};
+
+    #[test]
+    fn search_queries_use_the_fts_index_and_blind_postings() {
+        let (_dir, conn) = latest_schema();
+        let rank = plan(&conn, &sql(SEARCH_RANK));
+        assert!(
+            rank.iter().any(|line| line.contains("VIRTUAL TABLE")),
+            "{rank:?}"
+        );
+        assert_index_ranges("search by rank", &rank, true);
+        let newest = plan(&conn, &sql(SEARCH_NEWEST));
+        assert_index_ranges("search newest", &newest, false);
+        for count in [1, 2, 5] {
+            let lines = plan(&conn, &blind_sql(count));
+            assert_index_ranges("blind search", &lines, false);
+        }
+    }
+}

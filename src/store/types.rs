@@ -14,8 +14,11 @@ pub enum Durability {
     Full,
 }
 
+/// A source of Unix milliseconds for event timestamps (tests and replays pin time with it).
+pub type Clock = std::sync::Arc<dyn Fn() -> i64 + Send + Sync>;
+
 /// Options of [`crate::store::Store::open`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StoreOptions {
     pub durability: Durability,
     /// Apply pending migrations at open; `false` refuses with `StoreError::NeedsMigration`.
@@ -30,6 +33,33 @@ pub struct StoreOptions {
     pub batch_max: usize,
     /// How long a reader waits on a locked database before giving up, in milliseconds.
     pub busy_timeout_ms: u32,
+    /// Where event `ts` come from; `None` is the system clock. The writer never lets `ts`
+    /// decrease, whatever the clock says.
+    pub clock: Option<Clock>,
+}
+
+impl std::fmt::Debug for StoreOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreOptions")
+            .field("durability", &self.durability)
+            .field("auto_migrate", &self.auto_migrate)
+            .field("backup_before_migrate", &self.backup_before_migrate)
+            .field("readers", &self.readers)
+            .field("write_queue", &self.write_queue)
+            .field("batch_max", &self.batch_max)
+            .field("busy_timeout_ms", &self.busy_timeout_ms)
+            .field("clock", &self.clock.as_ref().map(|_| "custom"))
+            .finish()
+    }
+}
+
+/// Counters of the writer thread (for benchmarks and tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StoreStats {
+    /// Group-commit batches processed (one transaction each).
+    pub transactions: u64,
+    /// Requests processed (accepted or rejected).
+    pub requests: u64,
 }
 
 impl Default for StoreOptions {
@@ -42,6 +72,7 @@ impl Default for StoreOptions {
             write_queue: 65_536,
             batch_max: 1024,
             busy_timeout_ms: 5_000,
+            clock: None,
         }
     }
 }

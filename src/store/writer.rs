@@ -6,11 +6,13 @@
 //! transaction, so they stay gap-free) and `ts` (never decreasing). Used only by `Store`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rusqlite::{Connection, OptionalExtension, Transaction};
 
 use super::error::StoreError;
-use super::types::{Account, AppendOp, Appended, ChannelRecord, NewChannel};
+use super::types::{Account, AppendOp, Appended, ChannelRecord, Clock, NewChannel, StoreStats};
 use super::{accounts, append};
 use crate::proto::ChannelMode;
 
@@ -76,6 +78,23 @@ pub(crate) struct Writer {
     conn: Connection,
     state: WriterState,
     batch_max: usize,
+    stats: Arc<SharedStats>,
+}
+
+/// Counters shared between the writer thread and `Store::stats`.
+#[derive(Default)]
+pub(crate) struct SharedStats {
+    transactions: AtomicU64,
+    requests: AtomicU64,
+}
+
+impl SharedStats {
+    pub fn snapshot(&self) -> StoreStats {
+        StoreStats {
+            transactions: self.transactions.load(Ordering::Relaxed),
+            requests: self.requests.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// Counters and caches the writer keeps between transactions.
@@ -88,10 +107,17 @@ pub(crate) struct WriterState {
     modes: HashMap<String, ChannelMode>,
     /// The largest ts handed out.
     last_ts: i64,
+    /// Time source; `None` is the system clock.
+    clock: Option<Clock>,
 }
 
 impl Writer {
-    pub fn new(conn: Connection, batch_max: usize) -> Result<Writer, StoreError> {
+    pub fn new(
+        conn: Connection,
+        batch_max: usize,
+        clock: Option<Clock>,
+        stats: Arc<SharedStats>,
+    ) -> Result<Writer, StoreError> {
         let last_ts: Option<i64> = conn
             .query_row(
                 "SELECT ts FROM events ORDER BY id DESC LIMIT 1",
@@ -107,8 +133,10 @@ impl Writer {
                 undo: Vec::new(),
                 modes: HashMap::new(),
                 last_ts: last_ts.unwrap_or(0),
+                clock,
             },
             batch_max,
+            stats,
         })
     }
 
@@ -140,7 +168,10 @@ impl Writer {
             ops.push(request.op);
             dones.push(request.done);
         }
+        let count = ops.len() as u64;
         let results = commit_batch(&mut self.conn, &mut self.state, ops);
+        self.stats.transactions.fetch_add(1, Ordering::Relaxed);
+        self.stats.requests.fetch_add(count, Ordering::Relaxed);
         for (done, result) in dones.into_iter().zip(results) {
             done(result);
         }
@@ -254,7 +285,10 @@ fn apply(
 impl WriterState {
     /// The ts of a new event: now, but never below an earlier event's.
     pub fn next_ts(&mut self) -> i64 {
-        let now = now_ms();
+        let now = match &self.clock {
+            Some(clock) => clock(),
+            None => now_ms(),
+        };
         if now > self.last_ts {
             self.last_ts = now;
         }
@@ -333,5 +367,128 @@ pub(crate) fn storage_error(error: rusqlite::Error) -> StoreError {
             | ErrorCode::OutOfMemory,
         ) => StoreError::Unavailable(error.to_string()),
         _ => StoreError::Sqlite(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer() -> (tempfile::TempDir, Connection, WriterState) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("writer.db");
+        crate::store::migrations::create_at_version(&path, crate::store::SCHEMA_VERSION)
+            .expect("schema");
+        let mut conn = Connection::open(&path).expect("open");
+        let mut state = WriterState {
+            seqs: HashMap::new(),
+            undo: Vec::new(),
+            modes: HashMap::new(),
+            last_ts: 0,
+            clock: Some(Arc::new(|| 1_000)),
+        };
+        let account = WriteOp::CreateAccount {
+            name: "alice".into(),
+            password_phc: "phc".into(),
+            pk: None,
+            now_ms: 1,
+        };
+        let created = commit_batch(&mut conn, &mut state, vec![account]);
+        assert!(created[0].is_ok());
+        (dir, conn, state)
+    }
+
+    fn msg(sender: &str, text: &str) -> WriteOp {
+        WriteOp::Append(AppendOp::Msg {
+            channel: "general".into(),
+            sender: sender.into(),
+            c: text.into(),
+            enc: None,
+            idx: Vec::new(),
+            reply_to: None,
+        })
+    }
+
+    fn seqs(results: &[Result<WriteOutput, StoreError>]) -> Vec<Option<i64>> {
+        results
+            .iter()
+            .map(|result| match result {
+                Ok(WriteOutput::Appended(appended)) => appended.seq,
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn stored_seqs(conn: &Connection) -> Vec<i64> {
+        let mut statement = conn
+            .prepare("SELECT seq FROM events WHERE scope = '#general' ORDER BY id")
+            .expect("query");
+        statement
+            .query_map([], |row| row.get(0))
+            .expect("rows")
+            .collect::<Result<Vec<i64>, _>>()
+            .expect("seqs")
+    }
+
+    #[test]
+    fn a_failing_request_rolls_back_alone_and_gives_its_seq_back() {
+        let (_dir, mut conn, mut state) = writer();
+        conn.execute_batch(
+            "CREATE TRIGGER boom BEFORE INSERT ON messages WHEN NEW.c = 'boom'
+             BEGIN SELECT RAISE(ABORT, 'boom'); END;",
+        )
+        .expect("trigger");
+        let batch = vec![
+            msg("alice", "one"),
+            msg("alice", "boom"),
+            msg("alice", "two"),
+        ];
+        let results = commit_batch(&mut conn, &mut state, batch);
+        assert_eq!(seqs(&results), [Some(1), None, Some(2)]);
+        assert!(matches!(results[1], Err(StoreError::Sqlite(_))));
+        assert_eq!(stored_seqs(&conn), [1, 2], "the failed event left no row");
+    }
+
+    #[test]
+    fn a_failed_commit_fails_the_batch_and_rolls_the_counters_back() {
+        let (_dir, mut conn, mut state) = writer();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             CREATE TABLE parent (id INTEGER PRIMARY KEY);
+             CREATE TABLE doom (x INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);
+             CREATE TRIGGER doom AFTER INSERT ON events WHEN NEW.sender = 'doom'
+             BEGIN INSERT INTO doom VALUES (1); END;",
+        )
+        .expect("a commit-time failure");
+        let first = commit_batch(&mut conn, &mut state, vec![msg("alice", "kept")]);
+        assert_eq!(seqs(&first), [Some(1)]);
+        let batch = vec![msg("alice", "lost"), msg("doom", "fails at commit")];
+        let results = commit_batch(&mut conn, &mut state, batch);
+        assert!(
+            results
+                .iter()
+                .all(|result| matches!(result, Err(StoreError::Unavailable(_))))
+        );
+        assert_eq!(stored_seqs(&conn), [1]);
+        let after = commit_batch(&mut conn, &mut state, vec![msg("alice", "next")]);
+        assert_eq!(seqs(&after), [Some(2)], "no gap after the failed batch");
+        assert_eq!(stored_seqs(&conn), [1, 2]);
+    }
+
+    #[test]
+    fn rejections_do_not_take_a_seq() {
+        let (_dir, mut conn, mut state) = writer();
+        let batch = vec![
+            msg("alice", "one"),
+            WriteOp::Append(AppendOp::Delete {
+                channel: "general".into(),
+                sender: "alice".into(),
+                target: 12_345,
+            }),
+            msg("alice", "two"),
+        ];
+        let results = commit_batch(&mut conn, &mut state, batch);
+        assert_eq!(seqs(&results), [Some(1), None, Some(2)]);
+        assert!(matches!(results[1], Err(StoreError::NoSuchMessage)));
     }
 }

@@ -1,0 +1,17 @@
+//! Protocol v1 against a real server on 127.0.0.1:0 with a temp database, over real WebSockets.
+//! One test binary; the cases live in `tests/server_protocol/` by area. Every error code of
+//! PROTOCOL.md is provoked somewhere here except `internal`, which no client input can reach
+//! (it answers a damaged database or a failed Argon2 computation).
+
+mod common;
+
+#[path = "server_protocol/auth.rs"]
+mod auth;
+#[path = "server_protocol/channels.rs"]
+mod channels;
+#[path = "server_protocol/errors.rs"]
+mod errors;
+#[path = "server_protocol/messages.rs"]
+mod messages;
+#[path = "server_protocol/queries.rs"]
+mod queries;
