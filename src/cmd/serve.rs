@@ -132,8 +132,11 @@ async fn serve(listen: String, store: Store, config: ServerConfig) -> anyhow::Re
     let address = listener
         .local_addr()
         .context("reading the listening address")?;
-    tracing::info!("listening on ws://{address}");
-    eprintln!("listening on ws://{address}");
+    if tracing::enabled!(tracing::Level::INFO) {
+        tracing::info!("listening on ws://{address}");
+    } else {
+        eprintln!("listening on ws://{address}");
+    }
     crate::server::run(listener, store, config, shutdown_signal()).await
 }
 

@@ -19,8 +19,8 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::auth::{AuthRequest, authenticate};
 use super::errors::Reject;
-use super::outbound::{CLOSE_POLICY, CLOSE_TOO_BIG, ConnHandle};
-use super::state::{ServerState, Session};
+use super::outbound::{CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TOO_BIG, ConnHandle};
+use super::state::{Phase, ServerState, Session, reached};
 use super::writer::{WriterTiming, WsSink, run_writer};
 use crate::proto::{ClientFrame, ErrorCode, decode_client_frame};
 
@@ -44,7 +44,7 @@ pub async fn serve_connection<S>(
     state: Arc<ServerState>,
     stream: S,
     address: SocketAddr,
-    shutdown: watch::Receiver<bool>,
+    mut phase: watch::Receiver<Phase>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -83,7 +83,7 @@ pub async fn serve_connection<S>(
         session: None,
         auth_deadline: accepted_at + state.config.auth_timeout,
     };
-    let (exit, source, writer) = reader.run(source, writer, shutdown).await;
+    let (exit, source, writer) = reader.run(source, writer, &mut phase).await;
     let session = reader.session.take();
     // On shutdown, stay subscribed until the drained events are delivered; otherwise leave the
     // registry at once so nobody sees a closing connection as online.
@@ -92,7 +92,10 @@ pub async fn serve_connection<S>(
     {
         teardown(&state, session);
     }
-    Box::pin(close_connection(&state, &conn, exit, source, writer)).await;
+    Box::pin(close_connection(
+        &state, &conn, exit, source, writer, &mut phase,
+    ))
+    .await;
     if exit == Exit::Shutdown
         && let Some(session) = &session
     {
@@ -115,7 +118,7 @@ impl Reader {
         &mut self,
         mut source: WsSource<S>,
         mut writer: JoinHandle<WsSink<S>>,
-        mut shutdown: watch::Receiver<bool>,
+        phase: &mut watch::Receiver<Phase>,
     ) -> (Exit, WsSource<S>, WriterState<S>)
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -129,7 +132,7 @@ impl Reader {
             };
             tokio::select! {
                 biased;
-                _ = stopping(&mut shutdown) => break Exit::Shutdown,
+                _ = reached(phase, Phase::Draining) => break Exit::Shutdown,
                 // Closed by the server (slow consumer): leave the registry at once.
                 _ = self.conn.closed_requested() => break Exit::Closed,
                 finished = &mut writer => {
@@ -224,18 +227,6 @@ impl Reader {
     }
 }
 
-/// Resolves once the server starts shutting down (never, if the sender is gone without it).
-async fn stopping(shutdown: &mut watch::Receiver<bool>) {
-    loop {
-        if *shutdown.borrow_and_update() {
-            return;
-        }
-        if shutdown.changed().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    }
-}
-
 fn not_authenticated() -> Reject {
     Reject::new(
         ErrorCode::NotAuthenticated,
@@ -257,6 +248,7 @@ async fn close_connection<S>(
     exit: Exit,
     mut source: WsSource<S>,
     writer: WriterState<S>,
+    phase: &mut watch::Receiver<Phase>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -272,17 +264,15 @@ async fn close_connection<S>(
         }
         Exit::Timeout => conn.send_close(CLOSE_POLICY, "authentication or idle timeout"),
         Exit::Closed => conn.request_close(1000, false),
-        // The shutdown sequence requests 1001 once acknowledgements are flushed.
-        Exit::Shutdown => {}
+        // Close with 1001 once the store is flushed and its acks and broadcasts are queued.
+        Exit::Shutdown => {
+            let _ = timeout(grace * 3, reached(phase, Phase::Closing)).await;
+            conn.request_close(CLOSE_GOING_AWAY, true);
+        }
     }
-    let writer_wait = if exit == Exit::Shutdown {
-        grace * 3
-    } else {
-        grace
-    };
     let sink = match writer {
         WriterState::Finished(sink) => sink,
-        WriterState::Running(mut handle) => match timeout(writer_wait, &mut handle).await {
+        WriterState::Running(mut handle) => match timeout(grace, &mut handle).await {
             Ok(result) => result.ok(),
             Err(_) => {
                 handle.abort();
@@ -359,10 +349,10 @@ mod tests {
             .expect("open store");
         let (fanout, _inbox) = tokio::sync::mpsc::unbounded_channel();
         let state = Arc::new(ServerState::new(store, Default::default(), fanout));
-        let (_stop, stopping) = watch::channel(false);
+        let (_phase_tx, phase) = watch::channel(Phase::Running);
         let (socket, _peer) = tokio::io::duplex(64);
         let address: SocketAddr = ([127, 0, 0, 1], 1).into();
-        let connection = serve_connection(state, socket, address, stopping);
+        let connection = serve_connection(state, socket, address, phase);
         assert!(
             future_size(&connection) <= 1536,
             "{} bytes",

@@ -40,7 +40,7 @@ pub use config::{Registration, ServerConfig};
 
 use fanout::FanoutItem;
 use outbound::{CLOSE_GOING_AWAY, CLOSE_TRY_AGAIN};
-use state::ServerState;
+use state::{Phase, ServerState};
 
 /// Serves `listener` until `shutdown` resolves, then shuts down gracefully: stops accepting,
 /// stops reading client frames, flushes the store's writer (store.close()), delivers the
@@ -55,7 +55,7 @@ pub async fn run(
     let state = Arc::new(ServerState::new(store, config, fanout_tx));
     load_registry(&state).await?;
     let dispatcher = tokio::spawn(fanout::run_dispatcher(state.clone(), fanout_rx));
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let (phase_tx, phase_rx) = watch::channel(Phase::Running);
     let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
     let slots = Arc::new(Semaphore::new(state.config.max_connections.max(1)));
     tokio::pin!(shutdown);
@@ -80,18 +80,22 @@ pub async fn run(
             continue;
         };
         let state = state.clone();
-        let stop = stop_rx.clone();
+        let phase = phase_rx.clone();
         let alive = alive_tx.clone();
         tokio::spawn(async move {
-            connection::serve_connection(state, stream, address, stop).await;
+            connection::serve_connection(state, stream, address, phase).await;
             drop(slot);
             drop(alive);
         });
     }
     drop(listener);
     tracing::info!("shutting down");
-    let _ = stop_tx.send(true);
-    drain_and_close(&state).await;
+    let _ = phase_tx.send(Phase::Draining);
+    drain(&state).await;
+    let _ = phase_tx.send(Phase::Closing);
+    for conn in state.registry.all_connections() {
+        conn.request_close(CLOSE_GOING_AWAY, true);
+    }
     drop(alive_tx);
     let wait = state.config.close_grace * 4;
     if tokio::time::timeout(wait, alive_rx.recv()).await.is_err() {
@@ -114,9 +118,9 @@ async fn load_registry(state: &ServerState) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Flushes the store writer, waits until the dispatcher has queued every resulting ack and
-/// broadcast, then asks every connection to close with 1001 after its queued frames.
-async fn drain_and_close(state: &Arc<ServerState>) {
+/// Flushes the store writer and waits until the dispatcher has queued every resulting ack and
+/// broadcast.
+async fn drain(state: &Arc<ServerState>) {
     let store = state.store.clone();
     if tokio::task::spawn_blocking(move || store.close())
         .await
@@ -127,9 +131,6 @@ async fn drain_and_close(state: &Arc<ServerState>) {
     let (done_tx, done_rx) = oneshot::channel();
     if state.fanout.send(FanoutItem::Barrier(done_tx)).is_ok() {
         let _ = done_rx.await;
-    }
-    for conn in state.registry.all_connections() {
-        conn.request_close(CLOSE_GOING_AWAY, true);
     }
 }
 

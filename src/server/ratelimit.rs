@@ -103,13 +103,15 @@ impl LoginThrottle {
     pub fn record_failure(&self, account: &str, address: IpAddr) {
         let now = Instant::now();
         self.sweep_if_needed(now);
-        bump(
-            self.accounts
-                .entry(account.to_ascii_lowercase())
-                .or_insert(fresh(now)),
-            now,
-        );
-        bump(self.addresses.entry(address).or_insert(fresh(now)), now);
+        let account = account.to_ascii_lowercase();
+        // Past the cap (a flood of made-up names or addresses), only known records still count:
+        // memory stays bounded and the per-address record keeps slowing the flood down.
+        if self.accounts.len() < MAX_RECORDS || self.accounts.contains_key(&account) {
+            bump(self.accounts.entry(account).or_insert(fresh(now)), now);
+        }
+        if self.addresses.len() < MAX_RECORDS || self.addresses.contains_key(&address) {
+            bump(self.addresses.entry(address).or_insert(fresh(now)), now);
+        }
     }
 
     /// Records a successful login: clears the account's record and the address's.
@@ -119,7 +121,7 @@ impl LoginThrottle {
     }
 
     fn sweep_if_needed(&self, now: Instant) {
-        if self.accounts.len() + self.addresses.len() < MAX_RECORDS {
+        if self.accounts.len() < MAX_RECORDS && self.addresses.len() < MAX_RECORDS {
             return;
         }
         let Ok(mut last) = self.last_sweep.lock() else {

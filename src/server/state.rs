@@ -82,6 +82,28 @@ impl Session {
     }
 }
 
+/// Where a server is in its life; broadcast to every connection through a `watch` channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    Running,
+    /// Shutting down: connections stop reading frames while the store writer is flushed.
+    Draining,
+    /// Acks and broadcasts of the flush are queued: connections close with 1001.
+    Closing,
+}
+
+/// Resolves once the server has reached `phase` (or is gone).
+pub async fn reached(phase_rx: &mut tokio::sync::watch::Receiver<Phase>, phase: Phase) {
+    loop {
+        if *phase_rx.borrow_and_update() >= phase {
+            return;
+        }
+        if phase_rx.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
 /// Milliseconds since the Unix epoch, for `ts` fields set by the server.
 pub fn now_ms() -> i64 {
     let now = std::time::SystemTime::now()
