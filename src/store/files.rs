@@ -119,3 +119,53 @@ pub(crate) fn create_private_file(path: &Path) -> Result<(), StoreError> {
         .map(drop)
         .map_err(|error| StoreError::io(format!("creating {}", path.display()), error))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pragma(conn: &Connection, name: &str) -> String {
+        conn.query_row(&format!("PRAGMA {name}"), [], |row| {
+            row.get::<_, rusqlite::types::Value>(0)
+        })
+        .map(|value| match value {
+            rusqlite::types::Value::Integer(n) => n.to_string(),
+            rusqlite::types::Value::Text(text) => text,
+            other => format!("{other:?}"),
+        })
+        .expect("pragma")
+    }
+
+    #[test]
+    fn durability_maps_to_wal_and_synchronous() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for (durability, expected) in [(Durability::Full, "2"), (Durability::Normal, "1")] {
+            let path = dir.path().join(format!("{durability:?}.db"));
+            let conn = open_read_write(&path).expect("open");
+            configure(&conn, durability).expect("configure");
+            assert_eq!(pragma(&conn, "journal_mode"), "wal");
+            assert_eq!(pragma(&conn, "synchronous"), expected, "{durability:?}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_files_and_directories_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let nested = dir.path().join("a").join("b");
+        create_private_dirs(&nested).expect("dirs");
+        let file = nested.join("chat.db");
+        create_private_file(&file).expect("file");
+        let mode = |path: &Path| {
+            std::fs::metadata(path)
+                .expect("metadata")
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode(&nested), 0o700);
+        assert_eq!(mode(&file), 0o600);
+        assert!(create_private_file(&file).is_err(), "never overwrites");
+    }
+}

@@ -347,7 +347,13 @@ impl Inner {
             pool.clear();
         }
         let handle = self.writer_thread.lock().ok().and_then(|mut h| h.take());
+        // The last handle may be dropped inside a `done` callback, on the writer thread itself:
+        // it then finishes the queue on its own and must not wait for itself.
+        let on_writer_thread = |handle: &std::thread::JoinHandle<()>| {
+            handle.thread().id() == std::thread::current().id()
+        };
         if let Some(handle) = handle
+            && !on_writer_thread(&handle)
             && handle.join().is_err()
         {
             tracing::error!("the store writer thread panicked");

@@ -243,3 +243,39 @@ fn channel_from_row(row: &Row<'_>) -> rusqlite::Result<ChannelRecord> {
         members: Vec::new(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readers_are_read_only_and_check_the_schema() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("r.db");
+        assert!(matches!(
+            Reader::open(&path),
+            Err(StoreError::NoDatabase(_))
+        ));
+        crate::store::migrations::create_at_version(&path, 1).expect("v1");
+        assert!(matches!(
+            Reader::open(&path),
+            Err(StoreError::NeedsMigration {
+                found: 1,
+                target: SCHEMA_VERSION,
+                ..
+            })
+        ));
+        let latest = dir.path().join("latest.db");
+        crate::store::migrations::create_at_version(&latest, SCHEMA_VERSION).expect("latest");
+        let reader = Reader::open(&latest).expect("open");
+        assert_eq!(reader.schema_version().expect("version"), SCHEMA_VERSION);
+        let write = reader.conn.execute(
+            "INSERT INTO accounts (name, password_phc, created_ms) VALUES ('x', 'y', 0)",
+            [],
+        );
+        assert_eq!(
+            write.err().and_then(|error| error.sqlite_error_code()),
+            Some(rusqlite::ErrorCode::ReadOnly)
+        );
+    }
+}

@@ -3,8 +3,8 @@
 //! `messages` current state; deleted messages are never found (their index entries are removed
 //! on delete) and edited ones are found by their latest text.
 
-use rusqlite::ToSql;
 use rusqlite::types::Value;
+use rusqlite::{ToSql, params};
 
 use super::error::StoreError;
 use super::fts;
@@ -14,16 +14,24 @@ use super::rows;
 use super::types::SearchOptions;
 use crate::proto::{self, MessageEvent, SearchSort};
 
-pub(crate) const SEARCH_RANK: &str = "SELECT {M} FROM message_fts
-    JOIN messages m ON m.id = message_fts.rowid
-    WHERE message_fts MATCH ?1 AND m.ts >= ?2 AND m.ts < ?3
-      AND (?4 IS NULL OR m.sender = ?4 COLLATE NOCASE) AND m.deleted = 0
-    ORDER BY bm25(message_fts, 1.0, 0.0), m.id DESC LIMIT ?5";
+/// Ranked search: bm25 over the newest [`RANK_CANDIDATES`] matches (so a query matching most
+/// of a huge channel still answers in milliseconds), best first, ties newest first.
+pub(crate) const SEARCH_RANK: &str = "SELECT {HITS} FROM (
+      SELECT {M}, bm25(message_fts, 1.0, 0.0) AS score FROM message_fts
+      JOIN messages m ON m.id = message_fts.rowid
+      WHERE message_fts MATCH ?1 AND m.ts >= ?2 AND m.ts < ?3
+        AND (?4 IS NULL OR m.sender = ?4 COLLATE NOCASE) AND m.deleted = 0
+      ORDER BY message_fts.rowid DESC LIMIT ?6
+    ) hits
+    ORDER BY hits.score, hits.id DESC LIMIT ?5";
 pub(crate) const SEARCH_NEWEST: &str = "SELECT {M} FROM message_fts
     JOIN messages m ON m.id = message_fts.rowid
     WHERE message_fts MATCH ?1 AND m.ts >= ?2 AND m.ts < ?3
       AND (?4 IS NULL OR m.sender = ?4 COLLATE NOCASE) AND m.deleted = 0
     ORDER BY message_fts.rowid DESC LIMIT ?5";
+
+/// How many of the newest matches a ranked search ranks.
+pub(crate) const RANK_CANDIDATES: i64 = 2_000;
 
 /// Most blind tokens accepted in one search (a message has at most 64).
 pub(crate) const MAX_BLIND_QUERY_TOKENS: usize = 64;
@@ -43,22 +51,24 @@ impl Reader {
         let Some(expression) = fts::match_expression(&terms, channels) else {
             return Ok(Vec::new());
         };
-        let template = match options.sort {
-            SearchSort::Rank => SEARCH_RANK,
-            SearchSort::Newest => SEARCH_NEWEST,
-        };
         let limit = i64::from(options.limit.min(proto::SEARCH_MAX_LIMIT));
-        let mut statement = self.conn.prepare_cached(&sql(template))?;
-        let rows = statement.query_map(
-            rusqlite::params![
-                expression,
-                options.since_ms.unwrap_or(i64::MIN),
-                options.until_ms.unwrap_or(i64::MAX),
-                options.from,
-                limit,
-            ],
-            rows::message_from_row,
-        )?;
+        let since = options.since_ms.unwrap_or(i64::MIN);
+        let until = options.until_ms.unwrap_or(i64::MAX);
+        let from = options.from.as_deref();
+        let mut statement;
+        let rows = match options.sort {
+            SearchSort::Rank => {
+                statement = self.conn.prepare_cached(&search_sql(SEARCH_RANK))?;
+                let candidates = RANK_CANDIDATES.max(limit);
+                let params = params![expression, since, until, from, limit, candidates];
+                statement.query_map(params, rows::message_from_row)?
+            }
+            SearchSort::Newest => {
+                statement = self.conn.prepare_cached(&search_sql(SEARCH_NEWEST))?;
+                let params = params![expression, since, until, from, limit];
+                statement.query_map(params, rows::message_from_row)?
+            }
+        };
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
@@ -100,6 +110,13 @@ impl Reader {
     }
 }
 
+/// Expands a search template: `{M}` message columns, `{HITS}` the same columns of the `hits`
+/// subquery (named as `message_from_row` reads them by position).
+pub(crate) fn search_sql(template: &str) -> String {
+    let hits = rows::MESSAGE_COLUMNS.replace("m.", "hits.");
+    sql(&template.replace("{HITS}", &hits))
+}
+
 /// The blind search for `count` tokens: walk the first token's postings newest first and probe
 /// the others by primary key. Parameters: ?1 scope, ?2 since, ?3 until, ?4 from, ?5 limit,
 /// ?6… the tokens.
@@ -128,13 +145,13 @@ mod tests {
     #[test]
     fn search_queries_use_the_fts_index_and_blind_postings() {
         let (_dir, conn) = latest_schema();
-        let rank = plan(&conn, &sql(SEARCH_RANK));
+        let rank = plan(&conn, &search_sql(SEARCH_RANK));
         assert!(
             rank.iter().any(|line| line.contains("VIRTUAL TABLE")),
             "{rank:?}"
         );
         assert_index_ranges("search by rank", &rank, true);
-        let newest = plan(&conn, &sql(SEARCH_NEWEST));
+        let newest = plan(&conn, &search_sql(SEARCH_NEWEST));
         assert_index_ranges("search newest", &newest, false);
         for count in [1, 2, 5] {
             let lines = plan(&conn, &blind_sql(count));

@@ -1,15 +1,16 @@
 //! The single writer thread. It owns the read-write connection, takes requests from a bounded
-//! queue, and commits them in groups: it drains up to `batch_max` queued requests, applies each
-//! in its own savepoint (so one rejected or failing request does not sink the others), commits
-//! the one transaction, and only then runs the requests' `done` callbacks, in order. It assigns
-//! ids (SQLite rowids), per-scope `seq` (cached counters, rolled back with a failed savepoint or
-//! transaction, so they stay gap-free) and `ts` (never decreasing). Used only by `Store`.
+//! queue, and commits them in groups: it drains up to `batch_max` queued requests, applies them
+//! in one transaction (a rejected request just gets its error; one that fails halfway makes the
+//! batch be redone one request per transaction), commits, and only then runs the requests'
+//! `done` callbacks, in order. It assigns ids (SQLite rowids), per-scope `seq` (cached counters,
+//! rolled back with a failed transaction, so they stay gap-free) and `ts` (never decreasing).
+//! Used only by `Store`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension};
 
 use super::error::StoreError;
 use super::types::{Account, AppendOp, Appended, ChannelRecord, Clock, NewChannel, StoreStats};
@@ -23,6 +24,7 @@ pub(crate) struct Request {
 }
 
 /// Everything the writer can do.
+#[derive(Clone)]
 pub(crate) enum WriteOp {
     Append(AppendOp),
     CreateAccount {
@@ -178,63 +180,78 @@ impl Writer {
     }
 }
 
-/// Applies all `ops` in one transaction and commits. On a failed commit every accepted op's
-/// result becomes `Unavailable` and the seq counters return to where the batch started.
+/// Applies all `ops` in one transaction and commits. Rejections (validation failures, which
+/// happen before an op writes anything) just become that op's result. A write that fails
+/// halfway sinks the transaction: it is rolled back and the batch is redone one op per
+/// transaction, so only the failing op fails. (No savepoint per op: FTS5 flushes its pending
+/// index on every savepoint, which would cost more than the whole rest of the append.)
+/// A failed commit turns every accepted op's result into `Unavailable`. In every rollback the
+/// seq counters return to where the batch started.
 fn commit_batch(
     conn: &mut Connection,
     state: &mut WriterState,
     ops: Vec<WriteOp>,
 ) -> Vec<Result<WriteOutput, StoreError>> {
-    let count = ops.len();
-    state.undo.clear();
-    let mut tx = match conn.transaction() {
-        Ok(tx) => tx,
-        Err(error) => {
-            let reason = storage_error(error).to_string();
-            return (0..count)
-                .map(|_| Err(StoreError::Unavailable(reason.clone())))
-                .collect();
-        }
-    };
-    let mut results = Vec::with_capacity(count);
-    for op in ops {
-        results.push(apply_in_savepoint(&mut tx, state, op));
-    }
-    match tx.commit() {
-        Ok(()) => results,
-        Err(error) => {
-            let reason = storage_error(error).to_string();
+    match run_transaction(conn, state, &ops) {
+        Ok(results) => results,
+        Err(BatchFailure::Commit(reason)) => {
             tracing::error!(reason = %reason, "store commit failed");
-            state.undo_to(0);
-            state.modes.clear();
-            results
-                .into_iter()
-                .map(|result| match result {
-                    Ok(_) => Err(StoreError::Unavailable(reason.clone())),
-                    Err(error) => Err(error),
-                })
+            (0..ops.len())
+                .map(|_| Err(StoreError::Unavailable(reason.clone())))
                 .collect()
         }
+        Err(BatchFailure::Op(error)) if ops.len() == 1 => vec![Err(error)],
+        Err(BatchFailure::Op(_)) => ops
+            .iter()
+            .map(
+                |op| match run_transaction(conn, state, std::slice::from_ref(op)) {
+                    Ok(mut results) => results.pop().unwrap_or_else(|| Err(missing_result())),
+                    Err(BatchFailure::Op(error)) => Err(error),
+                    Err(BatchFailure::Commit(reason)) => Err(StoreError::Unavailable(reason)),
+                },
+            )
+            .collect(),
     }
 }
 
-fn apply_in_savepoint(
-    tx: &mut Transaction<'_>,
+/// Why a transaction was rolled back.
+enum BatchFailure {
+    /// An op failed after it may have written (not a rejection).
+    Op(StoreError),
+    /// BEGIN or COMMIT failed.
+    Commit(String),
+}
+
+/// One transaction over `ops`; the per-op results once committed.
+fn run_transaction(
+    conn: &mut Connection,
     state: &mut WriterState,
-    op: WriteOp,
-) -> Result<WriteOutput, StoreError> {
-    let mark = state.undo.len();
-    let savepoint = tx.savepoint().map_err(storage_error)?;
-    let result = apply(&savepoint, state, op).and_then(|output| {
-        savepoint.commit().map_err(storage_error)?;
-        Ok(output)
-    });
-    if result.is_err() {
-        // The savepoint (if not released) rolled back when dropped; undo its counters too.
-        state.undo_to(mark);
-        state.modes.clear();
+    ops: &[WriteOp],
+) -> Result<Vec<Result<WriteOutput, StoreError>>, BatchFailure> {
+    state.undo.clear();
+    let tx = conn
+        .transaction()
+        .map_err(|error| BatchFailure::Commit(storage_error(error).to_string()))?;
+    let mut results = Vec::with_capacity(ops.len());
+    for op in ops {
+        match apply(&tx, state, op.clone()) {
+            Err(error) if !error.is_rejection() => {
+                drop(tx); // rolls back
+                state.rollback();
+                return Err(BatchFailure::Op(error));
+            }
+            result => results.push(result),
+        }
     }
-    result
+    if let Err(error) = tx.commit() {
+        state.rollback();
+        return Err(BatchFailure::Commit(storage_error(error).to_string()));
+    }
+    Ok(results)
+}
+
+fn missing_result() -> StoreError {
+    StoreError::Unavailable("the store writer lost a result".into())
 }
 
 fn apply(
@@ -336,12 +353,12 @@ impl WriterState {
         Ok(mode)
     }
 
-    fn undo_to(&mut self, mark: usize) {
-        while self.undo.len() > mark {
-            if let Some((scope, previous)) = self.undo.pop() {
-                self.seqs.insert(scope, previous);
-            }
+    /// Forgets everything the rolled-back transaction did to the counters and caches.
+    fn rollback(&mut self) {
+        while let Some((scope, previous)) = self.undo.pop() {
+            self.seqs.insert(scope, previous);
         }
+        self.modes.clear();
     }
 }
 
