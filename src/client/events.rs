@@ -23,6 +23,9 @@ pub fn handle_frame(
     frame: ServerFrame,
 ) -> Vec<String> {
     match frame {
+        // Already on screen from a listing fetched while it was on its way: not twice.
+        ServerFrame::Msg(event) if state.message(event.id).is_some() => Vec::new(),
+        ServerFrame::Dm(event) if state.message(event.id).is_some() => Vec::new(),
         ServerFrame::Msg(event) => {
             let body = decrypt_message(keys, &event);
             on_message(state, options, &event, body, true)

@@ -95,6 +95,21 @@ fn messages_print_with_a_day_separator_once_per_day() {
 }
 
 #[test]
+fn a_message_already_listed_is_not_shown_again_when_it_arrives_live() {
+    let mut f = fixture();
+    let event = msg("general", 1, "alice", "hi", DAY1);
+    let listed = on_message(
+        &mut f.state,
+        &f.options,
+        &event,
+        Body::Text("hi".into()),
+        false,
+    );
+    assert_eq!(listed.len(), 2);
+    assert!(f.feed(ServerFrame::Msg(event)).is_empty());
+}
+
+#[test]
 fn unread_counts_only_other_channels_and_others_messages() {
     let mut f = fixture();
     f.feed(ServerFrame::Msg(msg("random", 1, "alice", "a", DAY1)));
