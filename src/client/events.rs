@@ -92,30 +92,18 @@ pub fn on_message(
         },
         &view,
     );
-    let from_me = event.u.eq_ignore_ascii_case(&state.me);
-    if live && !from_me {
-        if let Body::Text(text) = &body
-            && render::mentions(text, &state.me)
-        {
-            state.mentions.push_back(render::render_message(
-                &RenderOptions {
+    if live && !event.u.eq_ignore_ascii_case(&state.me) {
+        let mention = match &body {
+            Body::Text(text) if render::mentions(text, &state.me) => {
+                let quiet = RenderOptions {
                     bell: false,
                     ..options.clone()
-                },
-                &view,
-            ));
-            while state.mentions.len() > MENTIONS_KEPT {
-                state.mentions.pop_front();
+                };
+                Some(render::render_message(&quiet, &view))
             }
-        }
-        let current = state.current.clone();
-        if let Some(channel) = state
-            .channels
-            .get_mut(&event.ch)
-            .filter(|_| current.as_deref() != Some(&event.ch))
-        {
-            channel.unread = channel.unread.saturating_add(1);
-        }
+            _ => None,
+        };
+        count_unread_and_mention(state, &event.ch, mention);
     }
     lines.push(line);
     state.remember(
@@ -128,6 +116,22 @@ pub fn on_message(
         },
     );
     lines
+}
+
+/// A live message from someone else: unread when not in the current channel, and a mention
+/// remembered for `/mentions`.
+fn count_unread_and_mention(state: &mut ChatState, channel: &str, mention: Option<String>) {
+    if let Some(line) = mention {
+        state.mentions.push_back(line);
+        while state.mentions.len() > MENTIONS_KEPT {
+            state.mentions.pop_front();
+        }
+    }
+    if state.current.as_deref() != Some(channel)
+        && let Some(entry) = state.channels.get_mut(channel)
+    {
+        entry.unread = entry.unread.saturating_add(1);
+    }
 }
 
 fn on_edit(

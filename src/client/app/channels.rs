@@ -32,23 +32,14 @@ impl App {
             }
             return self.switch(channel).await;
         }
-        let mut typed: Option<Zeroizing<String>> = None;
-        let mut created: Option<(CreateChannel, crate::crypto::Key32)> = None;
-        if sealed {
-            let Some(passphrase) = self.ask_passphrase(&channel, true).await else {
-                return self.error(format!("no passphrase given; #{channel} was not created"));
-            };
-            let weak = lock(&self.keys).weak_kdf_for_tests();
-            let for_kdf = passphrase.clone();
-            let made =
-                tokio::task::spawn_blocking(move || keys::new_sealed_channel(&for_kdf, weak)).await;
-            match made {
-                Ok(Ok(pair)) => created = Some(pair),
-                Ok(Err(error)) => return self.error(format!("cannot create #{channel}: {error}")),
-                Err(_) => return self.error("the key derivation stopped unexpectedly"),
+        let (typed, created) = if sealed {
+            match self.create_sealed(&channel).await {
+                Some((passphrase, made)) => (Some(passphrase), Some(made)),
+                None => return,
             }
-            typed = Some(passphrase);
-        }
+        } else {
+            (None, None)
+        };
         let create = created.as_ref().map(|(create, _)| create.clone());
         let Some(joined) = self.request_join(&channel, create).await else {
             return;
@@ -85,6 +76,30 @@ impl App {
             joined.hist[start..].to_vec(),
             super::queries::Listing::SkipShown,
         );
+    }
+
+    /// Asks for a new channel's passphrase (twice) and derives its keys; says why on failure.
+    async fn create_sealed(
+        &self,
+        channel: &str,
+    ) -> Option<(Zeroizing<String>, (CreateChannel, crate::crypto::Key32))> {
+        let Some(passphrase) = self.ask_passphrase(channel, true).await else {
+            self.error(format!("no passphrase given; #{channel} was not created"));
+            return None;
+        };
+        let weak = lock(&self.keys).weak_kdf_for_tests();
+        let for_kdf = passphrase.clone();
+        match tokio::task::spawn_blocking(move || keys::new_sealed_channel(&for_kdf, weak)).await {
+            Ok(Ok(made)) => Some((passphrase, made)),
+            Ok(Err(error)) => {
+                self.error(format!("cannot create #{channel}: {error}"));
+                None
+            }
+            Err(_) => {
+                self.error("the key derivation stopped unexpectedly");
+                None
+            }
+        }
     }
 
     async fn request_join(
