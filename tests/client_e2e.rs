@@ -82,6 +82,15 @@ impl Drop for Server {
     }
 }
 
+/// How a client logs in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Login {
+    /// `--register` with a password.
+    Register,
+    /// No password at all: only the session token saved by an earlier run.
+    SavedSession,
+}
+
 /// A `chatify connect` process in pipe mode.
 struct Client {
     name: String,
@@ -89,27 +98,43 @@ struct Client {
     stdin: ChildStdin,
     lines: Receiver<String>,
     transcript: Vec<String>,
-    _config: tempfile::TempDir,
+    config: Option<tempfile::TempDir>,
 }
 
 impl Client {
+    /// Registers `name` with a fresh config dir.
     fn start(server: &Server, name: &str, register: bool) -> Client {
-        let config = tempfile::tempdir().expect("config dir");
+        let login = if register {
+            Login::Register
+        } else {
+            Login::SavedSession
+        };
+        Client::spawn(
+            server,
+            name,
+            login,
+            tempfile::tempdir().expect("config dir"),
+        )
+    }
+
+    fn spawn(server: &Server, name: &str, login: Login, config: tempfile::TempDir) -> Client {
         let mut command = Command::new(env!("CARGO_BIN_EXE_chatify"));
         command
             .args(["connect", "--server", &server.url, "--user", name])
             .env("CHATIFY_CONFIG_DIR", config.path())
-            .env("CHATIFY_PASSWORD", format!("{name}-password"))
             .env("CHATIFY_TEST_WEAK_KDF", "1")
             .env("NO_COLOR", "1")
+            .env_remove("CHATIFY_PASSWORD")
             .env_remove("CHATIFY_PASSPHRASE")
             .env_remove("CHATIFY_KEY_FILE")
             .env_remove("CHATIFY_CHANNEL")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        if register {
-            command.arg("--register");
+        if login == Login::Register {
+            command
+                .arg("--register")
+                .env("CHATIFY_PASSWORD", format!("{name}-password"));
         }
         let mut child = command.spawn().expect("chatify connect starts");
         let stdin = child.stdin.take().expect("stdin is piped");
@@ -126,7 +151,7 @@ impl Client {
             stdin,
             lines,
             transcript: Vec::new(),
-            _config: config,
+            config: Some(config),
         };
         client.expect("connected to");
         client
@@ -167,19 +192,24 @@ impl Client {
             .count()
     }
 
-    /// Sends `/quit` and waits for a clean exit.
-    fn quit(mut self) {
+    /// Sends `/quit`, waits for stdout to close and the process to exit 0; returns the config
+    /// dir for a later run.
+    fn quit(mut self) -> tempfile::TempDir {
         self.send("/quit");
         let deadline = Instant::now() + WAIT;
         loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                assert!(status.success(), "{} exited with {status}", self.name);
-                return;
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => self.transcript.push(line),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => panic!("{} did not quit", self.name),
             }
-            assert!(Instant::now() < deadline, "{} did not quit", self.name);
-            // Polling the child's exit status; this is not a readiness wait.
-            std::thread::sleep(Duration::from_millis(20));
         }
+        let status = self.child.wait().expect("client exit status");
+        assert!(status.success(), "{} exited with {status}", self.name);
+        self.config
+            .take()
+            .expect("the config dir is kept until quit")
     }
 }
 
@@ -248,8 +278,8 @@ fn messages_dms_and_sealed_channels_are_delivered_decrypted_and_stored_encrypted
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("chat.db");
     let server = Server::start(&db, "127.0.0.1:0");
-    let mut alice = Client::start(&server, "alice", true);
-    let mut bob = Client::start(&server, "bob", true);
+    let mut alice = Client::start(&server, "alice");
+    let mut bob = Client::start(&server, "bob");
 
     alice.send("hello all, open channel");
     bob.expect("#general <alice> hello all, open channel");
@@ -286,6 +316,18 @@ fn messages_dms_and_sealed_channels_are_delivered_decrypted_and_stored_encrypted
     bob.expect("unknown command /frobnicate");
     alice.send("/history 5");
     alice.expect("last 2 message(s) of #ops");
+    let alice_config = alice.quit();
+
+    // A later run needs neither the password (saved session) nor the passphrase (cached key).
+    let mut alice = Client::spawn(&server, "alice", Login::SavedSession, alice_config);
+    let channels = alice.expect("channels:");
+    assert!(
+        channels.contains("🔒#ops") && !channels.contains("locked"),
+        "{channels}"
+    );
+    alice.send("#ops");
+    alice.send("/history 1");
+    alice.expect("🔒#ops <alice> second sealed secret");
     alice.quit();
     bob.quit();
     server.kill();
@@ -317,8 +359,8 @@ fn a_server_killed_mid_session_loses_nothing_and_the_client_reconnects_itself() 
     let db = dir.path().join("chat.db");
     let server = Server::start(&db, "127.0.0.1:0");
     let address = server.address();
-    let mut alice = Client::start(&server, "alice", true);
-    let mut bob = Client::start(&server, "bob", true);
+    let mut alice = Client::start(&server, "alice");
+    let mut bob = Client::start(&server, "bob");
     alice.send("before the crash");
     bob.expect("<alice> before the crash");
 
@@ -329,7 +371,7 @@ fn a_server_killed_mid_session_loses_nothing_and_the_client_reconnects_itself() 
     // this is the outage under test, not a readiness wait.
     std::thread::sleep(Duration::from_millis(1500));
     let server = Server::start(&db, &address);
-    let mut carol = Client::start(&server, "carol", true);
+    let mut carol = Client::start(&server, "carol");
     carol.send("during the outage");
     carol.expect("<carol> during the outage");
     bob.expect("back in sync");
