@@ -103,18 +103,9 @@ struct Client {
 
 impl Client {
     /// Registers `name` with a fresh config dir.
-    fn start(server: &Server, name: &str, register: bool) -> Client {
-        let login = if register {
-            Login::Register
-        } else {
-            Login::SavedSession
-        };
-        Client::spawn(
-            server,
-            name,
-            login,
-            tempfile::tempdir().expect("config dir"),
-        )
+    fn start(server: &Server, name: &str) -> Client {
+        let config = tempfile::tempdir().expect("config dir");
+        Client::spawn(server, name, Login::Register, config)
     }
 
     fn spawn(server: &Server, name: &str, login: Login, config: tempfile::TempDir) -> Client {
