@@ -171,18 +171,7 @@ fn on_delete(state: &mut ChatState, options: &RenderOptions, event: &DeleteEvent
 
 fn on_react(state: &mut ChatState, options: &RenderOptions, event: &ReactEvent) -> Vec<String> {
     let scope = state.channel_scope(&event.ch);
-    let after = match state.message_mut(event.id) {
-        Some(record) => {
-            let users = record.reacts.entry(event.emoji.clone()).or_default();
-            users.retain(|user| !user.eq_ignore_ascii_case(&event.u));
-            if event.on {
-                users.push(event.u.clone());
-            }
-            record.reacts.retain(|_, users| !users.is_empty());
-            record.reacts.clone()
-        }
-        None => BTreeMap::new(),
-    };
+    let after = state.apply_reaction(event.id, &event.emoji, &event.u, event.on);
     let target = state.quote(event.id);
     let view = ReactionView {
         scope: &scope,

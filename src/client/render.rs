@@ -158,7 +158,11 @@ pub struct ReactionView<'a> {
 /// Renders a reaction change with the message's reactions after it:
 /// `09:34 #general bob reacted 👍 to alice's "hello…" [1235] · 👍 2`.
 pub fn render_reaction(options: &RenderOptions, view: &ReactionView<'_>) -> String {
-    let verb = if view.on { "reacted" } else { "took back" };
+    let (verb, preposition) = if view.on {
+        ("reacted", "to")
+    } else {
+        ("took back", "from")
+    };
     let target = view.target;
     let whose = match (&target.author, &target.snippet) {
         (Some(author), Some(text)) => format!("{author}'s \"{}\"", snippet(text, 6)),
@@ -166,7 +170,7 @@ pub fn render_reaction(options: &RenderOptions, view: &ReactionView<'_>) -> Stri
         _ => "a message".to_string(),
     };
     let mut line = format!(
-        "{} {} {} {verb} {} to {whose} {}",
+        "{} {} {} {verb} {} {preposition} {whose} {}",
         dim(options, &format_time(options, view.ts)),
         render_scope(options, view.scope),
         paint_nick(options, view.reactor),

@@ -226,7 +226,7 @@ fn edits_deletes_reactions_and_notices() {
     };
     assert_eq!(
         render_reaction(&options, &taken_back),
-        "16:00 #general bob took back 👍 to a message [9]"
+        "16:00 #general bob took back 👍 from a message [9]"
     );
     assert_eq!(
         render_notice(&options, "alice joined #ops"),

@@ -172,6 +172,27 @@ impl ChatState {
         }
     }
 
+    /// Records that `user` added (`on`) or took back a reaction; returns the message's
+    /// reactions after it (empty when the message is not remembered). Idempotent.
+    pub fn apply_reaction(
+        &mut self,
+        id: i64,
+        emoji: &str,
+        user: &str,
+        on: bool,
+    ) -> BTreeMap<String, Vec<String>> {
+        let Some(record) = self.messages.get_mut(&id) else {
+            return BTreeMap::new();
+        };
+        let users = record.reacts.entry(emoji.to_string()).or_default();
+        users.retain(|known| !known.eq_ignore_ascii_case(user));
+        if on {
+            users.push(user.to_string());
+        }
+        record.reacts.retain(|_, users| !users.is_empty());
+        record.reacts.clone()
+    }
+
     /// Whether `me` has reacted to message `id` with `emoji`.
     pub fn my_reaction(&self, id: i64, emoji: &str) -> bool {
         self.messages

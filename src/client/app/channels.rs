@@ -391,13 +391,17 @@ impl App {
             return;
         };
         let on = !lock(&self.state).my_reaction(id, &emoji);
-        self.send_stored(ClientFrame::React {
+        let frame = ClientFrame::React {
             ch: channel,
             id,
-            emoji,
+            emoji: emoji.clone(),
             on,
-        })
-        .await;
+        };
+        if self.send_stored(frame).await {
+            // Known at once, so a second /react toggles even before the broadcast arrives.
+            let me = self.options.me.clone();
+            lock(&self.state).apply_reaction(id, &emoji, &me, on);
+        }
     }
 
     /// The channel of message `id`: where we saw it, else the current channel.
@@ -407,16 +411,22 @@ impl App {
     }
 
     /// Sends a stored event and reports a refusal; the broadcast shows the result.
-    async fn send_stored(&self, frame: ClientFrame) {
+    /// Returns whether the server acknowledged it.
+    async fn send_stored(&self, frame: ClientFrame) -> bool {
         let max = self.session.welcome().server.max_frame;
         let size = crate::proto::encode_client_frame(&frame, Some("r0000000000")).len();
         if max > 0 && size > max {
-            return self.error(format!(
+            self.error(format!(
                 "not sent: too long ({size} bytes encoded; the server accepts {max})"
             ));
+            return false;
         }
-        if let Err(error) = self.session.request(frame).await {
-            self.error(format!("not sent: {}", describe(&error)));
+        match self.session.request(frame).await {
+            Ok(_) => true,
+            Err(error) => {
+                self.error(format!("not sent: {}", describe(&error)));
+                false
+            }
         }
     }
 }
