@@ -149,10 +149,13 @@ impl App {
                 SessionEvent::Disconnected { reason, .. } => {
                     self.notice(format!("disconnected: {reason}"))
                 }
-                SessionEvent::Reconnecting { attempt, delay } => self.notice(format!(
-                    "reconnecting… (attempt {attempt}, in {:.1} s)",
-                    delay.as_secs_f64()
-                )),
+                SessionEvent::Reconnecting { attempt: 1, .. } => self.notice("reconnecting…"),
+                SessionEvent::Reconnecting { attempt, delay } if delay.as_secs() >= 5 => self
+                    .notice(format!(
+                        "still reconnecting… (attempt {attempt}, next in {} s)",
+                        delay.as_secs()
+                    )),
+                SessionEvent::Reconnecting { .. } => {}
                 SessionEvent::Reconnected(welcome) => {
                     self.apply_welcome(&welcome);
                     self.unlock_from_cache_or_preset(&welcome).await;

@@ -258,6 +258,11 @@ fn unknown_commands_are_never_sent_and_get_a_suggestion() {
     let message = err("/jion #ops");
     assert!(message.contains("did you mean /join"), "{message}");
     assert!(message.contains("nothing was sent"), "{message}");
+    let message = err("/jo #ops");
+    assert!(
+        message.contains("did you mean /join"),
+        "a prefix suggests its command: {message}"
+    );
     let message = err("/frobnicate");
     assert!(message.contains("unknown command /frobnicate"), "{message}");
     assert!(!message.contains("did you mean"), "{message}");

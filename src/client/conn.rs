@@ -133,6 +133,17 @@ pub fn normalize_url(url: &str) -> Result<String, ClientError> {
     Ok(format!("ws://{url}"))
 }
 
+/// Splits a server voice frame `[n][n bytes of sender][payload]`.
+pub fn split_voice(bytes: &[u8]) -> Option<(String, Vec<u8>)> {
+    let (&length, rest) = bytes.split_first()?;
+    let length = usize::from(length);
+    if rest.len() < length {
+        return None;
+    }
+    let from = std::str::from_utf8(&rest[..length]).ok()?.to_string();
+    Some((from, rest[length..].to_vec()))
+}
+
 impl Connection {
     /// Sends a frame that expects no reply (`typing`, `status`).
     pub fn send(&self, frame: &ClientFrame) -> Result<(), ClientError> {
@@ -308,17 +319,6 @@ fn route_text(
             let _ = events.send(ConnEvent::Frame(frame));
         }
     }
-}
-
-/// Splits a server voice frame `[n][n bytes of sender][payload]`.
-pub fn split_voice(bytes: &[u8]) -> Option<(String, Vec<u8>)> {
-    let (&length, rest) = bytes.split_first()?;
-    let length = usize::from(length);
-    if rest.len() < length {
-        return None;
-    }
-    let from = std::str::from_utf8(&rest[..length]).ok()?.to_string();
-    Some((from, rest[length..].to_vec()))
 }
 
 fn describe_ws_error(error: &tokio_tungstenite::tungstenite::Error) -> String {

@@ -4,213 +4,16 @@
 //! the shared [`LineQueue`]. Decryption happens here too (through the key ring), so handlers
 //! work on plaintext. Used by `client::app`; no terminal, no network.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-
-use tokio::sync::mpsc;
+use std::collections::BTreeMap;
 
 use super::keys::{KeyRing, PeerKeyStatus};
-use super::render::{self, Body, MessageView, ReactionView, RenderOptions, ReplyQuote, Scope};
+use super::render::{self, Body, MessageView, ReactionView, RenderOptions, Scope};
+use super::state::{MENTIONS_KEPT, MessageRecord, user_state};
 use crate::proto::{
-    ChannelInfo, ChannelMode, DeleteEvent, DmEvent, EditEvent, MessageEvent, PresenceState,
-    ReactEvent, ServerFrame, UserInfo,
+    DeleteEvent, DmEvent, EditEvent, MessageEvent, PresenceState, ReactEvent, ServerFrame,
 };
 
-/// Messages remembered for quotes, reactions and edits.
-const MESSAGE_CACHE: usize = 5000;
-/// Mentions remembered for `/mentions`.
-const MENTIONS_KEPT: usize = 100;
-
-/// The queue of display lines shared by the event handlers and the command executor; the REPL
-/// (or pipe printer) drains it.
-#[derive(Clone, Debug)]
-pub struct LineQueue {
-    sender: mpsc::UnboundedSender<String>,
-}
-
-impl LineQueue {
-    /// A queue and the receiving end the printer reads.
-    pub fn new() -> (LineQueue, mpsc::UnboundedReceiver<String>) {
-        let (sender, receiver) = mpsc::unbounded_channel();
-        (LineQueue { sender }, receiver)
-    }
-
-    /// Queues one line.
-    pub fn push(&self, line: String) {
-        let _ = self.sender.send(line);
-    }
-
-    /// Queues several lines in order.
-    pub fn extend(&self, lines: impl IntoIterator<Item = String>) {
-        for line in lines {
-            self.push(line);
-        }
-    }
-}
-
-/// A joined channel.
-#[derive(Debug, Clone)]
-pub struct ChannelState {
-    pub mode: ChannelMode,
-    pub unread: u32,
-    pub salt: Option<String>,
-    pub kdf: Option<crate::proto::KdfSpec>,
-    pub kcv: Option<String>,
-}
-
-/// Someone we share a channel with.
-#[derive(Debug, Clone)]
-pub struct UserState {
-    pub name: String,
-    pub state: PresenceState,
-    pub text: String,
-}
-
-/// A remembered message.
-#[derive(Debug, Clone)]
-pub struct MessageRecord {
-    pub scope: Scope,
-    pub author: String,
-    pub body: Body,
-    pub reacts: BTreeMap<String, Vec<String>>,
-}
-
-/// Everything the client knows about the conversation.
-#[derive(Debug, Default)]
-pub struct ChatState {
-    pub me: String,
-    pub channels: BTreeMap<String, ChannelState>,
-    pub current: Option<String>,
-    pub users: BTreeMap<String, UserState>,
-    pub voice_room: Option<String>,
-    pub mentions: VecDeque<String>,
-    messages: HashMap<i64, MessageRecord>,
-    message_order: VecDeque<i64>,
-    last_day: Option<chrono::NaiveDate>,
-}
-
-impl ChatState {
-    pub fn new(me: &str) -> Self {
-        ChatState {
-            me: me.to_string(),
-            ..Default::default()
-        }
-    }
-
-    /// Replaces channels and users with what `ok` says (first login and every reconnect).
-    pub fn apply_welcome(&mut self, channels: &[ChannelInfo], users: &[UserInfo]) {
-        let previous = std::mem::take(&mut self.channels);
-        for info in channels {
-            let unread = previous.get(&info.ch).map_or(0, |channel| channel.unread);
-            self.channels.insert(
-                info.ch.clone(),
-                channel_state(info.mode, &info.salt, &info.kdf, &info.kcv, unread),
-            );
-        }
-        self.users = users
-            .iter()
-            .map(|user| {
-                (
-                    user.u.to_ascii_lowercase(),
-                    user_state(&user.u, user.state, &user.text),
-                )
-            })
-            .collect();
-        if self
-            .current
-            .as_ref()
-            .is_some_and(|current| !self.channels.contains_key(current))
-        {
-            self.current = None;
-        }
-    }
-
-    /// Records a joined channel.
-    pub fn add_channel(
-        &mut self,
-        name: &str,
-        mode: ChannelMode,
-        salt: &Option<String>,
-        kdf: &Option<crate::proto::KdfSpec>,
-        kcv: &Option<String>,
-    ) {
-        self.channels
-            .insert(name.to_string(), channel_state(mode, salt, kdf, kcv, 0));
-    }
-
-    /// Makes `channel` current and clears its unread count.
-    pub fn switch_to(&mut self, channel: &str) {
-        if let Some(state) = self.channels.get_mut(channel) {
-            state.unread = 0;
-        }
-        self.current = Some(channel.to_string());
-    }
-
-    /// The scope label of a channel.
-    pub fn channel_scope(&self, channel: &str) -> Scope {
-        let sealed = self
-            .channels
-            .get(channel)
-            .is_some_and(|c| c.mode == ChannelMode::Sealed);
-        Scope::Channel {
-            name: channel.to_string(),
-            sealed,
-        }
-    }
-
-    /// A remembered message.
-    pub fn message(&self, id: i64) -> Option<&MessageRecord> {
-        self.messages.get(&id)
-    }
-
-    /// The channel a remembered message belongs to.
-    pub fn channel_of(&self, id: i64) -> Option<String> {
-        match &self.messages.get(&id)?.scope {
-            Scope::Channel { name, .. } => Some(name.clone()),
-            Scope::Dm { .. } => None,
-        }
-    }
-
-    /// Whether `me` has reacted to message `id` with `emoji`.
-    pub fn my_reaction(&self, id: i64, emoji: &str) -> bool {
-        self.messages
-            .get(&id)
-            .and_then(|record| record.reacts.get(emoji))
-            .is_some_and(|users| users.iter().any(|user| user.eq_ignore_ascii_case(&self.me)))
-    }
-
-    fn remember(&mut self, id: i64, record: MessageRecord) {
-        if self.messages.insert(id, record).is_none() {
-            self.message_order.push_back(id);
-        }
-        while self.message_order.len() > MESSAGE_CACHE {
-            if let Some(old) = self.message_order.pop_front() {
-                self.messages.remove(&old);
-            }
-        }
-    }
-
-    fn quote(&self, id: i64) -> ReplyQuote {
-        let record = self.messages.get(&id);
-        ReplyQuote {
-            id,
-            author: record.map(|r| r.author.clone()),
-            snippet: record.and_then(|r| match &r.body {
-                Body::Text(text) => Some(text.clone()),
-                _ => None,
-            }),
-        }
-    }
-
-    /// A day separator when `ts` falls on a new day.
-    fn day_change(&mut self, options: &RenderOptions, ts: i64) -> Option<String> {
-        let day = render::day_of(options, ts);
-        if self.last_day == Some(day) {
-            return None;
-        }
-        self.last_day = Some(day);
-        Some(render::render_day_separator(options, day))
-    }
-}
+pub use super::state::{ChatState, LineQueue, known_user_names, unread_summary};
 
 /// Handles one server event: updates `state` and returns the lines to print.
 pub fn handle_frame(
@@ -220,6 +23,9 @@ pub fn handle_frame(
     frame: ServerFrame,
 ) -> Vec<String> {
     match frame {
+        // Already on screen from a listing fetched while it was on its way: not twice.
+        ServerFrame::Msg(event) if state.message(event.id).is_some() => Vec::new(),
+        ServerFrame::Dm(event) if state.message(event.id).is_some() => Vec::new(),
         ServerFrame::Msg(event) => {
             let body = decrypt_message(keys, &event);
             on_message(state, options, &event, body, true)
@@ -286,30 +92,18 @@ pub fn on_message(
         },
         &view,
     );
-    let from_me = event.u.eq_ignore_ascii_case(&state.me);
-    if live && !from_me {
-        if let Body::Text(text) = &body
-            && render::mentions(text, &state.me)
-        {
-            state.mentions.push_back(render::render_message(
-                &RenderOptions {
+    if live && !event.u.eq_ignore_ascii_case(&state.me) {
+        let mention = match &body {
+            Body::Text(text) if render::mentions(text, &state.me) => {
+                let quiet = RenderOptions {
                     bell: false,
                     ..options.clone()
-                },
-                &view,
-            ));
-            while state.mentions.len() > MENTIONS_KEPT {
-                state.mentions.pop_front();
+                };
+                Some(render::render_message(&quiet, &view))
             }
-        }
-        let current = state.current.clone();
-        if let Some(channel) = state
-            .channels
-            .get_mut(&event.ch)
-            .filter(|_| current.as_deref() != Some(&event.ch))
-        {
-            channel.unread = channel.unread.saturating_add(1);
-        }
+            _ => None,
+        };
+        count_unread_and_mention(state, &event.ch, mention);
     }
     lines.push(line);
     state.remember(
@@ -324,6 +118,22 @@ pub fn on_message(
     lines
 }
 
+/// A live message from someone else: unread when not in the current channel, and a mention
+/// remembered for `/mentions`.
+fn count_unread_and_mention(state: &mut ChatState, channel: &str, mention: Option<String>) {
+    if let Some(line) = mention {
+        state.mentions.push_back(line);
+        while state.mentions.len() > MENTIONS_KEPT {
+            state.mentions.pop_front();
+        }
+    }
+    if state.current.as_deref() != Some(channel)
+        && let Some(entry) = state.channels.get_mut(channel)
+    {
+        entry.unread = entry.unread.saturating_add(1);
+    }
+}
+
 fn on_edit(
     state: &mut ChatState,
     options: &RenderOptions,
@@ -331,7 +141,7 @@ fn on_edit(
     body: Body,
 ) -> Vec<String> {
     let scope = state.channel_scope(&event.ch);
-    if let Some(record) = state.messages.get_mut(&event.id) {
+    if let Some(record) = state.message_mut(event.id) {
         record.body = body.clone();
     }
     vec![render::render_edit(
@@ -341,7 +151,7 @@ fn on_edit(
 
 fn on_delete(state: &mut ChatState, options: &RenderOptions, event: &DeleteEvent) -> Vec<String> {
     let scope = state.channel_scope(&event.ch);
-    let was = state.messages.get_mut(&event.id).map(|record| {
+    let was = state.message_mut(event.id).map(|record| {
         let was = match &record.body {
             Body::Text(text) => Some(text.clone()),
             _ => None,
@@ -361,18 +171,7 @@ fn on_delete(state: &mut ChatState, options: &RenderOptions, event: &DeleteEvent
 
 fn on_react(state: &mut ChatState, options: &RenderOptions, event: &ReactEvent) -> Vec<String> {
     let scope = state.channel_scope(&event.ch);
-    let after = match state.messages.get_mut(&event.id) {
-        Some(record) => {
-            let users = record.reacts.entry(event.emoji.clone()).or_default();
-            users.retain(|user| !user.eq_ignore_ascii_case(&event.u));
-            if event.on {
-                users.push(event.u.clone());
-            }
-            record.reacts.retain(|_, users| !users.is_empty());
-            record.reacts.clone()
-        }
-        None => BTreeMap::new(),
-    };
+    let after = state.apply_reaction(event.id, &event.emoji, &event.u, event.on);
     let target = state.quote(event.id);
     let view = ReactionView {
         scope: &scope,
@@ -523,45 +322,6 @@ pub fn decrypt_dm(keys: &mut KeyRing, event: &DmEvent) -> Body {
     match keys.open_dm(event) {
         Ok(text) => Body::Text(text),
         Err(error) => Body::Unreadable(error.to_string()),
-    }
-}
-
-/// Channels with unread messages, as `(name, count)`, for `/unread` and the prompt.
-pub fn unread_summary(state: &ChatState) -> Vec<(String, u32)> {
-    state
-        .channels
-        .iter()
-        .filter(|(_, c)| c.unread > 0)
-        .map(|(name, c)| (name.clone(), c.unread))
-        .collect()
-}
-
-/// Names of users we know about, for completion.
-pub fn known_user_names(state: &ChatState) -> BTreeSet<String> {
-    state.users.values().map(|user| user.name.clone()).collect()
-}
-
-fn channel_state(
-    mode: ChannelMode,
-    salt: &Option<String>,
-    kdf: &Option<crate::proto::KdfSpec>,
-    kcv: &Option<String>,
-    unread: u32,
-) -> ChannelState {
-    ChannelState {
-        mode,
-        unread,
-        salt: salt.clone(),
-        kdf: kdf.clone(),
-        kcv: kcv.clone(),
-    }
-}
-
-fn user_state(name: &str, state: PresenceState, text: &str) -> UserState {
-    UserState {
-        name: name.to_string(),
-        state,
-        text: text.to_string(),
     }
 }
 

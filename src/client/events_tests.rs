@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::client::render::Zone;
-use crate::proto::{ChannelMode, ServerFrame};
+use crate::proto::{ChannelInfo, ChannelMode, ServerFrame};
 
 const DAY1: i64 = 1_764_000_000_000; // 2025-11-24 16:00 UTC
 const DAY2: i64 = DAY1 + 86_400_000;
@@ -92,6 +92,21 @@ fn messages_print_with_a_day_separator_once_per_day() {
     let lines = f.feed(ServerFrame::Msg(msg("general", 3, "bob", "next day", DAY2)));
     assert_eq!(lines.len(), 2);
     assert!(lines[0].contains("Tuesday 25 November 2025"));
+}
+
+#[test]
+fn a_message_already_listed_is_not_shown_again_when_it_arrives_live() {
+    let mut f = fixture();
+    let event = msg("general", 1, "alice", "hi", DAY1);
+    let listed = on_message(
+        &mut f.state,
+        &f.options,
+        &event,
+        Body::Text("hi".into()),
+        false,
+    );
+    assert_eq!(listed.len(), 2);
+    assert!(f.feed(ServerFrame::Msg(event)).is_empty());
 }
 
 #[test]

@@ -17,7 +17,7 @@ use zeroize::Zeroizing;
 use crate::crypto::{
     self, ChannelKeys, CryptoError, Identity, KdfParams, KdfPolicy, Key32, TrustCheck, TrustStore,
 };
-use crate::proto::{self, ChannelMode, CreateChannel, DmEvent, KdfSpec};
+use crate::proto::{self, ChannelInfo, ChannelMode, CreateChannel, DmEvent, KdfSpec};
 
 /// File name of the identity key in the config dir (the same file `chatify keygen` writes).
 pub const IDENTITY_FILE_NAME: &str = "identity.key";
@@ -262,6 +262,25 @@ impl KeyRing {
             self.channels.insert(channel.to_string(), keys);
         }
         matches
+    }
+
+    /// Loads the cached keys of every sealed channel in `channels` (e.g. `ok.channels`);
+    /// returns the names of the sealed channels that stay locked (no usable cached key).
+    pub fn unlock_cached(&mut self, channels: &[ChannelInfo]) -> Vec<String> {
+        let mut locked = Vec::new();
+        for info in channels
+            .iter()
+            .filter(|info| info.mode == ChannelMode::Sealed)
+        {
+            let unlocked = match (&info.salt, &info.kcv) {
+                (Some(salt), Some(kcv)) => self.load_cached_channel_key(&info.ch, salt, kcv),
+                _ => false,
+            };
+            if !unlocked {
+                locked.push(info.ch.clone());
+            }
+        }
+        locked
     }
 
     /// Forgets a channel's key (in memory and on disk), e.g. after a wrong cached key.

@@ -117,6 +117,22 @@ fn sealed_channel_round_trip_wrong_passphrase_and_cache() {
             .expect("opens"),
         "deploy failed again"
     );
+    let info = |ch: &str, kcv: &str| crate::proto::ChannelInfo {
+        ch: ch.into(),
+        mode: ChannelMode::Sealed,
+        members: 2,
+        seq: 1,
+        salt: Some(salt.clone()),
+        kdf: Some(kdf.clone()),
+        kcv: Some(kcv.into()),
+    };
+    let (mut fresh, _) =
+        KeyRing::open(other_dir.path(), "ws://127.0.0.1:9", "bob", true).expect("reopens");
+    assert_eq!(
+        fresh.unlock_cached(&[info("ops", &kcv), info("other", &kcv)]),
+        vec!["other".to_string()]
+    );
+    assert!(fresh.has_channel_key("ops"));
     let (mut elsewhere, _) =
         KeyRing::open(other_dir.path(), "ws://other:1", "bob", true).expect("reopens");
     assert!(

@@ -158,7 +158,11 @@ pub struct ReactionView<'a> {
 /// Renders a reaction change with the message's reactions after it:
 /// `09:34 #general bob reacted 👍 to alice's "hello…" [1235] · 👍 2`.
 pub fn render_reaction(options: &RenderOptions, view: &ReactionView<'_>) -> String {
-    let verb = if view.on { "reacted" } else { "took back" };
+    let (verb, preposition) = if view.on {
+        ("reacted", "to")
+    } else {
+        ("took back", "from")
+    };
     let target = view.target;
     let whose = match (&target.author, &target.snippet) {
         (Some(author), Some(text)) => format!("{author}'s \"{}\"", snippet(text, 6)),
@@ -166,7 +170,7 @@ pub fn render_reaction(options: &RenderOptions, view: &ReactionView<'_>) -> Stri
         _ => "a message".to_string(),
     };
     let mut line = format!(
-        "{} {} {} {verb} {} to {whose} {}",
+        "{} {} {} {verb} {} {preposition} {whose} {}",
         dim(options, &format_time(options, view.ts)),
         render_scope(options, view.scope),
         paint_nick(options, view.reactor),
@@ -307,6 +311,14 @@ fn render_body(options: &RenderOptions, body: &Body, mentioned: bool) -> String 
     match body {
         Body::Text(text) => {
             let text = text.strip_prefix("/me ").unwrap_or(text);
+            // Continuation lines of a multi-line message line up under the text.
+            let indented;
+            let text = if text.contains('\n') {
+                indented = text.replace('\n', "\n      ");
+                indented.as_str()
+            } else {
+                text
+            };
             if mentioned && options.color {
                 text.style(Style::new().bold().black().on_yellow())
                     .to_string()

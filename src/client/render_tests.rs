@@ -226,7 +226,7 @@ fn edits_deletes_reactions_and_notices() {
     };
     assert_eq!(
         render_reaction(&options, &taken_back),
-        "16:00 #general bob took back 👍 to a message [9]"
+        "16:00 #general bob took back 👍 from a message [9]"
     );
     assert_eq!(
         render_notice(&options, "alice joined #ops"),
@@ -274,6 +274,16 @@ fn nick_colours_are_stable_and_case_insensitive() {
     let options = coloured("x");
     assert_ne!(paint_nick(&options, "alice"), "alice");
     assert_eq!(paint_nick(&plain("x"), "alice"), "alice");
+}
+
+#[test]
+fn multi_line_messages_are_indented() {
+    let general = general();
+    let body = Body::Text("first\nsecond".into());
+    assert_eq!(
+        render_message(&plain("x"), &view(&general, "alice", &body)),
+        "16:00 #general <alice> first\n      second [1235]"
+    );
 }
 
 #[test]

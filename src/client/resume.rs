@@ -88,6 +88,11 @@ impl SeqTracker {
                     channel: info.ch.clone(),
                     after: last,
                 }),
+                // The server is behind us (its database was restored or replaced): follow it,
+                // or every new event would look like a duplicate.
+                Some(last) if info.seq < last => {
+                    self.last.insert(info.ch.clone(), info.seq);
+                }
                 Some(_) => {}
                 None => {
                     self.last.insert(info.ch.clone(), info.seq);
@@ -200,6 +205,14 @@ mod tests {
             Some(41),
             "moves only as events are delivered"
         );
+    }
+
+    #[test]
+    fn a_server_that_went_back_in_time_is_followed() {
+        let mut tracker = SeqTracker::new();
+        tracker.set_at_least("general", 90);
+        assert!(tracker.plan_resume(&[info("general", 3)]).is_empty());
+        assert_eq!(tracker.observe("general", 4), SeqVerdict::Deliver);
     }
 
     #[test]

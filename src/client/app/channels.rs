@@ -32,23 +32,14 @@ impl App {
             }
             return self.switch(channel).await;
         }
-        let mut typed: Option<Zeroizing<String>> = None;
-        let mut created: Option<(CreateChannel, crate::crypto::Key32)> = None;
-        if sealed {
-            let Some(passphrase) = self.ask_passphrase(&channel, true).await else {
-                return self.error(format!("no passphrase given; #{channel} was not created"));
-            };
-            let weak = lock(&self.keys).weak_kdf_for_tests();
-            let for_kdf = passphrase.clone();
-            let made =
-                tokio::task::spawn_blocking(move || keys::new_sealed_channel(&for_kdf, weak)).await;
-            match made {
-                Ok(Ok(pair)) => created = Some(pair),
-                Ok(Err(error)) => return self.error(format!("cannot create #{channel}: {error}")),
-                Err(_) => return self.error("the key derivation stopped unexpectedly"),
+        let (typed, created) = if sealed {
+            match self.create_sealed(&channel).await {
+                Some((passphrase, made)) => (Some(passphrase), Some(made)),
+                None => return,
             }
-            typed = Some(passphrase);
-        }
+        } else {
+            (None, None)
+        };
         let create = created.as_ref().map(|(create, _)| create.clone());
         let Some(joined) = self.request_join(&channel, create).await else {
             return;
@@ -81,7 +72,34 @@ impl App {
             joined.members.join(", ")
         ));
         let start = joined.hist.len().saturating_sub(RECENT_ON_START);
-        self.show_listing(joined.hist[start..].to_vec());
+        self.show_listing(
+            joined.hist[start..].to_vec(),
+            super::queries::Listing::SkipShown,
+        );
+    }
+
+    /// Asks for a new channel's passphrase (twice) and derives its keys; says why on failure.
+    async fn create_sealed(
+        &self,
+        channel: &str,
+    ) -> Option<(Zeroizing<String>, (CreateChannel, crate::crypto::Key32))> {
+        let Some(passphrase) = self.ask_passphrase(channel, true).await else {
+            self.error(format!("no passphrase given; #{channel} was not created"));
+            return None;
+        };
+        let weak = lock(&self.keys).weak_kdf_for_tests();
+        let for_kdf = passphrase.clone();
+        match tokio::task::spawn_blocking(move || keys::new_sealed_channel(&for_kdf, weak)).await {
+            Ok(Ok(made)) => Some((passphrase, made)),
+            Ok(Err(error)) => {
+                self.error(format!("cannot create #{channel}: {error}"));
+                None
+            }
+            Err(_) => {
+                self.error("the key derivation stopped unexpectedly");
+                None
+            }
+        }
     }
 
     async fn request_join(
@@ -373,13 +391,17 @@ impl App {
             return;
         };
         let on = !lock(&self.state).my_reaction(id, &emoji);
-        self.send_stored(ClientFrame::React {
+        let frame = ClientFrame::React {
             ch: channel,
             id,
-            emoji,
+            emoji: emoji.clone(),
             on,
-        })
-        .await;
+        };
+        if self.send_stored(frame).await {
+            // Known at once, so a second /react toggles even before the broadcast arrives.
+            let me = self.options.me.clone();
+            lock(&self.state).apply_reaction(id, &emoji, &me, on);
+        }
     }
 
     /// The channel of message `id`: where we saw it, else the current channel.
@@ -389,21 +411,37 @@ impl App {
     }
 
     /// Sends a stored event and reports a refusal; the broadcast shows the result.
-    async fn send_stored(&self, frame: ClientFrame) {
+    /// Returns whether the server acknowledged it.
+    async fn send_stored(&self, frame: ClientFrame) -> bool {
         let max = self.session.welcome().server.max_frame;
         let size = crate::proto::encode_client_frame(&frame, Some("r0000000000")).len();
         if max > 0 && size > max {
-            return self.error(format!(
+            self.error(format!(
                 "not sent: too long ({size} bytes encoded; the server accepts {max})"
             ));
+            return false;
         }
-        if let Err(error) = self.session.request(frame).await {
-            self.error(format!("not sent: {}", describe(&error)));
+        match self.session.request(frame).await {
+            Ok(_) => true,
+            Err(error) => {
+                self.error(format!("not sent: {}", describe(&error)));
+                false
+            }
         }
     }
 }
 
-/// A user-facing sentence for a request failure.
+/// A user-facing sentence for a failed query (nothing was changed on the server).
+pub(super) fn describe_read(error: &ClientError) -> String {
+    match error {
+        ClientError::Timeout(_) | ClientError::Disconnected => {
+            "not connected right now; try again once reconnected".to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A user-facing sentence for a failed send (it may or may not have been stored).
 pub(super) fn describe(error: &ClientError) -> String {
     match error {
         ClientError::Timeout(_) => {

@@ -3,12 +3,21 @@
 //! join or at start-up. Results are decrypted and rendered without counting as unread.
 //! Part of `client::app`.
 
-use super::channels::describe;
+use super::channels::describe_read as describe;
 use super::{App, lock};
 use crate::client::command;
 use crate::client::events;
 use crate::client::render;
 use crate::proto::{ChannelMode, ClientFrame, MessageEvent, ServerFrame, UserInfo};
+
+/// Which messages of a listing to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Listing {
+    /// Everything (the user asked: `/history`, `/search`, `/rewind`).
+    Everything,
+    /// Only what is not on screen yet (start-up, join).
+    SkipShown,
+}
 
 /// Messages `/history` shows without a count.
 const HISTORY_DEFAULT: u32 = 20;
@@ -20,16 +29,20 @@ impl App {
     pub(super) async fn show_recent(&self, channel: &str, count: usize) {
         let limit = u32::try_from(count).unwrap_or(HISTORY_DEFAULT);
         if let Some((events, _)) = self.fetch_history(channel, limit).await {
-            self.show_listing(events);
+            self.show_listing(events, Listing::SkipShown);
         }
     }
 
-    /// Renders folded messages (oldest first) as a listing: not unread, no bell.
-    pub(super) fn show_listing(&self, events: Vec<MessageEvent>) {
+    /// Renders folded messages (oldest first) as a listing: not unread, no bell. Start-up and
+    /// join listings skip messages already on screen (they may also have arrived live).
+    pub(super) fn show_listing(&self, events: Vec<MessageEvent>, which: Listing) {
         let mut state = lock(&self.state);
         let keys = lock(&self.keys);
         let mut lines = Vec::new();
         for event in events {
+            if which == Listing::SkipShown && state.message(event.id).is_some() {
+                continue;
+            }
             let body = events::decrypt_message(&keys, &event);
             lines.extend(events::on_message(
                 &mut state,
@@ -55,7 +68,7 @@ impl App {
             return;
         };
         self.notice(format!("last {} message(s) of #{channel}", events.len()));
-        self.show_listing(events);
+        self.show_listing(events, Listing::Everything);
         if more {
             self.notice("older messages exist: /history with a larger number, or /rewind");
         }
@@ -123,7 +136,7 @@ impl App {
                     found.len()
                 ));
                 found.sort_by_key(|event| event.id);
-                self.show_listing(found);
+                self.show_listing(found, Listing::Everything);
             }
             Ok(_) => {}
             Err(error) => self.error(format!("search failed: {}", describe(&error))),
@@ -157,7 +170,7 @@ impl App {
                     "#{channel} as it stood at {moment} {}:",
                     render::format_time(&self.options, at)
                 ));
-                self.show_listing(only_messages(events));
+                self.show_listing(only_messages(events), Listing::Everything);
                 self.notice("end of rewind; new messages continue below");
             }
             Ok(_) => {}

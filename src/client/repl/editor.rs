@@ -27,6 +27,8 @@ use crate::client::session::SessionEvents;
 
 /// Lines the printer holds while the editor is busy (a passphrase prompt, a slow command).
 const PRINTER_CAPACITY: usize = 4096;
+/// The file `$EDITOR` edits (Ctrl-O), in the config dir, 0600, emptied after each line.
+const COMPOSE_FILE: &str = "compose.txt";
 /// History entries kept.
 const HISTORY_SIZE: usize = 5000;
 
@@ -53,6 +55,8 @@ pub fn run_interactive(
     loop {
         match editor.read_line(&prompt) {
             Ok(Signal::Success(buffer)) => {
+                // The $EDITOR buffer file held this message; do not leave it lying around.
+                let _ = std::fs::write(config.config_dir.join(COMPOSE_FILE), b"");
                 let text = join_continuations(&buffer);
                 if runtime.block_on(app.handle_line(&text)) == Flow::Quit {
                     return ExitCode::SUCCESS;
@@ -115,6 +119,8 @@ fn build_editor(
         .with_edit_mode(Box::new(Emacs::new(keybindings)))
         .with_completer(Box::new(ChatCompleter { state }))
         .with_menu(ReedlineMenu::EngineCompleter(Box::new(menu)))
+        .with_quick_completions(true)
+        .with_partial_completions(true)
         .with_hinter(Box::new(DefaultHinter::default()))
         .with_validator(Box::new(ContinuationValidator))
         .with_history_exclusion_prefix(Some(" ".to_string()))
@@ -126,7 +132,7 @@ fn build_editor(
     {
         editor = editor.with_history(Box::new(history));
     }
-    let compose_path = config.config_dir.join("compose.txt");
+    let compose_path = config.config_dir.join(COMPOSE_FILE);
     if private_file_ready(&compose_path) {
         let program = std::env::var("VISUAL")
             .or_else(|_| std::env::var("EDITOR"))
