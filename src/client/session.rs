@@ -112,6 +112,8 @@ struct Inner {
     tracker: Mutex<SeqTracker>,
     dm_peers: Mutex<std::collections::BTreeSet<String>>,
     shutdown: watch::Sender<bool>,
+    /// When this session first logged in (client clock): DMs older than this were never missed.
+    started_ms: i64,
 }
 
 /// How often the client checks that the server still answers.
@@ -146,6 +148,7 @@ impl Session {
             tracker: Mutex::new(tracker),
             dm_peers: Mutex::new(Default::default()),
             shutdown: watch::Sender::new(false),
+            started_ms: chrono::Utc::now().timestamp_millis(),
         });
         tokio::spawn(supervise(inner.clone(), conn_events, events_tx));
         Ok((Session { inner }, SessionEvents { events }))

@@ -298,6 +298,8 @@ async fn catch_up_dms(
     let me = lock(&inner.welcome).user.to_ascii_lowercase();
     peers.remove(&me);
     let mut missed = Vec::new();
+    // DMs from before this session started were never missed by it: they belong to `history`.
+    let oldest_missed_ts = (missed_since.ts - DM_CATCH_UP_MARGIN_MS).max(inner.started_ms);
     for peer in peers.into_iter().take(DM_CATCH_UP_PEERS) {
         let request = ClientFrame::History {
             ch: None,
@@ -314,10 +316,7 @@ async fn catch_up_dms(
             .await
         {
             missed.extend(events.into_iter().filter_map(|event| match event {
-                ServerFrame::Dm(dm)
-                    if dm.id > missed_since.id
-                        && dm.ts >= missed_since.ts - DM_CATCH_UP_MARGIN_MS =>
-                {
+                ServerFrame::Dm(dm) if dm.id > missed_since.id && dm.ts >= oldest_missed_ts => {
                     Some(dm)
                 }
                 _ => None,
