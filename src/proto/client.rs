@@ -27,12 +27,13 @@ pub struct CreateChannel {
     pub kcv: Option<String>,
 }
 
-/// `search.sort` (added to v1): `rank` (bm25, the default for `q`) or `newest`.
+/// `search.sort` (added to v1): `newest` (the default, as PROTOCOL.md §5 orders `search`) or
+/// `rank` (bm25 best match first, ties newest first; open channels only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum SearchSort {
-    #[default]
     Rank,
+    #[default]
     Newest,
 }
 

@@ -89,3 +89,23 @@ async fn extreme_numbers_get_normal_replies() {
     let pong = alice.request(json!({"t": "ping"}), "alive").await;
     assert_eq!(pong["t"], "pong");
 }
+
+/// PROTOCOL.md §5: `search` results are newest first. Ranking by relevance is the added
+/// `sort: "rank"`, never the default for a client that does not ask for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_is_newest_first_unless_rank_is_asked_for() {
+    let server = TestServer::start(test_config()).await;
+    let mut alice = register(&server, "alice").await;
+    alice.say("general", "deploy deploy deploy", "m1").await;
+    let filler = "and then a long list of other words about lunch plans and the weather";
+    alice
+        .say("general", &format!("deploy {filler}"), "m2")
+        .await;
+    let search = json!({"t": "search", "ch": "general", "q": "deploy"});
+    let newest = alice.request(search.clone(), "s1").await;
+    assert_eq!(seqs(&newest["events"]), [2, 1], "{newest}");
+    let mut ranked = search;
+    ranked["sort"] = json!("rank");
+    let ranked = alice.request(ranked, "s2").await;
+    assert_eq!(seqs(&ranked["events"]), [1, 2], "{ranked}");
+}
