@@ -58,8 +58,15 @@ pub fn write_private_file(path: &std::path::Path, contents: &[u8]) -> anyhow::Re
         path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
         std::process::id()
     ));
+    // A leftover temp file (a crash, or someone else's file) is never reused: its mode would
+    // survive the rename. create_new also refuses to follow a planted symlink.
+    match std::fs::remove_file(&tmp) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(error).with_context(|| format!("removing {}", tmp.display())),
+    }
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
@@ -75,4 +82,27 @@ pub fn write_private_file(path: &std::path::Path, contents: &[u8]) -> anyhow::Re
     drop(file);
     std::fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(unix)]
+    #[test]
+    fn a_leftover_world_readable_temp_file_does_not_widen_the_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("session");
+        let tmp = dir
+            .path()
+            .join(format!(".session.tmp{}", std::process::id()));
+        std::fs::write(&tmp, b"stale").expect("stale temp file");
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        super::write_private_file(&path, b"token").expect("write");
+        let mode = std::fs::metadata(&path)
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(std::fs::read(&path).expect("read"), b"token");
+    }
 }

@@ -192,3 +192,22 @@ fn encoded_client_frames_carry_the_rid() {
     let value: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(value, json!({"t":"ping","rid":"p1"}));
 }
+
+#[test]
+fn a_limit_beyond_u32_saturates_and_a_negative_one_is_refused() {
+    let limit = |text: &str| match decode_client_frame(text) {
+        Ok((ClientFrame::History { limit, .. }, _)) => Ok(limit),
+        Ok(other) => panic!("not history: {other:?}"),
+        Err(error) => Err(error.code),
+    };
+    assert_eq!(
+        limit(r#"{"t":"history","ch":"g","limit":99999999999999}"#),
+        Ok(Some(u32::MAX))
+    );
+    assert_eq!(limit(r#"{"t":"history","ch":"g","limit":7}"#), Ok(Some(7)));
+    assert_eq!(limit(r#"{"t":"history","ch":"g"}"#), Ok(None));
+    assert_eq!(
+        limit(r#"{"t":"history","ch":"g","limit":-1}"#),
+        Err(ErrorCode::BadFrame)
+    );
+}

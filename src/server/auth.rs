@@ -20,14 +20,26 @@ use crate::proto::{
 };
 use crate::store::Account;
 
-/// An `auth` frame's fields.
-#[derive(Debug)]
+/// An `auth` frame's fields. `Debug` shows neither the password nor the session token.
 pub struct AuthRequest {
     pub user: String,
     pub password: Option<String>,
     pub pk: Option<String>,
     pub register: bool,
     pub session: Option<String>,
+}
+
+impl std::fmt::Debug for AuthRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |secret: &Option<String>| secret.as_ref().map(|_| "<redacted>");
+        f.debug_struct("AuthRequest")
+            .field("user", &self.user)
+            .field("password", &redacted(&self.password))
+            .field("pk", &self.pk)
+            .field("register", &self.register)
+            .field("session", &redacted(&self.session))
+            .finish()
+    }
 }
 
 /// Runs one `auth` attempt. On success the `ok` frame has been queued, the connection is
@@ -342,6 +354,23 @@ mod tests {
     fn token_hash_is_blake3_of_the_token_text() {
         assert_eq!(token_hash("abc"), *blake3::hash(b"abc").as_bytes());
         assert_ne!(token_hash("abc"), token_hash("abd"));
+    }
+
+    #[test]
+    fn debug_output_hides_the_password_and_the_session_token() {
+        let request = AuthRequest {
+            user: "alice".into(),
+            password: Some("hunter2-secret".into()),
+            pk: None,
+            register: false,
+            session: Some("token-secret".into()),
+        };
+        let shown = format!("{request:?}");
+        assert!(
+            shown.contains("alice") && shown.contains("<redacted>"),
+            "{shown}"
+        );
+        assert!(!shown.contains("secret"), "{shown}");
     }
 
     #[test]

@@ -103,10 +103,16 @@ impl LoginThrottle {
     pub fn record_failure(&self, account: &str, address: IpAddr) {
         let now = Instant::now();
         self.sweep_if_needed(now);
-        let account = account.to_ascii_lowercase();
+        // A name no account can have (too long, bad characters) gets no record of its own: the
+        // key would be attacker-sized, and the address record still slows the attempts down.
+        let account = crate::proto::validate_username(account)
+            .ok()
+            .map(|()| account.to_ascii_lowercase());
         // Past the cap (a flood of made-up names or addresses), only known records still count:
         // memory stays bounded and the per-address record keeps slowing the flood down.
-        if self.accounts.len() < MAX_RECORDS || self.accounts.contains_key(&account) {
+        if let Some(account) = account
+            && (self.accounts.len() < MAX_RECORDS || self.accounts.contains_key(&account))
+        {
             bump(self.accounts.entry(account).or_insert(fresh(now)), now);
         }
         if self.addresses.len() < MAX_RECORDS || self.addresses.contains_key(&address) {
@@ -182,6 +188,21 @@ mod tests {
         assert!(!bucket.try_take_at(start));
         assert!(bucket.try_take_at(start + Duration::from_millis(120)));
         assert!(!bucket.try_take_at(start + Duration::from_millis(120)));
+    }
+
+    #[test]
+    fn invalid_names_get_no_account_record_but_still_count_per_address() {
+        let throttle = LoginThrottle::new();
+        let address = IpAddr::from([192, 0, 2, 1]);
+        let long_name = "x".repeat(60_000);
+        for _ in 0..ADDRESS_FREE_FAILURES + 1 {
+            throttle.record_failure(&long_name, address);
+            throttle.record_failure("bad name!", address);
+        }
+        assert_eq!(throttle.accounts.len(), 0);
+        assert!(throttle.wait_time("alice", address).is_some());
+        throttle.record_failure("Alice", IpAddr::from([192, 0, 2, 2]));
+        assert_eq!(throttle.accounts.len(), 1);
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub(crate) const REWIND_CHANGES: &str = "SELECT {E} FROM events e
     WHERE e.target = ?1 AND e.ts <= ?2
     ORDER BY e.id";
 const SEQ_OF_ID: &str = "SELECT seq FROM events WHERE id = ?1 AND scope = ?2";
+const LAST_SEQ_BEFORE_ID: &str =
+    "SELECT seq FROM events WHERE scope = ?1 AND id < ?2 ORDER BY seq DESC LIMIT 1";
 const ID_AT_SEQ: &str = "SELECT id FROM events WHERE scope = ?1 AND seq >= ?2 ORDER BY seq LIMIT 1";
 
 /// Expands the `{M}` / `{E}` column placeholders of a query constant.
@@ -206,7 +208,11 @@ impl Reader {
                 .prepare_cached(SEQ_OF_ID)?
                 .query_row(params![before_id, scope], |row| row.get(0))
                 .optional()?;
-            seq = seq.min(id_seq.ok_or(StoreError::NoSuchMessage)?);
+            let id_seq = match id_seq {
+                Some(id_seq) => id_seq,
+                None => self.seq_bound_before_id(scope, before_id)?,
+            };
+            seq = seq.min(id_seq);
         }
         if seq == i64::MAX {
             return Ok(Bounds { seq, id: i64::MAX });
@@ -220,6 +226,19 @@ impl Reader {
             seq,
             id: id.unwrap_or(i64::MAX),
         })
+    }
+}
+
+impl Reader {
+    /// An exclusive seq bound equivalent to `id < before_id` in `scope`, for an id that is not
+    /// one of the scope's events (ids and seqs rise together within a scope).
+    fn seq_bound_before_id(&self, scope: &str, before_id: i64) -> Result<i64, StoreError> {
+        let last_before: Option<i64> = self
+            .conn
+            .prepare_cached(LAST_SEQ_BEFORE_ID)?
+            .query_row(params![scope, before_id], |row| row.get(0))
+            .optional()?;
+        Ok(last_before.map_or(1, |seq| seq.saturating_add(1)))
     }
 }
 

@@ -276,14 +276,15 @@ async fn direct_messages_have_their_own_scope_and_history() {
         sent.push(dm);
     }
     assert_eq!(sent[0].to, "Bob", "the recipient as registered");
-    fx.append(AppendOp::Dm {
-        from: "alice".into(),
-        to: "carol".into(),
-        c: "eA==".into(),
-        enc: proto::ENC_XC20P1.into(),
-    })
-    .await
-    .expect("dm to carol");
+    let to_carol = fx
+        .append(AppendOp::Dm {
+            from: "alice".into(),
+            to: "carol".into(),
+            c: "eA==".into(),
+            enc: proto::ENC_XC20P1.into(),
+        })
+        .await
+        .expect("dm to carol");
     let unknown = fx
         .append(AppendOp::Dm {
             from: "alice".into(),
@@ -303,6 +304,25 @@ async fn direct_messages_have_their_own_scope_and_history() {
     };
     let page = fx.read(move |r| r.dm_history("alice", "bob", &older)).await;
     assert_eq!((page.events, page.more), (sent[..2].to_vec(), false));
+    // A `before` id that is not one of this pair's DMs bounds the page the same way.
+    for (before, expected, more) in [
+        (to_carol.id, &sent[2..], true),
+        (i64::MAX, &sent[2..], true),
+        (sent[2].id, &sent[..2], false),
+        (0, &sent[..0], false),
+        (i64::MIN, &sent[..0], false),
+    ] {
+        let older = HistoryQuery {
+            before_id: Some(before),
+            ..query(3)
+        };
+        let page = fx.read(move |r| r.dm_history("alice", "bob", &older)).await;
+        assert_eq!(
+            (page.events, page.more),
+            (expected.to_vec(), more),
+            "{before}"
+        );
+    }
     let window = HistoryQuery {
         since_ms: Some(T0 + 1000),
         until_ms: Some(T0 + 3000),

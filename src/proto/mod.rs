@@ -1,0 +1,296 @@
+//! Wire protocol v1: every frame type of `PROTOCOL.md` as serde types, the error codes, the
+//! limits, and the name rules for users and channels. Pure data and validation, no I/O. The
+//! frame types live in `client.rs` (client to server) and `server.rs` (server to client) and are
+//! re-exported here, so every path is `chatify::proto::*`.
+//! Used by the server (decode client frames, encode replies once per broadcast), the client
+//! library (encode commands, decode events), the one-shot tools and the tests.
+
+use serde::{Deserialize, Serialize};
+
+mod client;
+mod server;
+
+pub use client::{ClientFrame, CreateChannel, KdfSpec, SearchSort};
+pub use server::{
+    ChannelInfo, DeleteEvent, DmEvent, EditEvent, MessageEvent, ReactEvent, ServerFrame,
+    ServerInfo, UserInfo,
+};
+
+/// Protocol version announced in `ok.proto`.
+pub const PROTO_VERSION: u32 = 1;
+/// Default client-to-server frame limit (bytes of the reassembled message).
+pub const DEFAULT_MAX_FRAME: usize = 64 * 1024;
+/// Largest voice payload a client may send in one binary frame.
+pub const MAX_VOICE_PAYLOAD: usize = 4 * 1024;
+/// Largest `rid` accepted.
+pub const MAX_RID_LEN: usize = 64;
+/// `history` default and maximum page sizes.
+pub const HISTORY_DEFAULT_LIMIT: u32 = 50;
+pub const HISTORY_MAX_LIMIT: u32 = 500;
+/// `search` default and maximum page sizes.
+pub const SEARCH_DEFAULT_LIMIT: u32 = 30;
+pub const SEARCH_MAX_LIMIT: u32 = 500;
+/// Messages carried in `joined.hist`.
+pub const JOIN_HISTORY: usize = 50;
+/// Shortest account password.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Envelope format name used in `enc`.
+pub const ENC_XC20P1: &str = "xc20p1";
+/// Frames a server sends may be larger than client frames; clients accept at least this much.
+pub const CLIENT_MAX_INBOUND_FRAME: usize = 8 * 1024 * 1024;
+
+/// Error codes of `PROTOCOL.md` (§Errors), serialized in snake_case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadFrame,
+    UnknownType,
+    TooLarge,
+    NotAuthenticated,
+    AuthFailed,
+    UserExists,
+    RegistrationClosed,
+    BadUsername,
+    WeakPassword,
+    BadChannel,
+    NotMember,
+    NoSuchMessage,
+    NoSuchUser,
+    Forbidden,
+    MustEncrypt,
+    RateLimited,
+    Unavailable,
+    Internal,
+    /// Added: an unknown code from a newer server, kept so clients never fail to decode.
+    #[serde(other)]
+    Other,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadFrame => "bad_frame",
+            ErrorCode::UnknownType => "unknown_type",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::NotAuthenticated => "not_authenticated",
+            ErrorCode::AuthFailed => "auth_failed",
+            ErrorCode::UserExists => "user_exists",
+            ErrorCode::RegistrationClosed => "registration_closed",
+            ErrorCode::BadUsername => "bad_username",
+            ErrorCode::WeakPassword => "weak_password",
+            ErrorCode::BadChannel => "bad_channel",
+            ErrorCode::NotMember => "not_member",
+            ErrorCode::NoSuchMessage => "no_such_message",
+            ErrorCode::NoSuchUser => "no_such_user",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::MustEncrypt => "must_encrypt",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Other => "other",
+        }
+    }
+}
+
+/// A channel's mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelMode {
+    Open,
+    Sealed,
+}
+
+impl ChannelMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelMode::Open => "open",
+            ChannelMode::Sealed => "sealed",
+        }
+    }
+}
+
+/// Presence states of `status` / `presence`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PresenceState {
+    Online,
+    Away,
+    Busy,
+    Offline,
+}
+
+impl PresenceState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PresenceState::Online => "online",
+            PresenceState::Away => "away",
+            PresenceState::Busy => "busy",
+            PresenceState::Offline => "offline",
+        }
+    }
+}
+
+/// Why a client frame was refused before dispatch.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct FrameError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The frame's `rid`, when it could be read.
+    pub rid: Option<String>,
+}
+
+impl FrameError {
+    pub fn new(code: ErrorCode, message: impl Into<String>, rid: Option<String>) -> Self {
+        FrameError {
+            code,
+            message: message.into(),
+            rid,
+        }
+    }
+
+    /// The `err` frame for this error.
+    pub fn to_frame(&self) -> ServerFrame {
+        ServerFrame::error(self.code, self.message.clone(), self.rid.clone())
+    }
+}
+
+const CLIENT_TYPES: &[&str] = &[
+    "auth", "join", "leave", "msg", "edit", "delete", "react", "dm", "history", "search", "rewind",
+    "typing", "status", "vjoin", "vleave", "ping", "who",
+];
+
+/// Decodes one client text frame: JSON object, valid `rid`, known `t`, fields of the right types.
+/// Returns the `rid` beside the frame so every reply can echo it.
+pub fn decode_client_frame(text: &str) -> Result<(ClientFrame, Option<String>), FrameError> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|_| FrameError::new(ErrorCode::BadFrame, "frame is not valid JSON", None))?;
+    let serde_json::Value::Object(map) = &value else {
+        return Err(FrameError::new(
+            ErrorCode::BadFrame,
+            "frame is not a JSON object",
+            None,
+        ));
+    };
+    let rid = match map.get("rid") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(rid)) if rid.chars().count() <= MAX_RID_LEN => {
+            Some(rid.clone())
+        }
+        Some(_) => {
+            return Err(FrameError::new(
+                ErrorCode::BadFrame,
+                "rid must be a string of at most 64 characters",
+                None,
+            ));
+        }
+    };
+    let frame_type = match map.get("t") {
+        Some(serde_json::Value::String(t)) => t.as_str(),
+        _ => {
+            return Err(FrameError::new(
+                ErrorCode::BadFrame,
+                "frame has no string field t",
+                rid,
+            ));
+        }
+    };
+    if !CLIENT_TYPES.contains(&frame_type) {
+        let message = format!("unknown frame type {:?}", truncate_for_message(frame_type));
+        return Err(FrameError::new(ErrorCode::UnknownType, message, rid));
+    }
+    let frame = serde_json::from_value::<ClientFrame>(value).map_err(|error| {
+        FrameError::new(
+            ErrorCode::BadFrame,
+            describe_serde_error(&error),
+            rid.clone(),
+        )
+    })?;
+    Ok((frame, rid))
+}
+
+/// Decodes one server text frame (client side). Unknown frame types are an error the caller may ignore.
+pub fn decode_server_frame(text: &str) -> Result<ServerFrame, serde_json::Error> {
+    serde_json::from_str(text)
+}
+
+/// Encodes a client frame with an optional `rid`.
+pub fn encode_client_frame(frame: &ClientFrame, rid: Option<&str>) -> String {
+    let mut value = serde_json::to_value(frame).unwrap_or(serde_json::Value::Null);
+    if let (Some(rid), serde_json::Value::Object(map)) = (rid, &mut value) {
+        map.insert(
+            "rid".to_string(),
+            serde_json::Value::String(rid.to_string()),
+        );
+    }
+    value.to_string()
+}
+
+/// Checks a username: 1–32 of `[A-Za-z0-9_-]`.
+pub fn validate_username(name: &str) -> Result<(), FrameError> {
+    let ok = !name.is_empty()
+        && name.len() <= 32
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(FrameError::new(
+            ErrorCode::BadUsername,
+            "a username is 1 to 32 of the characters A-Z, a-z, 0-9, _ and -",
+            None,
+        ))
+    }
+}
+
+/// Canonical channel name: strips one leading `#`, lowercases, checks `[a-z0-9_-]{1,32}`.
+pub fn normalize_channel(name: &str) -> Result<String, FrameError> {
+    let bare = name.strip_prefix('#').unwrap_or(name).to_ascii_lowercase();
+    let ok = !bare.is_empty()
+        && bare.len() <= 32
+        && bare
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if ok {
+        Ok(bare)
+    } else {
+        Err(FrameError::new(
+            ErrorCode::BadChannel,
+            "a channel name is 1 to 32 of the characters a-z, 0-9, _ and -",
+            None,
+        ))
+    }
+}
+
+/// The storage scope of a DM between two users: `@a:b` with both names lowercased and sorted.
+pub fn dm_scope(user_a: &str, user_b: &str) -> String {
+    let (a, b) = (user_a.to_ascii_lowercase(), user_b.to_ascii_lowercase());
+    if a <= b {
+        format!("@{a}:{b}")
+    } else {
+        format!("@{b}:{a}")
+    }
+}
+
+/// The storage scope of a channel: `#name`.
+pub fn channel_scope(channel: &str) -> String {
+    format!("#{channel}")
+}
+
+pub(crate) fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+fn truncate_for_message(text: &str) -> String {
+    text.chars().take(32).collect()
+}
+
+fn describe_serde_error(error: &serde_json::Error) -> String {
+    // serde's messages name the field and expected type; strip the position suffix.
+    let text = error.to_string();
+    match text.find(" at line ") {
+        Some(cut) => text[..cut].to_string(),
+        None => text,
+    }
+}

@@ -1,0 +1,275 @@
+//! Server-to-client frame types of PROTOCOL.md: [`ServerFrame`] and the events and records it
+//! carries (`ok` users and channels, message/edit/delete/react/dm events). Encoded once per
+//! broadcast by the server; decoded by the client library through [`super::decode_server_frame`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{ChannelMode, ErrorCode, KdfSpec, PresenceState, is_false};
+
+/// `ok.server`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerInfo {
+    pub name: String,
+    pub version: String,
+    pub max_frame: usize,
+}
+
+/// One entry of `ok.users`, and of `who.members` (added).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub u: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pk: Option<String>,
+    pub online: bool,
+    pub state: PresenceState,
+    #[serde(default)]
+    pub text: String,
+}
+
+/// One entry of `ok.channels`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelInfo {
+    pub ch: String,
+    pub mode: ChannelMode,
+    pub members: u32,
+    pub seq: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kdf: Option<KdfSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kcv: Option<String>,
+}
+
+/// A message event: the `msg` broadcast, and the folded form used by `history`, `search`,
+/// `rewind` and `joined.hist` (which may add `edited`, `deleted`, `reacts` and drop `c`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageEvent {
+    pub ch: String,
+    pub id: i64,
+    pub seq: i64,
+    pub u: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c: Option<String>,
+    pub ts: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enc: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited: Option<i64>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deleted: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reacts: Option<BTreeMap<String, Vec<String>>>,
+}
+
+/// The `edit` broadcast; `id` names the target message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditEvent {
+    pub ch: String,
+    pub id: i64,
+    pub seq: i64,
+    pub u: String,
+    pub c: String,
+    pub ts: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enc: Option<String>,
+}
+
+/// The `delete` broadcast; `id` names the target message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteEvent {
+    pub ch: String,
+    pub id: i64,
+    pub seq: i64,
+    pub u: String,
+    pub ts: i64,
+}
+
+/// The `react` broadcast; `id` names the target message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReactEvent {
+    pub ch: String,
+    pub id: i64,
+    pub seq: i64,
+    pub u: String,
+    pub emoji: String,
+    pub on: bool,
+    pub ts: i64,
+}
+
+/// The `dm` broadcast, also the events of a DM `history`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DmEvent {
+    pub id: i64,
+    pub from: String,
+    pub to: String,
+    pub c: String,
+    pub enc: String,
+    pub ts: i64,
+}
+
+/// Every frame the server sends. Event variants (`msg`, `edit`, `delete`, `react`, `dm`) are also
+/// the elements of `history`/`search`/`rewind` `events`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "lowercase")]
+pub enum ServerFrame {
+    Ok {
+        u: String,
+        session: String,
+        proto: u32,
+        server: ServerInfo,
+        users: Vec<UserInfo>,
+        channels: Vec<ChannelInfo>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<String>,
+    },
+    Err {
+        code: ErrorCode,
+        m: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<String>,
+    },
+    Ack {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<String>,
+        id: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seq: Option<i64>,
+        ts: i64,
+    },
+    Joined {
+        ch: String,
+        mode: ChannelMode,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        salt: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kdf: Option<KdfSpec>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kcv: Option<String>,
+        members: Vec<String>,
+        seq: i64,
+        /// Serialized as `msg` frames (with `"t":"msg"`), exactly like `history` events.
+        #[serde(serialize_with = "serialize_as_msg_frames")]
+        hist: Vec<MessageEvent>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<String>,
+    },
+    Left {
+        ch: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<String>,
+    },
+    Member {
+        ch: String,
+        u: String,
+        on: bool,
+        ts: i64,
+    },
+    Msg(MessageEvent),
+    Edit(EditEvent),
+    Delete(DeleteEvent),
+    React(ReactEvent),
+    Dm(DmEvent),
+    History {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ch: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dm: Option<String>,
+        events: Vec<ServerFrame>,
+        more: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<String>,
+    },
+    Search {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ch: Option<String>,
+        events: Vec<ServerFrame>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<String>,
+    },
+    Rewind {
+        ch: String,
+        at: i64,
+        events: Vec<ServerFrame>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<String>,
+    },
+    Typing {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ch: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+        u: String,
+        on: bool,
+    },
+    Presence {
+        u: String,
+        state: PresenceState,
+        #[serde(default)]
+        text: String,
+        ts: i64,
+    },
+    Key {
+        u: String,
+        pk: String,
+        ts: i64,
+    },
+    Vjoined {
+        room: String,
+        members: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<String>,
+    },
+    Vleft {
+        room: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<String>,
+    },
+    Vmember {
+        room: String,
+        u: String,
+        on: bool,
+    },
+    Pong {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<String>,
+        ts: i64,
+    },
+    /// Added: reply to `who`.
+    Who {
+        ch: String,
+        members: Vec<UserInfo>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<String>,
+    },
+}
+
+impl ServerFrame {
+    /// An `err` frame.
+    pub fn error(code: ErrorCode, message: impl Into<String>, rid: Option<String>) -> Self {
+        ServerFrame::Err {
+            code,
+            m: message.into(),
+            rid,
+        }
+    }
+
+    /// Serializes to the JSON text of one WebSocket frame.
+    pub fn to_json(&self) -> String {
+        // Serializing these types cannot fail: all keys are strings and no map has non-string keys.
+        serde_json::to_string(self).unwrap_or_else(|_| {
+            r#"{"t":"err","code":"internal","m":"could not encode a reply"}"#.to_string()
+        })
+    }
+}
+
+fn serialize_as_msg_frames<S: serde::Serializer>(
+    events: &[MessageEvent],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(events.iter().map(|e| ServerFrame::Msg(e.clone())))
+}

@@ -1,0 +1,122 @@
+//! Unit tests of `writer`: gap-free seqs across rejected and failing requests, batch redo one
+//! op per transaction, and commit-time failures turning every accepted op into `Unavailable`.
+
+use super::*;
+
+fn writer() -> (tempfile::TempDir, Connection, WriterState) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("writer.db");
+    crate::store::migrations::create_at_version(&path, crate::store::SCHEMA_VERSION)
+        .expect("schema");
+    let mut conn = Connection::open(&path).expect("open");
+    let mut state = WriterState {
+        seqs: HashMap::new(),
+        undo: Vec::new(),
+        modes: HashMap::new(),
+        last_ts: 0,
+        clock: Some(Arc::new(|| 1_000)),
+    };
+    let account = WriteOp::CreateAccount {
+        name: "alice".into(),
+        password_phc: "phc".into(),
+        pk: None,
+        now_ms: 1,
+    };
+    let created = commit_batch(&mut conn, &mut state, vec![account]);
+    assert!(created[0].is_ok());
+    (dir, conn, state)
+}
+
+fn msg(sender: &str, text: &str) -> WriteOp {
+    WriteOp::Append(AppendOp::Msg {
+        channel: "general".into(),
+        sender: sender.into(),
+        c: text.into(),
+        enc: None,
+        idx: Vec::new(),
+        reply_to: None,
+    })
+}
+
+fn seqs(results: &[Result<WriteOutput, StoreError>]) -> Vec<Option<i64>> {
+    results
+        .iter()
+        .map(|result| match result {
+            Ok(WriteOutput::Appended(appended)) => appended.seq,
+            _ => None,
+        })
+        .collect()
+}
+
+fn stored_seqs(conn: &Connection) -> Vec<i64> {
+    let mut statement = conn
+        .prepare("SELECT seq FROM events WHERE scope = '#general' ORDER BY id")
+        .expect("query");
+    statement
+        .query_map([], |row| row.get(0))
+        .expect("rows")
+        .collect::<Result<Vec<i64>, _>>()
+        .expect("seqs")
+}
+
+#[test]
+fn a_failing_request_rolls_back_alone_and_gives_its_seq_back() {
+    let (_dir, mut conn, mut state) = writer();
+    conn.execute_batch(
+        "CREATE TRIGGER boom BEFORE INSERT ON messages WHEN NEW.c = 'boom'
+         BEGIN SELECT RAISE(ABORT, 'boom'); END;",
+    )
+    .expect("trigger");
+    let batch = vec![
+        msg("alice", "one"),
+        msg("alice", "boom"),
+        msg("alice", "two"),
+    ];
+    let results = commit_batch(&mut conn, &mut state, batch);
+    assert_eq!(seqs(&results), [Some(1), None, Some(2)]);
+    assert!(matches!(results[1], Err(StoreError::Sqlite(_))));
+    assert_eq!(stored_seqs(&conn), [1, 2], "the failed event left no row");
+}
+
+#[test]
+fn a_failed_commit_fails_the_batch_and_rolls_the_counters_back() {
+    let (_dir, mut conn, mut state) = writer();
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON;
+         CREATE TABLE parent (id INTEGER PRIMARY KEY);
+         CREATE TABLE doom (x INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);
+         CREATE TRIGGER doom AFTER INSERT ON events WHEN NEW.sender = 'doom'
+         BEGIN INSERT INTO doom VALUES (1); END;",
+    )
+    .expect("a commit-time failure");
+    let first = commit_batch(&mut conn, &mut state, vec![msg("alice", "kept")]);
+    assert_eq!(seqs(&first), [Some(1)]);
+    let batch = vec![msg("alice", "lost"), msg("doom", "fails at commit")];
+    let results = commit_batch(&mut conn, &mut state, batch);
+    assert!(
+        results
+            .iter()
+            .all(|result| matches!(result, Err(StoreError::Unavailable(_))))
+    );
+    assert_eq!(stored_seqs(&conn), [1]);
+    let after = commit_batch(&mut conn, &mut state, vec![msg("alice", "next")]);
+    assert_eq!(seqs(&after), [Some(2)], "no gap after the failed batch");
+    assert_eq!(stored_seqs(&conn), [1, 2]);
+}
+
+#[test]
+fn rejections_do_not_take_a_seq() {
+    let (_dir, mut conn, mut state) = writer();
+    let batch = vec![
+        msg("alice", "one"),
+        WriteOp::Append(AppendOp::Delete {
+            channel: "general".into(),
+            sender: "alice".into(),
+            target: 12_345,
+        }),
+        msg("alice", "two"),
+    ];
+    let results = commit_batch(&mut conn, &mut state, batch);
+    assert_eq!(seqs(&results), [Some(1), None, Some(2)]);
+    assert!(matches!(results[1], Err(StoreError::NoSuchMessage)));
+}
