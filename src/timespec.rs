@@ -1,14 +1,15 @@
-//! Parsing of the time values users type: relative ages (`90s`, `30m`, `1h`, `2d`, `1w`, meaning
-//! that long ago), RFC 3339 (`2026-11-25T09:30:00Z`), and local wall-clock times
-//! (`2026-11-25 09:30`, `2026-11-25 09:30:15`, `2026-11-25`). Used by the one-shot
-//! `history`/`search`/`rewind` flags and the REPL's `/rewind`. Pure: the caller passes "now".
+//! Parsing of the time values users type: relative ages (`90s`, `30m`, `1h`, `2d`, `1w`, `1h30m`,
+//! meaning that long ago), `now`, RFC 3339 (`2026-11-25T09:30:00Z`), and local wall-clock times
+//! (`2026-11-25 09:30`, `2026-11-25 09:30:15`, `2026-11-25`, and `09:30` for today). The one
+//! parser behind the one-shot `history`/`search`/`rewind` flags and the REPL's `/rewind`.
+//! Pure: the caller passes "now".
 
-use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 
 /// Why a time value could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "cannot read time {input:?}: use an age like 30m, 1h, 2d, an RFC 3339 time, or YYYY-MM-DD HH:MM (local time)"
+    "cannot read time {input:?}: use an age like 30m, 1h, 2d, an RFC 3339 time, YYYY-MM-DD HH:MM or HH:MM (local time)"
 )]
 pub struct TimeSpecError {
     pub input: String,
@@ -39,20 +40,7 @@ pub fn parse_time_in<Tz: TimeZone>(
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
         return Ok(time.timestamp_millis());
     }
-    let naive = [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-    ]
-    .iter()
-    .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-    .or_else(|| {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .ok()
-            .and_then(|date| date.and_hms_opt(0, 0, 0))
-    })
-    .ok_or_else(error)?;
+    let naive = parse_wall_clock(text, now_ms, zone).ok_or_else(error)?;
     // A wall-clock time skipped by a DST change has no local meaning; an ambiguous one takes the earlier.
     zone.from_local_datetime(&naive)
         .earliest()
@@ -65,19 +53,53 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn parse_age_ms(text: &str) -> Option<i64> {
-    let unit_start = text.find(|c: char| !c.is_ascii_digit())?;
-    let (number, unit) = text.split_at(unit_start);
-    let count: i64 = number.parse().ok()?;
-    let unit_ms: i64 = match unit {
-        "s" | "sec" | "secs" => 1_000,
-        "m" | "min" | "mins" => 60_000,
-        "h" | "hour" | "hours" => 3_600_000,
-        "d" | "day" | "days" => 86_400_000,
-        "w" | "week" | "weeks" => 604_800_000,
-        _ => return None,
-    };
-    count.checked_mul(unit_ms)
+/// `30s`, `15m`, `1h`, `2d`, `1w` (also spelled out: `2hours`), and sums such as `1h30m`, in
+/// milliseconds.
+pub fn parse_age_ms(text: &str) -> Option<i64> {
+    let mut total: i64 = 0;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let unit_start = rest.find(|c: char| !c.is_ascii_digit())?;
+        let count: i64 = rest[..unit_start].parse().ok()?;
+        let unit_end = rest[unit_start..]
+            .find(|c: char| c.is_ascii_digit())
+            .map_or(rest.len(), |offset| unit_start + offset);
+        let unit_ms: i64 = match &rest[unit_start..unit_end] {
+            "s" | "sec" | "secs" => 1_000,
+            "m" | "min" | "mins" => 60_000,
+            "h" | "hour" | "hours" => 3_600_000,
+            "d" | "day" | "days" => 86_400_000,
+            "w" | "week" | "weeks" => 604_800_000,
+            _ => return None,
+        };
+        total = total.checked_add(count.checked_mul(unit_ms)?)?;
+        rest = &rest[unit_end..];
+    }
+    (!text.is_empty()).then_some(total)
+}
+
+/// A local date-time, a date (midnight), or a clock time (today in `zone`).
+fn parse_wall_clock<Tz: TimeZone>(text: &str, now_ms: i64, zone: &Tz) -> Option<NaiveDateTime> {
+    let formats = [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ];
+    if let Some(moment) = formats
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+    {
+        return Some(moment);
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return date.and_hms_opt(0, 0, 0);
+    }
+    let time = NaiveTime::parse_from_str(text, "%H:%M:%S")
+        .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M"))
+        .ok()?;
+    let today = zone.timestamp_millis_opt(now_ms).single()?.date_naive();
+    Some(today.and_time(time))
 }
 
 #[cfg(test)]
@@ -95,6 +117,8 @@ mod tests {
             ("2d", 172_800_000),
             ("90s", 90_000),
             ("1w", 604_800_000),
+            ("1h30m", 5_400_000),
+            ("2hours", 7_200_000),
         ];
         for (input, age) in cases {
             assert_eq!(
@@ -119,6 +143,10 @@ mod tests {
             parse_time_in("2025-11-25", 0, &Utc).unwrap(),
             NOW - 10 * 3_600_000
         );
+        assert_eq!(
+            parse_time_in("08:30", NOW, &Utc).unwrap(),
+            NOW - 90 * 60_000
+        );
         let plus_two = chrono::FixedOffset::east_opt(2 * 3600).unwrap();
         assert_eq!(
             parse_time_in("2025-11-25 12:00", 0, &plus_two).unwrap(),
@@ -128,14 +156,18 @@ mod tests {
 
     #[test]
     fn nonsense_is_refused_with_a_hint() {
-        for input in [
+        let inputs = [
             "",
             "yesterday",
             "1x",
             "h",
+            "12",
+            "1h30",
             "2025-13-01",
+            "25:00",
             "99999999999999999999h",
-        ] {
+        ];
+        for input in inputs {
             let error = parse_time_in(input, NOW, &Utc).unwrap_err();
             assert!(error.to_string().contains("YYYY-MM-DD HH:MM"), "{input}");
         }

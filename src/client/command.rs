@@ -6,7 +6,10 @@
 
 use crate::proto::PresenceState;
 
-pub use super::when::{parse_duration_ms, parse_when};
+/// A `/rewind` time (see [`crate::timespec`]) as Unix milliseconds.
+pub fn parse_when(text: &str, now_ms: i64) -> Result<i64, ParseError> {
+    crate::timespec::parse_time(text, now_ms).map_err(|error| ParseError::new(error.to_string()))
+}
 
 /// Every command name the parser accepts, for completion and "did you mean".
 pub const COMMAND_NAMES: &[&str] = &[

@@ -6,7 +6,7 @@
 //!
 //! Map: `conn` (one WebSocket, rid-matched requests) · `session` (login, saved tokens,
 //! reconnect, resume) · `resume` (seq bookkeeping) · `tokens` (saved session files) · `keys`
-//! (key ring) · `command` + `when` (input language) · `state` + `events` (chat state, inbound
+//! (key ring) · `command` (input language; times via `crate::timespec`) · `state` + `events` (chat state, inbound
 //! handlers) · `render` (display lines) · `app` (command execution) · `repl` (terminal).
 //!
 //! A one-shot tool reads a channel like this:
@@ -54,4 +54,3 @@ pub mod resume;
 pub mod session;
 pub mod state;
 pub mod tokens;
-pub mod when;
