@@ -211,3 +211,17 @@ fn a_limit_beyond_u32_saturates_and_a_negative_one_is_refused() {
         Err(ErrorCode::BadFrame)
     );
 }
+
+#[test]
+fn passwords_and_session_tokens_never_print() {
+    let (frame, _) =
+        decode_client_frame(r#"{"t":"auth","u":"alice","pw":"correct horse","session":"tok-123"}"#)
+            .unwrap();
+    let printed = format!("{frame:?}");
+    assert!(
+        !printed.contains("correct horse") && !printed.contains("tok-123"),
+        "{printed}"
+    );
+    let encoded = proto::encode_client_frame(&frame, None);
+    assert!(encoded.contains("correct horse") && encoded.contains("tok-123"));
+}

@@ -283,7 +283,7 @@ async fn authenticate(
             pw: None,
             pk: options.public_key.clone(),
             register: false,
-            session: Some(token.to_string()),
+            session: Some(crate::proto::SecretString::new(token.as_str())),
         };
         match connection.request(&frame, options.request_timeout).await {
             Ok(reply) => return accept_welcome(reply, options),
@@ -303,7 +303,7 @@ async fn authenticate(
     };
     let frame = ClientFrame::Auth {
         u: options.user.clone(),
-        pw: Some(password.to_string()),
+        pw: Some(crate::proto::SecretString::new(password.as_str())),
         pk: options.public_key.clone(),
         register,
         session: None,
@@ -328,7 +328,7 @@ fn accept_welcome(
     else {
         return Err(ClientError::Unexpected("no ok after auth".into()));
     };
-    let token = Zeroizing::new(session);
+    let token = Zeroizing::new(session.into_inner());
     if let Some(dir) = &options.config_dir {
         tokens::save_token(dir, &options.url, &options.user, &token)?;
     }

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::{ChannelMode, PresenceState, is_false};
+use super::{ChannelMode, PresenceState, SecretString, is_false};
 
 /// KDF parameters of a sealed channel, as carried in `create.kdf` / `joined.kdf`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,13 +44,13 @@ pub enum ClientFrame {
     Auth {
         u: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pw: Option<String>,
+        pw: Option<SecretString>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pk: Option<String>,
         #[serde(default, skip_serializing_if = "is_false")]
         register: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        session: Option<String>,
+        session: Option<SecretString>,
     },
     Join {
         ch: String,

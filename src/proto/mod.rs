@@ -294,3 +294,37 @@ fn describe_serde_error(error: &serde_json::Error) -> String {
         None => text,
     }
 }
+
+/// A password or session token inside a frame: serialized as the plain string, never printed by
+/// `Debug`, and wiped from memory when dropped.
+#[derive(Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct SecretString(String);
+
+impl SecretString {
+    pub fn new(secret: impl Into<String>) -> Self {
+        SecretString(secret.into())
+    }
+
+    /// The secret itself, for the one place that needs it (hashing, comparing, saving 0600).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Takes the secret out; the caller becomes responsible for not leaking it.
+    pub fn into_inner(mut self) -> String {
+        std::mem::take(&mut self.0)
+    }
+}
+
+impl std::fmt::Debug for SecretString {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("<redacted>")
+    }
+}
+
+impl Drop for SecretString {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ChannelMode, ErrorCode, KdfSpec, PresenceState, is_false};
+use super::{ChannelMode, ErrorCode, KdfSpec, PresenceState, SecretString, is_false};
 
 /// `ok.server`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,7 +119,7 @@ pub struct DmEvent {
 pub enum ServerFrame {
     Ok {
         u: String,
-        session: String,
+        session: SecretString,
         proto: u32,
         server: ServerInfo,
         users: Vec<UserInfo>,

@@ -292,7 +292,7 @@ async fn finish_login(
         }
         conn.send_frame(&ServerFrame::Ok {
             u: user.to_string(),
-            session,
+            session: crate::proto::SecretString::new(session),
             proto: PROTO_VERSION,
             server: ServerInfo {
                 name: state.config.server_name.clone(),

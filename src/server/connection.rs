@@ -214,10 +214,10 @@ impl Reader {
         };
         let request = AuthRequest {
             user: u,
-            password: pw,
+            password: pw.map(crate::proto::SecretString::into_inner),
             pk,
             register,
-            session,
+            session: session.map(crate::proto::SecretString::into_inner),
         };
         match authenticate(
             &self.state,
