@@ -20,7 +20,6 @@ pub const MAX_BLIND_TOKEN_LEN: usize = 64;
 pub const MAX_EMOJI_BYTES: usize = 64;
 
 /// The fields of a `msg` frame.
-
 pub struct NewMessage {
     pub ch: String,
     pub c: String,
@@ -56,7 +55,6 @@ pub fn handle_msg(
 }
 
 /// The fields of an `edit` frame.
-
 pub struct EditRequest {
     pub ch: String,
     pub id: i64,
