@@ -249,6 +249,28 @@ pub enum ServerFrame {
 }
 
 impl ServerFrame {
+    /// The message events among a page's `events` (`history`, `search`, `rewind`), in order.
+    pub fn message_events(events: Vec<ServerFrame>) -> Vec<MessageEvent> {
+        events
+            .into_iter()
+            .filter_map(|event| match event {
+                ServerFrame::Msg(message) => Some(message),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The DM events among a DM `history` page's `events`, in order.
+    pub fn dm_events(events: Vec<ServerFrame>) -> Vec<DmEvent> {
+        events
+            .into_iter()
+            .filter_map(|event| match event {
+                ServerFrame::Dm(dm) => Some(dm),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// An `err` frame.
     pub fn error(code: ErrorCode, message: impl Into<String>, rid: Option<String>) -> Self {
         ServerFrame::Err {

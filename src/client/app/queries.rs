@@ -86,7 +86,9 @@ impl App {
             from: None,
         };
         match self.session.request(frame).await {
-            Ok(ServerFrame::History { events, more, .. }) => Some((only_messages(events), more)),
+            Ok(ServerFrame::History { events, more, .. }) => {
+                Some((ServerFrame::message_events(events), more))
+            }
             Ok(_) => None,
             Err(error) => {
                 self.error(format!("cannot read #{channel}: {}", describe(&error)));
@@ -127,7 +129,7 @@ impl App {
         };
         match self.session.request(frame).await {
             Ok(ServerFrame::Search { events, .. }) => {
-                let mut found = only_messages(events);
+                let mut found = ServerFrame::message_events(events);
                 if found.is_empty() {
                     return self.notice(format!("nothing in #{channel} matches {words:?}"));
                 }
@@ -170,7 +172,7 @@ impl App {
                     "#{channel} as it stood at {moment} {}:",
                     render::format_time(&self.options, at)
                 ));
-                self.show_listing(only_messages(events), Listing::Everything);
+                self.show_listing(ServerFrame::message_events(events), Listing::Everything);
                 self.notice("end of rewind; new messages continue below");
             }
             Ok(_) => {}
@@ -240,15 +242,4 @@ fn describe_user(user: &UserInfo) -> String {
         format!(": {}", user.text)
     };
     format!("{} ({}{text})", user.u, user.state.as_str())
-}
-
-/// The message events of a result page (folded `msg` frames).
-fn only_messages(events: Vec<ServerFrame>) -> Vec<MessageEvent> {
-    events
-        .into_iter()
-        .filter_map(|event| match event {
-            ServerFrame::Msg(message) => Some(message),
-            _ => None,
-        })
-        .collect()
 }

@@ -140,7 +140,7 @@ impl Remote<'_> {
                     limit: Some(fetch_limit),
                 };
                 let events = match self.ask(frame, "rewinding").await? {
-                    ServerFrame::Rewind { events, .. } => messages(events),
+                    ServerFrame::Rewind { events, .. } => ServerFrame::message_events(events),
                     other => return Err(unexpected(&other)),
                 };
                 let kept: Vec<MessageEvent> =
@@ -236,7 +236,9 @@ impl Remote<'_> {
                 from: window.from.clone(),
             };
             match self.ask(frame, "reading history").await? {
-                ServerFrame::History { events, more, .. } => pager.add(messages(events), more),
+                ServerFrame::History { events, more, .. } => {
+                    pager.add(ServerFrame::message_events(events), more)
+                }
                 other => return Err(unexpected(&other)),
             }
         }
@@ -274,7 +276,7 @@ impl Remote<'_> {
             from: window.from.clone(),
         };
         match self.ask(frame, "searching").await? {
-            ServerFrame::Search { events, .. } => Ok(messages(events)),
+            ServerFrame::Search { events, .. } => Ok(ServerFrame::message_events(events)),
             other => Err(unexpected(&other)),
         }
     }
@@ -350,7 +352,7 @@ impl Remote<'_> {
             };
             match self.ask(frame, "reading DM history").await? {
                 ServerFrame::History { events, more, .. } => {
-                    let older: Vec<DmEvent> = dms(events)
+                    let older: Vec<DmEvent> = ServerFrame::dm_events(events)
                         .into_iter()
                         .filter(|e| e.id < oldest_id)
                         .collect();
@@ -385,26 +387,6 @@ fn records(access: &Access, channel: &str, events: &[MessageEvent]) -> Vec<Recor
                 };
                 output::channel_record(event, true, &open)
             }
-        })
-        .collect()
-}
-
-fn messages(events: Vec<ServerFrame>) -> Vec<MessageEvent> {
-    events
-        .into_iter()
-        .filter_map(|event| match event {
-            ServerFrame::Msg(message) => Some(message),
-            _ => None,
-        })
-        .collect()
-}
-
-fn dms(events: Vec<ServerFrame>) -> Vec<DmEvent> {
-    events
-        .into_iter()
-        .filter_map(|event| match event {
-            ServerFrame::Dm(dm) => Some(dm),
-            _ => None,
         })
         .collect()
 }
