@@ -2,7 +2,8 @@
 //! restart on the same database; graceful shutdown (acks first, then close 1001); a slow consumer
 //! closed with 1013 while the others keep receiving; and the real `chatify serve` binary —
 //! refusing a newer-schema database without touching it, keeping acknowledged events across
-//! `kill -9`, and exiting 0 on SIGTERM.
+//! `kill -9`, and exiting 0 on SIGTERM; a damaged row answered with `internal` (no SQL, no path)
+//! while the connection and the writer keep working.
 
 mod common;
 
@@ -349,4 +350,32 @@ async fn serve_without_auto_migration_refuses_an_older_schema() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("chatify migrate --db"), "stderr: {stderr}");
     assert!(!stderr.contains("listening"), "stderr: {stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_event_row_gives_internal_without_details_and_the_server_keeps_serving() {
+    let server = TestServer::start(test_config()).await;
+    let mut alice = register(&server, "alice").await;
+    let ack = alice.say("general", "soon to be damaged", "m1").await;
+    let damage =
+        rusqlite::Connection::open(&server.db).expect("open the database beside the server");
+    let changed = damage
+        .execute(
+            "UPDATE events SET payload = '{not json' WHERE id = ?1",
+            [ack["id"].as_i64().expect("ack id")],
+        )
+        .expect("damage one event row");
+    assert_eq!(changed, 1);
+    drop(damage);
+    let catch_up = json!({"t": "history", "ch": "general", "after": 0});
+    let error = alice.expect_err(catch_up, "h1", "internal").await;
+    let message = error["m"].as_str().unwrap_or_default();
+    assert!(
+        !message.contains("SELECT") && !message.contains(".db"),
+        "{message}"
+    );
+    let pong = alice.request(json!({"t": "ping"}), "p1").await;
+    assert_eq!(pong["t"], "pong", "the connection stays open");
+    alice.say("general", "still writing", "m2").await;
+    server.stop().await;
 }
