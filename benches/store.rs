@@ -39,7 +39,7 @@ impl Sizes {
             window: common::env_usize("CHATIFY_BENCH_WINDOW", 32).max(1),
             messages: common::env_usize("CHATIFY_BENCH_MESSAGES", 1_000_000),
             history_queries: common::env_usize("CHATIFY_BENCH_HISTORY_QUERIES", 1_000).max(1),
-            search_queries: common::env_usize("CHATIFY_BENCH_SEARCH_QUERIES", 200).max(1),
+            search_queries: common::env_usize("CHATIFY_BENCH_SEARCH_QUERIES", 50).max(1),
         }
     }
 }

@@ -75,7 +75,8 @@ async fn run(sizes: &Sizes) -> anyhow::Result<()> {
     let rss_before = server.rss_kib();
 
     let tally = Arc::new(Tally::new(subscriber_users.len()));
-    let subscribers = resumes(&server, subscriber_users, &tally, sizes).await?;
+    resumes(&server, subscriber_users, None, sizes).await?;
+    let subscribers = resumes(&server, subscriber_users, Some(&tally), sizes).await?;
     wait_quiet(&tally).await;
     let rss_after = server.rss_kib();
     println!(
@@ -167,16 +168,21 @@ async fn prepare_accounts(
     Ok(users)
 }
 
-/// (c) Connects every subscriber with a session-token resume, `connect_concurrency` at a time;
-/// returns the running subscriber tasks.
+/// (c) Connects every user with a session-token resume, `connect_concurrency` at a time. With a
+/// `tally` the connections stay open as subscribers (their tasks are returned); without, each
+/// is dropped right after its `ok`, so nobody else is online to be told about it.
 async fn resumes(
     server: &ServerProcess,
     users: &[(String, String)],
-    tally: &Arc<Tally>,
+    tally: Option<&Arc<Tally>>,
     sizes: &Sizes,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let how = match tally {
+        Some(_) => "kept open: the subscribers of (a) and (b)",
+        None => "each closed after its ok",
+    };
     heading(&format!(
-        "(c) {} session-token resumes ({} at a time, each a new WebSocket connection)",
+        "(c) {} session-token resumes, {} at a time, {how}",
         users.len(),
         sizes.connect_concurrency
     ));
@@ -201,7 +207,9 @@ async fn resumes(
         if let Some((index, result, took)) = pending.next().await {
             let ws = result?;
             each.push(took);
-            tasks.push(tokio::spawn(subscribe(ws, index, tally.clone())));
+            if let Some(tally) = tally {
+                tasks.push(tokio::spawn(subscribe(ws, index, tally.clone())));
+            }
         }
     }
     let elapsed = started.elapsed();
@@ -306,7 +314,7 @@ async fn latency(
         sizes.seconds
     ));
     let baseline = tally.message_counts();
-    let server_cpu = server.cpu();
+    let (server_cpu, own_cpu) = (server.cpu(), own_cpu());
     tally.take_latencies();
     tally.recording.store(true, Ordering::Relaxed);
     let started = Instant::now();
@@ -322,6 +330,7 @@ async fn latency(
     tally.recording.store(false, Ordering::Relaxed);
     let elapsed = started.elapsed();
     let server_cpu = server.cpu().saturating_sub(server_cpu);
+    let own_cpu = own_cpu_since(own_cpu);
     let mut samples = Samples::with_capacity(0);
     for nanos in tally.take_latencies() {
         samples.push_nanos(nanos);
@@ -334,10 +343,12 @@ async fn latency(
         samples.summary()
     );
     println!(
-        "server CPU {:.2} s over {:.1} s ({:.2} cores)",
+        "server CPU {:.2} s over {:.1} s ({:.2} cores) = {:.2} µs per delivery; load generator CPU {:.2} s",
         server_cpu.as_secs_f64(),
         elapsed.as_secs_f64(),
-        server_cpu.as_secs_f64() / elapsed.as_secs_f64()
+        server_cpu.as_secs_f64() / elapsed.as_secs_f64(),
+        server_cpu.as_secs_f64() * 1e6 / (samples.len().max(1) as f64),
+        own_cpu.as_secs_f64(),
     );
     Ok(())
 }
