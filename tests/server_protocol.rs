@@ -13,6 +13,8 @@ mod channels;
 mod edges;
 #[path = "server_protocol/errors.rs"]
 mod errors;
+#[path = "server_protocol/hostile.rs"]
+mod hostile;
 #[path = "server_protocol/messages.rs"]
 mod messages;
 #[path = "server_protocol/queries.rs"]

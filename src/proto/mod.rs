@@ -289,9 +289,29 @@ fn truncate_for_message(text: &str) -> String {
 fn describe_serde_error(error: &serde_json::Error) -> String {
     // serde's messages name the field and expected type; strip the position suffix.
     let text = error.to_string();
-    match text.find(" at line ") {
-        Some(cut) => text[..cut].to_string(),
-        None => text,
+    let text = match text.find(" at line ") {
+        Some(cut) => &text[..cut],
+        None => text.as_str(),
+    };
+    // They also quote the offending value ("invalid type: string \"…\", expected i64"), which
+    // is client-sized: keep its start and the "expected …" part, so `m` stays one short sentence.
+    match text.rfind(", expected ") {
+        Some(cut) => format!(
+            "{}{}",
+            shorten(&text[..cut], MAX_ECHOED_CHARS),
+            shorten(&text[cut..], MAX_ECHOED_CHARS)
+        ),
+        None => shorten(text, MAX_ECHOED_CHARS),
+    }
+}
+
+/// Most characters of each part of a serde message echoed in an `err`.
+const MAX_ECHOED_CHARS: usize = 96;
+
+fn shorten(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
     }
 }
 

@@ -27,6 +27,9 @@ pub struct ServerConfig {
     pub rate_burst: u32,
     /// Outbound text frames queued per connection before it is disconnected with 1013.
     pub queue_depth: usize,
+    /// Bytes of outbound text frames queued per connection before it is disconnected with 1013
+    /// (one frame larger than this is still accepted into an empty queue).
+    pub queue_bytes: usize,
     /// Outbound voice frames queued per connection; overflow is dropped, never disconnects.
     pub voice_queue_depth: usize,
     /// Open WebSocket connections accepted at once; more get close 1013 right after the handshake.
@@ -60,6 +63,7 @@ impl Default for ServerConfig {
             rate_limit: 10.0,
             rate_burst: 30,
             queue_depth: 1024,
+            queue_bytes: 2 * crate::proto::CLIENT_MAX_INBOUND_FRAME,
             voice_queue_depth: 64,
             max_connections: 20_000,
             auth_timeout: Duration::from_secs(10),

@@ -19,7 +19,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::auth::{AuthRequest, authenticate};
 use super::errors::Reject;
-use super::outbound::{CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TOO_BIG, ConnHandle};
+use super::outbound::{CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TOO_BIG, ConnHandle, QueueLimits};
 use super::state::{Phase, ServerState, Session, reached};
 use super::writer::{WriterTiming, WsSink, run_writer};
 use crate::proto::{ClientFrame, ErrorCode, decode_client_frame};
@@ -52,11 +52,12 @@ pub async fn serve_connection<S>(
     let Some(ws) = handshake(&state, stream, address).await else {
         return;
     };
-    let (handle, queues) = ConnHandle::new(
-        state.next_connection_id(),
-        state.config.queue_depth,
-        state.config.voice_queue_depth,
-    );
+    let limits = QueueLimits {
+        frames: state.config.queue_depth,
+        bytes: state.config.queue_bytes,
+        voice: state.config.voice_queue_depth,
+    };
+    let (handle, queues) = ConnHandle::new(state.next_connection_id(), limits);
     let conn = Arc::new(handle);
     state.registry.track_connection(&conn);
     tracing::debug!(conn = conn.id, %address, "connection opened");

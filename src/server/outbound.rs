@@ -1,11 +1,14 @@
 //! The sending side of one connection as the rest of the server sees it: `ConnHandle` holds the
 //! bounded outbound text queue, the lossy voice queue and the close request. Every sender (reply
 //! path, fan-out dispatcher, presence, voice relay) uses `try_send` only, so nothing ever waits on a
-//! slow client: a full text queue closes the connection with 1013 instead. The connection's
+//! slow client: a full text queue closes the connection with 1013 instead. The text queue is bounded
+//! both in frames and in bytes, so a client that never reads cannot pin large replies (a `joined`
+//! with a big `hist`, history pages) in server memory by the thousand. The connection's
 //! writer task (connection.rs) owns the receiving ends.
 
+use std::sync::Arc;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use tokio::sync::{Notify, mpsc};
@@ -41,6 +44,17 @@ pub struct CloseRequest {
     pub drain_queue: bool,
 }
 
+/// How much a connection's outbound queues hold at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueLimits {
+    /// Text frames queued before the connection is closed with 1013.
+    pub frames: usize,
+    /// Bytes of text frames queued before the connection is closed with 1013.
+    pub bytes: usize,
+    /// Voice frames queued; more are dropped.
+    pub voice: usize,
+}
+
 /// The server's handle on one connection.
 #[derive(Debug)]
 pub struct ConnHandle {
@@ -49,6 +63,10 @@ pub struct ConnHandle {
     user: OnceLock<String>,
     text: mpsc::Sender<Outbound>,
     voice: mpsc::Sender<Bytes>,
+    /// Bytes of text frames queued and not yet taken by the writer.
+    queued_bytes: Arc<AtomicUsize>,
+    /// Most bytes queued at once (a single larger frame is still accepted into an empty queue).
+    max_queued_bytes: usize,
     close_code: AtomicU16,
     close_drain: AtomicBool,
     close_notify: Notify,
@@ -57,26 +75,62 @@ pub struct ConnHandle {
 /// The receiving ends owned by the connection's writer task.
 #[derive(Debug)]
 pub struct OutboundQueues {
-    pub text: mpsc::Receiver<Outbound>,
+    pub text: TextQueue,
     pub voice: mpsc::Receiver<Bytes>,
 }
 
+/// The receiving end of the text queue; taking an item frees its bytes from the budget.
+#[derive(Debug)]
+pub struct TextQueue {
+    receiver: mpsc::Receiver<Outbound>,
+    queued_bytes: Arc<AtomicUsize>,
+}
+
+impl TextQueue {
+    /// The next queued item, waiting for one; `None` once every sender is gone.
+    pub async fn recv(&mut self) -> Option<Outbound> {
+        let item = self.receiver.recv().await;
+        self.release(item.as_ref());
+        item
+    }
+
+    /// The next queued item if one is ready.
+    pub fn try_recv(&mut self) -> Option<Outbound> {
+        let item = self.receiver.try_recv().ok();
+        self.release(item.as_ref());
+        item
+    }
+
+    fn release(&self, item: Option<&Outbound>) {
+        if let Some(Outbound::Text(text)) = item {
+            self.queued_bytes.fetch_sub(text.len(), Ordering::AcqRel);
+        }
+    }
+}
+
 impl ConnHandle {
-    /// A new handle and the queues its writer drains.
-    pub fn new(id: u64, queue_depth: usize, voice_depth: usize) -> (ConnHandle, OutboundQueues) {
-        let (text_tx, text_rx) = mpsc::channel(queue_depth.max(2));
-        let (voice_tx, voice_rx) = mpsc::channel(voice_depth.max(1));
+    /// A new handle and the queues its writer drains: at most `limits.frames` text frames and
+    /// `limits.bytes` bytes of them queued, and `limits.voice` voice frames.
+    pub fn new(id: u64, limits: QueueLimits) -> (ConnHandle, OutboundQueues) {
+        let (text_tx, text_rx) = mpsc::channel(limits.frames.max(2));
+        let (voice_tx, voice_rx) = mpsc::channel(limits.voice.max(1));
+        let queued_bytes = Arc::new(AtomicUsize::new(0));
         let handle = ConnHandle {
             id,
             user: OnceLock::new(),
             text: text_tx,
             voice: voice_tx,
+            queued_bytes: queued_bytes.clone(),
+            max_queued_bytes: limits.bytes,
             close_code: AtomicU16::new(0),
             close_drain: AtomicBool::new(false),
             close_notify: Notify::new(),
         };
         let queues = OutboundQueues {
-            text: text_rx,
+            text: TextQueue {
+                receiver: text_rx,
+                queued_bytes,
+            },
             voice: voice_rx,
         };
         (handle, queues)
@@ -160,16 +214,39 @@ impl ConnHandle {
     }
 
     fn push(&self, item: Outbound) {
+        let size = match &item {
+            Outbound::Text(text) => text.len(),
+            Outbound::Close(..) => 0,
+        };
+        let before = self.queued_bytes.fetch_add(size, Ordering::AcqRel);
+        if before > 0 && before.saturating_add(size) > self.max_queued_bytes {
+            self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
+            tracing::info!(
+                conn = self.id,
+                "outbound queue over its byte budget; closing slow connection"
+            );
+            self.request_close(CLOSE_SLOW_CONSUMER, false);
+            return;
+        }
         match self.text.try_send(item) {
             Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => {
+            Err(error) => {
+                self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
+                self.refused(error);
+            }
+        }
+    }
+
+    fn refused(&self, error: mpsc::error::TrySendError<Outbound>) {
+        match error {
+            mpsc::error::TrySendError::Full(_) => {
                 tracing::info!(
                     conn = self.id,
                     "outbound queue full; closing slow connection"
                 );
                 self.request_close(CLOSE_SLOW_CONSUMER, false);
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => {}
+            mpsc::error::TrySendError::Closed(_) => {}
         }
     }
 }
@@ -178,9 +255,36 @@ impl ConnHandle {
 mod tests {
     use super::*;
 
+    fn limits(frames: usize, bytes: usize) -> QueueLimits {
+        QueueLimits {
+            frames,
+            bytes,
+            voice: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn queued_bytes_over_the_budget_request_close_1013_and_the_writer_frees_them() {
+        let (handle, mut queues) = ConnHandle::new(1, limits(100, 10));
+        let big = Utf8Bytes::from("x".repeat(25));
+        // One frame larger than the whole budget still fits into an empty queue.
+        handle.send_text(&big);
+        assert_eq!(handle.close_request(), None);
+        assert!(matches!(queues.text.recv().await, Some(Outbound::Text(_))));
+        let small = Utf8Bytes::from_static("12345");
+        handle.send_text(&small);
+        handle.send_text(&small);
+        assert_eq!(handle.close_request(), None);
+        handle.send_text(&small);
+        assert_eq!(
+            handle.close_request().map(|r| r.code),
+            Some(CLOSE_SLOW_CONSUMER)
+        );
+    }
+
     #[test]
     fn full_queue_requests_close_1013_and_first_request_wins() {
-        let (handle, _queues) = ConnHandle::new(1, 2, 1);
+        let (handle, _queues) = ConnHandle::new(1, limits(2, 1 << 20));
         let frame = Utf8Bytes::from_static("{}");
         handle.send_text(&frame);
         handle.send_text(&frame);
@@ -202,7 +306,7 @@ mod tests {
 
     #[test]
     fn voice_overflow_is_dropped_without_closing() {
-        let (handle, _queues) = ConnHandle::new(1, 2, 1);
+        let (handle, _queues) = ConnHandle::new(1, limits(2, 1 << 20));
         let frame = Bytes::from_static(b"v");
         for _ in 0..10 {
             handle.send_voice(&frame);
@@ -212,7 +316,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_close_request_wakes_every_waiter() {
-        let (handle, _queues) = ConnHandle::new(1, 2, 1);
+        let (handle, _queues) = ConnHandle::new(1, limits(2, 1 << 20));
         let handle = std::sync::Arc::new(handle);
         let waiters: Vec<_> = (0..2)
             .map(|_| {

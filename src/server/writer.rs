@@ -154,7 +154,7 @@ where
         }
         written += 1;
         if written < MAX_BATCH {
-            next = queues.text.try_recv().ok();
+            next = queues.text.try_recv();
         }
     }
     sink.flush().await?;
@@ -173,7 +173,7 @@ async fn finish<S>(
     let work = async {
         let mut reason = closing.reason;
         if closing.drain_queue {
-            while let Ok(item) = queues.text.try_recv() {
+            while let Some(item) = queues.text.try_recv() {
                 match item {
                     Outbound::Text(text) => sink.feed(Message::Text(text)).await?,
                     Outbound::Close(_, why) => {
