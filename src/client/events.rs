@@ -55,7 +55,7 @@ pub fn handle_frame(
                 &format!("{u} {verb} voice in #{room}"),
             )]
         }
-        ServerFrame::Err { m, .. } => vec![render::render_error(options, &m)],
+        ServerFrame::Err { m, .. } => vec![render::render_error(options, &render::printable(&m))],
         _ => Vec::new(),
     }
 }
@@ -121,6 +121,7 @@ pub fn on_message(
 /// A live message from someone else: unread when not in the current channel, and a mention
 /// remembered for `/mentions`.
 fn count_unread_and_mention(state: &mut ChatState, channel: &str, mention: Option<String>) {
+    let mentioned = mention.is_some();
     if let Some(line) = mention {
         state.mentions.push_back(line);
         while state.mentions.len() > MENTIONS_KEPT {
@@ -131,6 +132,9 @@ fn count_unread_and_mention(state: &mut ChatState, channel: &str, mention: Optio
         && let Some(entry) = state.channels.get_mut(channel)
     {
         entry.unread = entry.unread.saturating_add(1);
+        if mentioned {
+            entry.unseen_mentions = entry.unseen_mentions.saturating_add(1);
+        }
     }
 }
 
@@ -253,7 +257,7 @@ fn on_presence(
     let detail = if text.is_empty() {
         String::new()
     } else {
-        format!(": {text}")
+        format!(": {}", render::printable(text))
     };
     vec![render::render_notice(
         options,
