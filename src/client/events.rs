@@ -6,14 +6,18 @@
 
 use std::collections::BTreeMap;
 
-use super::keys::{KeyRing, PeerKeyStatus};
+use super::keys::KeyRing;
 use super::render::{self, Body, MessageView, ReactionView, RenderOptions, Scope};
 use super::state::{MENTIONS_KEPT, MessageRecord, user_state};
 use crate::proto::{
     DeleteEvent, DmEvent, EditEvent, MessageEvent, PresenceState, ReactEvent, ServerFrame,
 };
 
+mod decrypt;
+
 pub use super::state::{ChatState, LineQueue, known_user_names, unread_summary};
+use decrypt::decrypt_edit;
+pub use decrypt::{decrypt_dm, decrypt_message, on_key};
 
 /// Handles one server event: updates `state` and returns the lines to print.
 pub fn handle_frame(
@@ -55,7 +59,7 @@ pub fn handle_frame(
                 &format!("{u} {verb} voice in #{room}"),
             )]
         }
-        ServerFrame::Err { m, .. } => vec![render::render_error(options, &m)],
+        ServerFrame::Err { m, .. } => vec![render::render_error(options, &render::printable(&m))],
         _ => Vec::new(),
     }
 }
@@ -121,6 +125,7 @@ pub fn on_message(
 /// A live message from someone else: unread when not in the current channel, and a mention
 /// remembered for `/mentions`.
 fn count_unread_and_mention(state: &mut ChatState, channel: &str, mention: Option<String>) {
+    let mentioned = mention.is_some();
     if let Some(line) = mention {
         state.mentions.push_back(line);
         while state.mentions.len() > MENTIONS_KEPT {
@@ -131,6 +136,9 @@ fn count_unread_and_mention(state: &mut ChatState, channel: &str, mention: Optio
         && let Some(entry) = state.channels.get_mut(channel)
     {
         entry.unread = entry.unread.saturating_add(1);
+        if mentioned {
+            entry.unseen_mentions = entry.unseen_mentions.saturating_add(1);
+        }
     }
 }
 
@@ -253,76 +261,12 @@ fn on_presence(
     let detail = if text.is_empty() {
         String::new()
     } else {
-        format!(": {text}")
+        format!(": {}", render::printable(text))
     };
     vec![render::render_notice(
         options,
         &format!("{user} is {}{detail}", presence.as_str()),
     )]
-}
-
-/// A peer's key, from `ok.users` or a `key` frame: pinned on first use, LOUD warning on change.
-pub fn on_key(keys: &mut KeyRing, options: &RenderOptions, user: &str, pk: &str) -> Vec<String> {
-    match keys.learn_peer_key(user, pk) {
-        Ok(PeerKeyStatus::Known) | Ok(PeerKeyStatus::Pinned { .. }) => Vec::new(),
-        Ok(PeerKeyStatus::Changed { pinned, announced }) => vec![
-            render::render_warning(
-                options,
-                &format!("{user}'s identity key CHANGED: pinned {pinned}, now {announced}."),
-            ),
-            render::render_warning(
-                options,
-                &format!(
-                    "DMs with {user} are blocked until you verify the new fingerprint with them and run /trust {user}."
-                ),
-            ),
-        ],
-        Err(error) => vec![render::render_error(
-            options,
-            &format!("{user}'s key is unusable: {error}"),
-        )],
-    }
-}
-
-/// The readable body of a channel message (decrypting sealed ones).
-pub fn decrypt_message(keys: &KeyRing, event: &MessageEvent) -> Body {
-    if event.deleted {
-        return Body::Deleted;
-    }
-    let Some(c) = &event.c else {
-        return Body::Deleted;
-    };
-    if event.enc.is_none() {
-        return Body::Text(c.clone());
-    }
-    // A folded message that was edited carries the edit's envelope, sealed as `edit:<id>`.
-    let kind = if event.edited.is_some() {
-        format!("edit:{}", event.id)
-    } else {
-        "msg".to_string()
-    };
-    match keys.open_channel(&event.ch, &event.u, &kind, c) {
-        Ok(text) => Body::Text(text),
-        Err(error) => Body::Unreadable(error.to_string()),
-    }
-}
-
-fn decrypt_edit(keys: &KeyRing, event: &EditEvent) -> Body {
-    if event.enc.is_none() {
-        return Body::Text(event.c.clone());
-    }
-    match keys.open_channel(&event.ch, &event.u, &format!("edit:{}", event.id), &event.c) {
-        Ok(text) => Body::Text(text),
-        Err(error) => Body::Unreadable(error.to_string()),
-    }
-}
-
-/// The readable body of a DM.
-pub fn decrypt_dm(keys: &mut KeyRing, event: &DmEvent) -> Body {
-    match keys.open_dm(event) {
-        Ok(text) => Body::Text(text),
-        Err(error) => Body::Unreadable(error.to_string()),
-    }
 }
 
 #[cfg(test)]

@@ -290,3 +290,58 @@ fn presence_and_key_changes_are_announced() {
     };
     assert_eq!(f.feed(member), vec!["-- dave joined #general"]);
 }
+
+#[test]
+fn the_mention_indicator_counts_unseen_mentions_elsewhere_and_clears_when_looked_at() {
+    let mut f = fixture();
+    f.feed(ServerFrame::Msg(msg(
+        "general",
+        1,
+        "alice",
+        "carol, here",
+        DAY1,
+    )));
+    assert_eq!(
+        f.state.unseen_mentions(),
+        0,
+        "seen live in the current channel"
+    );
+    f.feed(ServerFrame::Msg(msg(
+        "random",
+        2,
+        "alice",
+        "@carol look",
+        DAY1,
+    )));
+    f.feed(ServerFrame::Msg(msg("random", 3, "bob", "carol?", DAY1)));
+    assert_eq!(f.state.unseen_mentions(), 2);
+    assert_eq!(
+        f.state.mentions.len(),
+        3,
+        "/mentions still lists all of them"
+    );
+    f.state.switch_to("random");
+    assert_eq!(f.state.unseen_mentions(), 0);
+    f.state.switch_to("general");
+    f.feed(ServerFrame::Msg(msg("random", 4, "bob", "carol!", DAY1)));
+    assert_eq!(f.state.unseen_mentions(), 1);
+    f.state.mark_mentions_seen();
+    assert_eq!(f.state.unseen_mentions(), 0);
+    assert_eq!(f.state.mentions.len(), 4);
+}
+
+#[test]
+fn hostile_presence_texts_and_errors_print_without_control_sequences() {
+    let mut f = fixture();
+    let lines = f.feed(ServerFrame::Presence {
+        u: "alice".into(),
+        state: PresenceState::Away,
+        text: "\u{1b}]52;c;ZXZpbA==\u{7}".into(),
+        ts: DAY1,
+    });
+    assert_eq!(lines.len(), 1);
+    assert!(
+        !lines[0].contains('\u{1b}') && !lines[0].contains('\u{7}'),
+        "{lines:?}"
+    );
+}

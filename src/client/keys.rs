@@ -21,10 +21,19 @@ use crate::proto::{self, ChannelInfo, ChannelMode, CreateChannel, DmEvent, KdfSp
 
 /// File name of the identity key in the config dir (the same file `chatify keygen` writes).
 pub const IDENTITY_FILE_NAME: &str = "identity.key";
-/// File name of the trust store (pinned peer keys) in the config dir.
-pub const TRUST_FILE_NAME: &str = "trusted_keys.json";
+/// Directory of the trust stores (pinned peer keys) in the config dir: one file per server, so
+/// `bob` on one server is never mistaken for (or warned about as) `bob` on another.
+pub const TRUST_DIR: &str = "trusted-keys";
 /// Directory of cached channel keys in the config dir.
 pub const CHANNEL_KEY_DIR: &str = "channel-keys";
+/// The trust store of one server: `<config dir>/trusted-keys/<digest of the server URL>.json`.
+pub fn trust_file(config_dir: &Path, server: &str) -> PathBuf {
+    let server = server.trim_end_matches('/');
+    let digest = blake3::derive_key("chatify 2026-11 trust store name v1", server.as_bytes());
+    let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    config_dir.join(TRUST_DIR).join(format!("{name}.json"))
+}
+
 /// TEST ONLY: when this environment variable is `1`, new sealed channels are created with tiny
 /// Argon2 parameters and weak parameters are accepted when joining. Never set it in real use:
 /// it makes passphrases cheap to brute-force. Exists so integration tests run in seconds.
@@ -163,7 +172,7 @@ impl KeyRing {
         weak_kdf_for_tests: bool,
     ) -> Result<(KeyRing, bool), KeyError> {
         let (identity, created) = Identity::load_or_generate(&identity_file(config_dir))?;
-        let trust = TrustStore::load(&config_dir.join(TRUST_FILE_NAME))?;
+        let trust = TrustStore::load(&trust_file(config_dir, server))?;
         let policy = if weak_kdf_for_tests {
             KdfPolicy::AllowWeakForTests
         } else {
@@ -444,6 +453,10 @@ impl KeyRing {
     }
 
     fn save_trust(&self) -> Result<(), KeyError> {
+        if let Some(dir) = self.trust.path().parent() {
+            crate::paths::create_private_dir(dir)
+                .map_err(|error| KeyError::Storage(format!("{error:#}")))?;
+        }
         Ok(self.trust.save()?)
     }
 

@@ -192,3 +192,45 @@ fn dms_decrypt_on_both_sides_and_key_changes_are_refused_until_trusted() {
         Err(KeyError::NoPeerKey { .. })
     ));
 }
+
+#[test]
+fn pins_are_per_server_and_the_store_is_private() {
+    let dir = tempfile::tempdir().expect("dir");
+    let bob_here = Identity::generate().public_b64();
+    let bob_elsewhere = Identity::generate().public_b64();
+    let mut alice = ring(dir.path(), "alice");
+    assert!(matches!(
+        alice.learn_peer_key("bob", &bob_here).expect("learned"),
+        PeerKeyStatus::Pinned { .. }
+    ));
+    // Another server's bob is another person: pinned afresh, no warning.
+    let (mut other, _) =
+        KeyRing::open(dir.path(), "ws://example.net:8765", "alice", true).expect("opens");
+    assert!(matches!(
+        other
+            .learn_peer_key("bob", &bob_elsewhere)
+            .expect("learned"),
+        PeerKeyStatus::Pinned { .. }
+    ));
+    // And the first server still remembers its own pin.
+    let (mut again, _) =
+        KeyRing::open(dir.path(), "ws://127.0.0.1:9/", "alice", true).expect("opens");
+    assert_eq!(
+        again.learn_peer_key("bob", &bob_here).expect("learned"),
+        PeerKeyStatus::Known
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let file = trust_file(dir.path(), "ws://127.0.0.1:9");
+        let file_mode = std::fs::metadata(&file)
+            .expect("saved")
+            .permissions()
+            .mode();
+        let dir_mode = std::fs::metadata(dir.path().join(TRUST_DIR))
+            .expect("dir")
+            .permissions()
+            .mode();
+        assert_eq!((file_mode & 0o777, dir_mode & 0o777), (0o600, 0o700));
+    }
+}

@@ -8,6 +8,10 @@ use std::collections::BTreeMap;
 
 use owo_colors::{AnsiColors, OwoColorize, Style};
 
+mod sanitize;
+
+pub use sanitize::{printable, terminal_safe};
+
 /// How to render: colour, bell on mentions, who "me" is, and the time zone.
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
@@ -165,8 +169,8 @@ pub fn render_reaction(options: &RenderOptions, view: &ReactionView<'_>) -> Stri
     };
     let target = view.target;
     let whose = match (&target.author, &target.snippet) {
-        (Some(author), Some(text)) => format!("{author}'s \"{}\"", snippet(text, 6)),
-        (Some(author), None) => format!("{author}'s message"),
+        (Some(author), Some(text)) => format!("{}'s \"{}\"", printable(author), snippet(text, 6)),
+        (Some(author), None) => format!("{}'s message", printable(author)),
         _ => "a message".to_string(),
     };
     let mut line = format!(
@@ -174,7 +178,7 @@ pub fn render_reaction(options: &RenderOptions, view: &ReactionView<'_>) -> Stri
         dim(options, &format_time(options, view.ts)),
         render_scope(options, view.scope),
         paint_nick(options, view.reactor),
-        view.emoji,
+        printable(view.emoji),
         dim(options, &format!("[{}]", target.id)),
     );
     if !view.after.is_empty() {
@@ -232,18 +236,19 @@ pub fn render_scope(options: &RenderOptions, scope: &Scope) -> String {
         Scope::Channel {
             name,
             sealed: false,
-        } => bold(options, &format!("#{name}")),
+        } => bold(options, &format!("#{}", printable(name))),
         Scope::Channel { name, sealed: true } => {
-            format!("🔒{}", bold(options, &format!("#{name}")))
+            format!("🔒{}", bold(options, &format!("#{}", printable(name))))
         }
-        Scope::Dm { peer } => format!("🔒{}", bold(options, &format!("@{peer}"))),
+        Scope::Dm { peer } => format!("🔒{}", bold(options, &format!("@{}", printable(peer)))),
     }
 }
 
 /// A nick in its stable colour.
 pub fn paint_nick(options: &RenderOptions, nick: &str) -> String {
+    let nick = printable(nick);
     if options.color {
-        nick.color(nick_color(nick)).bold().to_string()
+        nick.color(nick_color(&nick)).bold().to_string()
     } else {
         nick.to_string()
     }
@@ -280,6 +285,7 @@ pub fn mentions(text: &str, me: &str) -> bool {
 
 /// The first `words` words of a text, with `…` when cut.
 pub fn snippet(text: &str, words: usize) -> String {
+    let text = printable(text);
     let all: Vec<&str> = text.split_whitespace().collect();
     if all.len() <= words {
         all.join(" ")
@@ -293,7 +299,7 @@ pub fn reaction_summary(reacts: &BTreeMap<String, Vec<String>>) -> String {
     reacts
         .iter()
         .filter(|(_, users)| !users.is_empty())
-        .map(|(emoji, users)| format!("{emoji} {}", users.len()))
+        .map(|(emoji, users)| format!("{} {}", printable(emoji), users.len()))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -310,7 +316,8 @@ fn render_author(options: &RenderOptions, author: &str, body: &Body) -> String {
 fn render_body(options: &RenderOptions, body: &Body, mentioned: bool) -> String {
     match body {
         Body::Text(text) => {
-            let text = text.strip_prefix("/me ").unwrap_or(text);
+            let text = printable(text.strip_prefix("/me ").unwrap_or(text));
+            let text = text.as_str();
             // Continuation lines of a multi-line message line up under the text.
             let indented;
             let text = if text.contains('\n') {
@@ -330,7 +337,7 @@ fn render_body(options: &RenderOptions, body: &Body, mentioned: bool) -> String 
         }
         Body::Deleted => dim(options, "(message deleted)"),
         Body::Unreadable(reason) => {
-            let text = format!("(encrypted: {reason})");
+            let text = format!("(encrypted: {})", printable(reason));
             if options.color {
                 text.magenta().to_string()
             } else {
@@ -342,8 +349,10 @@ fn render_body(options: &RenderOptions, body: &Body, mentioned: bool) -> String 
 
 fn render_reply_quote(reply: &ReplyQuote) -> String {
     match (&reply.author, &reply.snippet) {
-        (Some(author), Some(text)) => format!("↪ {author}: \"{}\"", snippet(text, 6)),
-        (Some(author), None) => format!("↪ {author} [{}]", reply.id),
+        (Some(author), Some(text)) => {
+            format!("↪ {}: \"{}\"", printable(author), snippet(text, 6))
+        }
+        (Some(author), None) => format!("↪ {} [{}]", printable(author), reply.id),
         _ => format!("↪ [{}]", reply.id),
     }
 }

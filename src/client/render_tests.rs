@@ -292,3 +292,22 @@ fn snippets_cut_at_words() {
     assert_eq!(snippet("  a   b  ", 6), "a b");
     assert_eq!(snippet("1 2 3 4 5 6 7", 6), "1 2 3 4 5 6…");
 }
+
+#[test]
+fn hostile_text_never_reaches_the_terminal_as_control_sequences() {
+    let general = general();
+    let hostile = Body::Text("\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\rfake <admin> line".into());
+    let nick = "eve\u{1b}[8m";
+    let plain_line = render_message(&plain("alice"), &view(&general, nick, &hostile));
+    assert!(!plain_line.contains('\u{1b}'), "{plain_line:?}");
+    assert!(!plain_line.contains('\r') && !plain_line.contains('\u{7}'));
+    assert!(plain_line.contains("fake <admin> line"), "{plain_line:?}");
+    let coloured_line = render_message(&coloured("alice"), &view(&general, nick, &hostile));
+    // Only the renderer's own colour sequences remain.
+    assert_eq!(terminal_safe(&coloured_line), coloured_line);
+    assert!(!coloured_line.contains("\u{1b}]") && !coloured_line.contains("\u{1b}[2J"));
+    let mut reacts = BTreeMap::new();
+    reacts.insert("\u{1b}[31m👍".to_string(), vec!["bob".to_string()]);
+    assert!(!reaction_summary(&reacts).contains('\u{1b}'));
+    assert!(!snippet("a\u{1b}[2J b", 3).contains('\u{1b}'));
+}

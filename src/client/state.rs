@@ -31,9 +31,11 @@ impl LineQueue {
         (LineQueue { sender }, receiver)
     }
 
-    /// Queues one line.
+    /// Queues one line, with every control sequence but colours, the bell and newlines
+    /// neutralised ([`render::terminal_safe`]): whatever a handler forgot to clean, no untrusted
+    /// escape sequence reaches the terminal.
     pub fn push(&self, line: String) {
-        let _ = self.sender.send(line);
+        let _ = self.sender.send(render::terminal_safe(&line));
     }
 
     /// Queues several lines in order.
@@ -49,6 +51,8 @@ impl LineQueue {
 pub struct ChannelState {
     pub mode: ChannelMode,
     pub unread: u32,
+    /// Mentions of you here since you last looked (switched here or ran `/mentions`).
+    pub unseen_mentions: u32,
     pub salt: Option<String>,
     pub kdf: Option<crate::proto::KdfSpec>,
     pub kcv: Option<String>,
@@ -97,11 +101,12 @@ impl ChatState {
     pub fn apply_welcome(&mut self, channels: &[ChannelInfo], users: &[UserInfo]) {
         let previous = std::mem::take(&mut self.channels);
         for info in channels {
-            let unread = previous.get(&info.ch).map_or(0, |channel| channel.unread);
-            self.channels.insert(
-                info.ch.clone(),
-                channel_state(info.mode, &info.salt, &info.kdf, &info.kcv, unread),
-            );
+            let mut state = channel_state(info.mode, &info.salt, &info.kdf, &info.kcv, 0);
+            if let Some(before) = previous.get(&info.ch) {
+                state.unread = before.unread;
+                state.unseen_mentions = before.unseen_mentions;
+            }
+            self.channels.insert(info.ch.clone(), state);
         }
         self.users = users
             .iter()
@@ -134,12 +139,27 @@ impl ChatState {
             .insert(name.to_string(), channel_state(mode, salt, kdf, kcv, 0));
     }
 
-    /// Makes `channel` current and clears its unread count.
+    /// Makes `channel` current and clears its unread and mention counts.
     pub fn switch_to(&mut self, channel: &str) {
         if let Some(state) = self.channels.get_mut(channel) {
             state.unread = 0;
+            state.unseen_mentions = 0;
         }
         self.current = Some(channel.to_string());
+    }
+
+    /// Mentions not looked at yet, over all channels (the prompt's `@N`).
+    pub fn unseen_mentions(&self) -> u32 {
+        self.channels.values().fold(0u32, |sum, channel| {
+            sum.saturating_add(channel.unseen_mentions)
+        })
+    }
+
+    /// Marks every mention as seen (`/mentions` listed them).
+    pub fn mark_mentions_seen(&mut self) {
+        for channel in self.channels.values_mut() {
+            channel.unseen_mentions = 0;
+        }
     }
 
     /// The scope label of a channel.
@@ -260,6 +280,7 @@ pub(crate) fn channel_state(
     ChannelState {
         mode,
         unread,
+        unseen_mentions: 0,
         salt: salt.clone(),
         kdf: kdf.clone(),
         kcv: kcv.clone(),

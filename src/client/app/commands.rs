@@ -184,7 +184,11 @@ impl App {
     }
 
     fn mentions(&self) {
-        let mentions: Vec<String> = lock(&self.state).mentions.iter().cloned().collect();
+        let mentions: Vec<String> = {
+            let mut state = lock(&self.state);
+            state.mark_mentions_seen();
+            state.mentions.iter().cloned().collect()
+        };
         if mentions.is_empty() {
             return self.notice("no mentions yet");
         }

@@ -131,10 +131,10 @@ impl App {
             Ok(ServerFrame::Search { events, .. }) => {
                 let mut found = ServerFrame::message_events(events);
                 if found.is_empty() {
-                    return self.notice(format!("nothing in #{channel} matches {words:?}"));
+                    return self.notice(format!("nothing in #{channel} matches “{words}”"));
                 }
                 self.notice(format!(
-                    "{} result(s) for {words:?} in #{channel}, oldest first",
+                    "{} result(s) for “{words}” in #{channel}, oldest first",
                     found.len()
                 ));
                 found.sort_by_key(|event| event.id);

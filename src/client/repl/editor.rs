@@ -185,9 +185,13 @@ impl Prompt for ChatPrompt {
         let state = self.lock();
         match &state.current {
             Some(channel) => match state.channel_scope(channel) {
-                render::Scope::Channel { name, sealed: true } => Cow::Owned(format!("🔒#{name}")),
-                render::Scope::Channel { name, .. } => Cow::Owned(format!("#{name}")),
-                render::Scope::Dm { peer } => Cow::Owned(format!("@{peer}")),
+                render::Scope::Channel { name, sealed: true } => {
+                    Cow::Owned(format!("🔒#{}", render::printable(&name)))
+                }
+                render::Scope::Channel { name, .. } => {
+                    Cow::Owned(format!("#{}", render::printable(&name)))
+                }
+                render::Scope::Dm { peer } => Cow::Owned(format!("@{}", render::printable(&peer))),
             },
             None => Cow::Borrowed("(no channel)"),
         }
@@ -200,8 +204,9 @@ impl Prompt for ChatPrompt {
             .map(|(ch, n)| format!("#{ch}:{n}"))
             .collect();
         let mut right = unread.join(" ");
-        if !state.mentions.is_empty() {
-            right.push_str(&format!(" @{}", state.mentions.len()));
+        let unseen = state.unseen_mentions();
+        if unseen > 0 {
+            right.push_str(&format!(" @{unseen}"));
         }
         Cow::Owned(right.trim().to_string())
     }
@@ -227,7 +232,7 @@ struct ChatCompleter {
 impl Completer for ChatCompleter {
     fn complete(&mut self, line: &str, pos: usize) -> CompletionResult {
         let before = line.get(..pos).unwrap_or(line);
-        let start = before.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+        let start = word_start(before);
         let word = &before[start..];
         let candidates: Vec<String> = if start == 0 && word.starts_with('/') {
             COMMAND_NAMES.iter().map(|name| name.to_string()).collect()
@@ -262,5 +267,33 @@ impl Completer for ChatCompleter {
             })
             .collect();
         CompletionResult::fresh(suggestions)
+    }
+}
+
+/// Where the word being completed starts: just after the last whitespace character (which may
+/// be several bytes long, e.g. a no-break or ideographic space).
+fn word_start(before: &str) -> usize {
+    before
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace())
+        .map_or(0, |(at, c)| at + c.len_utf8())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_completed_word_starts_after_any_whitespace_character() {
+        assert_eq!(word_start("/jo"), 0);
+        assert_eq!(word_start("/join #op"), 6);
+        assert_eq!(word_start("/msg\u{3000}al"), "/msg\u{3000}".len());
+        assert_eq!(word_start("hi\u{a0}bo"), "hi\u{a0}".len());
+        assert_eq!(word_start("ends with space "), 16);
+        // Every result is a char boundary, so slicing there cannot panic.
+        for text in ["é é", "\u{3000}", "a\u{2003}b\u{3000}"] {
+            assert!(text.is_char_boundary(word_start(text)));
+        }
     }
 }
