@@ -23,6 +23,7 @@ use crate::proto::ErrorCode;
 mod editor;
 mod pipe;
 mod prompts;
+mod saved_history;
 
 pub use prompts::{prompt_password, read_password_file};
 

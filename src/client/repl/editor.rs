@@ -1,8 +1,9 @@
 //! Interactive mode (stdin is a terminal): the reedline editor. Events print above the prompt
 //! through reedline's ExternalPrinter without disturbing the line being typed; the prompt shows
 //! the current channel (🔒 when sealed) and unread counts; Tab completes commands, `#channels`
-//! and usernames; hints come from the history file (`<config dir>/history.txt`, 0600; a line
-//! starting with a space is not recorded); a line ending in `\` (or Alt-Enter) continues on the
+//! and usernames; hints come from the input history (this session's lines in memory, plus the
+//! commands saved by `saved_history` — never message text; a line starting with a space is not
+//! recorded at all); a line ending in `\` (or Alt-Enter) continues on the
 //! next line; Ctrl-O opens `$VISUAL`/`$EDITOR` on the buffer. Part of `client::repl`.
 
 use std::borrow::Cow;
@@ -11,14 +12,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use reedline::{
-    ColumnarMenu, Completer, CompletionResult, DefaultHinter, Emacs, ExternalPrinter,
-    FileBackedHistory, KeyCode, KeyModifiers, MenuBuilder, Prompt, PromptEditMode,
-    PromptHistorySearch, Reedline, ReedlineEvent, ReedlineMenu, Signal, Span, Suggestion,
-    ValidationResult, Validator,
+    ColumnarMenu, Completer, CompletionResult, DefaultHinter, Emacs, ExternalPrinter, KeyCode,
+    KeyModifiers, MenuBuilder, Prompt, PromptEditMode, PromptHistorySearch, Reedline,
+    ReedlineEvent, ReedlineMenu, Signal, Span, Suggestion, ValidationResult, Validator,
 };
 use tokio::sync::mpsc;
 
 use super::ReplConfig;
+use super::saved_history::SavedHistory;
 use crate::client::app::{App, Flow};
 use crate::client::command::{COMMAND_NAMES, Command};
 use crate::client::events::{self, ChatState};
@@ -51,6 +52,7 @@ pub fn run_interactive(
     });
     runtime.block_on(app.start(config.channel.clone()));
     let mut editor = build_editor(app.state(), printer, config, break_signal);
+    let saved_history = SavedHistory::new(&config.config_dir, HISTORY_SIZE);
     let prompt = ChatPrompt { state: app.state() };
     loop {
         match editor.read_line(&prompt) {
@@ -58,6 +60,7 @@ pub fn run_interactive(
                 // The $EDITOR buffer file held this message; do not leave it lying around.
                 let _ = std::fs::write(config.config_dir.join(COMPOSE_FILE), b"");
                 let text = join_continuations(&buffer);
+                saved_history.remember(&text);
                 if runtime.block_on(app.handle_line(&text)) == Flow::Quit {
                     return ExitCode::SUCCESS;
                 }
@@ -126,10 +129,7 @@ fn build_editor(
         .with_history_exclusion_prefix(Some(" ".to_string()))
         .with_ansi_colors(config.color)
         .with_break_signal(break_signal);
-    let history_path = config.config_dir.join("history.txt");
-    if private_file_ready(&history_path)
-        && let Ok(history) = FileBackedHistory::with_file(HISTORY_SIZE, history_path)
-    {
+    if let Some(history) = SavedHistory::new(&config.config_dir, HISTORY_SIZE).load() {
         editor = editor.with_history(Box::new(history));
     }
     let compose_path = config.config_dir.join(COMPOSE_FILE);
