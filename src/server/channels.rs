@@ -15,7 +15,13 @@ use super::fold::Ring;
 use super::presence::presence_of;
 use super::registry::{ChannelEntry, RingState};
 use super::state::{ServerState, Session, now_ms};
-use crate::proto::{ChannelMode, CreateChannel, KdfSpec, ServerFrame, UserInfo, normalize_channel};
+use crate::proto::{
+    ChannelMode, CreateChannel, ErrorCode, KdfSpec, ServerFrame, UserInfo, normalize_channel,
+};
+
+/// Channels one account may be a member of at once; bounds what a single user can make the
+/// server keep in memory and put in every `ok`.
+pub const MAX_CHANNELS_PER_USER: usize = 500;
 use crate::store::{HistoryQuery, NewChannel};
 
 /// The channel every account joins on registration.
@@ -44,6 +50,18 @@ pub async fn handle_join(
 ) -> Result<(), Reject> {
     let state = &session.state;
     let name = normalize_channel(&ch)?;
+    let already_member = state
+        .registry
+        .channel(&name)
+        .is_some_and(|entry| entry.lock().is_member(&session.user));
+    if !already_member && state.registry.membership_count(&session.user) >= MAX_CHANNELS_PER_USER {
+        return Err(Reject::new(
+            ErrorCode::Forbidden,
+            format!(
+                "you are in {MAX_CHANNELS_PER_USER} channels, the most allowed; leave one first"
+            ),
+        ));
+    }
     let entry = match state.registry.channel(&name) {
         Some(entry) => entry,
         None => create_channel(session, &name, create).await?,

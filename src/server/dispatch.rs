@@ -1,5 +1,6 @@
 //! Routes one decoded client frame of an authenticated connection to its handler, applies the
-//! per-connection rate limit to `msg`/`dm`/`edit`/`delete`/`react`/`typing`, and turns a handler's
+//! per-connection rate limit to `msg`/`dm`/`edit`/`delete`/`react`/`typing` (and `join`, which
+//! may create a channel), and turns a handler's
 //! `Reject` into an `err` frame echoing the request's `rid`. Called by the connection read loop.
 
 use super::errors::Reject;
@@ -31,6 +32,7 @@ fn is_rate_limited(frame: &ClientFrame) -> bool {
             | ClientFrame::Delete { .. }
             | ClientFrame::React { .. }
             | ClientFrame::Typing { .. }
+            | ClientFrame::Join { .. }
     )
 }
 

@@ -63,6 +63,9 @@ impl Reject {
                 ErrorCode::Forbidden,
                 "only the author of a message may do that",
             ),
+            StoreError::TooManyReactions { .. } => {
+                Reject::new(ErrorCode::Forbidden, error.to_string())
+            }
             StoreError::BadQuery(reason) => Reject::bad_frame(reason),
             StoreError::Unavailable(_) | StoreError::Sqlite(_) | StoreError::Io { .. } => {
                 tracing::warn!(error = %error, "storage failure");

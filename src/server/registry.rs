@@ -141,6 +141,13 @@ impl Registry {
         names.iter().filter_map(|name| self.channel(name)).collect()
     }
 
+    /// How many channels `user` is a member of.
+    pub fn membership_count(&self, user: &str) -> usize {
+        self.user_channels
+            .get(&user.to_ascii_lowercase())
+            .map_or(0, |set| set.len())
+    }
+
     /// Lowercase names of every user sharing at least one channel with `user` (excluding them).
     pub fn users_sharing_channels(&self, user: &str) -> BTreeSet<String> {
         let lower = user.to_ascii_lowercase();

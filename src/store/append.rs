@@ -18,6 +18,8 @@ use crate::proto::{self, ChannelMode, MessageEvent, ServerFrame};
 
 /// Blind tokens kept per message (PROTOCOL.md §10: the first 64 distinct words).
 const MAX_BLIND_TOKENS: usize = 64;
+/// Distinct emoji one message may carry, so reactions cannot grow a message without end.
+pub const MAX_DISTINCT_REACTIONS: usize = 32;
 
 /// Applies one append.
 pub(crate) fn apply(
@@ -244,6 +246,13 @@ fn append_react(
     payload: ReactPayload,
 ) -> Result<Appended, StoreError> {
     let mut message = load_live_target(conn, channel, target)?;
+    let reacts = message.reacts.as_ref();
+    let new_emoji = payload.on && !reacts.is_some_and(|map| map.contains_key(&payload.emoji));
+    if new_emoji && reacts.map_or(0, |map| map.len()) >= MAX_DISTINCT_REACTIONS {
+        return Err(StoreError::TooManyReactions {
+            limit: MAX_DISTINCT_REACTIONS,
+        });
+    }
     let scope = proto::channel_scope(channel);
     let ts = state.next_ts();
     let seq = state.next_seq(conn, &scope)?;

@@ -46,6 +46,9 @@ pub enum StoreError {
     /// The sender may not do this (edit/delete of someone else's message).
     #[error("only the author may do that")]
     Forbidden,
+    /// A new reaction on a message that already carries the most distinct emoji allowed.
+    #[error("a message carries at most {limit} different reactions")]
+    TooManyReactions { limit: usize },
     /// A search query that cannot be run (too many terms, a too-short prefix, …).
     #[error("{0}")]
     BadQuery(String),
@@ -77,6 +80,7 @@ impl StoreError {
                 | StoreError::NoSuchChannel
                 | StoreError::NoSuchMessage
                 | StoreError::Forbidden
+                | StoreError::TooManyReactions { .. }
                 | StoreError::BadQuery(_)
         )
     }

@@ -2,7 +2,8 @@
 //! the wrong type and size (never echoed back at length), FTS5 syntax in search, unicode edge
 //! cases, racing edits and deletions, and a client that never reads large replies (closed with
 //! 1013 once its queue's byte budget is spent). After the abuse the connection still works and a
-//! normal message is acked and persisted.
+//! normal message is acked and persisted. Caps: distinct reactions per message, channels per
+//! account, and joins counted against the rate limit.
 
 use chatify::server::ServerConfig;
 use serde_json::{Value, json};
@@ -258,4 +259,81 @@ async fn a_client_that_never_reads_big_replies_is_closed_by_the_byte_budget() {
     }
     assert_eq!(reader.expect_close().await, 1013);
     assert_still_serving(&mut alice, "the writer survived").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reactions_per_message_are_capped_but_existing_ones_still_count() {
+    let server = TestServer::start(test_config()).await;
+    let mut alice = register(&server, "alice").await;
+    let target = alice.say("general", "react to me", "m").await["id"].clone();
+    let limit = chatify::store::MAX_DISTINCT_REACTIONS;
+    for n in 0..limit {
+        let react = json!({"t": "react", "ch": "general", "id": target, "emoji": format!("e{n}"), "on": true});
+        assert_eq!(alice.request(react, &format!("r{n}")).await["t"], "ack");
+    }
+    let one_more = json!({"t": "react", "ch": "general", "id": target, "emoji": "new", "on": true});
+    let refused = alice.expect_err(one_more, "over", "forbidden").await;
+    assert!(
+        refused["m"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("different reactions")
+    );
+    let again = json!({"t": "react", "ch": "general", "id": target, "emoji": "e0", "on": false});
+    assert_eq!(alice.request(again, "off").await["t"], "ack");
+    let now_fits = json!({"t": "react", "ch": "general", "id": target, "emoji": "new", "on": true});
+    assert_eq!(alice.request(now_fits, "fits").await["t"], "ack");
+    assert_still_serving(&mut alice, "after the reactions").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_account_cannot_join_more_than_the_channel_limit() {
+    let server = TestServer::start(test_config()).await;
+    let mut alice = register(&server, "alice").await;
+    let limit = chatify::server::channels::MAX_CHANNELS_PER_USER;
+    // `general` is one of them already.
+    for n in 1..limit {
+        let join = json!({"t": "join", "ch": format!("c{n}")});
+        assert_eq!(alice.request(join, &format!("j{n}")).await["t"], "joined");
+    }
+    let over = json!({"t": "join", "ch": "one-too-many"});
+    let refused = alice.expect_err(over, "over", "forbidden").await;
+    assert!(
+        refused["m"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("leave one first")
+    );
+    let rejoin = json!({"t": "join", "ch": "c1"});
+    assert_eq!(
+        alice.request(rejoin, "rejoin").await["t"],
+        "joined",
+        "re-joining is fine"
+    );
+    let leave = json!({"t": "leave", "ch": "c1"});
+    assert_eq!(alice.request(leave, "leave").await["t"], "left");
+    let now_fits = json!({"t": "join", "ch": "one-too-many"});
+    assert_eq!(alice.request(now_fits, "fits").await["t"], "joined");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn joins_count_against_the_rate_limit() {
+    let config = ServerConfig {
+        rate_limit: 1.0,
+        rate_burst: 3,
+        ..test_config()
+    };
+    let server = TestServer::start(config).await;
+    let mut alice = register(&server, "alice").await;
+    let mut refused = 0;
+    for n in 0..6 {
+        let join = json!({"t": "join", "ch": format!("burst{n}")});
+        if alice.request(join, &format!("j{n}")).await["code"] == "rate_limited" {
+            refused += 1;
+        }
+    }
+    assert!(
+        refused >= 2,
+        "a burst of joins past the bucket is refused ({refused} refused)"
+    );
 }
