@@ -64,6 +64,9 @@ const ADDRESS_MAX_DELAY: Duration = Duration::from_secs(60);
 const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
 /// Records kept before old ones are swept.
 const MAX_RECORDS: usize = 100_000;
+/// Addresses remembered per account as having logged in successfully; failures from elsewhere
+/// do not delay logins from them, so an attacker cannot keep the real user out.
+const TRUSTED_ADDRESSES_PER_ACCOUNT: usize = 8;
 
 #[derive(Debug, Clone, Copy)]
 struct FailureRecord {
@@ -76,6 +79,8 @@ struct FailureRecord {
 pub struct LoginThrottle {
     accounts: DashMap<String, FailureRecord>,
     addresses: DashMap<IpAddr, FailureRecord>,
+    /// Per account (lowercase), the addresses of its most recent successful logins.
+    trusted: DashMap<String, Vec<IpAddr>>,
     last_sweep: Mutex<Option<Instant>>,
 }
 
@@ -88,9 +93,15 @@ impl LoginThrottle {
     /// evaluated; `None` when it may proceed now.
     pub fn wait_time(&self, account: &str, address: IpAddr) -> Option<Duration> {
         let now = Instant::now();
+        let account = account.to_ascii_lowercase();
+        let trusted = self
+            .trusted
+            .get(&account)
+            .is_some_and(|addresses| addresses.contains(&address));
         let account_wait = self
             .accounts
-            .get(&account.to_ascii_lowercase())
+            .get(&account)
+            .filter(|_| !trusted)
             .and_then(|r| remaining(*r, ACCOUNT_FREE_FAILURES, ACCOUNT_MAX_DELAY, now));
         let address_wait = self
             .addresses
@@ -120,10 +131,18 @@ impl LoginThrottle {
         }
     }
 
-    /// Records a successful login: clears the account's record and the address's.
+    /// Records a successful login: clears the account's record and the address's, and remembers
+    /// the address as one this account logs in from.
     pub fn record_success(&self, account: &str, address: IpAddr) {
-        self.accounts.remove(&account.to_ascii_lowercase());
+        let account = account.to_ascii_lowercase();
+        self.accounts.remove(&account);
         self.addresses.remove(&address);
+        let mut trusted = self.trusted.entry(account).or_default();
+        trusted.retain(|known| *known != address);
+        if trusted.len() >= TRUSTED_ADDRESSES_PER_ACCOUNT {
+            trusted.remove(0);
+        }
+        trusted.push(address);
     }
 
     fn sweep_if_needed(&self, now: Instant) {
@@ -235,6 +254,21 @@ mod tests {
         );
         let later = now + ACCOUNT_MAX_DELAY;
         assert_eq!(remaining(record(30), 3, ACCOUNT_MAX_DELAY, later), None);
+    }
+
+    #[test]
+    fn failures_from_elsewhere_never_delay_an_address_the_account_logged_in_from() {
+        let throttle = LoginThrottle::new();
+        let home: IpAddr = "127.0.0.2".parse().expect("address");
+        let attacker: IpAddr = "127.0.0.9".parse().expect("address");
+        throttle.record_success("Alice", home);
+        for _ in 0..ACCOUNT_FREE_FAILURES + 4 {
+            throttle.record_failure("alice", attacker);
+        }
+        assert!(throttle.wait_time("alice", attacker).is_some());
+        let elsewhere: IpAddr = "127.0.0.5".parse().expect("address");
+        assert!(throttle.wait_time("alice", elsewhere).is_some());
+        assert_eq!(throttle.wait_time("ALICE", home), None);
     }
 
     #[test]
