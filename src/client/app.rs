@@ -1,14 +1,15 @@
 //! The client application behind the REPL: holds the session, the key ring and the chat state,
 //! runs the inbound event loop (reconnect notices, replays, decryption, rendering into the line
-//! queue) and executes parsed commands ([`App::handle_line`]). It never touches the terminal:
-//! passphrases come through the [`Prompter`] the REPL provides, and output goes to the
-//! [`LineQueue`] the REPL prints. Used by `client::repl`; the integration tests drive it through
+//! queue) and executes parsed commands ([`App::handle_line`]) against the current place (a
+//! channel or a DM). It never touches the terminal: passphrases come through the [`Prompter`]
+//! the REPL provides, output goes to the [`LineQueue`] the REPL prints, and the REPL may hook a
+//! prompt refresh ([`App::set_prompt_refresh`]) and send typing signals ([`App::send_typing`]). Used by `client::repl`; the integration tests drive it through
 //! `chatify connect` in pipe mode.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use zeroize::Zeroizing;
 
@@ -17,6 +18,8 @@ use super::events::{self, ChatState, LineQueue};
 use super::keys::KeyRing;
 use super::render::{self, RenderOptions};
 use super::session::{Session, SessionEvent, SessionEvents, Welcome};
+use super::state::Place;
+use super::typing::TypingSignal;
 use crate::proto::{ChannelMode, ClientFrame, ServerFrame};
 
 mod channels;
@@ -56,6 +59,7 @@ pub struct App {
     prompter: Arc<dyn Prompter>,
     ended: tokio::sync::watch::Sender<bool>,
     quitting: AtomicBool,
+    prompt_refresh: OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
 
 impl App {
@@ -77,7 +81,46 @@ impl App {
             prompter,
             ended: tokio::sync::watch::Sender::new(false),
             quitting: AtomicBool::new(false),
+            prompt_refresh: OnceLock::new(),
         })
+    }
+
+    /// Sets what to call when something shown only in the prompt changed (someone started or
+    /// stopped typing). Only the first hook set is kept.
+    pub fn set_prompt_refresh(&self, refresh: Box<dyn Fn() + Send + Sync>) {
+        let _ = self.prompt_refresh.set(refresh);
+    }
+
+    /// Where plain text goes now.
+    pub fn current_place(&self) -> Option<Place> {
+        lock(&self.state).current.clone()
+    }
+
+    /// Sends one `typing` frame (no reply; nothing happens when not connected right now).
+    pub fn send_typing(&self, signal: &TypingSignal) {
+        let (ch, to) = match &signal.place {
+            Place::Channel(channel) => (Some(channel.clone()), None),
+            Place::Dm(peer) => (None, Some(peer.clone())),
+        };
+        let _ = self.session.send(&ClientFrame::Typing {
+            ch,
+            to,
+            on: signal.on,
+        });
+    }
+
+    /// Drops typing notes that ran out; refreshes the prompt when one did.
+    pub fn expire_typing(&self) {
+        let expired = lock(&self.state).typing.expire(std::time::Instant::now());
+        if expired {
+            self.refresh_prompt();
+        }
+    }
+
+    fn refresh_prompt(&self) {
+        if let Some(refresh) = self.prompt_refresh.get() {
+            refresh();
+        }
     }
 
     /// The chat state, shared with the REPL's prompt and completer.
@@ -176,6 +219,7 @@ impl App {
     }
 
     async fn on_frame(&self, frame: ServerFrame) {
+        let typing = matches!(frame, ServerFrame::Typing { .. });
         if let ServerFrame::Dm(dm) = &frame {
             let peer = if dm.from.eq_ignore_ascii_case(&self.options.me) {
                 &dm.to
@@ -192,6 +236,9 @@ impl App {
             events::handle_frame(&mut state, &mut keys, &self.options, frame)
         };
         self.lines.extend(lines);
+        if typing {
+            self.refresh_prompt();
+        }
     }
 
     fn apply_welcome(&self, welcome: &Welcome) {
@@ -290,12 +337,23 @@ impl App {
             .push(render::render_error(&self.options, text.as_ref()));
     }
 
-    fn current_channel(&self) -> Option<String> {
+    /// The current channel for a command that needs one (`what` names it in the refusal when
+    /// the current place is a DM, or there is none).
+    fn current_channel(&self, what: &str) -> Option<String> {
         let current = lock(&self.state).current.clone();
-        if current.is_none() {
-            self.error("no current channel: /join #channel first");
+        match current {
+            Some(Place::Channel(channel)) => Some(channel),
+            Some(Place::Dm(peer)) => {
+                self.error(format!(
+                    "{what}: channels only; you are in the DM with @{peer} (#channel goes back)"
+                ));
+                None
+            }
+            None => {
+                self.error("no current channel: /join #channel first");
+                None
+            }
         }
-        current
     }
 }
 

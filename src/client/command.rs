@@ -1,7 +1,7 @@
 //! The REPL's command language (DESIGN.md §6): turns one input line into a [`Command`], or a
-//! [`ParseError`] with a helpful sentence. Plain text is a message to the current channel; a
-//! line starting with `/` is a command; `#channel` alone switches channels; an unknown command
-//! is never sent. Also parses the time expressions of `/rewind` ([`parse_when`]).
+//! [`ParseError`] with a helpful sentence. Plain text is a message to the current channel or
+//! DM; a line starting with `/` is a command; `#channel` alone switches channels and `@user`
+//! alone makes the DM with that user current; an unknown command is never sent. Also parses the time expressions of `/rewind` ([`parse_when`]).
 //! Pure code: used by `client::app` (execution), `client::repl` (completion) and unit tests.
 
 use crate::proto::PresenceState;
@@ -47,7 +47,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "/quit",
 ];
 
-/// Where `/msg` sends: a channel (`#ops`) or a user (a DM).
+/// Where `/msg` sends, or `/switch` goes: a channel (`#ops`) or a user (a DM).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Channel(String),
@@ -57,7 +57,7 @@ pub enum Target {
 /// One parsed input line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// Plain text: a message to the current channel.
+    /// Plain text: a message to the current channel or DM.
     Say(String),
     Join {
         channel: String,
@@ -66,8 +66,9 @@ pub enum Command {
     Leave {
         channel: Option<String>,
     },
+    /// `#ch`, `@user`, `/switch #ch|@user`, `/dm user` without text.
     Switch {
-        channel: String,
+        target: Target,
     },
     Msg {
         target: Target,
@@ -164,7 +165,12 @@ pub fn parse_line(line: &str) -> Result<Command, ParseError> {
     }
     if trimmed.starts_with('#') && !trimmed.contains(char::is_whitespace) {
         return Ok(Command::Switch {
-            channel: channel_arg(trimmed)?,
+            target: Target::Channel(channel_arg(trimmed)?),
+        });
+    }
+    if trimmed.starts_with('@') && !trimmed.contains(char::is_whitespace) {
+        return Ok(Command::Switch {
+            target: Target::User(user_arg(trimmed)?),
         });
     }
     let Some(body) = trimmed.strip_prefix('/') else {
@@ -179,19 +185,20 @@ pub fn parse_line(line: &str) -> Result<Command, ParseError> {
 /// The help text: one line per command.
 pub fn help_lines() -> Vec<&'static str> {
     vec![
-        "text                   send to the current channel (//text sends a leading slash)",
-        "#channel  /switch #ch  make #ch the current channel",
+        "text                   send to the current channel or DM (//text sends a leading slash)",
+        "#ch  /switch #ch       make #ch the current channel",
+        "@user  /switch @user   make the DM with user current: plain text goes to them, encrypted",
         "/join #ch [--sealed]   join or create a channel; --sealed makes it end-to-end encrypted",
-        "/leave [#ch]           leave the current (or named) channel",
+        "/leave [#ch]           leave the current (or named) channel; in a DM, go back to the channel",
         "/msg #ch|user text     send to a channel or a user without switching",
-        "/dm user text          send an end-to-end encrypted direct message",
+        "/dm user [text]        send an end-to-end encrypted direct message (no text: open the DM)",
         "/me text               an action: * you text",
         "/reply id text         reply to message [id]",
         "/edit id text          replace your message [id]",
         "/delete id             delete your message [id]",
         "/react id emoji        add (or, again, remove) a reaction",
-        "/history [n]           the last n messages of the current channel (default 20)",
-        "/search words          search the current channel (prefix dep*, \"a phrase\")",
+        "/history [n]           the last n messages of the current channel or DM (default 20)",
+        "/search words          search the current channel (prefix dep*, \"a phrase\"; not DMs)",
         "/rewind when           the channel as it stood at 1h / 2d ago, 09:30, 2026-11-25 09:30",
         "/who [#ch]             members of the channel and their presence",
         "/users                 everyone you share a channel with",
@@ -200,7 +207,7 @@ pub fn help_lines() -> Vec<&'static str> {
         "/voice join|leave [#room]  join or leave the channel's voice room",
         "/fingerprint [user]    your key's fingerprint, or a user's",
         "/trust user            accept a user's new key after checking its fingerprint",
-        "/unread                channels with unread messages",
+        "/unread                channels and DMs with unread messages",
         "/mentions              recent messages that mention you",
         "/help                  this list          /quit  leave chatify",
     ]
@@ -212,15 +219,18 @@ fn parse_named(name: &str, rest: &str) -> Result<Command, ParseError> {
         "leave" | "part" => Ok(Command::Leave {
             channel: optional_channel(rest)?,
         }),
-        "switch" | "s" | "go" => match optional_channel(rest)? {
-            Some(channel) => Ok(Command::Switch { channel }),
-            None => Err(ParseError::new("usage: /switch #channel")),
-        },
+        "switch" | "s" | "go" => parse_switch(rest),
         "msg" => parse_msg(rest),
-        "dm" | "query" => {
-            let (user, text) = user_and_text(rest, "usage: /dm user text")?;
-            Ok(Command::Dm { user, text })
-        }
+        "dm" | "query" => match split_word(rest) {
+            ("", _) => Err(ParseError::new("usage: /dm user [text]")),
+            (user, text) if text.trim().is_empty() => Ok(Command::Switch {
+                target: Target::User(user_arg(user)?),
+            }),
+            _ => {
+                let (user, text) = user_and_text(rest, "usage: /dm user [text]")?;
+                Ok(Command::Dm { user, text })
+            }
+        },
         "me" => Ok(Command::Me {
             text: required_text(rest, "usage: /me text")?,
         }),
@@ -301,6 +311,20 @@ fn parse_join(rest: &str) -> Result<Command, ParseError> {
         Some(channel) => Ok(Command::Join { channel, sealed }),
         None => Err(ParseError::new("usage: /join #channel [--sealed]")),
     }
+}
+
+fn parse_switch(rest: &str) -> Result<Command, ParseError> {
+    let usage = "usage: /switch #channel or /switch @user";
+    let (target, extra) = split_word(rest);
+    if target.is_empty() || !extra.is_empty() {
+        return Err(ParseError::new(usage));
+    }
+    let target = if target.starts_with('@') {
+        Target::User(user_arg(target)?)
+    } else {
+        Target::Channel(channel_arg(target)?)
+    };
+    Ok(Command::Switch { target })
 }
 
 fn parse_msg(rest: &str) -> Result<Command, ParseError> {

@@ -58,13 +58,13 @@ fn every_command_of_the_design_parses() {
         (
             "/switch #ops",
             Command::Switch {
-                channel: "ops".into(),
+                target: Target::Channel("ops".into()),
             },
         ),
         (
             "#ops",
             Command::Switch {
-                channel: "ops".into(),
+                target: Target::Channel("ops".into()),
             },
         ),
         (
@@ -215,13 +215,50 @@ fn every_command_of_the_design_parses() {
 }
 
 #[test]
+fn a_user_alone_or_switch_to_a_user_makes_their_dm_current() {
+    let bob = Command::Switch {
+        target: Target::User("bob".into()),
+    };
+    for line in [
+        "@bob",
+        "  @bob  ",
+        "/switch @bob",
+        "/s @bob",
+        "/dm bob",
+        "/query @bob",
+    ] {
+        assert_eq!(ok(line), bob, "parsing {line:?}");
+    }
+    assert_eq!(
+        ok("/switch ops"),
+        Command::Switch {
+            target: Target::Channel("ops".into())
+        },
+        "without @ a /switch target is a channel"
+    );
+    // A mention followed by words is plain text for the current place, not a switch.
+    assert_eq!(
+        ok("@bob are you there?"),
+        Command::Say("@bob are you there?".into())
+    );
+    assert!(
+        help_lines().iter().any(|line| line.contains("@user")),
+        "the help explains @user"
+    );
+}
+
+#[test]
 fn bad_lines_are_refused_with_a_usage_sentence() {
     let cases: Vec<(&str, &str)> = vec![
         ("/join", "usage: /join"),
         ("/join #a #b", "usage: /join"),
         ("/join #ops --secret", "unknown option --secret"),
         ("/join #no/such", "is not a channel name"),
-        ("/dm bob", "usage: /dm"),
+        ("/dm", "usage: /dm"),
+        ("/switch", "usage: /switch"),
+        ("/switch @bob #ops", "usage: /switch"),
+        ("/switch @b@d", "is not a username"),
+        ("@b@d", "is not a username"),
         ("/dm b@d text", "is not a username"),
         ("/msg #ops", "usage: /msg"),
         ("/reply x hi", "the id is the number"),

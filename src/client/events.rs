@@ -1,14 +1,14 @@
 //! Inbound dispatch: each server event goes through a small handler that updates the client's
 //! [`ChatState`] (channels, users and presence, a bounded cache of recent messages for reply
-//! quotes and reactions, unread counts, mentions) and returns the display lines, which land in
-//! the shared [`LineQueue`]. Decryption happens here too (through the key ring), so handlers
+//! quotes and reactions, unread counts of channels and DMs, mentions, who is typing) and
+//! returns the display lines, which land in the shared [`LineQueue`]. Decryption happens here too (through the key ring), so handlers
 //! work on plaintext. Used by `client::app`; no terminal, no network.
 
 use std::collections::BTreeMap;
 
 use super::keys::KeyRing;
 use super::render::{self, Body, MessageView, ReactionView, RenderOptions, Scope};
-use super::state::{MENTIONS_KEPT, MessageRecord, user_state};
+use super::state::{MENTIONS_KEPT, MessageRecord, Place, user_state};
 use crate::proto::{
     DeleteEvent, DmEvent, EditEvent, MessageEvent, PresenceState, ReactEvent, ServerFrame,
 };
@@ -42,7 +42,11 @@ pub fn handle_frame(
         ServerFrame::React(event) => on_react(state, options, &event),
         ServerFrame::Dm(event) => {
             let body = decrypt_dm(keys, &event);
-            on_dm(state, options, &event, body)
+            on_dm(state, options, &event, body, true)
+        }
+        ServerFrame::Typing { ch, u, on, .. } => {
+            on_typing(state, ch, &u, on);
+            Vec::new()
         }
         ServerFrame::Member { ch, u, on, .. } => on_member(options, &ch, &u, on),
         ServerFrame::Presence {
@@ -108,6 +112,9 @@ pub fn on_message(
             _ => None,
         };
         count_unread_and_mention(state, &event.ch, mention);
+        state
+            .typing
+            .stop(&Place::Channel(event.ch.clone()), &event.u);
     }
     lines.push(line);
     state.remember(
@@ -132,7 +139,7 @@ fn count_unread_and_mention(state: &mut ChatState, channel: &str, mention: Optio
             state.mentions.pop_front();
         }
     }
-    if state.current.as_deref() != Some(channel)
+    if state.current_channel() != Some(channel)
         && let Some(entry) = state.channels.get_mut(channel)
     {
         entry.unread = entry.unread.saturating_add(1);
@@ -193,18 +200,22 @@ fn on_react(state: &mut ChatState, options: &RenderOptions, event: &ReactEvent) 
     vec![render::render_reaction(options, &view)]
 }
 
-/// A DM, live or replayed: remembered and rendered (mentions are implicit: it is to you).
+/// A DM, live or from a listing (`/history` in a DM): remembered and rendered (mentions are
+/// implicit: it is to you). A live one from the peer rings and counts as unread unless its
+/// conversation is current; a listing does neither.
 pub fn on_dm(
     state: &mut ChatState,
     options: &RenderOptions,
     event: &DmEvent,
     body: Body,
+    live: bool,
 ) -> Vec<String> {
-    let peer = if event.from.eq_ignore_ascii_case(&state.me) {
-        &event.to
-    } else {
-        &event.from
-    };
+    let from_me = event.from.eq_ignore_ascii_case(&state.me);
+    let peer = if from_me { &event.to } else { &event.from };
+    if live {
+        state.count_dm(peer, from_me);
+        state.typing.stop(&Place::Dm(peer.clone()), &event.from);
+    }
     let scope = Scope::Dm { peer: peer.clone() };
     let mut lines: Vec<String> = state.day_change(options, event.ts).into_iter().collect();
     let view = MessageView {
@@ -217,8 +228,12 @@ pub fn on_dm(
         reply: None,
         reacts: None,
     };
+    let options = &RenderOptions {
+        bell: options.bell && live,
+        ..options.clone()
+    };
     let mut line = render::render_message(options, &view);
-    if options.bell && !event.from.eq_ignore_ascii_case(&state.me) && !line.ends_with('\u{7}') {
+    if options.bell && !from_me && !line.ends_with('\u{7}') {
         line.push('\u{7}');
     }
     lines.push(line);
@@ -232,6 +247,20 @@ pub fn on_dm(
         },
     );
     lines
+}
+
+/// A `typing` frame: in a channel, or (with `to`, which is us) in the DM with its sender.
+fn on_typing(state: &mut ChatState, channel: Option<String>, user: &str, on: bool) {
+    if user.eq_ignore_ascii_case(&state.me) {
+        return;
+    }
+    let place = match channel {
+        Some(channel) => Place::Channel(channel),
+        None => Place::Dm(user.to_string()),
+    };
+    state
+        .typing
+        .note(place, user, on, std::time::Instant::now());
 }
 
 fn on_member(options: &RenderOptions, channel: &str, user: &str, on: bool) -> Vec<String> {

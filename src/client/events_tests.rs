@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::client::render::Zone;
+use crate::client::state::Place;
 use crate::proto::{ChannelInfo, ChannelMode, ServerFrame};
 
 const DAY1: i64 = 1_764_000_000_000; // 2025-11-24 16:00 UTC
@@ -116,9 +117,118 @@ fn unread_counts_only_other_channels_and_others_messages() {
     f.feed(ServerFrame::Msg(msg("random", 2, "alice", "b", DAY1)));
     f.feed(ServerFrame::Msg(msg("random", 3, "carol", "mine", DAY1)));
     f.feed(ServerFrame::Msg(msg("general", 4, "alice", "here", DAY1)));
-    assert_eq!(unread_summary(&f.state), vec![("random".to_string(), 2)]);
+    assert_eq!(
+        unread_summary(&f.state),
+        vec![(Place::Channel("random".into()), 2)]
+    );
     f.state.switch_to("random");
     assert!(unread_summary(&f.state).is_empty());
+}
+
+fn dm(id: i64, from: &str, to: &str) -> ServerFrame {
+    ServerFrame::Dm(DmEvent {
+        id,
+        from: from.into(),
+        to: to.into(),
+        c: "bm90IGEgcmVhbCBlbnZlbG9wZQ==".into(),
+        enc: "xc20p1".into(),
+        ts: DAY1,
+    })
+}
+
+#[test]
+fn a_dm_can_be_the_current_place_and_leaving_it_returns_to_the_channel() {
+    let mut f = fixture();
+    f.state
+        .users
+        .insert("bob".into(), user_state("Bob", PresenceState::Online, ""));
+    assert_eq!(f.state.switch_to_dm("BOB"), "Bob", "shown as registered");
+    assert_eq!(f.state.current, Some(Place::Dm("bob".into())));
+    assert_eq!(f.state.current_dm(), Some("Bob"));
+    assert_eq!(f.state.current_channel(), None);
+    assert_eq!(f.state.previous_channel.as_deref(), Some("general"));
+    f.state.switch_to_dm("dave");
+    assert_eq!(f.state.previous_channel.as_deref(), Some("general"), "kept");
+    assert_eq!(f.state.leave_dm().as_deref(), Some("general"));
+    assert_eq!(f.state.current, Some(Place::Channel("general".into())));
+    f.state.switch_to("random");
+    f.state.switch_to_dm("bob");
+    f.state.channels.remove("random");
+    assert_eq!(
+        f.state.leave_dm().as_deref(),
+        Some("general"),
+        "a channel left meanwhile is not returned to"
+    );
+    assert!(known_user_names(&f.state).contains("Bob"));
+    assert!(
+        known_user_names(&f.state).contains("dave"),
+        "DM peers complete too"
+    );
+    assert!(!known_user_names(&f.state).contains("carol"), "not myself");
+}
+
+#[test]
+fn unread_counts_include_dms_except_the_current_one_and_listings() {
+    let mut f = fixture();
+    f.feed(dm(1, "bob", "carol"));
+    f.feed(dm(2, "bob", "carol"));
+    f.feed(dm(3, "carol", "bob"));
+    f.feed(ServerFrame::Msg(msg("random", 4, "alice", "a", DAY1)));
+    assert_eq!(
+        unread_summary(&f.state),
+        vec![
+            (Place::Channel("random".into()), 1),
+            (Place::Dm("bob".into()), 2)
+        ]
+    );
+    f.state.switch_to_dm("Bob");
+    f.feed(dm(5, "bob", "carol"));
+    assert_eq!(
+        unread_summary(&f.state),
+        vec![(Place::Channel("random".into()), 1)],
+        "read by switching, and nothing new counts while it is current"
+    );
+    f.state.leave_dm();
+    let ServerFrame::Dm(listed) = dm(6, "bob", "carol") else {
+        unreachable!("dm() builds a DM")
+    };
+    let lines = on_dm(
+        &mut f.state,
+        &f.options,
+        &listed,
+        Body::Text("old".into()),
+        false,
+    );
+    assert_eq!(lines.len(), 1);
+    assert!(!lines[0].contains('\u{7}'), "a listing never rings");
+    assert_eq!(unread_summary(&f.state).len(), 1, "a listing is not unread");
+}
+
+#[test]
+fn typing_frames_show_where_they_happen_and_a_message_ends_them() {
+    let mut f = fixture();
+    let general = Place::Channel("general".into());
+    let with_bob = Place::Dm("bob".into());
+    let typing = |ch: Option<&str>, to: Option<&str>, u: &str, on: bool| ServerFrame::Typing {
+        ch: ch.map(str::to_string),
+        to: to.map(str::to_string),
+        u: u.into(),
+        on,
+    };
+    assert!(
+        f.feed(typing(Some("general"), None, "alice", true))
+            .is_empty()
+    );
+    assert!(f.feed(typing(None, Some("carol"), "bob", true)).is_empty());
+    let now = std::time::Instant::now();
+    assert_eq!(f.state.typing.describe(&general, now), "alice is typing…");
+    assert_eq!(f.state.typing.describe(&with_bob, now), "bob is typing…");
+    f.feed(ServerFrame::Msg(msg("general", 1, "alice", "done", DAY1)));
+    assert_eq!(f.state.typing.describe(&general, now), "");
+    f.feed(typing(None, Some("carol"), "bob", false));
+    assert_eq!(f.state.typing.describe(&with_bob, now), "");
+    f.feed(typing(Some("general"), None, "carol", true));
+    assert_eq!(f.state.typing.describe(&general, now), "", "never myself");
 }
 
 #[test]

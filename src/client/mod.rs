@@ -7,7 +7,8 @@
 //! Map: `conn` (one WebSocket, rid-matched requests) · `session` (login, saved tokens,
 //! reconnect, resume) · `resume` (seq bookkeeping) · `tokens` (saved session files) · `keys`
 //! (key ring) · `command` (input language; times via `crate::timespec`) · `state` + `events` (chat state, inbound
-//! handlers) · `render` (display lines) · `app` (command execution) · `repl` (terminal).
+//! handlers) · `typing` (typing-indicator clocks) · `render` (display lines) · `app` (command
+//! execution) · `repl` (terminal).
 //!
 //! A one-shot tool reads a channel like this:
 //! ```no_run
@@ -54,3 +55,4 @@ pub mod resume;
 pub mod session;
 pub mod state;
 pub mod tokens;
+pub mod typing;

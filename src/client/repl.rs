@@ -24,6 +24,7 @@ mod editor;
 mod pipe;
 mod prompts;
 mod saved_history;
+mod typing_hook;
 
 pub use prompts::{prompt_password, read_password_file};
 

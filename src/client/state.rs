@@ -1,15 +1,17 @@
 //! The client's picture of the conversation: joined channels (mode, sealed-channel parameters,
-//! unread counts), users and their presence, the current channel and voice room, recent
-//! mentions, a bounded cache of recent messages (for reply quotes, reactions, edits and to avoid
-//! showing a message twice), and the day of the last printed line. Also the [`LineQueue`] of
-//! display lines. Updated by `client::events` handlers and `client::app`; read by the REPL's
-//! prompt and completer.
+//! unread counts), DM conversations (unread counts), users and their presence, the current
+//! [`Place`] (a channel or a DM) and the channel to return to from a DM, the voice room, recent
+//! mentions, who is typing where, a bounded cache of recent messages (for reply quotes,
+//! reactions, edits and to avoid showing a message twice), and the day of the last printed
+//! line. Also the [`LineQueue`] of display lines. Updated by `client::events` handlers and
+//! `client::app`; read by the REPL's prompt and completer.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use tokio::sync::mpsc;
 
 use super::render::{self, Body, RenderOptions, ReplyQuote, Scope};
+use super::typing::TypingBoard;
 use crate::proto::{ChannelInfo, ChannelMode, PresenceState, UserInfo};
 
 /// Messages remembered for quotes, reactions and edits.
@@ -46,6 +48,42 @@ impl LineQueue {
     }
 }
 
+/// Where plain text goes: a channel, or the DM with a user (named as registered when known;
+/// compared case-insensitively, like usernames).
+#[derive(Debug, Clone, Eq)]
+pub enum Place {
+    Channel(String),
+    Dm(String),
+}
+
+impl PartialEq for Place {
+    fn eq(&self, other: &Place) -> bool {
+        match (self, other) {
+            (Place::Channel(a), Place::Channel(b)) => a == b,
+            (Place::Dm(a), Place::Dm(b)) => a.eq_ignore_ascii_case(b),
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Place {
+    /// `#general` or `@bob`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Channel(name) => write!(f, "#{name}"),
+            Place::Dm(peer) => write!(f, "@{peer}"),
+        }
+    }
+}
+
+/// A DM conversation seen or opened in this run.
+#[derive(Debug, Clone, Default)]
+pub struct DmState {
+    /// The peer's name as registered (or as typed, until the server shows it).
+    pub peer: String,
+    pub unread: u32,
+}
+
 /// A joined channel.
 #[derive(Debug, Clone)]
 pub struct ChannelState {
@@ -80,7 +118,12 @@ pub struct MessageRecord {
 pub struct ChatState {
     pub me: String,
     pub channels: BTreeMap<String, ChannelState>,
-    pub current: Option<String>,
+    /// DM conversations by lowercase peer name.
+    pub dms: BTreeMap<String, DmState>,
+    pub current: Option<Place>,
+    /// The channel to return to when leaving a DM.
+    pub previous_channel: Option<String>,
+    pub typing: TypingBoard,
     pub users: BTreeMap<String, UserState>,
     pub voice_room: Option<String>,
     pub mentions: VecDeque<String>,
@@ -117,10 +160,8 @@ impl ChatState {
                 )
             })
             .collect();
-        if self
-            .current
-            .as_ref()
-            .is_some_and(|current| !self.channels.contains_key(current))
+        if let Some(Place::Channel(current)) = &self.current
+            && !self.channels.contains_key(current)
         {
             self.current = None;
         }
@@ -145,7 +186,72 @@ impl ChatState {
             state.unread = 0;
             state.unseen_mentions = 0;
         }
-        self.current = Some(channel.to_string());
+        self.current = Some(Place::Channel(channel.to_string()));
+    }
+
+    /// Makes the DM with `peer` current (remembering the channel we came from) and clears its
+    /// unread count. Returns the peer's name as registered when known.
+    pub fn switch_to_dm(&mut self, peer: &str) -> String {
+        let key = peer.to_ascii_lowercase();
+        let name = self
+            .users
+            .get(&key)
+            .map(|user| user.name.clone())
+            .or_else(|| self.dms.get(&key).map(|dm| dm.peer.clone()))
+            .unwrap_or_else(|| peer.to_string());
+        if let Some(Place::Channel(channel)) = &self.current {
+            self.previous_channel = Some(channel.clone());
+        }
+        let entry = self.dms.entry(key).or_default();
+        entry.peer = name.clone();
+        entry.unread = 0;
+        self.current = Some(Place::Dm(name.clone()));
+        name
+    }
+
+    /// Leaves the current DM for the channel we came from (or any joined channel); returns the
+    /// channel now current, if any.
+    pub fn leave_dm(&mut self) -> Option<String> {
+        let back = self
+            .previous_channel
+            .take()
+            .filter(|channel| self.channels.contains_key(channel))
+            .or_else(|| self.channels.keys().next().cloned());
+        match &back {
+            Some(channel) => self.switch_to(channel),
+            None => self.current = None,
+        }
+        back
+    }
+
+    /// The current channel, when the current place is a channel.
+    pub fn current_channel(&self) -> Option<&str> {
+        match &self.current {
+            Some(Place::Channel(channel)) => Some(channel),
+            _ => None,
+        }
+    }
+
+    /// The peer of the current DM, when the current place is a DM.
+    pub fn current_dm(&self) -> Option<&str> {
+        match &self.current {
+            Some(Place::Dm(peer)) => Some(peer),
+            _ => None,
+        }
+    }
+
+    /// A DM from or to `peer` arrived: counted unread unless that DM is current or the
+    /// message is our own.
+    pub fn count_dm(&mut self, peer: &str, from_me: bool) {
+        let place = Place::Dm(peer.to_string());
+        let here = self.current.as_ref() == Some(&place);
+        let entry = self.dms.entry(peer.to_ascii_lowercase()).or_default();
+        if entry.peer.is_empty() {
+            entry.peer = peer.to_string();
+        }
+        if !here && !from_me {
+            entry.unread = entry.unread.saturating_add(1);
+        }
     }
 
     /// Mentions not looked at yet, over all channels (the prompt's `@N`).
@@ -255,19 +361,32 @@ impl ChatState {
     }
 }
 
-/// Channels with unread messages, as `(name, count)`, for `/unread` and the prompt.
-pub fn unread_summary(state: &ChatState) -> Vec<(String, u32)> {
-    state
+/// Channels, then DM conversations, with unread messages, as `(place, count)`, for `/unread`
+/// and the prompt.
+pub fn unread_summary(state: &ChatState) -> Vec<(Place, u32)> {
+    let channels = state
         .channels
         .iter()
         .filter(|(_, c)| c.unread > 0)
-        .map(|(name, c)| (name.clone(), c.unread))
-        .collect()
+        .map(|(name, c)| (Place::Channel(name.clone()), c.unread));
+    let dms = state
+        .dms
+        .values()
+        .filter(|dm| dm.unread > 0)
+        .map(|dm| (Place::Dm(dm.peer.clone()), dm.unread));
+    channels.chain(dms).collect()
 }
 
-/// Names of users we know about, for completion.
+/// Names of users we know about (everyone we share a channel with, and DM peers), without
+/// ourselves, for completion.
 pub fn known_user_names(state: &ChatState) -> BTreeSet<String> {
-    state.users.values().map(|user| user.name.clone()).collect()
+    state
+        .users
+        .values()
+        .map(|user| user.name.clone())
+        .chain(state.dms.values().map(|dm| dm.peer.clone()))
+        .filter(|name| !name.is_empty() && !name.eq_ignore_ascii_case(&state.me))
+        .collect()
 }
 
 pub(crate) fn channel_state(

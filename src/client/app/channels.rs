@@ -1,6 +1,6 @@
 //! Channel commands of the app: joining (creating sealed channels, asking for and checking
-//! passphrases, leaving again on a wrong one), leaving, switching, and everything that sends
-//! into a channel or DM (messages, replies, edits, deletions, reactions), encrypting where the
+//! passphrases, leaving again on a wrong one), leaving, switching to a channel or a DM (and
+//! back out of a DM with `/leave`), and everything that sends into a channel or DM (messages, replies, edits, deletions, reactions), encrypting where the
 //! channel is sealed. Part of `client::app`.
 
 use zeroize::Zeroizing;
@@ -8,6 +8,8 @@ use zeroize::Zeroizing;
 use super::{App, RECENT_ON_START, lock};
 use crate::client::conn::ClientError;
 use crate::client::keys::{self, KeyError};
+use crate::client::render::{self, Scope};
+use crate::client::state::Place;
 use crate::proto::{ChannelMode, ClientFrame, CreateChannel, KdfSpec, ServerFrame};
 
 /// What the server told us about a channel we joined.
@@ -67,7 +69,7 @@ impl App {
         let label = lock(&self.state).channel_scope(&channel);
         self.notice(format!(
             "joined {} — {} member(s): {}",
-            crate::client::render::render_scope(&self.options, &label),
+            render::render_scope(&self.options, &label),
             joined.members.len(),
             joined.members.join(", ")
         ));
@@ -256,9 +258,13 @@ impl App {
             .filter(|passphrase| !passphrase.is_empty())
     }
 
-    /// `/leave [#ch]`.
+    /// `/leave [#ch]`; `/leave` in a DM goes back to the channel we came from.
     pub(super) async fn leave(&self, channel: Option<String>) {
-        let Some(channel) = channel.or_else(|| self.current_channel()) else {
+        let in_dm = lock(&self.state).current_dm().map(str::to_string);
+        if let (None, Some(peer)) = (&channel, in_dm) {
+            return self.leave_dm(&peer);
+        }
+        let Some(channel) = channel.or_else(|| self.current_channel("/leave")) else {
             return;
         };
         match self
@@ -271,13 +277,13 @@ impl App {
             Ok(_) => {
                 let mut state = lock(&self.state);
                 state.channels.remove(&channel);
-                if state.current.as_deref() == Some(channel.as_str()) {
-                    state.current = state.channels.keys().next().cloned();
+                if state.current_channel() == Some(channel.as_str()) {
+                    state.current = state.channels.keys().next().cloned().map(Place::Channel);
                 }
                 let now = state.current.clone();
                 drop(state);
                 match now {
-                    Some(now) => self.notice(format!("left #{channel}; now in #{now}")),
+                    Some(now) => self.notice(format!("left #{channel}; now in {now}")),
                     None => self.notice(format!("left #{channel}; you are in no channel now")),
                 }
             }
@@ -294,8 +300,46 @@ impl App {
         let label = lock(&self.state).channel_scope(&channel);
         self.notice(format!(
             "now talking in {}",
-            crate::client::render::render_scope(&self.options, &label)
+            render::render_scope(&self.options, &label)
         ));
+    }
+
+    /// `/switch @user`, `@user` or `/dm user`: makes the DM with `user` current. Refused for
+    /// ourselves and for users whose key we cannot learn (we share no channel).
+    pub(super) async fn switch_dm(&self, user: String) {
+        if user.eq_ignore_ascii_case(&self.options.me) {
+            return self.error("that is you: a DM goes to someone else");
+        }
+        if lock(&self.keys).peer_fingerprint(&user).is_none() {
+            self.refresh_peer_keys().await;
+        }
+        if lock(&self.keys).peer_fingerprint(&user).is_none() {
+            return self.error(format!(
+                "no key known for {user}: you can DM people you share a channel with (/users lists them)"
+            ));
+        }
+        let peer = lock(&self.state).switch_to_dm(&user);
+        self.notice(format!(
+            "now talking with {} (end-to-end encrypted; /leave or #channel goes back)",
+            render::render_scope(&self.options, &Scope::Dm { peer })
+        ));
+    }
+
+    /// `/leave` in a DM: back to the channel we came from.
+    fn leave_dm(&self, peer: &str) {
+        let back = lock(&self.state).leave_dm();
+        match back {
+            Some(channel) => {
+                let label = lock(&self.state).channel_scope(&channel);
+                self.notice(format!(
+                    "closed the DM with @{peer}; now talking in {}",
+                    render::render_scope(&self.options, &label)
+                ));
+            }
+            None => self.notice(format!(
+                "closed the DM with @{peer}; you are in no channel now"
+            )),
+        }
     }
 
     /// Sends `text` to a channel we are in (encrypting for sealed channels).
@@ -405,9 +449,18 @@ impl App {
     }
 
     /// The channel of message `id`: where we saw it, else the current channel.
-    fn channel_for(&self, id: i64) -> Option<String> {
+    pub(super) fn channel_for(&self, id: i64) -> Option<String> {
+        let in_dm = lock(&self.state)
+            .message(id)
+            .is_some_and(|record| matches!(record.scope, Scope::Dm { .. }));
+        if in_dm {
+            self.error(format!(
+                "[{id}] is a DM: replies, edits, deletions and reactions work on channel messages only"
+            ));
+            return None;
+        }
         let known = lock(&self.state).channel_of(id);
-        known.or_else(|| self.current_channel())
+        known.or_else(|| self.current_channel("/reply, /edit, /delete and /react"))
     }
 
     /// Sends a stored event and reports a refusal; the broadcast shows the result.

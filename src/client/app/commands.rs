@@ -1,11 +1,12 @@
-//! Command dispatch of the app: maps each parsed [`Command`] to its handler, and holds the small
-//! ones — presence (`/status`, `/away`), voice rooms, fingerprints and `/trust`, `/unread`,
+//! Command dispatch of the app: maps each parsed [`Command`] to its handler (plain text and
+//! `/me` go to the current place: a channel, or a DM), and holds the small ones — presence (`/status`, `/away`), voice rooms, fingerprints and `/trust`, `/unread`,
 //! `/mentions`, `/help`, `/quit`. Part of `client::app`.
 
 use super::channels::describe;
 use super::{App, Flow, lock};
 use crate::client::command::{self, Command, Target};
 use crate::client::events;
+use crate::client::state::Place;
 use crate::proto::{ClientFrame, PresenceState, ServerFrame};
 
 impl App {
@@ -13,17 +14,8 @@ impl App {
     pub async fn execute(&self, command: Command) -> Flow {
         match command {
             Command::Nothing => {}
-            Command::Say(text) => {
-                if let Some(channel) = self.current_channel() {
-                    self.send_to_channel(&channel, &text, None).await;
-                }
-            }
-            Command::Me { text } => {
-                if let Some(channel) = self.current_channel() {
-                    self.send_to_channel(&channel, &format!("/me {text}"), None)
-                        .await;
-                }
-            }
+            Command::Say(text) => self.say(&text).await,
+            Command::Me { text } => self.say(&format!("/me {text}")).await,
             Command::Msg {
                 target: Target::Channel(channel),
                 text,
@@ -34,14 +26,18 @@ impl App {
             }
             | Command::Dm { user, text } => self.send_dm(&user, &text).await,
             Command::Reply { id, text } => {
-                let channel = lock(&self.state).channel_of(id);
-                if let Some(channel) = channel.or_else(|| self.current_channel()) {
+                if let Some(channel) = self.channel_for(id) {
                     self.send_to_channel(&channel, &text, Some(id)).await;
                 }
             }
             Command::Join { channel, sealed } => self.join(channel, sealed).await,
             Command::Leave { channel } => self.leave(channel).await,
-            Command::Switch { channel } => self.switch(channel).await,
+            Command::Switch {
+                target: Target::Channel(channel),
+            } => self.switch(channel).await,
+            Command::Switch {
+                target: Target::User(user),
+            } => self.switch_dm(user).await,
             Command::Edit { id, text } => self.edit(id, &text).await,
             Command::Delete { id } => self.delete(id).await,
             Command::React { id, emoji } => self.react(id, emoji).await,
@@ -72,6 +68,16 @@ impl App {
         Flow::Continue
     }
 
+    /// Plain text (or `/me`) to the current channel or DM.
+    async fn say(&self, text: &str) {
+        let current = lock(&self.state).current.clone();
+        match current {
+            Some(Place::Channel(channel)) => self.send_to_channel(&channel, text, None).await,
+            Some(Place::Dm(peer)) => self.send_dm(&peer, text).await,
+            None => self.error("no current channel: /join #channel first"),
+        }
+    }
+
     fn show_status(&self) {
         let connection = if self.session.is_connected() {
             "connected to"
@@ -79,16 +85,17 @@ impl App {
             "reconnecting to"
         };
         let state = lock(&self.state);
-        let current = state
-            .current
-            .as_deref()
-            .map_or("none".to_string(), |c| format!("#{c}"));
+        let current = match &state.current {
+            Some(Place::Channel(channel)) => format!("channel #{channel}"),
+            Some(Place::Dm(peer)) => format!("DM 🔒@{peer}"),
+            None => "channel none".to_string(),
+        };
         let voice = state
             .voice_room
             .as_deref()
             .map_or("none".to_string(), |r| format!("#{r}"));
         let line = format!(
-            "{connection} {} as {}; current channel {current}; {} channel(s); voice {voice}",
+            "{connection} {} as {}; current {current}; {} channel(s); voice {voice}",
             self.session.url(),
             self.options.me,
             state.channels.len()
@@ -119,7 +126,7 @@ impl App {
                 Err(error) => self.error(format!("cannot leave voice: {}", describe(&error))),
             };
         }
-        let Some(room) = room.or_else(|| self.current_channel()) else {
+        let Some(room) = room.or_else(|| self.current_channel("/voice join")) else {
             return;
         };
         match self
@@ -178,7 +185,7 @@ impl App {
         }
         let listed: Vec<String> = unread
             .iter()
-            .map(|(channel, count)| format!("#{channel} {count}"))
+            .map(|(place, count)| format!("{place} {count}"))
             .collect();
         self.notice(format!("unread: {}", listed.join(", ")));
     }

@@ -1,6 +1,7 @@
-//! Read-only commands of the app: `/history`, `/search` (words for open channels, blind tokens
-//! for sealed ones), `/rewind`, `/who`, `/users`, and the listing of recent messages after a
-//! join or at start-up. Results are decrypted and rendered without counting as unread.
+//! Read-only commands of the app: `/history` (of a channel, or of the current DM), `/search`
+//! (words for open channels, blind tokens for sealed ones; channels only, as on the server),
+//! `/rewind` (channels only), `/who`, `/users`, and the listing of recent messages after a join
+//! or at start-up. Results are decrypted and rendered without counting as unread.
 //! Part of `client::app`.
 
 use super::channels::describe_read as describe;
@@ -8,7 +9,7 @@ use super::{App, lock};
 use crate::client::command;
 use crate::client::events;
 use crate::client::render;
-use crate::proto::{ChannelMode, ClientFrame, MessageEvent, ServerFrame, UserInfo};
+use crate::proto::{ChannelMode, ClientFrame, DmEvent, MessageEvent, ServerFrame, UserInfo};
 
 /// Which messages of a listing to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,9 +57,15 @@ impl App {
         self.lines.extend(lines);
     }
 
-    /// `/history [n]`.
+    /// `/history [n]`: of the current channel, or of the current DM.
     pub(super) async fn history(&self, count: Option<u32>) {
-        let Some(channel) = self.current_channel() else {
+        let in_dm = lock(&self.state).current_dm().map(str::to_string);
+        if let Some(peer) = in_dm {
+            return self
+                .dm_history(&peer, count.unwrap_or(HISTORY_DEFAULT))
+                .await;
+        }
+        let Some(channel) = self.current_channel("/history") else {
             return;
         };
         let Some((events, more)) = self
@@ -97,9 +104,66 @@ impl App {
         }
     }
 
+    /// `/history [n]` in a DM: the last `limit` messages with `peer`, decrypted.
+    async fn dm_history(&self, peer: &str, limit: u32) {
+        let frame = ClientFrame::History {
+            ch: None,
+            dm: Some(peer.to_string()),
+            limit: Some(limit.min(crate::proto::HISTORY_MAX_LIMIT)),
+            before: None,
+            since: None,
+            until: None,
+            after: None,
+            from: None,
+        };
+        match self.session.request(frame).await {
+            Ok(ServerFrame::History { events, more, .. }) => {
+                let dms = ServerFrame::dm_events(events);
+                self.notice(format!("last {} message(s) with @{peer}", dms.len()));
+                self.show_dm_listing(dms);
+                if more {
+                    self.notice("older messages exist: /history with a larger number");
+                }
+            }
+            Ok(_) => {}
+            Err(error) => self.error(format!(
+                "cannot read the DM with @{peer}: {}",
+                describe(&error)
+            )),
+        }
+    }
+
+    /// Renders DMs (oldest first) as a listing: not unread, no bell.
+    fn show_dm_listing(&self, dms: Vec<DmEvent>) {
+        let mut state = lock(&self.state);
+        let mut keys = lock(&self.keys);
+        let mut lines = Vec::new();
+        for dm in dms {
+            let body = events::decrypt_dm(&mut keys, &dm);
+            lines.extend(events::on_dm(&mut state, &self.options, &dm, body, false));
+        }
+        drop((state, keys));
+        self.lines.extend(lines);
+    }
+
+    /// Refuses a channel-only query in a DM with a sentence saying why; returns whether it did.
+    fn refuse_in_dm(&self, what: &str) -> bool {
+        let in_dm = lock(&self.state).current_dm().map(str::to_string);
+        let Some(peer) = in_dm else {
+            return false;
+        };
+        self.error(format!(
+            "{what} works on channels only: the server keeps DMs encrypted and searches channels only (you are in the DM with @{peer}; /history shows it, #channel goes back)"
+        ));
+        true
+    }
+
     /// `/search words`.
     pub(super) async fn search(&self, words: &str) {
-        let Some(channel) = self.current_channel() else {
+        if self.refuse_in_dm("/search") {
+            return;
+        }
+        let Some(channel) = self.current_channel("/search") else {
             return;
         };
         let sealed = lock(&self.state)
@@ -147,7 +211,10 @@ impl App {
 
     /// `/rewind when`.
     pub(super) async fn rewind(&self, when: &str) {
-        let Some(channel) = self.current_channel() else {
+        if self.refuse_in_dm("/rewind") {
+            return;
+        }
+        let Some(channel) = self.current_channel("/rewind") else {
             return;
         };
         let now = chrono::Utc::now().timestamp_millis();
@@ -182,7 +249,7 @@ impl App {
 
     /// `/who [#ch]`.
     pub(super) async fn who(&self, channel: Option<String>) {
-        let Some(channel) = channel.or_else(|| self.current_channel()) else {
+        let Some(channel) = channel.or_else(|| self.current_channel("/who")) else {
             return;
         };
         match self

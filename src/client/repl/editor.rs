@@ -1,7 +1,9 @@
 //! Interactive mode (stdin is a terminal): the reedline editor. Events print above the prompt
 //! through reedline's ExternalPrinter without disturbing the line being typed; the prompt shows
-//! the current channel (🔒 when sealed) and unread counts; Tab completes commands, `#channels`
-//! and usernames; hints come from the input history (this session's lines in memory, plus the
+//! the current place (`#ch`, `🔒#ch` when sealed, `🔒@user` in a DM), who is typing there, and
+//! unread counts of channels and DMs (redrawn in place when someone starts or stops typing);
+//! typing signals go out while a message is being written (`typing_hook`); Tab completes
+//! commands, `#channels`, usernames and `@users`; hints come from the input history (this session's lines in memory, plus the
 //! commands saved by `saved_history` — never message text; a line starting with a space is not
 //! recorded at all); a line ending in `\` (or Alt-Enter) continues on the
 //! next line; Ctrl-O opens `$VISUAL`/`$EDITOR` on the buffer. Part of `client::repl`.
@@ -12,19 +14,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use reedline::{
-    ColumnarMenu, Completer, CompletionResult, DefaultHinter, Emacs, ExternalPrinter, KeyCode,
-    KeyModifiers, MenuBuilder, Prompt, PromptEditMode, PromptHistorySearch, Reedline,
-    ReedlineEvent, ReedlineMenu, Signal, Span, Suggestion, ValidationResult, Validator,
+    ColumnarMenu, Completer, CompletionResult, Emacs, ExternalPrinter, KeyCode, KeyModifiers,
+    MenuBuilder, Prompt, PromptEditMode, PromptHistorySearch, Reedline, ReedlineEvent,
+    ReedlineMenu, Signal, Span, Suggestion, ValidationResult, Validator,
 };
 use tokio::sync::mpsc;
 
 use super::ReplConfig;
 use super::saved_history::SavedHistory;
+use super::typing_hook::{self, SharedTypingSender, TypingHinter};
 use crate::client::app::{App, Flow};
 use crate::client::command::{COMMAND_NAMES, Command};
 use crate::client::events::{self, ChatState};
 use crate::client::render;
 use crate::client::session::SessionEvents;
+use crate::client::state::Place;
 
 /// Lines the printer holds while the editor is busy (a passphrase prompt, a slow command).
 const PRINTER_CAPACITY: usize = 4096;
@@ -51,12 +55,18 @@ pub fn run_interactive(
         signal.store(true, Ordering::Release);
     });
     runtime.block_on(app.start(config.channel.clone()));
-    let mut editor = build_editor(app.state(), printer, config, break_signal);
+    let typing = SharedTypingSender::default();
+    let hinter = TypingHinter::new(app.clone(), typing.clone());
+    let mut editor = build_editor(app.state(), printer, hinter, config, break_signal);
+    let repaint = editor.repaint_signal();
+    app.set_prompt_refresh(Box::new(move || repaint.request_repaint()));
+    typing_hook::spawn_typing_clock(runtime, app.clone(), typing.clone());
     let saved_history = SavedHistory::new(&config.config_dir, HISTORY_SIZE);
     let prompt = ChatPrompt { state: app.state() };
     loop {
         match editor.read_line(&prompt) {
             Ok(Signal::Success(buffer)) => {
+                typing_hook::typing_done(&app, &typing);
                 // The $EDITOR buffer file held this message; do not leave it lying around.
                 let _ = std::fs::write(config.config_dir.join(COMPOSE_FILE), b"");
                 let text = join_continuations(&buffer);
@@ -65,7 +75,7 @@ pub fn run_interactive(
                     return ExitCode::SUCCESS;
                 }
             }
-            Ok(Signal::CtrlC) => {}
+            Ok(Signal::CtrlC) => typing_hook::typing_done(&app, &typing),
             Ok(Signal::CtrlD) => break,
             Ok(_) if app.has_ended() => {
                 runtime.block_on(app.execute(Command::Quit));
@@ -99,6 +109,7 @@ fn forward_lines(
 fn build_editor(
     state: Arc<Mutex<ChatState>>,
     printer: ExternalPrinter<String>,
+    hinter: TypingHinter,
     config: &ReplConfig,
     break_signal: Arc<AtomicBool>,
 ) -> Reedline {
@@ -124,7 +135,7 @@ fn build_editor(
         .with_menu(ReedlineMenu::EngineCompleter(Box::new(menu)))
         .with_quick_completions(true)
         .with_partial_completions(true)
-        .with_hinter(Box::new(DefaultHinter::default()))
+        .with_hinter(Box::new(hinter))
         .with_validator(Box::new(ContinuationValidator))
         .with_history_exclusion_prefix(Some(" ".to_string()))
         .with_ansi_colors(config.color)
@@ -167,7 +178,7 @@ impl Validator for ContinuationValidator {
     }
 }
 
-/// `🔒#ops> ` with unread counts on the right.
+/// `🔒#ops> ` or `🔒@bob> `, with who is typing and unread counts on the right.
 struct ChatPrompt {
     state: Arc<Mutex<ChatState>>,
 }
@@ -184,31 +195,19 @@ impl Prompt for ChatPrompt {
     fn render_prompt_left(&self) -> Cow<'_, str> {
         let state = self.lock();
         match &state.current {
-            Some(channel) => match state.channel_scope(channel) {
+            Some(Place::Channel(channel)) => match state.channel_scope(channel) {
                 render::Scope::Channel { name, sealed: true } => {
                     Cow::Owned(format!("🔒#{}", render::printable(&name)))
                 }
-                render::Scope::Channel { name, .. } => {
-                    Cow::Owned(format!("#{}", render::printable(&name)))
-                }
-                render::Scope::Dm { peer } => Cow::Owned(format!("@{}", render::printable(&peer))),
+                _ => Cow::Owned(format!("#{}", render::printable(channel))),
             },
+            Some(Place::Dm(peer)) => Cow::Owned(format!("🔒@{}", render::printable(peer))),
             None => Cow::Borrowed("(no channel)"),
         }
     }
 
     fn render_prompt_right(&self) -> Cow<'_, str> {
-        let state = self.lock();
-        let unread: Vec<String> = events::unread_summary(&state)
-            .iter()
-            .map(|(ch, n)| format!("#{ch}:{n}"))
-            .collect();
-        let mut right = unread.join(" ");
-        let unseen = state.unseen_mentions();
-        if unseen > 0 {
-            right.push_str(&format!(" @{unseen}"));
-        }
-        Cow::Owned(right.trim().to_string())
+        Cow::Owned(prompt_right(&self.lock(), std::time::Instant::now()))
     }
 
     fn render_prompt_indicator(&self, _mode: PromptEditMode) -> Cow<'_, str> {
@@ -222,6 +221,28 @@ impl Prompt for ChatPrompt {
     fn render_prompt_history_search_indicator(&self, search: PromptHistorySearch) -> Cow<'_, str> {
         Cow::Owned(format!("(search: {}) ", search.term))
     }
+}
+
+/// The right prompt: who is typing in the current place, then unread counts (`#random:2
+/// @bob:1`) and unseen mentions (`@3`).
+fn prompt_right(state: &ChatState, now: std::time::Instant) -> String {
+    let mut parts = Vec::new();
+    if let Some(place) = &state.current {
+        let typing = state.typing.describe(place, now);
+        if !typing.is_empty() {
+            parts.push(render::printable(&typing));
+        }
+    }
+    parts.extend(
+        events::unread_summary(state)
+            .iter()
+            .map(|(place, n)| format!("{}:{n}", render::printable(&place.to_string()))),
+    );
+    let unseen = state.unseen_mentions();
+    if unseen > 0 {
+        parts.push(format!("@{unseen}"));
+    }
+    parts.join(" ")
 }
 
 /// Completes `/commands`, `#channels` and usernames.
