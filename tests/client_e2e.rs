@@ -1,6 +1,7 @@
 //! End-to-end tests of `chatify connect`: a real `chatify serve` on 127.0.0.1 with a temp
 //! database, and real client processes driven through pipes (pipe mode), each with its own
-//! config dir. Covers channel messages and DMs delivered and decrypted, a sealed channel whose
+//! config dir. Covers channel messages and DMs delivered and decrypted (also with the DM as the
+//! current place: `@bob`, then plain lines), a sealed channel whose
 //! stored rows hold none of the plaintext, a wrong passphrase refused, and a server killed and
 //! restarted mid-session without the client losing anything or needing help to reconnect.
 //! Every read has a timeout; readiness is awaited by reading output, never by sleeping.
@@ -342,6 +343,46 @@ fn messages_dms_and_sealed_channels_are_delivered_decrypted_and_stored_encrypted
             "{secret:?} is in the database file"
         );
     }
+}
+
+#[test]
+fn with_a_dm_as_the_current_place_plain_lines_reach_the_peer_encrypted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("chat.db");
+    let server = Server::start(&db, "127.0.0.1:0");
+    let mut alice = Client::start(&server, "alice");
+    let mut bob = Client::start(&server, "bob");
+
+    alice.send("@bob");
+    alice.expect("now talking with 🔒@bob");
+    alice.send("just between us two");
+    let line = bob.expect("just between us two");
+    assert!(line.contains("🔒@alice <alice>"), "a DM to bob: {line}");
+    alice.expect("🔒@bob <alice> just between us two");
+    bob.send("/unread");
+    bob.expect("unread: @alice 1");
+
+    alice.send("/search between");
+    alice.expect("/search works on channels only");
+    alice.send("/history 5");
+    alice.expect("last 1 message(s) with @bob");
+    alice.send("/leave");
+    alice.expect("closed the DM with @bob; now talking in #general");
+    alice.send("back in the open");
+    bob.expect("#general <alice> back in the open");
+    assert_eq!(
+        bob.count("just between us two"),
+        1,
+        "one DM, not a channel message too:\n{}",
+        bob.transcript.join("\n")
+    );
+    alice.quit();
+    bob.quit();
+    server.kill();
+    assert!(
+        !all_stored_text(&db).contains("just between us two"),
+        "the DM is stored encrypted"
+    );
 }
 
 #[test]

@@ -24,6 +24,7 @@ use crate::proto::{ChannelMode, ClientFrame, ServerFrame};
 
 mod channels;
 mod commands;
+mod dms;
 mod queries;
 
 /// Where passphrases for sealed channels come from (the terminal, or lines of a pipe).

@@ -1,6 +1,6 @@
 //! Channel commands of the app: joining (creating sealed channels, asking for and checking
-//! passphrases, leaving again on a wrong one), leaving, switching to a channel or a DM (and
-//! back out of a DM with `/leave`), and everything that sends into a channel or DM (messages, replies, edits, deletions, reactions), encrypting where the
+//! passphrases, leaving again on a wrong one), leaving (`/leave` in a DM is `dms`), switching
+//! channels, and everything that sends into a channel or DM (messages, replies, edits, deletions, reactions), encrypting where the
 //! channel is sealed. Part of `client::app`.
 
 use zeroize::Zeroizing;
@@ -302,44 +302,6 @@ impl App {
             "now talking in {}",
             render::render_scope(&self.options, &label)
         ));
-    }
-
-    /// `/switch @user`, `@user` or `/dm user`: makes the DM with `user` current. Refused for
-    /// ourselves and for users whose key we cannot learn (we share no channel).
-    pub(super) async fn switch_dm(&self, user: String) {
-        if user.eq_ignore_ascii_case(&self.options.me) {
-            return self.error("that is you: a DM goes to someone else");
-        }
-        if lock(&self.keys).peer_fingerprint(&user).is_none() {
-            self.refresh_peer_keys().await;
-        }
-        if lock(&self.keys).peer_fingerprint(&user).is_none() {
-            return self.error(format!(
-                "no key known for {user}: you can DM people you share a channel with (/users lists them)"
-            ));
-        }
-        let peer = lock(&self.state).switch_to_dm(&user);
-        self.notice(format!(
-            "now talking with {} (end-to-end encrypted; /leave or #channel goes back)",
-            render::render_scope(&self.options, &Scope::Dm { peer })
-        ));
-    }
-
-    /// `/leave` in a DM: back to the channel we came from.
-    fn leave_dm(&self, peer: &str) {
-        let back = lock(&self.state).leave_dm();
-        match back {
-            Some(channel) => {
-                let label = lock(&self.state).channel_scope(&channel);
-                self.notice(format!(
-                    "closed the DM with @{peer}; now talking in {}",
-                    render::render_scope(&self.options, &label)
-                ));
-            }
-            None => self.notice(format!(
-                "closed the DM with @{peer}; you are in no channel now"
-            )),
-        }
     }
 
     /// Sends `text` to a channel we are in (encrypting for sealed channels).

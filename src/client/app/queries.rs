@@ -1,4 +1,4 @@
-//! Read-only commands of the app: `/history` (of a channel, or of the current DM), `/search`
+//! Read-only commands of the app: `/history` (of a channel; in a DM, `dms` reads it), `/search`
 //! (words for open channels, blind tokens for sealed ones; channels only, as on the server),
 //! `/rewind` (channels only), `/who`, `/users`, and the listing of recent messages after a join
 //! or at start-up. Results are decrypted and rendered without counting as unread.
@@ -9,7 +9,7 @@ use super::{App, lock};
 use crate::client::command;
 use crate::client::events;
 use crate::client::render;
-use crate::proto::{ChannelMode, ClientFrame, DmEvent, MessageEvent, ServerFrame, UserInfo};
+use crate::proto::{ChannelMode, ClientFrame, MessageEvent, ServerFrame, UserInfo};
 
 /// Which messages of a listing to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,48 +102,6 @@ impl App {
                 None
             }
         }
-    }
-
-    /// `/history [n]` in a DM: the last `limit` messages with `peer`, decrypted.
-    async fn dm_history(&self, peer: &str, limit: u32) {
-        let frame = ClientFrame::History {
-            ch: None,
-            dm: Some(peer.to_string()),
-            limit: Some(limit.min(crate::proto::HISTORY_MAX_LIMIT)),
-            before: None,
-            since: None,
-            until: None,
-            after: None,
-            from: None,
-        };
-        match self.session.request(frame).await {
-            Ok(ServerFrame::History { events, more, .. }) => {
-                let dms = ServerFrame::dm_events(events);
-                self.notice(format!("last {} message(s) with @{peer}", dms.len()));
-                self.show_dm_listing(dms);
-                if more {
-                    self.notice("older messages exist: /history with a larger number");
-                }
-            }
-            Ok(_) => {}
-            Err(error) => self.error(format!(
-                "cannot read the DM with @{peer}: {}",
-                describe(&error)
-            )),
-        }
-    }
-
-    /// Renders DMs (oldest first) as a listing: not unread, no bell.
-    fn show_dm_listing(&self, dms: Vec<DmEvent>) {
-        let mut state = lock(&self.state);
-        let mut keys = lock(&self.keys);
-        let mut lines = Vec::new();
-        for dm in dms {
-            let body = events::decrypt_dm(&mut keys, &dm);
-            lines.extend(events::on_dm(&mut state, &self.options, &dm, body, false));
-        }
-        drop((state, keys));
-        self.lines.extend(lines);
     }
 
     /// Refuses a channel-only query in a DM with a sentence saying why; returns whether it did.
