@@ -1,7 +1,7 @@
 //! Channel commands of the app: joining (creating sealed channels, asking for and checking
 //! passphrases, leaving again on a wrong one), leaving (`/leave` in a DM is `dms`), switching
-//! channels, and everything that sends into a channel or DM (messages, replies, edits, deletions, reactions), encrypting where the
-//! channel is sealed. Part of `client::app`.
+//! channels, and everything that sends into a channel or DM (messages, replies, edits,
+//! deletions, reactions), encrypting where the channel is sealed. Part of `client::app`.
 
 use zeroize::Zeroizing;
 
