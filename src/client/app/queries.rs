@@ -110,8 +110,13 @@ impl App {
         let Some(peer) = in_dm else {
             return false;
         };
+        let why = if what == "/search" {
+            "the server searches channels, never the encrypted DMs"
+        } else {
+            "DMs are never edited, so there is nothing to rewind"
+        };
         self.error(format!(
-            "{what} works on channels only: the server keeps DMs encrypted and searches channels only (you are in the DM with @{peer}; /history shows it, #channel goes back)"
+            "{what} works on channels only: {why} (you are in 🔒@{peer}; /history lists it)"
         ));
         true
     }
