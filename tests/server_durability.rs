@@ -8,14 +8,12 @@
 mod common;
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use chatify::server::ServerConfig;
 use common::*;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
 /// What the first run left behind: Bob's session, acks and the pages seen before the restart.
 struct BeforeRestart {
@@ -204,57 +202,15 @@ async fn a_slow_consumer_is_closed_with_1013_while_others_keep_receiving() {
     assert_eq!(seqs, all, "the others received every message in order");
 }
 
-/// The `chatify serve` binary on port 0, its address read from its stderr.
-struct ServeProcess {
-    child: Child,
-    url: String,
-    stderr: Vec<String>,
-}
-
-async fn spawn_serve(db: &Path, data_dir: &Path) -> ServeProcess {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chatify"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(db)
-        .env("CHATIFY_DATA_DIR", data_dir)
-        .env("CHATIFY_RATE_LIMIT", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn chatify serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let mut seen = Vec::new();
-    let url = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            seen.push(line.clone());
-            if let Some(at) = line.find("listening on ws://") {
-                return line[at + "listening on ".len()..].trim().to_string();
-            }
-        }
-        panic!("serve exited before listening: {seen:?}");
-    })
-    .await
-    .expect("serve starts listening within 30 s");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    ServeProcess {
-        child,
-        url,
-        stderr: Vec::new(),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_keeps_acked_events_across_kill_9_and_exits_0_on_sigterm() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("chat.db");
-    let mut serve = spawn_serve(&db, dir.path()).await;
+    let serve = spawn_serve(&db, dir.path()).await;
     let mut alice = register(&serve.url, "alice").await;
     let ack = alice.say("general", "survives kill -9", "k1").await;
     assert_eq!(ack["seq"], 1);
-    serve.child.start_kill().expect("SIGKILL");
-    serve.child.wait().await.expect("wait");
+    serve.kill_9().await;
 
     let mut serve = spawn_serve(&db, dir.path()).await;
     let (mut alice, _) = login(&serve.url, "alice").await;
@@ -273,11 +229,7 @@ async fn serve_keeps_acked_events_across_kill_9_and_exits_0_on_sigterm() {
         .await
         .expect("serve exits after SIGTERM")
         .expect("wait");
-    assert!(
-        exit.success(),
-        "exit status {exit:?}, stderr {:?}",
-        serve.stderr
-    );
+    assert!(exit.success(), "exit status {exit:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

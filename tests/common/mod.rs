@@ -4,6 +4,10 @@
 
 #![allow(dead_code)]
 
+mod serve;
+
+pub use serve::*;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
