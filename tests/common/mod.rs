@@ -1,11 +1,13 @@
 //! Shared helpers of the server integration tests: start `server::run` on 127.0.0.1:0 with a
 //! temp database (and restart it on the same file), a small WebSocket test client with receive
-//! timeouts, and register/login helpers. Every receive waits at most `RECV_TIMEOUT`.
+//! timeouts, register/login helpers, and (`serve.rs`) the real `chatify serve` binary as a child
+//! process. Every receive waits at most `RECV_TIMEOUT`.
 
 #![allow(dead_code)]
 
 mod serve;
 
+#[allow(unused_imports)]
 pub use serve::*;
 
 use std::net::SocketAddr;
