@@ -89,7 +89,7 @@ _chatify() {
             return 0
             ;;
         chatify__subcmd__connect)
-            opts="-u -c -v -q -h -V --server --user --register --password-file --channel --verbose --quiet --color --help --version"
+            opts="-u -c -v -q -h -V --server --user --register --password-file --channel --ca-file --allow-insecure --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -116,6 +116,10 @@ _chatify() {
                     return 0
                     ;;
                 -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -257,7 +261,7 @@ _chatify() {
             return 0
             ;;
         chatify__subcmd__history)
-            opts="-n -u -v -q -h -V --limit --since --until --from --json --server --user --password-file --db --as --key --passphrase-file --timeout --verbose --quiet --color --help --version"
+            opts="-n -u -v -q -h -V --limit --since --until --from --json --server --user --password-file --db --as --key --passphrase-file --timeout --ca-file --allow-insecure --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -319,6 +323,10 @@ _chatify() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -375,7 +383,7 @@ _chatify() {
             return 0
             ;;
         chatify__subcmd__rewind)
-            opts="-n -u -v -q -h -V --at --limit --from --json --server --user --password-file --db --as --key --passphrase-file --timeout --verbose --quiet --color --help --version"
+            opts="-n -u -v -q -h -V --at --limit --from --json --server --user --password-file --db --as --key --passphrase-file --timeout --ca-file --allow-insecure --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -433,6 +441,10 @@ _chatify() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -445,7 +457,7 @@ _chatify() {
             return 0
             ;;
         chatify__subcmd__search)
-            opts="-n -u -v -q -h -V --limit --sort --since --until --from --json --server --user --password-file --db --as --key --passphrase-file --timeout --verbose --quiet --color --help --version"
+            opts="-n -u -v -q -h -V --limit --sort --since --until --from --json --server --user --password-file --db --as --key --passphrase-file --timeout --ca-file --allow-insecure --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -511,6 +523,10 @@ _chatify() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -523,7 +539,7 @@ _chatify() {
             return 0
             ;;
         chatify__subcmd__serve)
-            opts="-v -q -h -V --listen --db --registration --max-frame --rate-limit --rate-burst --queue-depth --max-connections --durability --no-auto-migrate --verbose --quiet --color --help --version"
+            opts="-v -q -h -V --listen --db --registration --max-frame --rate-limit --rate-burst --queue-depth --max-connections --durability --no-auto-migrate --tls-cert --tls-key --tls-self-signed --tls-name --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -563,6 +579,18 @@ _chatify() {
                     ;;
                 --durability)
                     COMPREPLY=($(compgen -W "normal full" -- "${cur}"))
+                    return 0
+                    ;;
+                --tls-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)

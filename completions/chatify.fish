@@ -50,10 +50,14 @@ complete -c chatify -n "__fish_chatify_using_subcommand serve" -l queue-depth -d
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l max-connections -d 'Open connections accepted at once; more are refused with close code 1013' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l durability -d 'normal survives a crash of the server process; full also survives an OS crash or power loss' -r -f -a "normal\t''
 full\t''"
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l tls-cert -d 'Serve wss:// with this PEM certificate chain (leaf first); SIGHUP reloads it' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l tls-key -d 'The PEM private key of --tls-cert; SIGHUP reloads it' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l tls-name -d 'Another name (DNS name or IP address) for the self-signed certificate, besides localhost and the loopback addresses; repeatable. Only used when the certificate is generated' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l color -d 'When to use colour; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l no-auto-migrate -d 'Refuse to start on an older schema instead of migrating it (run `chatify migrate`)'
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l tls-self-signed -d 'Serve wss:// with a self-signed certificate, generated on first start and kept beside the database (<db>.tls-cert.pem, <db>.tls-key.pem, mode 0600); its SHA-256 fingerprint is printed at start. Clients pin it on first use'
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -s q -l quiet -d 'Only errors on stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -s h -l help -d 'Print help'
@@ -62,10 +66,12 @@ complete -c chatify -n "__fish_chatify_using_subcommand connect" -l server -d 'S
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -s u -l user -d 'Your username' -r
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -l password-file -d 'Read the password from the first line of this file instead of asking' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -s c -l channel -d 'The channel to start in (joined if you are not a member yet)' -r
+complete -c chatify -n "__fish_chatify_using_subcommand connect" -l ca-file -d 'For wss://: trust only the CA certificates in this PEM file (a private CA) instead of the system roots; certificates are then never pinned on first use' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -l color -d 'When to use colour; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -l register -d 'Create the account (asks for the password twice in a terminal)'
+complete -c chatify -n "__fish_chatify_using_subcommand connect" -l allow-insecure -d 'Send the password or session token over plain ws:// even to a host that is not this machine (anyone on the network can read them)'
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -s q -l quiet -d 'Only errors on stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -82,10 +88,12 @@ complete -c chatify -n "__fish_chatify_using_subcommand history" -l as -d 'With 
 complete -c chatify -n "__fish_chatify_using_subcommand history" -l key -d 'With --db: the identity key file of the --as user, to decrypt DMs [default: $CHATIFY_KEY_FILE, else <config dir>/identity.key]' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand history" -l passphrase-file -d 'Read the passphrase of a sealed channel from this file (first line) when its key is not cached; $CHATIFY_PASSPHRASE also works, else you are prompted' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand history" -l timeout -d 'Seconds to wait for the server\'s answers' -r
+complete -c chatify -n "__fish_chatify_using_subcommand history" -l ca-file -d 'For wss://: trust only the CA certificates in this PEM file (a private CA) instead of the system roots; certificates are then never pinned on first use' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand history" -l color -d 'When to use colour; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c chatify -n "__fish_chatify_using_subcommand history" -l json -d 'Print JSON Lines, one object per message (fields: see --help), instead of the timeline'
+complete -c chatify -n "__fish_chatify_using_subcommand history" -l allow-insecure -d 'Send the password or session token over plain ws:// even to a host that is not this machine (anyone on the network can read them)'
 complete -c chatify -n "__fish_chatify_using_subcommand history" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand history" -s q -l quiet -d 'Only errors on stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -104,10 +112,12 @@ complete -c chatify -n "__fish_chatify_using_subcommand search" -l as -d 'With -
 complete -c chatify -n "__fish_chatify_using_subcommand search" -l key -d 'With --db: the identity key file of the --as user, to decrypt DMs [default: $CHATIFY_KEY_FILE, else <config dir>/identity.key]' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand search" -l passphrase-file -d 'Read the passphrase of a sealed channel from this file (first line) when its key is not cached; $CHATIFY_PASSPHRASE also works, else you are prompted' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand search" -l timeout -d 'Seconds to wait for the server\'s answers' -r
+complete -c chatify -n "__fish_chatify_using_subcommand search" -l ca-file -d 'For wss://: trust only the CA certificates in this PEM file (a private CA) instead of the system roots; certificates are then never pinned on first use' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand search" -l color -d 'When to use colour; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c chatify -n "__fish_chatify_using_subcommand search" -l json -d 'Print JSON Lines, one object per message (fields: see --help), instead of the timeline'
+complete -c chatify -n "__fish_chatify_using_subcommand search" -l allow-insecure -d 'Send the password or session token over plain ws:// even to a host that is not this machine (anyone on the network can read them)'
 complete -c chatify -n "__fish_chatify_using_subcommand search" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand search" -s q -l quiet -d 'Only errors on stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand search" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -123,10 +133,12 @@ complete -c chatify -n "__fish_chatify_using_subcommand rewind" -l as -d 'With -
 complete -c chatify -n "__fish_chatify_using_subcommand rewind" -l key -d 'With --db: the identity key file of the --as user, to decrypt DMs [default: $CHATIFY_KEY_FILE, else <config dir>/identity.key]' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand rewind" -l passphrase-file -d 'Read the passphrase of a sealed channel from this file (first line) when its key is not cached; $CHATIFY_PASSPHRASE also works, else you are prompted' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand rewind" -l timeout -d 'Seconds to wait for the server\'s answers' -r
+complete -c chatify -n "__fish_chatify_using_subcommand rewind" -l ca-file -d 'For wss://: trust only the CA certificates in this PEM file (a private CA) instead of the system roots; certificates are then never pinned on first use' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand rewind" -l color -d 'When to use colour; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c chatify -n "__fish_chatify_using_subcommand rewind" -l json -d 'Print JSON Lines, one object per message (fields: see --help), instead of the timeline'
+complete -c chatify -n "__fish_chatify_using_subcommand rewind" -l allow-insecure -d 'Send the password or session token over plain ws:// even to a host that is not this machine (anyone on the network can read them)'
 complete -c chatify -n "__fish_chatify_using_subcommand rewind" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand rewind" -s q -l quiet -d 'Only errors on stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand rewind" -s h -l help -d 'Print help (see more with \'--help\')'

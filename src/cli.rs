@@ -30,6 +30,33 @@ pub struct GlobalArgs {
     pub color: ColorChoice,
 }
 
+/// How a client connects: the TLS trust and plain-`ws://` flags of `connect` and the one-shot
+/// tools.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Transport security")]
+pub struct TransportArgs {
+    /// For wss://: trust only the CA certificates in this PEM file (a private CA) instead of the
+    /// system roots; certificates are then never pinned on first use.
+    #[arg(long, value_name = "PATH", env = "CHATIFY_CA_FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Send the password or session token over plain ws:// even to a host that is not this
+    /// machine (anyone on the network can read them).
+    #[arg(long, env = "CHATIFY_ALLOW_INSECURE")]
+    pub allow_insecure: bool,
+}
+
+impl TransportArgs {
+    /// The client's transport settings; certificate pins live in `config_dir`.
+    pub fn security(&self, config_dir: &std::path::Path) -> crate::tls::ConnectSecurity {
+        crate::tls::ConnectSecurity {
+            ca_file: self.ca_file.clone(),
+            pin_dir: Some(config_dir.to_path_buf()),
+            allow_insecure: self.allow_insecure,
+            notices: Default::default(),
+        }
+    }
+}
+
 /// `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {

@@ -13,3 +13,4 @@ pub mod proto;
 pub mod server;
 pub mod store;
 pub mod timespec;
+pub mod tls;

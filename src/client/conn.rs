@@ -40,6 +40,9 @@ pub enum ClientError {
     PasswordNeeded(String),
     #[error("{0}")]
     Storage(String),
+    /// TLS trust: plain ws:// refused, a changed pinned certificate, an untrusted certificate.
+    #[error("{0}")]
+    Trust(String),
 }
 
 impl ClientError {
@@ -73,27 +76,25 @@ pub struct Connection {
     kill: Arc<tokio::sync::Notify>,
 }
 
-/// Opens a WebSocket to `url` (`ws://host:port`, or `host:port`), returning the connection and
-/// its stream of events.
+/// Opens a WebSocket to `url` (`ws://host:port`, `wss://host:port`, or `host:port`) with the
+/// transport rules of `security`.
 pub async fn connect(
     url: &str,
+    security: &crate::tls::ConnectSecurity,
     timeout: Duration,
 ) -> Result<(Connection, mpsc::UnboundedReceiver<ConnEvent>), ClientError> {
     let url = normalize_url(url)?;
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_INBOUND_FRAME))
         .max_frame_size(Some(MAX_INBOUND_FRAME));
-    let attempt = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true);
-    let (socket, _response) = tokio::time::timeout(timeout, attempt)
-        .await
-        .map_err(|_| ClientError::Connect {
-            url: url.clone(),
-            reason: "timed out".into(),
-        })?
-        .map_err(|error| ClientError::Connect {
-            url: url.clone(),
-            reason: describe_ws_error(&error),
-        })?;
+    let attempt = super::dial::dial(&url, security, config);
+    let socket =
+        tokio::time::timeout(timeout, attempt)
+            .await
+            .map_err(|_| ClientError::Connect {
+                url: url.clone(),
+                reason: "timed out".into(),
+            })??;
     let (sink, stream) = socket.split();
     let (outbound, outbound_rx) = mpsc::unbounded_channel();
     let (events, events_rx) = mpsc::unbounded_channel();
@@ -225,8 +226,7 @@ impl Drop for Connection {
     }
 }
 
-type WsStream =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type WsStream = super::dial::Socket;
 
 async fn write_loop(
     mut sink: futures_util::stream::SplitSink<WsStream, Message>,
@@ -321,13 +321,9 @@ fn route_text(
     }
 }
 
-fn describe_ws_error(error: &tokio_tungstenite::tungstenite::Error) -> String {
+pub(super) fn describe_ws_error(error: &tokio_tungstenite::tungstenite::Error) -> String {
     use tokio_tungstenite::tungstenite::Error;
-    use tokio_tungstenite::tungstenite::error::UrlError;
     match error {
-        Error::Url(UrlError::TlsFeatureNotEnabled) => {
-            "wss:// is not supported by this build of the client".to_string()
-        }
         Error::Io(io) => io.to_string(),
         Error::Protocol(
             tokio_tungstenite::tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,

@@ -47,6 +47,7 @@
 pub mod app;
 pub mod command;
 pub mod conn;
+pub mod dial;
 pub mod events;
 pub mod keys;
 pub mod render;

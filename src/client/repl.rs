@@ -38,6 +38,8 @@ pub struct ReplConfig {
     /// The channel to start in (joined if needed).
     pub channel: Option<String>,
     pub config_dir: PathBuf,
+    /// TLS trust (`--ca-file`, pins in the config dir) and `--allow-insecure`.
+    pub security: crate::tls::ConnectSecurity,
     /// Colour on stdout (the caller applied `--color` and `NO_COLOR`).
     pub color: bool,
     /// Whether stdin is a terminal (reedline) or not (plain lines).
@@ -120,11 +122,16 @@ async fn log_in(
     options.config_dir = Some(config.config_dir.clone());
     options.register = config.register;
     options.password = config.password.clone();
+    options.security = config.security.clone();
     if config.register && options.password.is_none() {
         options.password = Some(ask_password(config, true).await?);
     }
     for attempt in 1..=3 {
-        match Session::connect(options.clone()).await {
+        let connected = Session::connect(options.clone()).await;
+        for notice in options.security.take_notices() {
+            eprintln!("{notice}");
+        }
+        match connected {
             Ok(pair) => return Ok(pair),
             Err(ClientError::PasswordNeeded(_)) if config.interactive => {}
             Err(ClientError::PasswordNeeded(user)) => anyhow::bail!(

@@ -36,6 +36,8 @@ pub struct SessionOptions {
     pub request_timeout: Duration,
     /// Reconnect after a disconnect (the REPL and bridge do; one-shot tools need not).
     pub reconnect: bool,
+    /// TLS trust and the plain-`ws://` rule (`--ca-file`, `--allow-insecure`, certificate pins).
+    pub security: crate::tls::ConnectSecurity,
 }
 
 impl SessionOptions {
@@ -50,6 +52,7 @@ impl SessionOptions {
             config_dir: None,
             request_timeout: Duration::from_secs(10),
             reconnect: true,
+            security: crate::tls::ConnectSecurity::default(),
         }
     }
 }
@@ -131,7 +134,7 @@ impl Session {
         let url = conn::normalize_url(&options.url)?;
         let options = SessionOptions { url, ..options };
         let (connection, conn_events) =
-            conn::connect(&options.url, options.request_timeout).await?;
+            conn::connect(&options.url, &options.security, options.request_timeout).await?;
         let saved = match (&options.config_dir, options.register) {
             (Some(dir), false) => tokens::load_token(dir, &options.url, &options.user),
             _ => None,

@@ -35,6 +35,8 @@ pub struct Args {
     /// The channel to start in (joined if you are not a member yet).
     #[arg(short, long, value_name = "#CHANNEL", env = "CHATIFY_CHANNEL")]
     pub channel: Option<String>,
+    #[command(flatten)]
+    pub transport: crate::cli::TransportArgs,
 }
 
 const AFTER_HELP: &str = "\
@@ -69,13 +71,15 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         Some(path) => Some(repl::read_password_file(path)?),
         None => env_secret("CHATIFY_PASSWORD"),
     };
+    let config_dir = crate::paths::config_dir()?;
     let config = repl::ReplConfig {
         server: args.server,
         user,
         register: args.register,
         password,
         channel,
-        config_dir: crate::paths::config_dir()?,
+        security: args.transport.security(&config_dir),
+        config_dir,
         color: global.use_color(std::io::stdout().is_terminal()),
         interactive: std::io::stdin().is_terminal(),
         preset_passphrase: env_secret("CHATIFY_PASSPHRASE"),

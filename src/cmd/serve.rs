@@ -3,8 +3,9 @@
 //! reported verbatim), binds the listener, and runs `server::run` on a tokio runtime until
 //! SIGINT or SIGTERM, then exits 0 after the graceful shutdown.
 //!
-//! wss: `server::connection` is generic over the socket type, so `--tls-cert/--tls-key` can later
-//! wrap accepted sockets in a rustls acceptor before the WebSocket handshake; they are not built yet.
+//! wss: `--tls-cert/--tls-key` (or `--tls-self-signed`, generated once beside the database)
+//! become a `tls::ServerTls` that the server wraps accepted sockets in; SIGHUP reloads the files
+//! for later handshakes. Listening on a non-loopback address without TLS is warned about.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,6 +16,7 @@ use clap::ValueEnum;
 use crate::cli::GlobalArgs;
 use crate::server::{Registration, ServerConfig};
 use crate::store::{Durability, Store, StoreOptions};
+use crate::tls::ServerTls;
 
 /// Flags of `chatify serve`.
 #[derive(Debug, clap::Args)]
@@ -49,6 +51,39 @@ pub struct Args {
     /// Refuse to start on an older schema instead of migrating it (run `chatify migrate`).
     #[arg(long, env = "CHATIFY_NO_AUTO_MIGRATE")]
     pub no_auto_migrate: bool,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+/// The TLS flags of `chatify serve`.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "TLS (wss://)")]
+pub struct TlsArgs {
+    /// Serve wss:// with this PEM certificate chain (leaf first); SIGHUP reloads it.
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "CHATIFY_TLS_CERT",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert; SIGHUP reloads it.
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "CHATIFY_TLS_KEY",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// Serve wss:// with a self-signed certificate, generated on first start and kept beside the
+    /// database (<db>.tls-cert.pem, <db>.tls-key.pem, mode 0600); its SHA-256 fingerprint is
+    /// printed at start. Clients pin it on first use.
+    #[arg(long, env = "CHATIFY_TLS_SELF_SIGNED", conflicts_with_all = ["tls_cert", "tls_key"])]
+    pub tls_self_signed: bool,
+    /// Another name (DNS name or IP address) for the self-signed certificate, besides localhost
+    /// and the loopback addresses; repeatable. Only used when the certificate is generated.
+    #[arg(long, value_name = "NAME", requires = "tls_self_signed")]
+    pub tls_name: Vec<String>,
 }
 
 /// `--registration`.
@@ -67,7 +102,7 @@ pub enum DurabilityArg {
 
 /// Runs `chatify serve`.
 pub fn run(args: Args, _global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let config = server_config(&args)?;
+    let mut config = server_config(&args)?;
     let db = match &args.db {
         Some(path) => path.clone(),
         None => {
@@ -88,6 +123,7 @@ pub fn run(args: Args, _global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     };
     // Store errors (newer schema, needs migration, not a chatify database) are user-facing as is.
     let store = Store::open(&db, options).map_err(anyhow::Error::new)?;
+    config.tls = server_tls(&args.tls, &db)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -125,6 +161,37 @@ fn server_config(args: &Args) -> anyhow::Result<ServerConfig> {
     })
 }
 
+/// The server's certificate from the TLS flags, announcing its fingerprint; `None` without TLS.
+fn server_tls(args: &TlsArgs, db: &std::path::Path) -> anyhow::Result<Option<ServerTls>> {
+    let tls = if args.tls_self_signed {
+        let (tls, created) = ServerTls::self_signed(db, &args.tls_name)?;
+        let verb = if created { "generated" } else { "using" };
+        say(&format!(
+            "{verb} the self-signed TLS certificate {}",
+            tls.cert_path().display()
+        ));
+        tls
+    } else if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        ServerTls::from_files(cert, key)?
+    } else {
+        return Ok(None);
+    };
+    say(&format!(
+        "TLS certificate SHA-256 fingerprint: {}",
+        tls.fingerprint()
+    ));
+    Ok(Some(tls))
+}
+
+/// A line for the operator: through tracing when it shows INFO, else straight to stderr.
+fn say(line: &str) {
+    if tracing::enabled!(tracing::Level::INFO) {
+        tracing::info!("{line}");
+    } else {
+        eprintln!("{line}");
+    }
+}
+
 async fn serve(listen: String, store: Store, config: ServerConfig) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
@@ -132,12 +199,63 @@ async fn serve(listen: String, store: Store, config: ServerConfig) -> anyhow::Re
     let address = listener
         .local_addr()
         .context("reading the listening address")?;
-    if tracing::enabled!(tracing::Level::INFO) {
-        tracing::info!("listening on ws://{address}");
-    } else {
-        eprintln!("listening on ws://{address}");
+    let scheme = if config.tls.is_some() { "wss" } else { "ws" };
+    say(&format!("listening on {scheme}://{address}"));
+    if config.tls.is_none()
+        && let Some(warning) = plaintext_listen_warning(address)
+    {
+        tracing::warn!("{warning}");
+        if !tracing::enabled!(tracing::Level::WARN) {
+            eprintln!("{warning}");
+        }
+    }
+    if let Some(tls) = config.tls.clone() {
+        tokio::spawn(reload_on_hangup(tls));
     }
     crate::server::run(listener, store, config, shutdown_signal()).await
+}
+
+/// The warning for a server without TLS listening on `address`: `None` on a loopback address.
+pub fn plaintext_listen_warning(address: std::net::SocketAddr) -> Option<String> {
+    (!address.ip().is_loopback()).then(|| {
+        format!(
+            "WARNING: listening on {address}, which is not a loopback address, without TLS: \
+             passwords, session tokens and open-channel messages cross the network in the clear. \
+             Use --tls-cert/--tls-key or --tls-self-signed."
+        )
+    })
+}
+
+/// On every SIGHUP, reads the certificate and key again; handshakes after that use them, open
+/// connections keep theirs. A failed reload keeps the current certificate.
+async fn reload_on_hangup(tls: ServerTls) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP; the TLS certificate will not be reloaded");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            match tls.reload() {
+                Ok(()) => say(&format!(
+                    "reloaded the TLS certificate; SHA-256 fingerprint: {}",
+                    tls.fingerprint()
+                )),
+                Err(error) => {
+                    let line = format!(
+                        "reloading the TLS certificate failed, keeping the current one: {error}"
+                    );
+                    tracing::error!("{line}");
+                    if !tracing::enabled!(tracing::Level::ERROR) {
+                        eprintln!("{line}");
+                    }
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tls;
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

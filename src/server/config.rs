@@ -52,6 +52,9 @@ pub struct ServerConfig {
     pub read_buffer_size: usize,
     /// Bytes of outgoing frames buffered before tungstenite writes them to the socket.
     pub write_buffer_size: usize,
+    /// Serve wss://: every accepted socket completes a TLS handshake (within `auth_timeout`)
+    /// with the certificate current at that moment; `None` serves plain ws://.
+    pub tls: Option<crate::tls::ServerTls>,
 }
 
 impl Default for ServerConfig {
@@ -75,6 +78,7 @@ impl Default for ServerConfig {
             password_hash_concurrency: 4,
             read_buffer_size: 4 * 1024,
             write_buffer_size: 8 * 1024,
+            tls: None,
         }
     }
 }

@@ -76,14 +76,32 @@ pub async fn run(
         };
         let _ = stream.set_nodelay(true);
         let Ok(slot) = slots.clone().try_acquire_owned() else {
-            tokio::spawn(refuse_connection(stream, state.config.close_grace));
+            let (tls, grace) = (state.config.tls.clone(), state.config.close_grace);
+            tokio::spawn(async move {
+                match tls {
+                    Some(tls) => {
+                        if let Some(stream) = tls_handshake(&tls, stream, grace).await {
+                            refuse_connection(stream, grace).await;
+                        }
+                    }
+                    None => refuse_connection(stream, grace).await,
+                }
+            });
             continue;
         };
         let state = state.clone();
         let phase = phase_rx.clone();
         let alive = alive_tx.clone();
         tokio::spawn(async move {
-            connection::serve_connection(state, stream, address, phase).await;
+            match state.config.tls.clone() {
+                Some(tls) => {
+                    let deadline = state.config.auth_timeout;
+                    if let Some(stream) = tls_handshake(&tls, stream, deadline).await {
+                        connection::serve_connection(state, stream, address, phase).await;
+                    }
+                }
+                None => connection::serve_connection(state, stream, address, phase).await,
+            }
             drop(slot);
             drop(alive);
         });
@@ -134,8 +152,30 @@ async fn drain(state: &Arc<ServerState>) {
     }
 }
 
+/// The TLS server handshake with the certificate current now, within `deadline`. The stream is
+/// boxed so an idle connection's task stays small.
+async fn tls_handshake(
+    tls: &crate::tls::ServerTls,
+    stream: TcpStream,
+    deadline: Duration,
+) -> Option<Box<tokio_rustls::server::TlsStream<TcpStream>>> {
+    let address = stream.peer_addr().ok();
+    let handshake = Box::pin(tls.acceptor().accept(stream));
+    match tokio::time::timeout(deadline, handshake).await {
+        Ok(Ok(stream)) => Some(Box::new(stream)),
+        Ok(Err(error)) => {
+            tracing::debug!(?address, %error, "TLS handshake failed");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
 /// Over the connection limit: complete the handshake and close with 1013 ("try again later").
-async fn refuse_connection(stream: TcpStream, grace: Duration) {
+async fn refuse_connection<S>(stream: S, grace: Duration)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let refuse = async {
         let mut ws = tokio_tungstenite::accept_async(stream).await.ok()?;
         let frame = tokio_tungstenite::tungstenite::protocol::CloseFrame {

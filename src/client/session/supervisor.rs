@@ -239,9 +239,11 @@ async fn reconnect(
             () = shut_down(&mut shutdown) => return Err("session closed".into()),
         }
         let options = &inner.options;
-        let (connection, events) = match conn::connect(&options.url, options.request_timeout).await
-        {
+        let connected = conn::connect(&options.url, &options.security, options.request_timeout);
+        let (connection, events) = match connected.await {
             Ok(pair) => pair,
+            // A changed or untrusted certificate does not get better by retrying.
+            Err(error @ ClientError::Trust(_)) => return Err(error.to_string()),
             Err(error) => {
                 tracing::debug!("reconnect attempt {attempt} failed: {error}");
                 continue;

@@ -58,6 +58,8 @@ pub struct SourceArgs {
     #[arg(long, value_name = "SECS", env = "CHATIFY_TIMEOUT", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
+    #[command(flatten)]
+    pub transport: crate::cli::TransportArgs,
 }
 
 /// Time window and author filters.

@@ -63,13 +63,25 @@ async fn login(
     options.config_dir = Some(config_dir.to_path_buf());
     options.reconnect = false;
     options.request_timeout = Duration::from_secs(source.timeout);
+    options.security = source.transport.security(config_dir);
     let context = || format!("logging in to {} as {user}", source.server);
-    match Session::connect(options.clone()).await {
+    let first = Session::connect(options.clone()).await;
+    print_notices(&options);
+    match first {
         Err(ClientError::PasswordNeeded(_)) => {
             options.password = Some(secrets::password(source.password_file.as_deref(), user)?);
-            Session::connect(options).await.with_context(context)
+            let second = Session::connect(options.clone()).await;
+            print_notices(&options);
+            second.with_context(context)
         }
         other => other.with_context(context),
+    }
+}
+
+/// Certificates pinned on first use are announced on stderr (stdout may be JSON Lines).
+fn print_notices(options: &SessionOptions) {
+    for notice in options.security.take_notices() {
+        eprintln!("{notice}");
     }
 }
 
