@@ -8,6 +8,7 @@ pub mod cli_docs;
 pub mod client;
 pub mod cmd;
 pub mod crypto;
+pub mod model;
 pub mod paths;
 pub mod proto;
 pub mod server;

@@ -8,14 +8,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::Key32;
 
-/// At most this many distinct words (the first ones) of a message are blinded.
-pub const BLIND_MAX_WORDS: usize = 64;
+use crate::model::limits::MAX_BLIND_TOKENS;
 
 const TOKEN_BYTES: usize = 12;
 
 /// The words of `text`: maximal runs of `char::is_alphanumeric` characters, lowercased with
 /// `str::to_lowercase` (no normalisation), kept when at least 2 Unicode scalar values long after
-/// lowercasing; the first [`BLIND_MAX_WORDS`] distinct ones in order of first appearance.
+/// lowercasing; the first [`MAX_BLIND_TOKENS`] distinct ones in order of first appearance.
 pub fn blind_words(text: &str) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();
     for run in text.split(|c: char| !c.is_alphanumeric()) {
@@ -27,7 +26,7 @@ pub fn blind_words(text: &str) -> Vec<String> {
             continue;
         }
         words.push(word);
-        if words.len() == BLIND_MAX_WORDS {
+        if words.len() == MAX_BLIND_TOKENS {
             break;
         }
     }
@@ -78,7 +77,7 @@ mod tests {
             .map(|i| format!("w{} w{} ", i % 70, i % 70))
             .collect();
         let words = blind_words(&text);
-        assert_eq!(words.len(), BLIND_MAX_WORDS);
+        assert_eq!(words.len(), MAX_BLIND_TOKENS);
         assert_eq!(words[63], "w63");
     }
 

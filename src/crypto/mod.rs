@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-pub use blind::{BLIND_MAX_WORDS, blind_token, blind_tokens, blind_words};
+pub use blind::{blind_token, blind_tokens, blind_words};
 pub use envelope::{ENVELOPE_NONCE_LEN, ENVELOPE_TAG_LEN, aad, open, seal, seal_with_nonce};
 pub use identity::{
     Identity, IdentitySecret, decode_public_key, dm_key, encode_public_key, fingerprint,

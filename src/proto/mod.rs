@@ -16,28 +16,15 @@ pub use server::{
     ServerInfo, UserInfo,
 };
 
-/// Protocol version announced in `ok.proto`.
-pub const PROTO_VERSION: u32 = 1;
-/// Default client-to-server frame limit (bytes of the reassembled message).
-pub const DEFAULT_MAX_FRAME: usize = 64 * 1024;
-/// Largest voice payload a client may send in one binary frame.
-pub const MAX_VOICE_PAYLOAD: usize = 4 * 1024;
-/// Largest `rid` accepted.
-pub const MAX_RID_LEN: usize = 64;
-/// `history` default and maximum page sizes.
-pub const HISTORY_DEFAULT_LIMIT: u32 = 50;
-pub const HISTORY_MAX_LIMIT: u32 = 500;
-/// `search` default and maximum page sizes.
-pub const SEARCH_DEFAULT_LIMIT: u32 = 30;
-pub const SEARCH_MAX_LIMIT: u32 = 500;
-/// Messages carried in `joined.hist`.
-pub const JOIN_HISTORY: usize = 50;
-/// Shortest account password.
-pub const MIN_PASSWORD_CHARS: usize = 8;
+pub use crate::model::limits::{
+    CLIENT_MAX_INBOUND_FRAME, DEFAULT_MAX_FRAME, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT,
+    JOIN_HISTORY, MAX_RID_LEN, MAX_VOICE_PAYLOAD, MIN_PASSWORD_CHARS, PROTO_VERSION,
+    SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT,
+};
+pub use crate::model::{ChannelName, NameError, Scope, UserName};
+
 /// Envelope format name used in `enc`.
 pub const ENC_XC20P1: &str = "xc20p1";
-/// Frames a server sends may be larger than client frames; clients accept at least this much.
-pub const CLIENT_MAX_INBOUND_FRAME: usize = 8 * 1024 * 1024;
 
 /// Error codes of `PROTOCOL.md` (§Errors), serialized in snake_case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -226,44 +213,21 @@ pub fn encode_client_frame(frame: &ClientFrame, rid: Option<&str>) -> String {
     value.to_string()
 }
 
-/// Checks a username: 1–32 of `[A-Za-z0-9_-]`.
+/// Checks a username: 1–32 of `[A-Za-z0-9_-]` ([`UserName::parse`] with a `bad_username` error).
 pub fn validate_username(name: &str) -> Result<(), FrameError> {
-    let ok = !name.is_empty()
-        && name.len() <= 32
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(FrameError::new(
-            ErrorCode::BadUsername,
-            "a username is 1 to 32 of the characters A-Z, a-z, 0-9, _ and -",
-            None,
-        ))
-    }
+    UserName::parse(name).map(drop).map_err(FrameError::from)
 }
 
-/// Canonical channel name: strips one leading `#`, lowercases, checks `[a-z0-9_-]{1,32}`.
+/// Canonical channel name: strips one leading `#`, lowercases, checks `[a-z0-9_-]{1,32}`
+/// ([`ChannelName::parse`] with a `bad_channel` error).
 pub fn normalize_channel(name: &str) -> Result<String, FrameError> {
-    let bare = name.strip_prefix('#').unwrap_or(name).to_ascii_lowercase();
-    let ok = !bare.is_empty()
-        && bare.len() <= 32
-        && bare
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-    if ok {
-        Ok(bare)
-    } else {
-        Err(FrameError::new(
-            ErrorCode::BadChannel,
-            "a channel name is 1 to 32 of the characters a-z, 0-9, _ and -",
-            None,
-        ))
-    }
+    ChannelName::parse(name)
+        .map(String::from)
+        .map_err(FrameError::from)
 }
 
 /// The storage scope of a DM between two users: `@a:b` with both names lowercased and sorted.
+/// The names are already valid ([`Scope::dm`] for typed names).
 pub fn dm_scope(user_a: &str, user_b: &str) -> String {
     let (a, b) = (user_a.to_ascii_lowercase(), user_b.to_ascii_lowercase());
     if a <= b {
@@ -276,6 +240,16 @@ pub fn dm_scope(user_a: &str, user_b: &str) -> String {
 /// The storage scope of a channel: `#name`.
 pub fn channel_scope(channel: &str) -> String {
     format!("#{channel}")
+}
+
+impl From<NameError> for FrameError {
+    fn from(error: NameError) -> FrameError {
+        let code = match error {
+            NameError::User => ErrorCode::BadUsername,
+            NameError::Channel | NameError::Scope => ErrorCode::BadChannel,
+        };
+        FrameError::new(code, error.to_string(), None)
+    }
 }
 
 pub(crate) fn is_false(value: &bool) -> bool {

@@ -15,6 +15,7 @@ use super::outbound::ConnHandle;
 use super::presence::{announce_key, announce_presence, presence_of};
 use super::registry::ChannelEntry;
 use super::state::{ServerState, now_ms};
+use crate::model::UserName;
 use crate::proto::{
     ErrorCode, MIN_PASSWORD_CHARS, PROTO_VERSION, PresenceState, ServerFrame, ServerInfo, UserInfo,
 };
@@ -50,7 +51,7 @@ pub async fn authenticate(
     request: AuthRequest,
     rid: Option<String>,
     address: IpAddr,
-) -> Result<String, Reject> {
+) -> Result<UserName, Reject> {
     if let Some(pk) = &request.pk {
         validate_public_key(pk)?;
     }
@@ -61,13 +62,16 @@ pub async fn authenticate(
     } else {
         login(state, &request, address).await?
     };
-    let user = done.user;
+    let user = UserName::parse(&done.user).map_err(|_| {
+        tracing::error!("a stored account has an invalid name");
+        Reject::internal()
+    })?;
     let pk_changed = match &request.pk {
         Some(pk) if done.stored_pk.as_deref() != Some(pk.as_str()) => {
             if !done.new_account {
                 state
                     .store
-                    .set_public_key(&user, pk)
+                    .set_public_key(user.as_str(), pk)
                     .await
                     .map_err(Reject::from_store)?;
             }
@@ -105,7 +109,8 @@ async fn resume(state: &ServerState, user: &str, token: &str) -> Result<Verified
         .read(move |reader| reader.session_user(&hash, now))
         .await
         .map_err(Reject::from_store)?;
-    let Some(owner) = owner.filter(|owner| owner.eq_ignore_ascii_case(user)) else {
+    let same_user = |owner: &String| UserName::parse(owner).is_ok_and(|owner| owner.is(user));
+    let Some(owner) = owner.filter(same_user) else {
         return Err(Reject::new(
             ErrorCode::AuthFailed,
             "the session is unknown or expired; log in with your password",
@@ -274,7 +279,7 @@ fn validate_public_key(pk: &str) -> Result<(), Reject> {
 async fn finish_login(
     state: &Arc<ServerState>,
     conn: &Arc<ConnHandle>,
-    user: &str,
+    user: &UserName,
     session: String,
     rid: Option<String>,
 ) -> Result<(), Reject> {
@@ -309,12 +314,12 @@ async fn finish_login(
     if first {
         announce_presence(state, user, PresenceState::Online, "", Some(conn.id));
     }
-    tracing::info!(conn = conn.id, user, "authenticated");
+    tracing::info!(conn = conn.id, %user, "authenticated");
     Ok(())
 }
 
 /// Channels joined from another connection while this one was logging in.
-fn subscribe_late_joins(channels: &[Arc<ChannelEntry>], conn: &Arc<ConnHandle>, user: &str) {
+fn subscribe_late_joins(channels: &[Arc<ChannelEntry>], conn: &Arc<ConnHandle>, user: &UserName) {
     for entry in channels {
         let mut inner = entry.lock();
         if inner.is_member(user) {
@@ -323,7 +328,7 @@ fn subscribe_late_joins(channels: &[Arc<ChannelEntry>], conn: &Arc<ConnHandle>, 
     }
 }
 
-async fn sharing_users(state: &ServerState, user: &str) -> Result<Vec<UserInfo>, Reject> {
+async fn sharing_users(state: &ServerState, user: &UserName) -> Result<Vec<UserInfo>, Reject> {
     let name = user.to_string();
     let accounts = state
         .store
@@ -332,9 +337,10 @@ async fn sharing_users(state: &ServerState, user: &str) -> Result<Vec<UserInfo>,
         .map_err(Reject::from_store)?;
     Ok(accounts
         .into_iter()
-        .filter(|account| !account.name.eq_ignore_ascii_case(user))
-        .map(|account| {
-            let (online, presence, text) = presence_of(state, &account.name);
+        .filter_map(|account| Some((UserName::parse(&account.name).ok()?, account)))
+        .filter(|(name, _)| name != user)
+        .map(|(name, account)| {
+            let (online, presence, text) = presence_of(state, &name);
             UserInfo {
                 u: account.name,
                 pk: account.pk,

@@ -15,13 +15,12 @@ use super::fold::Ring;
 use super::presence::presence_of;
 use super::registry::{ChannelEntry, RingState};
 use super::state::{ServerState, Session, now_ms};
+use crate::model::UserName;
+use crate::model::limits::MAX_CHANNELS_PER_USER;
 use crate::proto::{
     ChannelMode, CreateChannel, ErrorCode, KdfSpec, ServerFrame, UserInfo, normalize_channel,
 };
 
-/// Channels one account may be a member of at once; bounds what a single user can make the
-/// server keep in memory and put in every `ok`.
-pub const MAX_CHANNELS_PER_USER: usize = 500;
 use crate::store::{HistoryQuery, NewChannel};
 
 /// The channel every account joins on registration.
@@ -69,7 +68,7 @@ pub async fn handle_join(
     if !entry.lock().is_member(&session.user) {
         state
             .store
-            .add_member(&name, &session.user, now_ms())
+            .add_member(&name, session.user.as_str(), now_ms())
             .await
             .map_err(Reject::from_store)?;
     }
@@ -92,7 +91,7 @@ pub async fn handle_join(
         rid,
     });
     if added {
-        let member = member_frame(&entry.name, &session.user, true);
+        let member = member_frame(&entry.name, session.user.as_str(), true);
         inner.broadcast(&member, Some(session.conn.id));
     }
     Ok(())
@@ -108,7 +107,7 @@ pub async fn handle_leave(
     session
         .state
         .store
-        .remove_member(&entry.name, &session.user)
+        .remove_member(&entry.name, session.user.as_str())
         .await
         .map_err(Reject::from_store)?;
     super::voice::leave_room_of_user(&session.state, &entry.name, &session.user);
@@ -118,7 +117,7 @@ pub async fn handle_leave(
         .registry
         .remove_member(&entry, &mut inner, &session.user)
     {
-        let member = member_frame(&entry.name, &session.user, false);
+        let member = member_frame(&entry.name, session.user.as_str(), false);
         inner.broadcast(&member, None);
         // The user's other connections are no longer subscribed; tell them too.
         for conn in session.state.registry.user_connections(&session.user) {
@@ -152,8 +151,9 @@ pub async fn handle_who(session: &Session, ch: String, rid: Option<String>) -> R
     let members = accounts
         .into_iter()
         .flatten()
-        .map(|account| {
-            let (online, state, text) = presence_of(&session.state, &account.name);
+        .filter_map(|account| Some((UserName::parse(&account.name).ok()?, account)))
+        .map(|(name, account)| {
+            let (online, state, text) = presence_of(&session.state, &name);
             UserInfo {
                 u: account.name,
                 pk: account.pk,
@@ -173,6 +173,9 @@ pub async fn handle_who(session: &Session, ch: String, rid: Option<String>) -> R
 
 /// After registration: the store has put the account into `general`; mirror that and announce it.
 pub async fn note_new_account(state: &ServerState, user: &str) {
+    let Ok(name) = UserName::parse(user) else {
+        return;
+    };
     let entry = match state.registry.channel(GENERAL) {
         Some(entry) => entry,
         None => match state.store.read(|reader| reader.channel(GENERAL)).await {
@@ -185,7 +188,7 @@ pub async fn note_new_account(state: &ServerState, user: &str) {
         },
     };
     let mut inner = entry.lock();
-    if state.registry.add_member(&entry, &mut inner, user) {
+    if state.registry.add_member(&entry, &mut inner, &name) {
         inner.broadcast(&member_frame(GENERAL, user, true), None);
     }
 }
@@ -247,7 +250,7 @@ async fn create_channel(
             salt: create.salt,
             kdf: create.kdf,
             kcv: create.kcv,
-            creator: session.user.clone(),
+            creator: session.user.to_string(),
             now_ms: now_ms(),
         })
         .await

@@ -13,6 +13,7 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 use super::errors::Reject;
 use super::outbound::ConnHandle;
 use super::state::ServerState;
+use crate::model::UserName;
 use crate::proto::ServerFrame;
 use crate::store::{Appended, StoreError};
 
@@ -97,7 +98,8 @@ fn dispatch_committed(
             broadcast_channel_event(state, &r.ch, r.seq, &appended.frame, &text)
         }
         ServerFrame::Dm(dm) => {
-            send_to_users(state, [dm.from.as_str(), dm.to.as_str()], &text, None);
+            let users = [&dm.from, &dm.to].map(|name| UserName::parse(name));
+            send_to_users(state, users.iter().flatten(), &text, None);
         }
         _ => tracing::error!("store returned an event that is not msg, edit, delete, react or dm"),
     }
@@ -132,17 +134,16 @@ fn broadcast_channel_event(
 /// `except`.
 pub fn send_to_users<'a>(
     state: &ServerState,
-    users: impl IntoIterator<Item = &'a str>,
+    users: impl IntoIterator<Item = &'a UserName>,
     text: &Utf8Bytes,
     except: Option<u64>,
 ) {
     let mut seen = std::collections::HashSet::new();
     for user in users {
-        let lower = user.to_ascii_lowercase();
-        if !seen.insert(lower.clone()) {
+        if !seen.insert(user) {
             continue;
         }
-        for conn in state.registry.user_connections(&lower) {
+        for conn in state.registry.user_connections(user) {
             if Some(conn.id) != except {
                 conn.send_text(text);
             }

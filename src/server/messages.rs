@@ -9,15 +9,9 @@ use super::channels::member_channel;
 use super::errors::Reject;
 use super::fanout::submit;
 use super::state::Session;
+use crate::model::limits::{MAX_BLIND_TOKEN_LEN, MAX_BLIND_TOKENS, MAX_EMOJI_BYTES};
 use crate::proto::{ChannelMode, ENC_XC20P1, ErrorCode, validate_username};
 use crate::store::AppendOp;
-
-/// Most blind tokens a message may carry (PROTOCOL.md §10: the first 64 distinct words).
-pub const MAX_BLIND_TOKENS: usize = 64;
-/// Longest blind token accepted, in bytes.
-pub const MAX_BLIND_TOKEN_LEN: usize = 64;
-/// Longest reaction, in bytes.
-pub const MAX_EMOJI_BYTES: usize = 64;
 
 /// The fields of a `msg` frame.
 pub struct NewMessage {
@@ -44,7 +38,7 @@ pub fn handle_msg(
     }
     let op = AppendOp::Msg {
         channel: channel.name.clone(),
-        sender: session.user.clone(),
+        sender: session.user.to_string(),
         c: message.c,
         enc: message.enc,
         idx: message.idx.unwrap_or_default(),
@@ -76,7 +70,7 @@ pub fn handle_edit(
     }
     let op = AppendOp::Edit {
         channel: channel.name.clone(),
-        sender: session.user.clone(),
+        sender: session.user.to_string(),
         target: edit.id,
         c: edit.c,
         enc: edit.enc,
@@ -96,7 +90,7 @@ pub fn handle_delete(
     let channel = member_channel(session, &ch)?;
     let op = AppendOp::Delete {
         channel: channel.name.clone(),
-        sender: session.user.clone(),
+        sender: session.user.to_string(),
         target: id,
     };
     submit(&session.state, op, &session.conn, rid);
@@ -120,7 +114,7 @@ pub fn handle_react(
     }
     let op = AppendOp::React {
         channel: channel.name.clone(),
-        sender: session.user.clone(),
+        sender: session.user.to_string(),
         target: id,
         emoji,
         on,
@@ -157,7 +151,7 @@ pub async fn handle_dm(
         .map_err(Reject::from_store)?
         .ok_or_else(Reject::no_such_user)?;
     let op = AppendOp::Dm {
-        from: session.user.clone(),
+        from: session.user.to_string(),
         to: recipient.name,
         c,
         enc,

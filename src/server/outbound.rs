@@ -14,6 +14,7 @@ use bytes::Bytes;
 use tokio::sync::{Notify, mpsc};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
+use crate::model::UserName;
 use crate::proto::ServerFrame;
 
 /// Close code sent to a client whose outbound queue overflowed ("try again later").
@@ -60,7 +61,7 @@ pub struct QueueLimits {
 pub struct ConnHandle {
     pub id: u64,
     /// The authenticated user as registered, set once at login.
-    user: OnceLock<String>,
+    user: OnceLock<UserName>,
     text: mpsc::Sender<Outbound>,
     voice: mpsc::Sender<Bytes>,
     /// Bytes of text frames queued and not yet taken by the writer.
@@ -137,12 +138,12 @@ impl ConnHandle {
     }
 
     /// The authenticated user, if any.
-    pub fn user(&self) -> Option<&str> {
-        self.user.get().map(String::as_str)
+    pub fn user(&self) -> Option<&UserName> {
+        self.user.get()
     }
 
-    pub(crate) fn set_user(&self, name: &str) {
-        let _ = self.user.set(name.to_string());
+    pub(crate) fn set_user(&self, name: &UserName) {
+        let _ = self.user.set(name.clone());
     }
 
     /// Queues an already serialized frame. A full queue closes the connection with 1013.

@@ -8,10 +8,9 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 use super::errors::Reject;
 use super::fanout::send_to_users;
 use super::state::{ServerState, Session, now_ms};
+use crate::model::UserName;
+use crate::model::limits::MAX_STATUS_TEXT_CHARS;
 use crate::proto::{PresenceState, ServerFrame};
-
-/// Longest `status` text accepted, in characters.
-pub const MAX_STATUS_TEXT_CHARS: usize = 256;
 
 /// `status`: sets the user's presence and tells everyone who shares a channel with them.
 pub fn handle_status(session: &Session, state: PresenceState, text: String) -> Result<(), Reject> {
@@ -43,7 +42,7 @@ pub fn handle_status(session: &Session, state: PresenceState, text: String) -> R
 /// user's own connections other than `except`.
 pub fn announce_presence(
     state: &ServerState,
-    user: &str,
+    user: &UserName,
     presence: PresenceState,
     text: &str,
     except: Option<u64>,
@@ -58,7 +57,7 @@ pub fn announce_presence(
 }
 
 /// Sends a `key` frame announcing `user`'s new public key.
-pub fn announce_key(state: &ServerState, user: &str, pk: &str, except: Option<u64>) {
+pub fn announce_key(state: &ServerState, user: &UserName, pk: &str, except: Option<u64>) {
     let frame = ServerFrame::Key {
         u: user.to_string(),
         pk: pk.to_string(),
@@ -69,16 +68,13 @@ pub fn announce_key(state: &ServerState, user: &str, pk: &str, except: Option<u6
 
 fn announce_to_sharing_users(
     state: &ServerState,
-    user: &str,
+    user: &UserName,
     frame: &ServerFrame,
     except: Option<u64>,
 ) {
     let text = Utf8Bytes::from(frame.to_json());
     let sharing = state.registry.users_sharing_channels(user);
-    let targets = sharing
-        .iter()
-        .map(String::as_str)
-        .chain(std::iter::once(user));
+    let targets = sharing.iter().chain(std::iter::once(user));
     send_to_users(state, targets, &text, except);
 }
 
@@ -95,7 +91,7 @@ pub fn handle_typing(
             let frame = ServerFrame::Typing {
                 ch: Some(channel.name.clone()),
                 to: None,
-                u: session.user.clone(),
+                u: session.user.to_string(),
                 on,
             };
             let text = Utf8Bytes::from(frame.to_json());
@@ -103,8 +99,8 @@ pub fn handle_typing(
             Ok(())
         }
         (None, Some(to)) => {
-            crate::proto::validate_username(&to).map_err(|_| Reject::no_such_user())?;
-            if to.eq_ignore_ascii_case(&session.user) {
+            let to = UserName::parse(&to).map_err(|_| Reject::no_such_user())?;
+            if to == session.user {
                 return Ok(());
             }
             let Some(peer) = session.state.registry.online_user(&to) else {
@@ -112,12 +108,12 @@ pub fn handle_typing(
             };
             let frame = ServerFrame::Typing {
                 ch: None,
-                to: Some(peer.name.clone()),
-                u: session.user.clone(),
+                to: Some(peer.name.to_string()),
+                u: session.user.to_string(),
                 on,
             };
             let text = Utf8Bytes::from(frame.to_json());
-            send_to_users(&session.state, [peer.name.as_str()], &text, None);
+            send_to_users(&session.state, [&peer.name], &text, None);
             Ok(())
         }
         _ => Err(Reject::bad_frame("typing takes exactly one of ch and to")),
@@ -125,7 +121,7 @@ pub fn handle_typing(
 }
 
 /// The presence fields of `ok.users` / `who.members` for a user: (online, state, text).
-pub fn presence_of(state: &ServerState, user: &str) -> (bool, PresenceState, String) {
+pub fn presence_of(state: &ServerState, user: &UserName) -> (bool, PresenceState, String) {
     match state.registry.online_user(user) {
         Some(online) => (true, online.state, online.text),
         None => (false, PresenceState::Offline, String::new()),

@@ -87,7 +87,7 @@ pub async fn handle_history(
             let peer = existing_user(session, &peer).await?;
             // DM events carry ids, not seqs: `before` pages DMs by id.
             query.before_id = query.before_seq.take();
-            let me = session.user.clone();
+            let me = session.user.to_string();
             let other = peer.clone();
             let page = read(session, move |r| r.dm_history(&me, &other, &query)).await?;
             let events = page.events.into_iter().map(ServerFrame::Dm).collect();

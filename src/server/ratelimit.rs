@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 
+use crate::model::UserName;
+
 /// A token bucket: `rate` tokens per second up to `burst`. A rate of zero never limits.
 #[derive(Debug)]
 pub struct TokenBucket {
@@ -77,10 +79,10 @@ struct FailureRecord {
 /// Throttles failed password logins per account and per client address.
 #[derive(Debug, Default)]
 pub struct LoginThrottle {
-    accounts: DashMap<String, FailureRecord>,
+    accounts: DashMap<UserName, FailureRecord>,
     addresses: DashMap<IpAddr, FailureRecord>,
-    /// Per account (lowercase), the addresses of its most recent successful logins.
-    trusted: DashMap<String, Vec<IpAddr>>,
+    /// Per account, the addresses of its most recent successful logins.
+    trusted: DashMap<UserName, Vec<IpAddr>>,
     last_sweep: Mutex<Option<Instant>>,
 }
 
@@ -93,14 +95,14 @@ impl LoginThrottle {
     /// evaluated; `None` when it may proceed now.
     pub fn wait_time(&self, account: &str, address: IpAddr) -> Option<Duration> {
         let now = Instant::now();
-        let account = account.to_ascii_lowercase();
-        let trusted = self
-            .trusted
-            .get(&account)
+        // A name no account can have never gets a record (see `record_failure`).
+        let account = UserName::parse(account).ok();
+        let account = account.as_ref();
+        let trusted = account
+            .and_then(|account| self.trusted.get(account))
             .is_some_and(|addresses| addresses.contains(&address));
-        let account_wait = self
-            .accounts
-            .get(&account)
+        let account_wait = account
+            .and_then(|account| self.accounts.get(account))
             .filter(|_| !trusted)
             .and_then(|r| remaining(*r, ACCOUNT_FREE_FAILURES, ACCOUNT_MAX_DELAY, now));
         let address_wait = self
@@ -116,9 +118,7 @@ impl LoginThrottle {
         self.sweep_if_needed(now);
         // A name no account can have (too long, bad characters) gets no record of its own: the
         // key would be attacker-sized, and the address record still slows the attempts down.
-        let account = crate::proto::validate_username(account)
-            .ok()
-            .map(|()| account.to_ascii_lowercase());
+        let account = UserName::parse(account).ok();
         // Past the cap (a flood of made-up names or addresses), only known records still count:
         // memory stays bounded and the per-address record keeps slowing the flood down.
         if let Some(account) = account
@@ -134,9 +134,11 @@ impl LoginThrottle {
     /// Records a successful login: clears the account's record and the address's, and remembers
     /// the address as one this account logs in from.
     pub fn record_success(&self, account: &str, address: IpAddr) {
-        let account = account.to_ascii_lowercase();
-        self.accounts.remove(&account);
         self.addresses.remove(&address);
+        let Ok(account) = UserName::parse(account) else {
+            return;
+        };
+        self.accounts.remove(&account);
         let mut trusted = self.trusted.entry(account).or_default();
         trusted.retain(|known| *known != address);
         if trusted.len() >= TRUSTED_ADDRESSES_PER_ACCOUNT {

@@ -9,7 +9,7 @@
 //! map and update `user_channels` (leaf locks). Nobody holds a DashMap guard while locking a
 //! channel: guards are dropped after cloning the `Arc` out.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use dashmap::DashMap;
@@ -17,6 +17,7 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::fold::Ring;
 use super::outbound::ConnHandle;
+use crate::model::UserName;
 use crate::proto::{ChannelInfo, ChannelMode, KdfSpec, PresenceState, ServerFrame};
 use crate::store::ChannelRecord;
 
@@ -27,8 +28,8 @@ const MAX_BUFFERED_WHILE_LOADING: usize = 10_000;
 #[derive(Debug)]
 pub struct Registry {
     channels: DashMap<String, Arc<ChannelEntry>>,
-    users: DashMap<String, OnlineUser>,
-    user_channels: DashMap<String, BTreeSet<String>>,
+    users: DashMap<UserName, OnlineUser>,
+    user_channels: DashMap<UserName, BTreeSet<String>>,
     connections: DashMap<u64, Arc<ConnHandle>>,
     ring_size: usize,
 }
@@ -49,8 +50,8 @@ pub struct ChannelEntry {
 /// The mutable part of a channel.
 #[derive(Debug)]
 pub struct ChannelInner {
-    /// lowercase name → name as registered.
-    members: BTreeMap<String, String>,
+    /// Members as registered (a set that ignores case).
+    members: BTreeSet<UserName>,
     subscribers: Vec<Arc<ConnHandle>>,
     /// The `seq` of the last channel event dispatched.
     pub last_seq: i64,
@@ -69,7 +70,7 @@ pub enum RingState {
 /// An online user: connections and presence. Removed when the last connection closes.
 #[derive(Debug, Clone)]
 pub struct OnlineUser {
-    pub name: String,
+    pub name: UserName,
     pub connections: Vec<Arc<ConnHandle>>,
     pub state: PresenceState,
     pub text: String,
@@ -95,10 +96,17 @@ impl Registry {
         if let Some(existing) = self.channel(&record.name) {
             return existing;
         }
-        let mut members = BTreeMap::new();
-        for member in &record.members {
-            members.insert(member.to_ascii_lowercase(), member.clone());
-        }
+        let members: BTreeSet<UserName> = record
+            .members
+            .iter()
+            .filter_map(|member| match UserName::parse(member) {
+                Ok(name) => Some(name),
+                Err(_) => {
+                    tracing::warn!(channel = %record.name, "skipping a stored member with an invalid name");
+                    None
+                }
+            })
+            .collect();
         let entry = Arc::new(ChannelEntry {
             name: record.name.clone(),
             mode: record.mode,
@@ -120,8 +128,8 @@ impl Registry {
             .clone();
         if Arc::ptr_eq(&inserted, &entry) {
             let inner = inserted.lock();
-            for lower in inner.members.keys() {
-                self.index_member(lower, &inserted.name, true);
+            for member in &inner.members {
+                self.index_member(member, &inserted.name, true);
             }
         }
         inserted
@@ -132,42 +140,42 @@ impl Registry {
     }
 
     /// Channels `user` is a member of, sorted by name (the order to lock several in).
-    pub fn user_channels(&self, user: &str) -> Vec<Arc<ChannelEntry>> {
+    pub fn user_channels(&self, user: &UserName) -> Vec<Arc<ChannelEntry>> {
         let names: Vec<String> = self
             .user_channels
-            .get(&user.to_ascii_lowercase())
+            .get(user)
             .map(|set| set.iter().cloned().collect())
             .unwrap_or_default();
         names.iter().filter_map(|name| self.channel(name)).collect()
     }
 
     /// How many channels `user` is a member of.
-    pub fn membership_count(&self, user: &str) -> usize {
-        self.user_channels
-            .get(&user.to_ascii_lowercase())
-            .map_or(0, |set| set.len())
+    pub fn membership_count(&self, user: &UserName) -> usize {
+        self.user_channels.get(user).map_or(0, |set| set.len())
     }
 
-    /// Lowercase names of every user sharing at least one channel with `user` (excluding them).
-    pub fn users_sharing_channels(&self, user: &str) -> BTreeSet<String> {
-        let lower = user.to_ascii_lowercase();
+    /// Every user sharing at least one channel with `user` (excluding them).
+    pub fn users_sharing_channels(&self, user: &UserName) -> BTreeSet<UserName> {
         let mut users = BTreeSet::new();
-        for channel in self.user_channels(&lower) {
-            users.extend(channel.lock().members.keys().cloned());
+        for channel in self.user_channels(user) {
+            users.extend(channel.lock().members.iter().cloned());
         }
-        users.remove(&lower);
+        users.remove(user);
         users
     }
 
     /// Adds `member` to a locked channel; false when already a member.
-    pub fn add_member(&self, entry: &ChannelEntry, inner: &mut ChannelInner, member: &str) -> bool {
-        let lower = member.to_ascii_lowercase();
-        if inner.members.contains_key(&lower) {
+    pub fn add_member(
+        &self,
+        entry: &ChannelEntry,
+        inner: &mut ChannelInner,
+        member: &UserName,
+    ) -> bool {
+        if !inner.members.insert(member.clone()) {
             return false;
         }
-        inner.members.insert(lower.clone(), member.to_string());
-        self.index_member(&lower, &entry.name, true);
-        for conn in self.user_connections(&lower) {
+        self.index_member(member, &entry.name, true);
+        for conn in self.user_connections(member) {
             inner.subscribe(conn);
         }
         true
@@ -178,37 +186,35 @@ impl Registry {
         &self,
         entry: &ChannelEntry,
         inner: &mut ChannelInner,
-        member: &str,
+        member: &UserName,
     ) -> bool {
-        let lower = member.to_ascii_lowercase();
-        if inner.members.remove(&lower).is_none() {
+        if !inner.members.remove(member) {
             return false;
         }
-        self.index_member(&lower, &entry.name, false);
-        inner
-            .subscribers
-            .retain(|conn| !conn.user().is_some_and(|u| u.eq_ignore_ascii_case(&lower)));
+        self.index_member(member, &entry.name, false);
+        inner.subscribers.retain(|conn| conn.user() != Some(member));
         true
     }
 
     /// Registers an authenticated connection. Returns true when it is the user's first.
-    pub fn add_connection(&self, user: &str, conn: &Arc<ConnHandle>) -> bool {
-        let lower = user.to_ascii_lowercase();
-        let mut entry = self.users.entry(lower).or_insert_with(|| OnlineUser {
-            name: user.to_string(),
-            connections: Vec::new(),
-            state: PresenceState::Online,
-            text: String::new(),
-        });
+    pub fn add_connection(&self, user: &UserName, conn: &Arc<ConnHandle>) -> bool {
+        let mut entry = self
+            .users
+            .entry(user.clone())
+            .or_insert_with(|| OnlineUser {
+                name: user.clone(),
+                connections: Vec::new(),
+                state: PresenceState::Online,
+                text: String::new(),
+            });
         let first = entry.connections.is_empty();
         entry.connections.push(conn.clone());
         first
     }
 
     /// Unregisters a connection. Returns true when it was the user's last.
-    pub fn remove_connection(&self, user: &str, conn_id: u64) -> bool {
-        let lower = user.to_ascii_lowercase();
-        let last = match self.users.get_mut(&lower) {
+    pub fn remove_connection(&self, user: &UserName, conn_id: u64) -> bool {
+        let last = match self.users.get_mut(user) {
             Some(mut entry) => {
                 entry.connections.retain(|c| c.id != conn_id);
                 entry.connections.is_empty()
@@ -217,29 +223,27 @@ impl Registry {
         };
         if last {
             self.users
-                .remove_if(&lower, |_, entry| entry.connections.is_empty());
+                .remove_if(user, |_, entry| entry.connections.is_empty());
         }
         last
     }
 
     /// The connections of an online user (empty when offline).
-    pub fn user_connections(&self, user: &str) -> Vec<Arc<ConnHandle>> {
+    pub fn user_connections(&self, user: &UserName) -> Vec<Arc<ConnHandle>> {
         self.users
-            .get(&user.to_ascii_lowercase())
+            .get(user)
             .map(|entry| entry.connections.clone())
             .unwrap_or_default()
     }
 
     /// An online user's presence (`None` when offline).
-    pub fn online_user(&self, user: &str) -> Option<OnlineUser> {
-        self.users
-            .get(&user.to_ascii_lowercase())
-            .map(|e| e.clone())
+    pub fn online_user(&self, user: &UserName) -> Option<OnlineUser> {
+        self.users.get(user).map(|e| e.clone())
     }
 
     /// Sets an online user's presence; false when the user is offline.
-    pub fn set_presence(&self, user: &str, state: PresenceState, text: &str) -> bool {
-        match self.users.get_mut(&user.to_ascii_lowercase()) {
+    pub fn set_presence(&self, user: &UserName, state: PresenceState, text: &str) -> bool {
+        match self.users.get_mut(user) {
             Some(mut entry) => {
                 entry.state = state;
                 entry.text = text.to_string();
@@ -263,17 +267,17 @@ impl Registry {
         self.connections.iter().map(|c| c.value().clone()).collect()
     }
 
-    fn index_member(&self, lower: &str, channel: &str, member: bool) {
+    fn index_member(&self, user: &UserName, channel: &str, member: bool) {
         if member {
             self.user_channels
-                .entry(lower.to_string())
+                .entry(user.clone())
                 .or_default()
                 .insert(channel.to_string());
         } else {
-            if let Some(mut set) = self.user_channels.get_mut(lower) {
+            if let Some(mut set) = self.user_channels.get_mut(user) {
                 set.remove(channel);
             }
-            self.user_channels.remove_if(lower, |_, set| set.is_empty());
+            self.user_channels.remove_if(user, |_, set| set.is_empty());
         }
     }
 }
@@ -301,13 +305,13 @@ impl ChannelEntry {
 }
 
 impl ChannelInner {
-    pub fn is_member(&self, user: &str) -> bool {
-        self.members.contains_key(&user.to_ascii_lowercase())
+    pub fn is_member(&self, user: &UserName) -> bool {
+        self.members.contains(user)
     }
 
     /// Members as registered, sorted case-insensitively.
     pub fn member_names(&self) -> Vec<String> {
-        self.members.values().cloned().collect()
+        self.members.iter().map(|m| m.to_string()).collect()
     }
 
     pub fn member_count(&self) -> usize {
@@ -344,9 +348,9 @@ impl ChannelInner {
     }
 
     /// Queues a serialized frame to every subscriber not belonging to `user`.
-    pub fn broadcast_except_user(&self, text: &Utf8Bytes, user: &str) {
+    pub fn broadcast_except_user(&self, text: &Utf8Bytes, user: &UserName) {
         for conn in &self.subscribers {
-            if !conn.user().is_some_and(|u| u.eq_ignore_ascii_case(user)) {
+            if conn.user() != Some(user) {
                 conn.send_text(text);
             }
         }

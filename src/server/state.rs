@@ -14,6 +14,7 @@ use super::outbound::ConnHandle;
 use super::ratelimit::{LoginThrottle, TokenBucket};
 use super::registry::Registry;
 use super::voice::VoiceRooms;
+use crate::model::UserName;
 use crate::store::Store;
 
 /// State shared by all connections of one server.
@@ -59,7 +60,7 @@ pub struct Session {
     pub state: Arc<ServerState>,
     pub conn: Arc<ConnHandle>,
     /// The user as registered.
-    pub user: String,
+    pub user: UserName,
     pub address: IpAddr,
     pub bucket: TokenBucket,
 }
@@ -68,7 +69,7 @@ impl Session {
     pub fn new(
         state: Arc<ServerState>,
         conn: Arc<ConnHandle>,
-        user: String,
+        user: UserName,
         address: IpAddr,
     ) -> Session {
         let bucket = TokenBucket::new(state.config.rate_limit, state.config.rate_burst);
@@ -104,10 +105,5 @@ pub async fn reached(phase_rx: &mut tokio::sync::watch::Receiver<Phase>, phase: 
     }
 }
 
-/// Milliseconds since the Unix epoch, for `ts` fields set by the server.
-pub fn now_ms() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
-}
+/// Milliseconds since the Unix epoch, for `ts` fields set by the server (the one wall clock).
+pub use crate::timespec::now_ms;

@@ -13,6 +13,7 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 use super::errors::Reject;
 use super::outbound::ConnHandle;
 use super::state::{ServerState, Session};
+use crate::model::UserName;
 use crate::proto::{ErrorCode, MAX_VOICE_PAYLOAD, ServerFrame};
 
 /// Which connections are in which voice room.
@@ -36,8 +37,8 @@ impl VoiceRooms {
     fn enter(&self, room: &str, conn: &Arc<ConnHandle>) -> (Vec<String>, bool) {
         self.by_connection.insert(conn.id, room.to_string());
         let mut members = self.rooms.entry(room.to_string()).or_default();
-        let user = conn.user().unwrap_or_default();
-        let user_new = !members.iter().any(|c| same_user(c, user));
+        let user = conn.user();
+        let user_new = !members.iter().any(|c| c.user() == user);
         if !members.iter().any(|c| c.id == conn.id) {
             members.push(conn.clone());
         }
@@ -47,11 +48,11 @@ impl VoiceRooms {
     /// Removes a connection; returns its room and whether its user has left the room entirely.
     fn exit(&self, conn: &ConnHandle) -> Option<(String, bool)> {
         let (_, room) = self.by_connection.remove(&conn.id)?;
-        let user = conn.user().unwrap_or_default();
+        let user = conn.user();
         let mut user_gone = true;
         if let Some(mut members) = self.rooms.get_mut(&room) {
             members.retain(|c| c.id != conn.id);
-            user_gone = !members.iter().any(|c| same_user(c, user));
+            user_gone = !members.iter().any(|c| c.user() == user);
         }
         self.rooms.remove_if(&room, |_, members| members.is_empty());
         Some((room, user_gone))
@@ -83,7 +84,7 @@ pub fn handle_vjoin(session: &Session, room: String, rid: Option<String>) -> Res
         rid,
     });
     if user_new {
-        let text = vmember_frame(&channel.name, &session.user, true);
+        let text = vmember_frame(&channel.name, session.user.as_str(), true);
         voice.announce(&channel.name, &text, Some(session.conn.id));
     }
     Ok(())
@@ -113,7 +114,7 @@ pub fn relay(state: &ServerState, conn: &ConnHandle, payload: &[u8]) -> Result<(
     let Some(room) = state.voice.room_of(conn.id) else {
         return Ok(());
     };
-    let name = conn.user().unwrap_or_default().as_bytes();
+    let name = conn.user().map_or(&[][..], |user| user.as_str().as_bytes());
     let Ok(name_len) = u8::try_from(name.len()) else {
         return Ok(());
     };
@@ -136,7 +137,7 @@ pub fn leave_on_disconnect(state: &ServerState, conn: &ConnHandle) {
 }
 
 /// After `leave` of a channel: the user's connections leave that channel's voice room.
-pub fn leave_room_of_user(state: &ServerState, room: &str, user: &str) {
+pub fn leave_room_of_user(state: &ServerState, room: &str, user: &UserName) {
     for conn in state.registry.user_connections(user) {
         if state.voice.room_of(conn.id).as_deref() == Some(room) {
             exit_and_announce(state, &conn);
@@ -150,7 +151,8 @@ pub fn leave_room_of_user(state: &ServerState, room: &str, user: &str) {
 
 fn exit_and_announce(state: &ServerState, conn: &ConnHandle) {
     if let Some((room, true)) = state.voice.exit(conn) {
-        let text = vmember_frame(&room, conn.user().unwrap_or_default(), false);
+        let user = conn.user().map_or("", UserName::as_str);
+        let text = vmember_frame(&room, user, false);
         state.voice.announce(&room, &text, None);
     }
 }
@@ -164,18 +166,14 @@ fn vmember_frame(room: &str, user: &str, on: bool) -> Utf8Bytes {
     Utf8Bytes::from(frame.to_json())
 }
 
-fn same_user(conn: &ConnHandle, user: &str) -> bool {
-    conn.user().is_some_and(|u| u.eq_ignore_ascii_case(user))
-}
-
 fn distinct_users(members: &[Arc<ConnHandle>]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
+    let mut names: Vec<&UserName> = Vec::new();
     for conn in members {
         if let Some(user) = conn.user()
-            && !names.iter().any(|n| n.eq_ignore_ascii_case(user))
+            && !names.contains(&user)
         {
-            names.push(user.to_string());
+            names.push(user);
         }
     }
-    names
+    names.into_iter().map(UserName::to_string).collect()
 }

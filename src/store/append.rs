@@ -14,12 +14,8 @@ use super::rows::{
 };
 use super::types::{AppendOp, Appended};
 use super::writer::WriterState;
+use crate::model::limits::{MAX_BLIND_TOKENS, MAX_DISTINCT_REACTIONS};
 use crate::proto::{self, ChannelMode, MessageEvent, ServerFrame};
-
-/// Blind tokens kept per message (PROTOCOL.md §10: the first 64 distinct words).
-const MAX_BLIND_TOKENS: usize = 64;
-/// Distinct emoji one message may carry, so reactions cannot grow a message without end.
-pub const MAX_DISTINCT_REACTIONS: usize = 32;
 
 /// Applies one append.
 pub(crate) fn apply(

@@ -6,9 +6,8 @@
 //! by `reader` (queries) and `append`/`migrations` (indexing).
 
 use super::error::StoreError;
+use crate::model::limits::MAX_SEARCH_TERMS;
 
-/// Most terms accepted in one query.
-pub(crate) const MAX_TERMS: usize = 16;
 /// Fewest letters before a `*`.
 pub(crate) const MIN_PREFIX_CHARS: usize = 2;
 
@@ -53,9 +52,9 @@ pub(crate) fn parse_query(text: &str) -> Result<Vec<Term>, StoreError> {
             terms.push(term);
         }
     }
-    if terms.len() > MAX_TERMS {
+    if terms.len() > MAX_SEARCH_TERMS {
         return Err(StoreError::BadQuery(format!(
-            "a search has at most {MAX_TERMS} words or phrases"
+            "a search has at most {MAX_SEARCH_TERMS} words or phrases"
         )));
     }
     Ok(terms)
@@ -170,7 +169,7 @@ mod tests {
 
     #[test]
     fn too_many_terms_is_a_typed_error() {
-        let text = (0..=MAX_TERMS)
+        let text = (0..=MAX_SEARCH_TERMS)
             .map(|n| format!("w{n}"))
             .collect::<Vec<_>>()
             .join(" ");

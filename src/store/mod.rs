@@ -28,7 +28,6 @@ mod writer;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-pub use append::MAX_DISTINCT_REACTIONS;
 pub use error::StoreError;
 pub use migrations::SCHEMA_VERSION;
 pub use reader::Reader;

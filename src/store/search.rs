@@ -12,6 +12,7 @@ use super::history::sql;
 use super::reader::Reader;
 use super::rows;
 use super::types::SearchOptions;
+use crate::model::limits::MAX_BLIND_TOKENS;
 use crate::proto::{self, MessageEvent, SearchSort};
 
 /// Ranked search: bm25 over the newest [`RANK_CANDIDATES`] matches (so a query matching most
@@ -32,9 +33,6 @@ pub(crate) const SEARCH_NEWEST: &str = "SELECT {M} FROM message_fts
 
 /// How many of the newest matches a ranked search ranks.
 pub(crate) const RANK_CANDIDATES: i64 = 2_000;
-
-/// Most blind tokens accepted in one search (a message has at most 64).
-pub(crate) const MAX_BLIND_QUERY_TOKENS: usize = 64;
 
 impl Reader {
     /// Full-text search over the given open channels: every word must match, `pre*` matches a
@@ -89,9 +87,9 @@ impl Reader {
         if distinct.is_empty() {
             return Ok(Vec::new());
         }
-        if distinct.len() > MAX_BLIND_QUERY_TOKENS {
+        if distinct.len() > MAX_BLIND_TOKENS {
             return Err(StoreError::BadQuery(format!(
-                "a search has at most {MAX_BLIND_QUERY_TOKENS} tokens"
+                "a search has at most {MAX_BLIND_TOKENS} tokens"
             )));
         }
         let limit = i64::from(options.limit.min(proto::SEARCH_MAX_LIMIT));

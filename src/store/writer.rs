@@ -362,13 +362,7 @@ impl WriterState {
     }
 }
 
-/// Wall-clock Unix time in milliseconds.
-pub(crate) fn now_ms() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
-}
+pub(crate) use crate::timespec::now_ms;
 
 /// Storage-level SQLite failures (disk full, I/O, locks) become `Unavailable`.
 pub(crate) fn storage_error(error: rusqlite::Error) -> StoreError {

@@ -266,7 +266,7 @@ async fn reactions_per_message_are_capped_but_existing_ones_still_count() {
     let server = TestServer::start(test_config()).await;
     let mut alice = register(&server, "alice").await;
     let target = alice.say("general", "react to me", "m").await["id"].clone();
-    let limit = chatify::store::MAX_DISTINCT_REACTIONS;
+    let limit = chatify::model::limits::MAX_DISTINCT_REACTIONS;
     for n in 0..limit {
         let react = json!({"t": "react", "ch": "general", "id": target, "emoji": format!("e{n}"), "on": true});
         assert_eq!(alice.request(react, &format!("r{n}")).await["t"], "ack");
@@ -290,7 +290,7 @@ async fn reactions_per_message_are_capped_but_existing_ones_still_count() {
 async fn one_account_cannot_join_more_than_the_channel_limit() {
     let server = TestServer::start(test_config()).await;
     let mut alice = register(&server, "alice").await;
-    let limit = chatify::server::channels::MAX_CHANNELS_PER_USER;
+    let limit = chatify::model::limits::MAX_CHANNELS_PER_USER;
     // `general` is one of them already.
     for n in 1..limit {
         let join = json!({"t": "join", "ch": format!("c{n}")});

@@ -12,6 +12,7 @@ use super::{CATCH_UP_PAGE, Inner, MAX_BACKOFF, PING_EVERY, SessionEvent, authent
 use crate::client::conn::{self, ClientError, ConnEvent};
 use crate::client::resume::{SeqVerdict, channel_seq};
 use crate::proto::{ClientFrame, ErrorCode, ServerFrame};
+use crate::timespec::now_ms;
 
 /// Extra margin when asking for DMs sent around the time of a disconnect (clock skew).
 const DM_CATCH_UP_MARGIN_MS: i64 = 60_000;
@@ -352,10 +353,6 @@ pub(super) fn backoff_delay(attempt: u32) -> Duration {
 async fn shut_down(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
     // The Ref returned by wait_for is dropped here, before any other await.
     let _ = shutdown.wait_for(|closed| *closed).await;
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 #[cfg(test)]
