@@ -5,6 +5,7 @@
 use chatify::proto::{
     self, ChannelMode, ClientFrame, ErrorCode, MessageEvent, ServerFrame, decode_client_frame,
 };
+use chatify::proto::{AuthFrame, HistoryFrame, JoinFrame};
 use serde_json::{Value, json};
 
 #[test]
@@ -52,15 +53,18 @@ fn client_frames_of_the_protocol_decode() {
     )
     .unwrap();
     assert_eq!(rid.as_deref(), Some("x"));
-    assert!(matches!(frame, ClientFrame::Auth { register: true, .. }));
+    assert!(matches!(
+        frame,
+        ClientFrame::Auth(AuthFrame { register: true, .. })
+    ));
     let (frame, _) = decode_client_frame(
         r#"{"t":"join","ch":"ops","create":{"mode":"sealed","salt":"s","kdf":{"alg":"argon2id","m":65536,"t":3,"p":1},"kcv":"k"}}"#,
     )
     .unwrap();
-    let ClientFrame::Join {
+    let ClientFrame::Join(JoinFrame {
         create: Some(create),
         ..
-    } = frame
+    }) = frame
     else {
         panic!("join")
     };
@@ -196,7 +200,7 @@ fn encoded_client_frames_carry_the_rid() {
 #[test]
 fn a_limit_beyond_u32_saturates_and_a_negative_one_is_refused() {
     let limit = |text: &str| match decode_client_frame(text) {
-        Ok((ClientFrame::History { limit, .. }, _)) => Ok(limit),
+        Ok((ClientFrame::History(HistoryFrame { limit, .. }), _)) => Ok(limit),
         Ok(other) => panic!("not history: {other:?}"),
         Err(error) => Err(error.code),
     };

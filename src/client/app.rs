@@ -6,6 +6,7 @@
 //! prompt refresh ([`App::set_prompt_refresh`]) and send typing signals ([`App::send_typing`]). Used by `client::repl`; the integration tests drive it through
 //! `chatify connect` in pipe mode.
 
+use crate::proto::{ChannelFrame, TypingFrame};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -103,11 +104,11 @@ impl App {
             Place::Channel(channel) => (Some(channel.clone()), None),
             Place::Dm(peer) => (None, Some(peer.clone())),
         };
-        let _ = self.session.send(&ClientFrame::Typing {
+        let _ = self.session.send(&ClientFrame::Typing(TypingFrame {
             ch,
             to,
             on: signal.on,
-        });
+        }));
     }
 
     /// Drops typing notes that ran out; refreshes the prompt when one did.
@@ -261,8 +262,10 @@ impl App {
     async fn refresh_peer_keys(&self) {
         let channels: Vec<String> = lock(&self.state).channels.keys().cloned().collect();
         for channel in channels {
-            if let Ok(ServerFrame::Who { members, .. }) =
-                self.session.request(ClientFrame::Who { ch: channel }).await
+            if let Ok(ServerFrame::Who { members, .. }) = self
+                .session
+                .request(ClientFrame::Who(ChannelFrame { ch: channel }))
+                .await
             {
                 let mut warnings = Vec::new();
                 let mut keys = lock(&self.keys);

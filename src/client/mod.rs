@@ -15,7 +15,7 @@
 //! # async fn example() -> anyhow::Result<()> {
 //! use chatify::client::{events, keys::KeyRing, render};
 //! use chatify::client::session::{Session, SessionOptions};
-//! use chatify::proto::{ClientFrame, ServerFrame};
+//! use chatify::proto::{ClientFrame, HistoryFrame, ServerFrame};
 //!
 //! let (server, user) = ("ws://127.0.0.1:8765", "alice");
 //! let config_dir = chatify::paths::config_dir()?;
@@ -27,10 +27,10 @@
 //! let (session, _events) = Session::connect(options).await?; // Err(PasswordNeeded) => ask
 //! let mut keys = keys;
 //! let still_locked = keys.unlock_cached(&session.welcome().channels);
-//! let request = ClientFrame::History {
+//! let request = ClientFrame::History(HistoryFrame {
 //!     ch: Some("general".into()), dm: None, limit: Some(50), before: None,
 //!     since: None, until: None, after: None, from: None,
-//! };
+//! });
 //! if let ServerFrame::History { events, .. } = session.request(request).await? {
 //!     for event in events {
 //!         if let ServerFrame::Msg(message) = event {

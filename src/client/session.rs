@@ -5,6 +5,7 @@
 //! what it missed (`history` `after` the last seq per channel, and recent DMs) through the same
 //! stream, so the consumer sees every channel event exactly once and in order.
 
+use crate::proto::AuthFrame;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -281,13 +282,13 @@ async fn authenticate(
     register: bool,
 ) -> Result<(Welcome, Zeroizing<String>), ClientError> {
     if let Some(token) = token.filter(|_| !register) {
-        let frame = ClientFrame::Auth {
+        let frame = ClientFrame::Auth(AuthFrame {
             u: options.user.clone(),
             pw: None,
             pk: options.public_key.clone(),
             register: false,
             session: Some(crate::proto::SecretString::new(token.as_str())),
-        };
+        });
         match connection.request(&frame, options.request_timeout).await {
             Ok(reply) => return accept_welcome(reply, options),
             Err(ClientError::Server {
@@ -304,13 +305,13 @@ async fn authenticate(
     let Some(password) = &options.password else {
         return Err(ClientError::PasswordNeeded(options.user.clone()));
     };
-    let frame = ClientFrame::Auth {
+    let frame = ClientFrame::Auth(AuthFrame {
         u: options.user.clone(),
         pw: Some(crate::proto::SecretString::new(password.as_str())),
         pk: options.public_key.clone(),
         register,
         session: None,
-    };
+    });
     let reply = connection.request(&frame, options.request_timeout).await?;
     accept_welcome(reply, options)
 }

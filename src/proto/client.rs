@@ -1,6 +1,8 @@
-//! Client-to-server frame types of PROTOCOL.md: [`ClientFrame`] and the small types it carries
-//! (`join.create`, KDF parameters, search sort). Decoded by the server through
-//! [`super::decode_client_frame`]; built by the client library and the one-shot tools.
+//! Client-to-server frame types of PROTOCOL.md: [`ClientFrame`], one struct per frame
+//! (`MsgFrame`, `EditFrame`, …, as mini-redis has one struct per command) and the small types
+//! they carry (`join.create`, KDF parameters, search sort). Decoded by the server through
+//! [`super::decode_client_frame`], and the same struct flows on to the frame's handler; built by
+//! the client library and the one-shot tools.
 
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -37,142 +39,197 @@ pub enum SearchSort {
     Newest,
 }
 
-/// Every frame a client may send. `rid` is read separately by [`decode_client_frame`].
+/// `auth`: log in, register, or resume a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthFrame {
+    pub u: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pw: Option<SecretString>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pk: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub register: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SecretString>,
+}
+
+/// `join`: join a channel, creating it with `create` when it does not exist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinFrame {
+    pub ch: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create: Option<CreateChannel>,
+}
+
+/// `leave`, and the added `who`: frames that name only a channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelFrame {
+    pub ch: String,
+}
+
+/// `msg`: a message to a channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MsgFrame {
+    pub ch: String,
+    pub c: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enc: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idx: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<i64>,
+}
+
+/// `edit`: new text for message `id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditFrame {
+    pub ch: String,
+    pub id: i64,
+    pub c: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enc: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idx: Option<Vec<String>>,
+}
+
+/// `delete`: removes message `id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteFrame {
+    pub ch: String,
+    pub id: i64,
+}
+
+/// `react`: adds (`on`) or removes an emoji reaction to message `id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReactFrame {
+    pub ch: String,
+    pub id: i64,
+    pub emoji: String,
+    pub on: bool,
+}
+
+/// `dm`: an encrypted direct message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DmFrame {
+    pub to: String,
+    pub c: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enc: Option<String>,
+}
+
+/// `history`: a page of a channel's or a DM's events.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct HistoryFrame {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ch: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dm: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "deserialize_limit",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<i64>,
+    /// Added: only events by this user (case-insensitive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+/// `search`: full-text (`q`) or blind-token (`idx`) search.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SearchFrame {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ch: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idx: Option<Vec<String>>,
+    #[serde(
+        default,
+        deserialize_with = "deserialize_limit",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub limit: Option<u32>,
+    /// Added: `rank` (default) or `newest`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<SearchSort>,
+    /// Added: time window and author filters, as in `history`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+/// `rewind`: a channel as it stood at time `at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RewindFrame {
+    pub ch: String,
+    pub at: i64,
+    #[serde(
+        default,
+        deserialize_with = "deserialize_limit",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub limit: Option<u32>,
+}
+
+/// `typing`: to a channel (`ch`) or a DM peer (`to`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypingFrame {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ch: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    pub on: bool,
+}
+
+/// `status`: the sender's presence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusFrame {
+    pub state: PresenceState,
+    #[serde(default)]
+    pub text: String,
+}
+
+/// `vjoin`: enter a voice room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VjoinFrame {
+    pub room: String,
+}
+
+/// Every frame a client may send, one struct per frame. `rid` is read separately by
+/// [`super::decode_client_frame`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "lowercase")]
 pub enum ClientFrame {
-    Auth {
-        u: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pw: Option<SecretString>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pk: Option<String>,
-        #[serde(default, skip_serializing_if = "is_false")]
-        register: bool,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        session: Option<SecretString>,
-    },
-    Join {
-        ch: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        create: Option<CreateChannel>,
-    },
-    Leave {
-        ch: String,
-    },
-    Msg {
-        ch: String,
-        c: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        enc: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        idx: Option<Vec<String>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        reply_to: Option<i64>,
-    },
-    Edit {
-        ch: String,
-        id: i64,
-        c: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        enc: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        idx: Option<Vec<String>>,
-    },
-    Delete {
-        ch: String,
-        id: i64,
-    },
-    React {
-        ch: String,
-        id: i64,
-        emoji: String,
-        on: bool,
-    },
-    Dm {
-        to: String,
-        c: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        enc: Option<String>,
-    },
-    History {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        ch: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        dm: Option<String>,
-        #[serde(
-            default,
-            deserialize_with = "deserialize_limit",
-            skip_serializing_if = "Option::is_none"
-        )]
-        limit: Option<u32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        before: Option<i64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        since: Option<i64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        until: Option<i64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        after: Option<i64>,
-        /// Added: only events by this user (case-insensitive).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        from: Option<String>,
-    },
-    Search {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        ch: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        q: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        idx: Option<Vec<String>>,
-        #[serde(
-            default,
-            deserialize_with = "deserialize_limit",
-            skip_serializing_if = "Option::is_none"
-        )]
-        limit: Option<u32>,
-        /// Added: `rank` (default) or `newest`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        sort: Option<SearchSort>,
-        /// Added: time window and author filters, as in `history`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        since: Option<i64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        until: Option<i64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        from: Option<String>,
-    },
-    Rewind {
-        ch: String,
-        at: i64,
-        #[serde(
-            default,
-            deserialize_with = "deserialize_limit",
-            skip_serializing_if = "Option::is_none"
-        )]
-        limit: Option<u32>,
-    },
-    Typing {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        ch: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        to: Option<String>,
-        on: bool,
-    },
-    Status {
-        state: PresenceState,
-        #[serde(default)]
-        text: String,
-    },
-    Vjoin {
-        room: String,
-    },
+    Auth(AuthFrame),
+    Join(JoinFrame),
+    Leave(ChannelFrame),
+    Msg(MsgFrame),
+    Edit(EditFrame),
+    Delete(DeleteFrame),
+    React(ReactFrame),
+    Dm(DmFrame),
+    History(HistoryFrame),
+    Search(SearchFrame),
+    Rewind(RewindFrame),
+    Typing(TypingFrame),
+    Status(StatusFrame),
+    Vjoin(VjoinFrame),
     Vleave {},
     Ping {},
     /// Added: list a channel's members with their presence.
-    Who {
-        ch: String,
-    },
+    Who(ChannelFrame),
 }
 
 /// Reads a `limit`: any non-negative integer, saturated to `u32::MAX` (the handlers then clamp

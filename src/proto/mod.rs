@@ -10,7 +10,11 @@ use serde::{Deserialize, Serialize};
 mod client;
 mod server;
 
-pub use client::{ClientFrame, CreateChannel, KdfSpec, SearchSort};
+pub use client::{
+    AuthFrame, ChannelFrame, ClientFrame, CreateChannel, DeleteFrame, DmFrame, EditFrame,
+    HistoryFrame, JoinFrame, KdfSpec, MsgFrame, ReactFrame, RewindFrame, SearchFrame, SearchSort,
+    StatusFrame, TypingFrame, VjoinFrame,
+};
 pub use server::{
     ChannelInfo, DeleteEvent, DmEvent, EditEvent, MessageEvent, ReactEvent, ServerFrame,
     ServerInfo, UserInfo,

@@ -17,38 +17,17 @@ use super::registry::ChannelEntry;
 use super::state::{ServerState, now_ms};
 use crate::model::UserName;
 use crate::proto::{
-    ErrorCode, MIN_PASSWORD_CHARS, PROTO_VERSION, PresenceState, ServerFrame, ServerInfo, UserInfo,
+    AuthFrame, ErrorCode, MIN_PASSWORD_CHARS, PROTO_VERSION, PresenceState, ServerFrame,
+    ServerInfo, UserInfo,
 };
 use crate::store::Account;
-
-/// An `auth` frame's fields. `Debug` shows neither the password nor the session token.
-pub struct AuthRequest {
-    pub user: String,
-    pub password: Option<String>,
-    pub pk: Option<String>,
-    pub register: bool,
-    pub session: Option<String>,
-}
-
-impl std::fmt::Debug for AuthRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let redacted = |secret: &Option<String>| secret.as_ref().map(|_| "<redacted>");
-        f.debug_struct("AuthRequest")
-            .field("user", &self.user)
-            .field("password", &redacted(&self.password))
-            .field("pk", &self.pk)
-            .field("register", &self.register)
-            .field("session", &redacted(&self.session))
-            .finish()
-    }
-}
 
 /// Runs one `auth` attempt. On success the `ok` frame has been queued, the connection is
 /// registered and subscribed, and the user's name as registered is returned.
 pub async fn authenticate(
     state: &Arc<ServerState>,
     conn: &Arc<ConnHandle>,
-    request: AuthRequest,
+    request: AuthFrame,
     rid: Option<String>,
     address: IpAddr,
 ) -> Result<UserName, Reject> {
@@ -56,7 +35,7 @@ pub async fn authenticate(
         validate_public_key(pk)?;
     }
     let done = if let Some(token) = &request.session {
-        resume(state, &request.user, token).await?
+        resume(state, &request.u, token.expose()).await?
     } else if request.register {
         register(state, &request).await?
     } else {
@@ -130,30 +109,32 @@ async fn resume(state: &ServerState, user: &str, token: &str) -> Result<Verified
     })
 }
 
-async fn register(state: &ServerState, request: &AuthRequest) -> Result<Verified, Reject> {
+async fn register(state: &ServerState, request: &AuthFrame) -> Result<Verified, Reject> {
     if state.config.registration == super::config::Registration::Closed {
         return Err(Reject::new(
             ErrorCode::RegistrationClosed,
             "this server does not accept new registrations",
         ));
     }
-    crate::proto::validate_username(&request.user)?;
-    let password = request.password.clone().unwrap_or_default();
-    if password.chars().count() < MIN_PASSWORD_CHARS {
+    crate::proto::validate_username(&request.u)?;
+    let password = request.pw.clone().unwrap_or_default();
+    if password.expose().chars().count() < MIN_PASSWORD_CHARS {
         return Err(Reject::new(
             ErrorCode::WeakPassword,
             "a password needs at least 8 characters",
         ));
     }
-    let phc = with_password_slot(state, move || crate::crypto::hash_password(&password))
-        .await?
-        .map_err(|error| {
-            tracing::error!(%error, "hashing a password failed");
-            Reject::internal()
-        })?;
+    let phc = with_password_slot(state, move || {
+        crate::crypto::hash_password(password.expose())
+    })
+    .await?
+    .map_err(|error| {
+        tracing::error!(%error, "hashing a password failed");
+        Reject::internal()
+    })?;
     let account = state
         .store
-        .create_account(&request.user, &phc, request.pk.as_deref(), now_ms())
+        .create_account(&request.u, &phc, request.pk.as_deref(), now_ms())
         .await
         .map_err(Reject::from_store)?;
     tracing::info!(user = %account.name, "account registered");
@@ -170,28 +151,28 @@ async fn register(state: &ServerState, request: &AuthRequest) -> Result<Verified
 
 async fn login(
     state: &ServerState,
-    request: &AuthRequest,
+    request: &AuthFrame,
     address: IpAddr,
 ) -> Result<Verified, Reject> {
-    let Some(password) = request.password.clone() else {
+    let Some(password) = request.pw.clone() else {
         return Err(Reject::bad_frame("auth needs pw (or session)"));
     };
-    if let Some(wait) = state.throttle.wait_time(&request.user, address) {
+    if let Some(wait) = state.throttle.wait_time(&request.u, address) {
         let seconds = wait.as_secs().max(1);
         return Err(Reject::new(
             ErrorCode::RateLimited,
             format!("too many failed logins; try again in {seconds} s"),
         ));
     }
-    let account = if crate::proto::validate_username(&request.user).is_ok() {
-        load_account(state, &request.user).await?
+    let account = if crate::proto::validate_username(&request.u).is_ok() {
+        load_account(state, &request.u).await?
     } else {
         None
     };
     let phc = account.as_ref().map(|a| a.password_phc.clone());
     let verified = with_password_slot(state, move || {
         let phc = phc.unwrap_or_else(|| dummy_phc().to_string());
-        crate::crypto::verify_password(&password, &phc)
+        crate::crypto::verify_password(password.expose(), &phc)
     })
     .await?;
     match account {
@@ -206,7 +187,7 @@ async fn login(
             })
         }
         _ => {
-            state.throttle.record_failure(&request.user, address);
+            state.throttle.record_failure(&request.u, address);
             tracing::info!(%address, "failed login");
             Err(auth_failed())
         }
@@ -364,12 +345,12 @@ mod tests {
 
     #[test]
     fn debug_output_hides_the_password_and_the_session_token() {
-        let request = AuthRequest {
-            user: "alice".into(),
-            password: Some("hunter2-secret".into()),
+        let request = AuthFrame {
+            u: "alice".into(),
+            pw: Some(crate::proto::SecretString::new("hunter2-secret")),
             pk: None,
             register: false,
-            session: Some("token-secret".into()),
+            session: Some(crate::proto::SecretString::new("token-secret")),
         };
         let shown = format!("{request:?}");
         assert!(

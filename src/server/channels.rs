@@ -18,7 +18,8 @@ use super::state::{ServerState, Session, now_ms};
 use crate::model::UserName;
 use crate::model::limits::MAX_CHANNELS_PER_USER;
 use crate::proto::{
-    ChannelMode, CreateChannel, ErrorCode, KdfSpec, ServerFrame, UserInfo, normalize_channel,
+    ChannelFrame, ChannelMode, CreateChannel, ErrorCode, JoinFrame, KdfSpec, ServerFrame, UserInfo,
+    normalize_channel,
 };
 
 use crate::store::{HistoryQuery, NewChannel};
@@ -43,10 +44,10 @@ pub fn member_channel(session: &Session, name: &str) -> Result<Arc<ChannelEntry>
 /// `join`: creates the channel if needed, adds the member, replies `joined`, announces `member`.
 pub async fn handle_join(
     session: &Session,
-    ch: String,
-    create: Option<CreateChannel>,
+    join: JoinFrame,
     rid: Option<String>,
 ) -> Result<(), Reject> {
+    let JoinFrame { ch, create } = join;
     let state = &session.state;
     let name = normalize_channel(&ch)?;
     let already_member = state
@@ -100,10 +101,10 @@ pub async fn handle_join(
 /// `leave`: removes the member (all of the user's connections), replies `left`, announces it.
 pub async fn handle_leave(
     session: &Session,
-    ch: String,
+    leave: ChannelFrame,
     rid: Option<String>,
 ) -> Result<(), Reject> {
-    let entry = member_channel(session, &ch)?;
+    let entry = member_channel(session, &leave.ch)?;
     session
         .state
         .store
@@ -134,8 +135,12 @@ pub async fn handle_leave(
 }
 
 /// `who` (added): a channel's members with their keys and presence.
-pub async fn handle_who(session: &Session, ch: String, rid: Option<String>) -> Result<(), Reject> {
-    let entry = member_channel(session, &ch)?;
+pub async fn handle_who(
+    session: &Session,
+    who: ChannelFrame,
+    rid: Option<String>,
+) -> Result<(), Reject> {
+    let entry = member_channel(session, &who.ch)?;
     let names = entry.lock().member_names();
     let accounts = session
         .state

@@ -17,7 +17,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::error::CapacityError;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-use super::auth::{AuthRequest, authenticate};
+use super::auth::authenticate;
 use super::errors::Reject;
 use super::outbound::{CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TOO_BIG, ConnHandle, QueueLimits};
 use super::state::{Phase, ServerState, Session, reached};
@@ -202,23 +202,9 @@ impl Reader {
             Box::pin(super::dispatch::dispatch(session, frame, rid)).await;
             return;
         }
-        let ClientFrame::Auth {
-            u,
-            pw,
-            pk,
-            register,
-            session,
-        } = frame
-        else {
+        let ClientFrame::Auth(request) = frame else {
             self.conn.send_frame(&not_authenticated().to_frame(rid));
             return;
-        };
-        let request = AuthRequest {
-            user: u,
-            password: pw.map(crate::proto::SecretString::into_inner),
-            pk,
-            register,
-            session: session.map(crate::proto::SecretString::into_inner),
         };
         match authenticate(
             &self.state,

@@ -26,67 +26,35 @@ pub async fn dispatch(session: &mut Session, frame: ClientFrame, rid: Option<Str
 fn is_rate_limited(frame: &ClientFrame) -> bool {
     matches!(
         frame,
-        ClientFrame::Msg { .. }
-            | ClientFrame::Dm { .. }
-            | ClientFrame::Edit { .. }
-            | ClientFrame::Delete { .. }
-            | ClientFrame::React { .. }
-            | ClientFrame::Typing { .. }
-            | ClientFrame::Join { .. }
+        ClientFrame::Msg(_)
+            | ClientFrame::Dm(_)
+            | ClientFrame::Edit(_)
+            | ClientFrame::Delete(_)
+            | ClientFrame::React(_)
+            | ClientFrame::Typing(_)
+            | ClientFrame::Join(_)
     )
 }
 
 async fn route(session: &Session, frame: ClientFrame, rid: Option<String>) -> Result<(), Reject> {
     match frame {
-        ClientFrame::Auth { .. } => Err(Reject::bad_frame(
+        ClientFrame::Auth(_) => Err(Reject::bad_frame(
             "this connection is already authenticated",
         )),
-        ClientFrame::Join { ch, create } => channels::handle_join(session, ch, create, rid).await,
-        ClientFrame::Leave { ch } => channels::handle_leave(session, ch, rid).await,
-        ClientFrame::Who { ch } => channels::handle_who(session, ch, rid).await,
-        ClientFrame::Msg {
-            ch,
-            c,
-            enc,
-            idx,
-            reply_to,
-        } => {
-            let message = messages::NewMessage {
-                ch,
-                c,
-                enc,
-                idx,
-                reply_to,
-            };
-            messages::handle_msg(session, message, rid)
-        }
-        ClientFrame::Edit {
-            ch,
-            id,
-            c,
-            enc,
-            idx,
-        } => {
-            let edit = messages::EditRequest {
-                ch,
-                id,
-                c,
-                enc,
-                idx,
-            };
-            messages::handle_edit(session, edit, rid)
-        }
-        ClientFrame::Delete { ch, id } => messages::handle_delete(session, ch, id, rid),
-        ClientFrame::React { ch, id, emoji, on } => {
-            messages::handle_react(session, ch, id, emoji, on, rid)
-        }
-        ClientFrame::Dm { to, c, enc } => messages::handle_dm(session, to, c, enc, rid).await,
-        ClientFrame::History { .. } | ClientFrame::Search { .. } | ClientFrame::Rewind { .. } => {
-            route_query(session, frame, rid).await
-        }
-        ClientFrame::Typing { ch, to, on } => presence::handle_typing(session, ch, to, on),
-        ClientFrame::Status { state, text } => presence::handle_status(session, state, text),
-        ClientFrame::Vjoin { room } => voice::handle_vjoin(session, room, rid),
+        ClientFrame::Join(join) => channels::handle_join(session, join, rid).await,
+        ClientFrame::Leave(leave) => channels::handle_leave(session, leave, rid).await,
+        ClientFrame::Who(who) => channels::handle_who(session, who, rid).await,
+        ClientFrame::Msg(message) => messages::handle_msg(session, message, rid),
+        ClientFrame::Edit(edit) => messages::handle_edit(session, edit, rid),
+        ClientFrame::Delete(delete) => messages::handle_delete(session, delete, rid),
+        ClientFrame::React(react) => messages::handle_react(session, react, rid),
+        ClientFrame::Dm(dm) => messages::handle_dm(session, dm, rid).await,
+        ClientFrame::History(history) => queries::handle_history(session, history, rid).await,
+        ClientFrame::Search(search) => queries::handle_search(session, search, rid).await,
+        ClientFrame::Rewind(rewind) => queries::handle_rewind(session, rewind, rid).await,
+        ClientFrame::Typing(typing) => presence::handle_typing(session, typing),
+        ClientFrame::Status(status) => presence::handle_status(session, status),
+        ClientFrame::Vjoin(vjoin) => voice::handle_vjoin(session, vjoin, rid),
         ClientFrame::Vleave {} => voice::handle_vleave(session, rid),
         ClientFrame::Ping {} => {
             session
@@ -94,62 +62,5 @@ async fn route(session: &Session, frame: ClientFrame, rid: Option<String>) -> Re
                 .send_frame(&ServerFrame::Pong { rid, ts: now_ms() });
             Ok(())
         }
-    }
-}
-
-async fn route_query(
-    session: &Session,
-    frame: ClientFrame,
-    rid: Option<String>,
-) -> Result<(), Reject> {
-    match frame {
-        ClientFrame::History {
-            ch,
-            dm,
-            limit,
-            before,
-            since,
-            until,
-            after,
-            from,
-        } => {
-            let request = queries::HistoryRequest {
-                ch,
-                dm,
-                limit,
-                before,
-                since,
-                until,
-                after,
-                from,
-            };
-            queries::handle_history(session, request, rid).await
-        }
-        ClientFrame::Search {
-            ch,
-            q,
-            idx,
-            limit,
-            sort,
-            since,
-            until,
-            from,
-        } => {
-            let request = queries::SearchRequest {
-                ch,
-                q,
-                idx,
-                limit,
-                sort,
-                since,
-                until,
-                from,
-            };
-            queries::handle_search(session, request, rid).await
-        }
-        ClientFrame::Rewind { ch, at, limit } => {
-            queries::handle_rewind(session, ch, at, limit, rid).await
-        }
-        _ => Err(Reject::internal()),
     }
 }

@@ -10,24 +10,14 @@ use super::errors::Reject;
 use super::fanout::submit;
 use super::state::Session;
 use crate::model::limits::{MAX_BLIND_TOKEN_LEN, MAX_BLIND_TOKENS, MAX_EMOJI_BYTES};
-use crate::proto::{ChannelMode, ENC_XC20P1, ErrorCode, validate_username};
+use crate::proto::{
+    ChannelMode, DeleteFrame, DmFrame, ENC_XC20P1, EditFrame, ErrorCode, MsgFrame, ReactFrame,
+    validate_username,
+};
 use crate::store::AppendOp;
 
-/// The fields of a `msg` frame.
-pub struct NewMessage {
-    pub ch: String,
-    pub c: String,
-    pub enc: Option<String>,
-    pub idx: Option<Vec<String>>,
-    pub reply_to: Option<i64>,
-}
-
 /// `msg`.
-pub fn handle_msg(
-    session: &Session,
-    message: NewMessage,
-    rid: Option<String>,
-) -> Result<(), Reject> {
+pub fn handle_msg(session: &Session, message: MsgFrame, rid: Option<String>) -> Result<(), Reject> {
     let channel = member_channel(session, &message.ch)?;
     check_encryption(channel.mode, message.enc.as_deref(), message.idx.as_deref())?;
     if message.c.is_empty() {
@@ -48,21 +38,8 @@ pub fn handle_msg(
     Ok(())
 }
 
-/// The fields of an `edit` frame.
-pub struct EditRequest {
-    pub ch: String,
-    pub id: i64,
-    pub c: String,
-    pub enc: Option<String>,
-    pub idx: Option<Vec<String>>,
-}
-
 /// `edit`.
-pub fn handle_edit(
-    session: &Session,
-    edit: EditRequest,
-    rid: Option<String>,
-) -> Result<(), Reject> {
+pub fn handle_edit(session: &Session, edit: EditFrame, rid: Option<String>) -> Result<(), Reject> {
     let channel = member_channel(session, &edit.ch)?;
     check_encryption(channel.mode, edit.enc.as_deref(), edit.idx.as_deref())?;
     if edit.c.is_empty() {
@@ -83,15 +60,14 @@ pub fn handle_edit(
 /// `delete`.
 pub fn handle_delete(
     session: &Session,
-    ch: String,
-    id: i64,
+    delete: DeleteFrame,
     rid: Option<String>,
 ) -> Result<(), Reject> {
-    let channel = member_channel(session, &ch)?;
+    let channel = member_channel(session, &delete.ch)?;
     let op = AppendOp::Delete {
         channel: channel.name.clone(),
         sender: session.user.to_string(),
-        target: id,
+        target: delete.id,
     };
     submit(&session.state, op, &session.conn, rid);
     Ok(())
@@ -100,12 +76,10 @@ pub fn handle_delete(
 /// `react`.
 pub fn handle_react(
     session: &Session,
-    ch: String,
-    id: i64,
-    emoji: String,
-    on: bool,
+    react: ReactFrame,
     rid: Option<String>,
 ) -> Result<(), Reject> {
+    let ReactFrame { ch, id, emoji, on } = react;
     let channel = member_channel(session, &ch)?;
     if emoji.is_empty() || emoji.len() > MAX_EMOJI_BYTES || emoji.chars().any(char::is_control) {
         return Err(Reject::bad_frame(
@@ -124,13 +98,8 @@ pub fn handle_react(
 }
 
 /// `dm`: always end-to-end encrypted; the recipient must exist (online or not).
-pub async fn handle_dm(
-    session: &Session,
-    to: String,
-    c: String,
-    enc: Option<String>,
-    rid: Option<String>,
-) -> Result<(), Reject> {
+pub async fn handle_dm(session: &Session, dm: DmFrame, rid: Option<String>) -> Result<(), Reject> {
+    let DmFrame { to, c, enc } = dm;
     let Some(enc) = enc else {
         return Err(Reject::new(
             ErrorCode::MustEncrypt,

@@ -10,10 +10,11 @@ use super::fanout::send_to_users;
 use super::state::{ServerState, Session, now_ms};
 use crate::model::UserName;
 use crate::model::limits::MAX_STATUS_TEXT_CHARS;
-use crate::proto::{PresenceState, ServerFrame};
+use crate::proto::{PresenceState, ServerFrame, StatusFrame, TypingFrame};
 
 /// `status`: sets the user's presence and tells everyone who shares a channel with them.
-pub fn handle_status(session: &Session, state: PresenceState, text: String) -> Result<(), Reject> {
+pub fn handle_status(session: &Session, status: StatusFrame) -> Result<(), Reject> {
+    let StatusFrame { state, text } = status;
     if state == PresenceState::Offline {
         return Err(Reject::bad_frame(
             "state must be online, away or busy (offline is sent when you disconnect)",
@@ -79,12 +80,8 @@ fn announce_to_sharing_users(
 }
 
 /// `typing`: relayed to the channel's members or the DM peer, never to the sender.
-pub fn handle_typing(
-    session: &Session,
-    ch: Option<String>,
-    to: Option<String>,
-    on: bool,
-) -> Result<(), Reject> {
+pub fn handle_typing(session: &Session, typing: TypingFrame) -> Result<(), Reject> {
+    let TypingFrame { ch, to, on } = typing;
     match (ch, to) {
         (Some(ch), None) => {
             let channel = super::channels::member_channel(session, &ch)?;

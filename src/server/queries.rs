@@ -7,36 +7,11 @@ use super::channels::member_channel;
 use super::errors::Reject;
 use super::state::Session;
 use crate::proto::{
-    ChannelMode, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, MessageEvent, SEARCH_DEFAULT_LIMIT,
-    SEARCH_MAX_LIMIT, SearchSort, ServerFrame, validate_username,
+    ChannelMode, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, HistoryFrame, MessageEvent, RewindFrame,
+    SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, SearchFrame, SearchSort, ServerFrame,
+    validate_username,
 };
 use crate::store::{HistoryQuery, SearchOptions};
-
-/// The fields of a `history` frame.
-#[derive(Debug, Default)]
-pub struct HistoryRequest {
-    pub ch: Option<String>,
-    pub dm: Option<String>,
-    pub limit: Option<u32>,
-    pub before: Option<i64>,
-    pub since: Option<i64>,
-    pub until: Option<i64>,
-    pub after: Option<i64>,
-    pub from: Option<String>,
-}
-
-/// The fields of a `search` frame.
-#[derive(Debug, Default)]
-pub struct SearchRequest {
-    pub ch: Option<String>,
-    pub q: Option<String>,
-    pub idx: Option<Vec<String>>,
-    pub limit: Option<u32>,
-    pub sort: Option<SearchSort>,
-    pub since: Option<i64>,
-    pub until: Option<i64>,
-    pub from: Option<String>,
-}
 
 /// Which end of a page's event list to drop from when it must be trimmed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +23,7 @@ enum TrimEnd {
 /// `history`.
 pub async fn handle_history(
     session: &Session,
-    request: HistoryRequest,
+    request: HistoryFrame,
     rid: Option<String>,
 ) -> Result<(), Reject> {
     if request.after.is_some()
@@ -109,7 +84,7 @@ pub async fn handle_history(
 /// `search`.
 pub async fn handle_search(
     session: &Session,
-    request: SearchRequest,
+    request: SearchFrame,
     rid: Option<String>,
 ) -> Result<(), Reject> {
     let options = SearchOptions {
@@ -205,11 +180,10 @@ async fn search_open_channels(
 /// `rewind`.
 pub async fn handle_rewind(
     session: &Session,
-    ch: String,
-    at: i64,
-    limit: Option<u32>,
+    rewind: RewindFrame,
     rid: Option<String>,
 ) -> Result<(), Reject> {
+    let RewindFrame { ch, at, limit } = rewind;
     let channel = member_channel(session, &ch)?.name.clone();
     let limit = clamp(limit, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT);
     let name = channel.clone();

@@ -14,7 +14,7 @@ use super::errors::Reject;
 use super::outbound::ConnHandle;
 use super::state::{ServerState, Session};
 use crate::model::UserName;
-use crate::proto::{ErrorCode, MAX_VOICE_PAYLOAD, ServerFrame};
+use crate::proto::{ErrorCode, MAX_VOICE_PAYLOAD, ServerFrame, VjoinFrame};
 
 /// Which connections are in which voice room.
 #[derive(Debug, Default)]
@@ -69,8 +69,12 @@ impl VoiceRooms {
 }
 
 /// `vjoin`: enters the room (leaving any other), replies `vjoined`, announces `vmember`.
-pub fn handle_vjoin(session: &Session, room: String, rid: Option<String>) -> Result<(), Reject> {
-    let channel = super::channels::member_channel(session, &room)?;
+pub fn handle_vjoin(
+    session: &Session,
+    vjoin: VjoinFrame,
+    rid: Option<String>,
+) -> Result<(), Reject> {
+    let channel = super::channels::member_channel(session, &vjoin.room)?;
     let voice = &session.state.voice;
     match voice.room_of(session.conn.id) {
         Some(current) if current == channel.name => {}

@@ -2,6 +2,7 @@
 //! process, and people registered through the client library with their key ring and session
 //! token saved as `chatify connect` leaves them. Used by the `server_*` case modules.
 
+use chatify::proto::{DmFrame, JoinFrame, MsgFrame};
 use std::path::PathBuf;
 
 use chatify::client::keys;
@@ -107,13 +108,13 @@ impl Person {
         } else {
             (text.to_string(), None, None)
         };
-        let frame = proto::ClientFrame::Msg {
+        let frame = proto::ClientFrame::Msg(MsgFrame {
             ch: channel.into(),
             c,
             enc,
             idx,
             reply_to: None,
-        };
+        });
         match self.request(frame).await {
             proto::ServerFrame::Ack { id, .. } => id,
             other => panic!("expected an ack, got {other:?}"),
@@ -124,10 +125,10 @@ impl Person {
     pub(crate) async fn join_sealed(&mut self, channel: &str) {
         let (create, _) = keys::new_sealed_channel(PASSPHRASE, true).expect("new channel");
         let joined = self
-            .request(proto::ClientFrame::Join {
+            .request(proto::ClientFrame::Join(JoinFrame {
                 ch: channel.into(),
                 create: Some(create),
-            })
+            }))
             .await;
         let proto::ServerFrame::Joined {
             salt: Some(salt),
@@ -157,11 +158,11 @@ impl Person {
             .learn_peer_key(peer_name, &peer.ring.public_key_b64())
             .expect("peer key");
         let c = self.ring.seal_dm(peer_name, text).expect("seal dm");
-        let frame = proto::ClientFrame::Dm {
+        let frame = proto::ClientFrame::Dm(DmFrame {
             to: peer_name.into(),
             c,
             enc: Some(proto::ENC_XC20P1.into()),
-        };
+        });
         assert!(matches!(
             self.request(frame).await,
             proto::ServerFrame::Ack { .. }

@@ -2,6 +2,7 @@
 //! user as flags, logging in with a password (environment or file), paging past the protocol
 //! maximum for channels and DMs, and server-side errors exiting 2.
 
+use chatify::proto::{DmFrame, MsgFrame};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
@@ -215,19 +216,19 @@ async fn send_650_messages_and_dms(alice: &mut Person, bob: &Person) {
         .expect("peer key");
     let mut sends = Vec::new();
     for n in 0..650 {
-        sends.push(proto::ClientFrame::Msg {
+        sends.push(proto::ClientFrame::Msg(MsgFrame {
             ch: "general".into(),
             c: format!("message {n}"),
             enc: None,
             idx: None,
             reply_to: None,
-        });
+        }));
         let c = alice.ring.seal_dm("bob", &format!("dm {n}")).expect("seal");
-        sends.push(proto::ClientFrame::Dm {
+        sends.push(proto::ClientFrame::Dm(DmFrame {
             to: "bob".into(),
             c,
             enc: Some(proto::ENC_XC20P1.into()),
-        });
+        }));
     }
     let replies =
         futures_util::future::join_all(sends.into_iter().map(|frame| alice.session.request(frame)))

@@ -3,6 +3,7 @@
 //! later runs), ciphertext only on the server, and DMs with each side's identity key.
 
 use chatify::proto;
+use chatify::proto::JoinFrame;
 
 use crate::server_fixture::{Person, ServerFixture};
 use crate::{Cli, PASSPHRASE, texts};
@@ -99,10 +100,10 @@ async fn assert_bob_unlocks_the_vault_with_the_passphrase(server: &ServerFixture
     let not_yet = server.cli_as("bob").args(["history", "#vault"]).run().await;
     not_yet.assert_code(2);
     assert!(not_yet.stderr().contains("member"), "{}", not_yet.stderr());
-    bob.request(proto::ClientFrame::Join {
+    bob.request(proto::ClientFrame::Join(JoinFrame {
         ch: "vault".into(),
         create: None,
-    })
+    }))
     .await;
     assert_bob_is_locked_out_without_the_passphrase(server).await;
     let unlocked = server

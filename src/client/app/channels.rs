@@ -3,6 +3,9 @@
 //! channels, and everything that sends into a channel or DM (messages, replies, edits,
 //! deletions, reactions), encrypting where the channel is sealed. Part of `client::app`.
 
+use crate::proto::{
+    ChannelFrame, DeleteFrame, DmFrame, EditFrame, JoinFrame, MsgFrame, ReactFrame,
+};
 use zeroize::Zeroizing;
 
 use super::{App, RECENT_ON_START, lock};
@@ -109,10 +112,10 @@ impl App {
         channel: &str,
         create: Option<CreateChannel>,
     ) -> Option<JoinedChannel> {
-        let frame = ClientFrame::Join {
+        let frame = ClientFrame::Join(JoinFrame {
             ch: channel.to_string(),
             create,
-        };
+        });
         match self.session.request(frame).await {
             Ok(ServerFrame::Joined {
                 mode,
@@ -189,9 +192,9 @@ impl App {
             Err(reason) => {
                 let _ = self
                     .session
-                    .request(ClientFrame::Leave {
+                    .request(ClientFrame::Leave(ChannelFrame {
                         ch: channel.to_string(),
-                    })
+                    }))
                     .await;
                 self.error(format!("{reason} (not joined)"));
                 false
@@ -269,9 +272,9 @@ impl App {
         };
         match self
             .session
-            .request(ClientFrame::Leave {
+            .request(ClientFrame::Leave(ChannelFrame {
                 ch: channel.clone(),
-            })
+            }))
             .await
         {
             Ok(_) => {
@@ -310,21 +313,21 @@ impl App {
             return self.error(format!("you are not in #{channel}: /join #{channel} first"));
         };
         let frame = match mode {
-            ChannelMode::Open => ClientFrame::Msg {
+            ChannelMode::Open => ClientFrame::Msg(MsgFrame {
                 ch: channel.to_string(),
                 c: text.to_string(),
                 enc: None,
                 idx: None,
                 reply_to,
-            },
+            }),
             ChannelMode::Sealed => match lock(&self.keys).seal_channel(channel, "msg", text) {
-                Ok((c, idx)) => ClientFrame::Msg {
+                Ok((c, idx)) => ClientFrame::Msg(MsgFrame {
                     ch: channel.to_string(),
                     c,
                     enc: Some(crate::proto::ENC_XC20P1.into()),
                     idx: Some(idx),
                     reply_to,
-                },
+                }),
                 Err(error) => return self.error(format!("not sent: {error}")),
             },
         };
@@ -340,11 +343,11 @@ impl App {
         }
         match sealed {
             Ok(c) => {
-                let frame = ClientFrame::Dm {
+                let frame = ClientFrame::Dm(DmFrame {
                     to: user.to_string(),
                     c,
                     enc: Some(crate::proto::ENC_XC20P1.into()),
-                };
+                });
                 self.send_stored(frame).await;
             }
             Err(error) => self.error(format!("not sent: {error}")),
@@ -362,23 +365,23 @@ impl App {
             .is_some_and(|c| c.mode == ChannelMode::Sealed);
         let frame = if sealed {
             match lock(&self.keys).seal_channel(&channel, &format!("edit:{id}"), text) {
-                Ok((c, idx)) => ClientFrame::Edit {
+                Ok((c, idx)) => ClientFrame::Edit(EditFrame {
                     ch: channel,
                     id,
                     c,
                     enc: Some(crate::proto::ENC_XC20P1.into()),
                     idx: Some(idx),
-                },
+                }),
                 Err(error) => return self.error(format!("not edited: {error}")),
             }
         } else {
-            ClientFrame::Edit {
+            ClientFrame::Edit(EditFrame {
                 ch: channel,
                 id,
                 c: text.to_string(),
                 enc: None,
                 idx: None,
-            }
+            })
         };
         self.send_stored(frame).await;
     }
@@ -386,7 +389,7 @@ impl App {
     /// `/delete id`.
     pub(super) async fn delete(&self, id: i64) {
         if let Some(channel) = self.channel_for(id) {
-            self.send_stored(ClientFrame::Delete { ch: channel, id })
+            self.send_stored(ClientFrame::Delete(DeleteFrame { ch: channel, id }))
                 .await;
         }
     }
@@ -397,12 +400,12 @@ impl App {
             return;
         };
         let on = !lock(&self.state).my_reaction(id, &emoji);
-        let frame = ClientFrame::React {
+        let frame = ClientFrame::React(ReactFrame {
             ch: channel,
             id,
             emoji: emoji.clone(),
             on,
-        };
+        });
         if self.send_stored(frame).await {
             // Known at once, so a second /react toggles even before the broadcast arrives.
             let me = self.options.me.clone();

@@ -8,6 +8,7 @@ use crate::client::command::{self, Command, Target};
 use crate::client::events;
 use crate::client::state::Place;
 use crate::proto::{ClientFrame, PresenceState, ServerFrame};
+use crate::proto::{StatusFrame, VjoinFrame};
 
 impl App {
     /// Executes one command.
@@ -105,10 +106,10 @@ impl App {
     }
 
     fn set_presence(&self, state: PresenceState, text: String) {
-        let frame = ClientFrame::Status {
+        let frame = ClientFrame::Status(StatusFrame {
             state,
             text: text.clone(),
-        };
+        });
         match self.session.send(&frame) {
             Ok(()) if text.is_empty() => self.notice(format!("you are {}", state.as_str())),
             Ok(()) => self.notice(format!("you are {}: {text}", state.as_str())),
@@ -131,7 +132,7 @@ impl App {
         };
         match self
             .session
-            .request(ClientFrame::Vjoin { room: room.clone() })
+            .request(ClientFrame::Vjoin(VjoinFrame { room: room.clone() }))
             .await
         {
             Ok(ServerFrame::Vjoined { room, members, .. }) => {

@@ -7,6 +7,7 @@ use super::channels::describe_read as describe;
 use super::{App, lock};
 use crate::client::events;
 use crate::client::render::{self, Scope};
+use crate::proto::HistoryFrame;
 use crate::proto::{ClientFrame, DmEvent, ServerFrame};
 
 impl App {
@@ -50,7 +51,7 @@ impl App {
 
     /// `/history [n]` in a DM: the last `limit` messages with `peer`, decrypted.
     pub(super) async fn dm_history(&self, peer: &str, limit: u32) {
-        let frame = ClientFrame::History {
+        let frame = ClientFrame::History(HistoryFrame {
             ch: None,
             dm: Some(peer.to_string()),
             limit: Some(limit.min(crate::proto::HISTORY_MAX_LIMIT)),
@@ -59,7 +60,7 @@ impl App {
             until: None,
             after: None,
             from: None,
-        };
+        });
         match self.session.request(frame).await {
             Ok(ServerFrame::History { events, more, .. }) => {
                 let dms = ServerFrame::dm_events(events);

@@ -9,6 +9,7 @@ use super::{App, lock};
 use crate::client::command;
 use crate::client::events;
 use crate::client::render;
+use crate::proto::{ChannelFrame, HistoryFrame, RewindFrame, SearchFrame};
 use crate::proto::{ChannelMode, ClientFrame, MessageEvent, ServerFrame, UserInfo};
 
 /// Which messages of a listing to show.
@@ -82,7 +83,7 @@ impl App {
     }
 
     async fn fetch_history(&self, channel: &str, limit: u32) -> Option<(Vec<MessageEvent>, bool)> {
-        let frame = ClientFrame::History {
+        let frame = ClientFrame::History(HistoryFrame {
             ch: Some(channel.to_string()),
             dm: None,
             limit: Some(limit.min(crate::proto::HISTORY_MAX_LIMIT)),
@@ -91,7 +92,7 @@ impl App {
             until: None,
             after: None,
             from: None,
-        };
+        });
         match self.session.request(frame).await {
             Ok(ServerFrame::History { events, more, .. }) => {
                 Some((ServerFrame::message_events(events), more))
@@ -144,7 +145,7 @@ impl App {
         } else {
             (Some(words.to_string()), None)
         };
-        let frame = ClientFrame::Search {
+        let frame = ClientFrame::Search(SearchFrame {
             ch: Some(channel.clone()),
             q,
             idx,
@@ -153,7 +154,7 @@ impl App {
             since: None,
             until: None,
             from: None,
-        };
+        });
         match self.session.request(frame).await {
             Ok(ServerFrame::Search { events, .. }) => {
                 let mut found = ServerFrame::message_events(events);
@@ -187,11 +188,11 @@ impl App {
         };
         match self
             .session
-            .request(ClientFrame::Rewind {
+            .request(ClientFrame::Rewind(RewindFrame {
                 ch: channel.clone(),
                 at,
                 limit: Some(REWIND_LIMIT),
-            })
+            }))
             .await
         {
             Ok(ServerFrame::Rewind { events, .. }) => {
@@ -217,9 +218,9 @@ impl App {
         };
         match self
             .session
-            .request(ClientFrame::Who {
+            .request(ClientFrame::Who(ChannelFrame {
                 ch: channel.clone(),
-            })
+            }))
             .await
         {
             Ok(ServerFrame::Who { members, .. }) => {

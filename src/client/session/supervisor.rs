@@ -3,6 +3,7 @@
 //! a disconnect reconnects with exponential backoff and jitter, logs in again with the session
 //! token and replays what was missed. Private to `client::session`.
 
+use crate::proto::HistoryFrame;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -207,7 +208,7 @@ async fn fill_gap(
 }
 
 fn catch_up_request(channel: &str, after: i64) -> ClientFrame {
-    ClientFrame::History {
+    ClientFrame::History(HistoryFrame {
         ch: Some(channel.to_string()),
         dm: None,
         limit: Some(CATCH_UP_PAGE),
@@ -216,7 +217,7 @@ fn catch_up_request(channel: &str, after: i64) -> ClientFrame {
         until: None,
         after: Some(after),
         from: None,
-    }
+    })
 }
 
 /// Reconnects until logged in again; `Err` with a reason when the session cannot continue.
@@ -304,7 +305,7 @@ async fn catch_up_dms(
     // DMs from before this session started were never missed by it: they belong to `history`.
     let oldest_missed_ts = (missed_since.ts - DM_CATCH_UP_MARGIN_MS).max(inner.started_ms);
     for peer in peers.into_iter().take(DM_CATCH_UP_PEERS) {
-        let request = ClientFrame::History {
+        let request = ClientFrame::History(HistoryFrame {
             ch: None,
             dm: Some(peer),
             limit: Some(crate::proto::HISTORY_DEFAULT_LIMIT),
@@ -313,7 +314,7 @@ async fn catch_up_dms(
             until: None,
             after: None,
             from: None,
-        };
+        });
         if let Ok(ServerFrame::History { events, .. }) = connection
             .request(&request, inner.options.request_timeout)
             .await

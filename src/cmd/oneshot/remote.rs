@@ -3,6 +3,7 @@
 //! when there is none), and decrypts sealed channels and DMs locally with the client's key ring
 //! (cached channel keys; the passphrase is asked for only when no key is cached).
 
+use crate::proto::{HistoryFrame, RewindFrame, SearchFrame};
 use std::path::Path;
 use std::time::Duration;
 
@@ -146,11 +147,11 @@ impl Remote<'_> {
                 } else {
                     *limit
                 };
-                let frame = ClientFrame::Rewind {
+                let frame = ClientFrame::Rewind(RewindFrame {
                     ch: channel.clone(),
                     at: *at_ms,
                     limit: Some(fetch_limit),
-                };
+                });
                 let events = match self.ask(frame, "rewinding").await? {
                     ServerFrame::Rewind { events, .. } => ServerFrame::message_events(events),
                     other => return Err(unexpected(&other)),
@@ -237,7 +238,7 @@ impl Remote<'_> {
     ) -> anyhow::Result<(Vec<MessageEvent>, bool)> {
         let mut pager = Pager::new(limit);
         while let Some(want) = pager.want() {
-            let frame = ClientFrame::History {
+            let frame = ClientFrame::History(HistoryFrame {
                 ch: Some(channel.to_string()),
                 dm: None,
                 limit: Some(want),
@@ -246,7 +247,7 @@ impl Remote<'_> {
                 until: window.until_ms,
                 after: None,
                 from: window.from.clone(),
-            };
+            });
             match self.ask(frame, "reading history").await? {
                 ServerFrame::History { events, more, .. } => {
                     pager.add(ServerFrame::message_events(events), more)
@@ -277,7 +278,7 @@ impl Remote<'_> {
                 (None, Some(tokens), None)
             }
         };
-        let frame = ClientFrame::Search {
+        let frame = ClientFrame::Search(SearchFrame {
             ch: Some(channel.to_string()),
             q,
             idx,
@@ -286,7 +287,7 @@ impl Remote<'_> {
             since: window.since_ms,
             until: window.until_ms,
             from: window.from.clone(),
-        };
+        });
         match self.ask(frame, "searching").await? {
             ServerFrame::Search { events, .. } => Ok(ServerFrame::message_events(events)),
             other => Err(unexpected(&other)),
@@ -352,7 +353,7 @@ impl Remote<'_> {
                 break;
             }
             let ask = overlap.saturating_add(want).min(HISTORY_MAX_LIMIT);
-            let frame = ClientFrame::History {
+            let frame = ClientFrame::History(HistoryFrame {
                 ch: None,
                 dm: Some(peer.to_string()),
                 limit: Some(ask),
@@ -361,7 +362,7 @@ impl Remote<'_> {
                 until,
                 after: None,
                 from: window.from.clone(),
-            };
+            });
             match self.ask(frame, "reading DM history").await? {
                 ServerFrame::History { events, more, .. } => {
                     let older: Vec<DmEvent> = ServerFrame::dm_events(events)
