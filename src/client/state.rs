@@ -310,12 +310,7 @@ impl ChatState {
         let Some(record) = self.messages.get_mut(&id) else {
             return BTreeMap::new();
         };
-        let users = record.reacts.entry(emoji.to_string()).or_default();
-        users.retain(|known| !known.eq_ignore_ascii_case(user));
-        if on {
-            users.push(user.to_string());
-        }
-        record.reacts.retain(|_, users| !users.is_empty());
+        crate::model::fold::apply_reaction(&mut record.reacts, user, emoji, on);
         record.reacts.clone()
     }
 

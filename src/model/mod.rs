@@ -5,9 +5,13 @@
 //! `store` (the event log), `server` (the live ring) and `client` (the timeline) all build on
 //! it, so the store never needs the wire types to know what a name or a folded message is.
 
+pub mod fold;
 pub mod limits;
+pub mod message;
 mod names;
 
+pub use fold::Change;
+pub use message::MessageEvent;
 pub use names::{ChannelName, NameError, Scope, UserName};
 
 #[cfg(test)]

@@ -77,3 +77,185 @@ fn scopes_spell_channels_and_sorted_lowercase_dm_pairs() {
         assert_eq!(Scope::parse(bad).unwrap_err(), NameError::Scope, "{bad}");
     }
 }
+
+mod fold {
+    use crate::model::fold::{Change, fold};
+    use crate::model::message::MessageEvent;
+
+    fn message() -> MessageEvent {
+        MessageEvent {
+            ch: "general".into(),
+            id: 10,
+            seq: 3,
+            u: "alice".into(),
+            c: Some("hello".into()),
+            ts: 1_000,
+            enc: None,
+            reply_to: Some(7),
+            edited: None,
+            deleted: false,
+            reacts: None,
+        }
+    }
+
+    fn react(user: &str, emoji: &str, on: bool) -> Change {
+        Change::React {
+            user: user.into(),
+            emoji: emoji.into(),
+            on,
+        }
+    }
+
+    #[test]
+    fn latest_edit_wins_and_sets_edited() {
+        let edits = [
+            Change::Edit {
+                c: "one".into(),
+                enc: None,
+                ts: 2_000,
+            },
+            Change::Edit {
+                c: "two".into(),
+                enc: None,
+                ts: 3_000,
+            },
+        ];
+        let folded = fold(message(), &edits);
+        assert_eq!(folded.c.as_deref(), Some("two"));
+        assert_eq!(folded.edited, Some(3_000));
+        assert_eq!(folded.ts, 1_000);
+    }
+
+    #[test]
+    fn delete_keeps_identity_and_drops_content() {
+        let changes = [
+            react("bob", "👍", true),
+            Change::Edit {
+                c: "x".into(),
+                enc: None,
+                ts: 2_000,
+            },
+            Change::Delete,
+            react("carol", "🎉", true),
+            Change::Edit {
+                c: "revived?".into(),
+                enc: None,
+                ts: 4_000,
+            },
+        ];
+        let folded = fold(message(), &changes);
+        assert!(folded.deleted);
+        assert_eq!(
+            (folded.id, folded.seq, folded.u.as_str(), folded.ts),
+            (10, 3, "alice", 1_000)
+        );
+        assert_eq!(folded.c, None);
+        assert_eq!(folded.enc, None);
+        assert_eq!(folded.edited, None);
+        assert_eq!(folded.reacts, None);
+        assert_eq!(folded.reply_to, Some(7));
+    }
+
+    #[test]
+    fn reactions_keep_order_dedupe_and_vanish_when_empty() {
+        let changes = [
+            react("bob", "👍", true),
+            react("carol", "👍", true),
+            react("Bob", "👍", true),
+            react("dave", "🎉", true),
+            react("bob", "👍", false),
+            react("dave", "🎉", false),
+            react("erin", "🤷", false),
+        ];
+        let folded = fold(message(), &changes);
+        let reacts = folded.reacts.expect("one emoji left");
+        assert_eq!(reacts.len(), 1);
+        assert_eq!(reacts["👍"], vec!["carol".to_string()]);
+
+        let cleared = fold(
+            message(),
+            &[react("bob", "👍", true), react("bob", "👍", false)],
+        );
+        assert_eq!(cleared.reacts, None);
+    }
+
+    #[test]
+    fn broadcast_frames_fold_exactly_like_the_stored_changes() {
+        use crate::proto::{DeleteEvent, EditEvent, ReactEvent, ServerFrame};
+        let react = |seq: i64, u: &str, on: bool| {
+            ServerFrame::React(ReactEvent {
+                ch: "general".into(),
+                id: 10,
+                seq,
+                u: u.into(),
+                emoji: "👍".into(),
+                on,
+                ts: 1_000 + seq,
+            })
+        };
+        let frames = [
+            react(4, "bob", true),
+            ServerFrame::Edit(EditEvent {
+                ch: "general".into(),
+                id: 10,
+                seq: 5,
+                u: "alice".into(),
+                c: "fixed".into(),
+                ts: 2_000,
+                enc: None,
+            }),
+            react(6, "Carol", true),
+            react(7, "BOB", false),
+        ];
+        let mut from_frames = message();
+        for frame in &frames {
+            let (target, change) = frame.change().expect("a change");
+            assert_eq!(target, 10);
+            crate::model::fold::apply(&mut from_frames, &change);
+        }
+        let changes = [
+            react_change("bob", "👍", true),
+            Change::Edit {
+                c: "fixed".into(),
+                enc: None,
+                ts: 2_000,
+            },
+            react_change("Carol", "👍", true),
+            react_change("BOB", "👍", false),
+        ];
+        assert_eq!(from_frames, fold(message(), &changes));
+        assert_eq!(from_frames.c.as_deref(), Some("fixed"));
+        let reacts = from_frames.reacts.clone().expect("carol's reaction");
+        assert_eq!(reacts["👍"], vec!["Carol".to_string()]);
+
+        let delete = ServerFrame::Delete(DeleteEvent {
+            ch: "general".into(),
+            id: 10,
+            seq: 8,
+            u: "alice".into(),
+            ts: 3_000,
+        });
+        assert_eq!(delete.change(), Some((10, Change::Delete)));
+        assert_eq!(ServerFrame::Pong { rid: None, ts: 1 }.change(), None);
+    }
+
+    #[test]
+    fn a_reaction_map_alone_folds_like_a_message_s() {
+        let mut reacts = std::collections::BTreeMap::new();
+        crate::model::fold::apply_reaction(&mut reacts, "bob", "👍", true);
+        crate::model::fold::apply_reaction(&mut reacts, "carol", "👍", true);
+        crate::model::fold::apply_reaction(&mut reacts, "BOB", "👍", true);
+        assert_eq!(reacts["👍"], vec!["bob".to_string(), "carol".to_string()]);
+        crate::model::fold::apply_reaction(&mut reacts, "Bob", "👍", false);
+        crate::model::fold::apply_reaction(&mut reacts, "carol", "👍", false);
+        assert!(reacts.is_empty(), "an emoji without users disappears");
+    }
+
+    fn react_change(user: &str, emoji: &str, on: bool) -> Change {
+        Change::React {
+            user: user.into(),
+            emoji: emoji.into(),
+            on,
+        }
+    }
+}

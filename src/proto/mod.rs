@@ -10,14 +10,14 @@ use serde::{Deserialize, Serialize};
 mod client;
 mod server;
 
+pub use crate::model::message::MessageEvent;
 pub use client::{
     AuthFrame, ChannelFrame, ClientFrame, CreateChannel, DeleteFrame, DmFrame, EditFrame,
     HistoryFrame, JoinFrame, KdfSpec, MsgFrame, ReactFrame, RewindFrame, SearchFrame, SearchSort,
     StatusFrame, TypingFrame, VjoinFrame,
 };
 pub use server::{
-    ChannelInfo, DeleteEvent, DmEvent, EditEvent, MessageEvent, ReactEvent, ServerFrame,
-    ServerInfo, UserInfo,
+    ChannelInfo, DeleteEvent, DmEvent, EditEvent, ReactEvent, ServerFrame, ServerInfo, UserInfo,
 };
 
 pub use crate::model::limits::{
@@ -256,9 +256,7 @@ impl From<NameError> for FrameError {
     }
 }
 
-pub(crate) fn is_false(value: &bool) -> bool {
-    !*value
-}
+pub(crate) use crate::model::message::is_false;
 
 fn truncate_for_message(text: &str) -> String {
     text.chars().take(32).collect()

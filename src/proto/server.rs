@@ -2,11 +2,10 @@
 //! carries (`ok` users and channels, message/edit/delete/react/dm events). Encoded once per
 //! broadcast by the server; decoded by the client library through [`super::decode_server_frame`].
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
-use super::{ChannelMode, ErrorCode, KdfSpec, PresenceState, SecretString, is_false};
+use super::{ChannelMode, ErrorCode, KdfSpec, MessageEvent, PresenceState, SecretString};
+use crate::model::fold::Change;
 
 /// `ok.server`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,29 +40,6 @@ pub struct ChannelInfo {
     pub kdf: Option<KdfSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kcv: Option<String>,
-}
-
-/// A message event: the `msg` broadcast, and the folded form used by `history`, `search`,
-/// `rewind` and `joined.hist` (which may add `edited`, `deleted`, `reacts` and drop `c`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MessageEvent {
-    pub ch: String,
-    pub id: i64,
-    pub seq: i64,
-    pub u: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub c: Option<String>,
-    pub ts: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enc: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reply_to: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub edited: Option<i64>,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub deleted: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reacts: Option<BTreeMap<String, Vec<String>>>,
 }
 
 /// The `edit` broadcast; `id` names the target message.
@@ -269,6 +245,31 @@ impl ServerFrame {
                 _ => None,
             })
             .collect()
+    }
+
+    /// The change an `edit`, `delete` or `react` event makes to its target message, with the
+    /// target's id; `None` for every other frame. What the ring and the client fold with.
+    pub fn change(&self) -> Option<(i64, Change)> {
+        match self {
+            ServerFrame::Edit(edit) => Some((
+                edit.id,
+                Change::Edit {
+                    c: edit.c.clone(),
+                    enc: edit.enc.clone(),
+                    ts: edit.ts,
+                },
+            )),
+            ServerFrame::Delete(delete) => Some((delete.id, Change::Delete)),
+            ServerFrame::React(react) => Some((
+                react.id,
+                Change::React {
+                    user: react.u.clone(),
+                    emoji: react.emoji.clone(),
+                    on: react.on,
+                },
+            )),
+            _ => None,
+        }
     }
 
     /// An `err` frame.

@@ -3,9 +3,11 @@
 //! dispatcher applies every committed channel event in `seq` order; `join` copies the ring into
 //! `joined.hist` without touching SQLite. Re-applying an event the ring already reflects is
 //! harmless (every operation is "set to"), which lets the ring be loaded lazily from the store.
+//! The folding itself is `model::fold`, the same code the store and the client call.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
+use crate::model::fold;
 use crate::proto::{MessageEvent, ServerFrame};
 
 /// Recent folded messages of one channel, oldest first.
@@ -43,30 +45,12 @@ impl Ring {
 
     /// Applies one raw channel event (`msg`, `edit`, `delete`, `react`); other frames are ignored.
     pub fn apply(&mut self, frame: &ServerFrame) {
-        match frame {
-            ServerFrame::Msg(message) => self.push_message(message.clone()),
-            ServerFrame::Edit(edit) => {
-                if let Some(target) = self.live_target(edit.id) {
-                    target.c = Some(edit.c.clone());
-                    target.enc = edit.enc.clone();
-                    target.edited = Some(edit.ts);
-                }
-            }
-            ServerFrame::Delete(delete) => {
-                if let Some(target) = self.find(delete.id) {
-                    target.deleted = true;
-                    target.c = None;
-                    target.enc = None;
-                    target.edited = None;
-                    target.reacts = None;
-                }
-            }
-            ServerFrame::React(react) => {
-                if let Some(target) = self.live_target(react.id) {
-                    set_reaction(target, &react.emoji, &react.u, react.on);
-                }
-            }
-            _ => {}
+        if let ServerFrame::Msg(message) = frame {
+            self.push_message(message.clone());
+        } else if let Some((target, change)) = frame.change()
+            && let Some(message) = self.find(target)
+        {
+            fold::apply(message, &change);
         }
     }
 
@@ -90,29 +74,6 @@ impl Ring {
 
     fn find(&mut self, id: i64) -> Option<&mut MessageEvent> {
         self.events.iter_mut().rev().find(|m| m.id == id)
-    }
-
-    fn live_target(&mut self, id: i64) -> Option<&mut MessageEvent> {
-        self.find(id).filter(|m| !m.deleted)
-    }
-}
-
-fn set_reaction(target: &mut MessageEvent, emoji: &str, user: &str, on: bool) {
-    let reacts = target.reacts.get_or_insert_with(BTreeMap::new);
-    let users = reacts.entry(emoji.to_string()).or_default();
-    let present = users.iter().position(|u| u.eq_ignore_ascii_case(user));
-    match (on, present) {
-        (true, None) => users.push(user.to_string()),
-        (false, Some(index)) => {
-            users.remove(index);
-        }
-        _ => {}
-    }
-    if users.is_empty() {
-        reacts.remove(emoji);
-    }
-    if reacts.is_empty() {
-        target.reacts = None;
     }
 }
 

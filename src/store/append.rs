@@ -7,13 +7,13 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::error::StoreError;
-use super::fold::{self, Change};
 use super::fts;
 use super::rows::{
     self, DELETE_PAYLOAD, DmPayload, EditPayload, MESSAGE_COLUMNS, MsgPayload, ReactPayload,
 };
 use super::types::{AppendOp, Appended};
 use super::writer::WriterState;
+use crate::model::fold::{self, Change};
 use crate::model::limits::{MAX_BLIND_TOKENS, MAX_DISTINCT_REACTIONS};
 use crate::proto::{self, ChannelMode, MessageEvent, ServerFrame};
 

@@ -6,10 +6,10 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::error::StoreError;
-use super::fold;
 use super::reader::Reader;
 use super::rows::{self, EVENT_COLUMNS, EventRow, MESSAGE_COLUMNS};
 use super::types::{HistoryQuery, Page};
+use crate::model::fold;
 use crate::proto::{self, DmEvent, MessageEvent, ServerFrame};
 
 pub(crate) const HISTORY_BY_SEQ: &str = "SELECT {M} FROM messages m

@@ -6,15 +6,14 @@
 //!
 //! Files: `schema` (migration SQL as data, the read-only probe), `migrations` (status, migrate)
 //! with `backfill` (the data half of step 2) and `files` (WAL setup, backups), `writer` (the writer thread) with `append` (events) and `accounts` (everything
-//! else), `reader` (accounts/channels queries) with `history` and `search`, `fold`
-//! (edit/delete/react folding), `fts` (safe search-query translation), `rows` (row layout).
+//! else), `reader` (accounts/channels queries) with `history` and `search` (both fold
+//! with `model::fold`), `fts` (safe search-query translation), `rows` (row layout).
 
 mod accounts;
 mod append;
 mod backfill;
 mod error;
 mod files;
-pub mod fold;
 mod fts;
 mod history;
 pub mod migrations;

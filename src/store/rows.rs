@@ -9,7 +9,7 @@ use rusqlite::Row;
 use serde::{Deserialize, Serialize};
 
 use super::error::StoreError;
-use super::fold::Change;
+use crate::model::fold::Change;
 use crate::proto::{self, MessageEvent, ServerFrame};
 
 /// Payload of a `msg` event. `idx` (blind tokens) is stored but never broadcast.
