@@ -230,14 +230,13 @@ pub fn normalize_channel(name: &str) -> Result<String, FrameError> {
         .map_err(FrameError::from)
 }
 
-/// The storage scope of a DM between two users: `@a:b` with both names lowercased and sorted.
-/// The names are already valid ([`Scope::dm`] for typed names).
+/// The storage scope of a DM between two users: `@a:b` with both names lowercased and sorted
+/// ([`Scope::dm`] for typed names). Text that is no username gets `@a:b` as given (in the
+/// order given), which names no stored scope.
 pub fn dm_scope(user_a: &str, user_b: &str) -> String {
-    let (a, b) = (user_a.to_ascii_lowercase(), user_b.to_ascii_lowercase());
-    if a <= b {
-        format!("@{a}:{b}")
-    } else {
-        format!("@{b}:{a}")
+    match (UserName::parse(user_a), UserName::parse(user_b)) {
+        (Ok(a), Ok(b)) => Scope::dm(&a, &b).to_string(),
+        _ => format!("@{user_a}:{user_b}"),
     }
 }
 
