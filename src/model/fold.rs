@@ -9,6 +9,34 @@ use std::collections::BTreeMap;
 
 use super::message::MessageEvent;
 
+/// A message that can be folded: whatever shape a side keeps its messages in (the wire's
+/// [`MessageEvent`], the store's own row type) lends the fold its foldable fields.
+pub trait MessageView {
+    fn foldable(&mut self) -> Foldable<'_>;
+}
+
+/// The fields of a message that edits, deletions and reactions change.
+pub struct Foldable<'a> {
+    pub c: &'a mut Option<String>,
+    pub enc: &'a mut Option<String>,
+    pub edited: &'a mut Option<i64>,
+    pub deleted: &'a mut bool,
+    /// emoji → users in the order they reacted; `None` when there are none.
+    pub reacts: &'a mut Option<BTreeMap<String, Vec<String>>>,
+}
+
+impl MessageView for MessageEvent {
+    fn foldable(&mut self) -> Foldable<'_> {
+        Foldable {
+            c: &mut self.c,
+            enc: &mut self.enc,
+            edited: &mut self.edited,
+            deleted: &mut self.deleted,
+            reacts: &mut self.reacts,
+        }
+    }
+}
+
 /// One change to a message, taken from an `edit`, `delete` or `react` event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -29,36 +57,37 @@ pub enum Change {
 }
 
 /// Applies one change. Changes to a deleted message are ignored (nothing can revive it).
-pub fn apply(message: &mut MessageEvent, change: &Change) {
-    if message.deleted {
+pub fn apply(message: &mut impl MessageView, change: &Change) {
+    let message = message.foldable();
+    if *message.deleted {
         return;
     }
     match change {
         Change::Edit { c, enc, ts } => {
-            message.c = Some(c.clone());
-            message.enc = enc.clone();
-            message.edited = Some(*ts);
+            *message.c = Some(c.clone());
+            *message.enc = enc.clone();
+            *message.edited = Some(*ts);
         }
         Change::Delete => {
-            message.deleted = true;
-            message.c = None;
-            message.enc = None;
-            message.edited = None;
-            message.reacts = None;
+            *message.deleted = true;
+            *message.c = None;
+            *message.enc = None;
+            *message.edited = None;
+            *message.reacts = None;
         }
         Change::React { user, emoji, on } => {
             let mut reacts = message.reacts.take().unwrap_or_default();
             apply_reaction(&mut reacts, user, emoji, *on);
-            message.reacts = (!reacts.is_empty()).then_some(reacts);
+            *message.reacts = (!reacts.is_empty()).then_some(reacts);
         }
     }
 }
 
 /// Applies changes in order (the order of their event ids).
-pub fn fold<'a>(
-    mut message: MessageEvent,
+pub fn fold<'a, M: MessageView>(
+    mut message: M,
     changes: impl IntoIterator<Item = &'a Change>,
-) -> MessageEvent {
+) -> M {
     for change in changes {
         apply(&mut message, change);
     }
