@@ -93,37 +93,6 @@ impl PartialOrd for UserName {
     }
 }
 
-impl fmt::Display for UserName {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for UserName {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, formatter)
-    }
-}
-
-impl AsRef<str> for UserName {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<UserName> for String {
-    fn from(name: UserName) -> String {
-        name.0
-    }
-}
-
-impl std::str::FromStr for UserName {
-    type Err = NameError;
-    fn from_str(text: &str) -> Result<UserName, NameError> {
-        UserName::parse(text)
-    }
-}
-
 /// A channel name in canonical form: 1–32 of `[a-z0-9_-]`, without the `#`.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ChannelName(String);
@@ -147,37 +116,6 @@ impl ChannelName {
     /// The canonical name, without `#`.
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-impl fmt::Display for ChannelName {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for ChannelName {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, formatter)
-    }
-}
-
-impl AsRef<str> for ChannelName {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<ChannelName> for String {
-    fn from(name: ChannelName) -> String {
-        name.0
-    }
-}
-
-impl std::str::FromStr for ChannelName {
-    type Err = NameError;
-    fn from_str(text: &str) -> Result<ChannelName, NameError> {
-        ChannelName::parse(text)
     }
 }
 
@@ -224,6 +162,46 @@ impl fmt::Display for Scope {
         }
     }
 }
+
+/// The text-like impls of a name newtype whose field 0 is its `String` and whose `parse` validates:
+/// `Display`/`Debug` show the text, `AsRef<str>`, `String::from`, `FromStr`.
+macro_rules! name_text_impls {
+    ($type:ident) => {
+        impl fmt::Display for $type {
+            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $type {
+            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&self.0, formatter)
+            }
+        }
+
+        impl AsRef<str> for $type {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl From<$type> for String {
+            fn from(name: $type) -> String {
+                name.0
+            }
+        }
+
+        impl std::str::FromStr for $type {
+            type Err = NameError;
+            fn from_str(text: &str) -> Result<$type, NameError> {
+                $type::parse(text)
+            }
+        }
+    };
+}
+
+name_text_impls!(UserName);
+name_text_impls!(ChannelName);
 
 macro_rules! serde_as_validated_text {
     ($type:ty) => {
