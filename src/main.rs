@@ -11,7 +11,9 @@ fn main() -> ExitCode {
     match chatify::cmd::dispatch(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("chatify: {error:#}");
+            // The chain may hold text a server sent: never raw to the terminal.
+            let sentence = chatify::client::render::printable_line(&format!("{error:#}"));
+            eprintln!("chatify: {sentence}");
             ExitCode::from(2)
         }
     }

@@ -36,6 +36,12 @@ pub trait Prompter: Send + Sync {
     /// A passphrase available without asking (`CHATIFY_PASSPHRASE`), used to unlock sealed
     /// channels at start-up.
     fn preset_passphrase(&self) -> Option<Zeroizing<String>>;
+    /// Whether answers are the next input lines (pipe mode without a preset passphrase): then
+    /// the line after a `/join` that found an open channel is held back, as it may be a
+    /// passphrase typed for a channel expected to be sealed.
+    fn reads_answers_from_input(&self) -> bool {
+        false
+    }
 }
 
 /// The future a [`Prompter`] returns.
@@ -62,6 +68,9 @@ pub struct App {
     ended: tokio::sync::watch::Sender<bool>,
     quitting: AtomicBool,
     prompt_refresh: OnceLock<Box<dyn Fn() + Send + Sync>>,
+    /// Set by a `/join` in pipe mode that found an open channel: the next plain line is not
+    /// sent (see [`Prompter::reads_answers_from_input`]).
+    held_after_open_join: Mutex<Option<String>>,
 }
 
 impl App {
@@ -84,6 +93,7 @@ impl App {
             ended: tokio::sync::watch::Sender::new(false),
             quitting: AtomicBool::new(false),
             prompt_refresh: OnceLock::new(),
+            held_after_open_join: Mutex::new(None),
         })
     }
 
@@ -176,7 +186,16 @@ impl App {
 
     /// Parses and executes one input line.
     pub async fn handle_line(&self, line: &str) -> Flow {
+        let held = lock(&self.held_after_open_join).take();
         match command::parse_line(line) {
+            Ok(command::Command::Say(_)) if let Some(channel) = held => {
+                self.error(format!(
+                    "not sent: the line after /join #{channel} is held back because #{channel} \
+                     is an open channel and the line may be a passphrase; send it again to post \
+                     it, and join sealed channels with --sealed in scripts"
+                ));
+                Flow::Continue
+            }
             Ok(command) => self.execute(command).await,
             Err(error) => {
                 self.error(error.message);

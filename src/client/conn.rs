@@ -175,9 +175,11 @@ impl Connection {
         match outcome {
             Err(_) => Err(ClientError::Timeout(timeout)),
             Ok(Err(_)) => Err(ClientError::Disconnected),
-            Ok(Ok(ServerFrame::Err { code, m, .. })) => {
-                Err(ClientError::Server { code, message: m })
-            }
+            Ok(Ok(ServerFrame::Err { code, m, .. })) => Err(ClientError::Server {
+                code,
+                // Shown on stderr by `connect` and the one-shot tools: sanitised here, once.
+                message: crate::client::render::printable_line(&m),
+            }),
             Ok(Ok(reply)) => Ok(reply),
         }
     }

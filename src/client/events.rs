@@ -14,10 +14,14 @@ use crate::proto::{
 };
 
 mod decrypt;
+mod names;
 
 pub use super::state::{ChatState, LineQueue, known_user_names, unread_summary};
-use decrypt::decrypt_edit;
-pub use decrypt::{decrypt_dm, decrypt_message, on_key};
+pub use decrypt::{
+    ChannelOpener, channel_body, channel_is_sealed, decrypt_dm, decrypt_edit, decrypt_message,
+    dm_body, on_key,
+};
+pub use names::{invalid_name_in, valid_channel_name};
 
 /// Handles one server event: updates `state` and returns the lines to print.
 pub fn handle_frame(
@@ -26,16 +30,24 @@ pub fn handle_frame(
     options: &RenderOptions,
     frame: ServerFrame,
 ) -> Vec<String> {
+    if let Some(problem) = invalid_name_in(&frame) {
+        return vec![render::render_error(
+            options,
+            &format!("refused a frame from the server: {problem}"),
+        )];
+    }
     match frame {
         // Already on screen from a listing fetched while it was on its way: not twice.
         ServerFrame::Msg(event) if state.message(event.id).is_some() => Vec::new(),
         ServerFrame::Dm(event) if state.message(event.id).is_some() => Vec::new(),
         ServerFrame::Msg(event) => {
-            let body = decrypt_message(keys, &event);
+            let sealed = channel_is_sealed(state, keys, &event.ch);
+            let body = decrypt_message(Some(keys), sealed, &event);
             on_message(state, options, &event, body, true)
         }
         ServerFrame::Edit(event) => {
-            let body = decrypt_edit(keys, &event);
+            let sealed = channel_is_sealed(state, keys, &event.ch);
+            let body = decrypt_edit(Some(keys), sealed, &event);
             on_edit(state, options, &event, body)
         }
         ServerFrame::Delete(event) => on_delete(state, options, &event),

@@ -60,6 +60,10 @@ pub enum KeyError {
     },
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    /// The key is not at hand for a reason the caller already put into words (no passphrase
+    /// given, no identity key file).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("{0}")]
     Storage(String),
 }

@@ -34,7 +34,7 @@
 //! if let ServerFrame::History { events, .. } = session.request(request).await? {
 //!     for event in events {
 //!         if let ServerFrame::Msg(message) = event {
-//!             let body = events::decrypt_message(&keys, &message);
+//!             let body = events::decrypt_message(Some(&keys), true, &message);
 //!             # let _ = (body, &still_locked, render::snippet("", 1));
 //!         }
 //!     }

@@ -10,7 +10,7 @@ use owo_colors::{AnsiColors, OwoColorize, Style};
 
 mod sanitize;
 
-pub use sanitize::{printable, terminal_safe};
+pub use sanitize::{printable, printable_line, terminal_safe};
 
 /// How to render: colour, bell on mentions, who "me" is, and the time zone.
 #[derive(Debug, Clone)]
@@ -48,6 +48,13 @@ pub enum Body {
     Deleted,
     /// Encrypted and not readable here; the reason is shown (e.g. "no key for #ops").
     Unreadable(String),
+    /// Claims to be end-to-end encrypted but is not: a sealed channel or DM message without an
+    /// envelope, or with one that does not open. Shown loudly as REJECTED, never as 🔒 text;
+    /// `reason` says why and `raw` is what the server sent (sanitised when shown).
+    Rejected {
+        reason: String,
+        raw: String,
+    },
 }
 
 /// What a reply points at, as far as the client knows it.
@@ -169,8 +176,10 @@ pub fn render_reaction(options: &RenderOptions, view: &ReactionView<'_>) -> Stri
     };
     let target = view.target;
     let whose = match (&target.author, &target.snippet) {
-        (Some(author), Some(text)) => format!("{}'s \"{}\"", printable(author), snippet(text, 6)),
-        (Some(author), None) => format!("{}'s message", printable(author)),
+        (Some(author), Some(text)) => {
+            format!("{}'s \"{}\"", printable_line(author), snippet(text, 6))
+        }
+        (Some(author), None) => format!("{}'s message", printable_line(author)),
         _ => "a message".to_string(),
     };
     let mut line = format!(
@@ -236,17 +245,17 @@ pub fn render_scope(options: &RenderOptions, scope: &Scope) -> String {
         Scope::Channel {
             name,
             sealed: false,
-        } => bold(options, &format!("#{}", printable(name))),
+        } => bold(options, &format!("#{}", printable_line(name))),
         Scope::Channel { name, sealed: true } => {
-            format!("🔒{}", bold(options, &format!("#{}", printable(name))))
+            format!("🔒{}", bold(options, &format!("#{}", printable_line(name))))
         }
-        Scope::Dm { peer } => format!("🔒{}", bold(options, &format!("@{}", printable(peer)))),
+        Scope::Dm { peer } => format!("🔒{}", bold(options, &format!("@{}", printable_line(peer)))),
     }
 }
 
 /// A nick in its stable colour.
 pub fn paint_nick(options: &RenderOptions, nick: &str) -> String {
-    let nick = printable(nick);
+    let nick = printable_line(nick);
     if options.color {
         nick.color(nick_color(&nick)).bold().to_string()
     } else {
@@ -344,15 +353,27 @@ fn render_body(options: &RenderOptions, body: &Body, mentioned: bool) -> String 
                 text
             }
         }
+        Body::Rejected { reason, raw } => {
+            let text = format!(
+                "⚠ REJECTED, not end-to-end encrypted ({}); the server sent: \"{}\"",
+                printable(reason),
+                snippet(raw, 12)
+            );
+            if options.color {
+                text.style(Style::new().bold().red()).to_string()
+            } else {
+                text
+            }
+        }
     }
 }
 
 fn render_reply_quote(reply: &ReplyQuote) -> String {
     match (&reply.author, &reply.snippet) {
         (Some(author), Some(text)) => {
-            format!("↪ {}: \"{}\"", printable(author), snippet(text, 6))
+            format!("↪ {}: \"{}\"", printable_line(author), snippet(text, 6))
         }
-        (Some(author), None) => format!("↪ {} [{}]", printable(author), reply.id),
+        (Some(author), None) => format!("↪ {} [{}]", printable_line(author), reply.id),
         _ => format!("↪ [{}]", reply.id),
     }
 }

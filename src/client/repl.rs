@@ -20,6 +20,7 @@ use super::render::{self, RenderOptions, Zone};
 use super::session::{Session, SessionEvents, SessionOptions};
 use crate::proto::ErrorCode;
 
+mod compose_file;
 mod editor;
 mod pipe;
 mod prompts;

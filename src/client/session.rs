@@ -332,6 +332,16 @@ fn accept_welcome(
     else {
         return Err(ClientError::Unexpected("no ok after auth".into()));
     };
+    if crate::proto::validate_username(&u).is_err() {
+        return Err(ClientError::Unexpected(
+            "the server's ok names us with an invalid user name".into(),
+        ));
+    }
+    // Entries with names that break the name rules never reach the state or the screen.
+    let mut users = users;
+    users.retain(|user| crate::proto::validate_username(&user.u).is_ok());
+    let mut channels = channels;
+    channels.retain(|info| crate::client::events::valid_channel_name(&info.ch));
     let token = Zeroizing::new(session.into_inner());
     if let Some(dir) = &options.config_dir {
         tokens::save_token(dir, &options.url, &options.user, &token)?;

@@ -48,6 +48,8 @@ in order, and every event is printed as one plain line on stdout; end of input q
 channel's passphrase then comes from $CHATIFY_PASSPHRASE, or else from the next input line after
 the /join that needs it:
     printf '/join #ops --sealed\\nmy passphrase\\nhello\\n' | chatify connect --user alice
+Use --sealed in scripts: the join is then refused if the channel turns out open. After a plain
+/join that finds an open channel, the next plain line is held back (it may be a passphrase).
 
 Environment: CHATIFY_SERVER, CHATIFY_USER, CHATIFY_PASSWORD, CHATIFY_PASSPHRASE,
 CHATIFY_CONFIG_DIR (state dir), CHATIFY_KEY_FILE (identity key), NO_COLOR.

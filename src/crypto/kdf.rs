@@ -21,10 +21,11 @@ const CONTEXT_CHECK_KEY: &str = "chatify 2026-11 channel check v1";
 const KCV_INPUT: &[u8] = b"chatify key check";
 const KDF_ALGORITHM: &str = "argon2id";
 
-/// Ceilings that stop a hostile server from making a client allocate or spin without end.
-const MAX_M_KIB: u32 = 1024 * 1024;
-const MAX_T: u32 = 64;
-const MAX_P: u32 = 64;
+/// Ceilings that stop a hostile server or channel creator from making a client allocate or
+/// spin for long: the protocol's phone-class limits, also enforced by the server at creation.
+const MAX_M_KIB: u32 = crate::proto::KDF_MAX_M_KIB;
+const MAX_T: u32 = crate::proto::KDF_MAX_T;
+const MAX_P: u32 = crate::proto::KDF_MAX_P;
 
 /// Argon2id cost parameters of a sealed channel: memory in KiB, passes, lanes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,8 +113,8 @@ impl KdfParams {
         }
         if self.m_kib > MAX_M_KIB || self.t > MAX_T || self.p > MAX_P {
             return Err(CryptoError::BadKdf(format!(
-                "m={} KiB, t={}, p={} is unreasonably expensive (limits: m={MAX_M_KIB} KiB, \
-                 t={MAX_T}, p={MAX_P})",
+                "m={} KiB, t={}, p={} is too expensive to derive (limits: m={MAX_M_KIB} KiB, \
+                 t={MAX_T}, p={MAX_P}); refusing before running Argon2",
                 self.m_kib, self.t, self.p
             )));
         }

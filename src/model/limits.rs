@@ -39,6 +39,17 @@ pub const SEARCH_MAX_LIMIT: u32 = 500;
 /// Messages carried in `joined.hist`.
 pub const JOIN_HISTORY: usize = 50;
 
+// --- sealed channels ------------------------------------------------------------------------
+
+/// Most Argon2id memory (KiB) a sealed channel may ask of each joiner: 256 MiB, what a phone
+/// can spare. Enforced by the server when a channel is created and by every client before it
+/// derives a key, so a channel creator (or a server) cannot make joiners spend 1 GiB.
+pub const KDF_MAX_M_KIB: u32 = 256 * 1024;
+/// Most Argon2id passes (t): 10 passes of 256 MiB take a few seconds on a phone.
+pub const KDF_MAX_T: u32 = 10;
+/// Most Argon2id lanes (p).
+pub const KDF_MAX_P: u32 = 4;
+
 // --- messages -------------------------------------------------------------------------------
 
 /// Most blind search tokens a message (or a blind search) carries: the first 64 distinct words

@@ -18,8 +18,8 @@ use super::state::{ServerState, Session, now_ms};
 use crate::model::UserName;
 use crate::model::limits::MAX_CHANNELS_PER_USER;
 use crate::proto::{
-    ChannelFrame, ChannelMode, CreateChannel, ErrorCode, JoinFrame, KdfSpec, ServerFrame, UserInfo,
-    normalize_channel,
+    ChannelFrame, ChannelMode, CreateChannel, ErrorCode, JoinFrame, KDF_MAX_M_KIB, KDF_MAX_P,
+    KDF_MAX_T, KdfSpec, ServerFrame, UserInfo, normalize_channel,
 };
 
 use crate::store::{HistoryQuery, NewChannel};
@@ -302,16 +302,17 @@ fn check_b64_16(value: Option<&str>, field: &'static str) -> Result<(), Reject> 
 
 fn check_kdf(kdf: &KdfSpec) -> Result<(), Reject> {
     let sane = kdf.alg == "argon2id"
-        && (1..=255).contains(&kdf.p)
-        && (1..=64).contains(&kdf.t)
+        && (1..=KDF_MAX_P).contains(&kdf.p)
+        && (1..=KDF_MAX_T).contains(&kdf.t)
         && kdf.m >= 8 * kdf.p
-        && kdf.m <= 4 * 1024 * 1024;
+        && kdf.m <= KDF_MAX_M_KIB;
     if sane {
         Ok(())
     } else {
-        Err(Reject::bad_frame(
-            "kdf must be argon2id with 1<=t<=64, 1<=p<=255 and 8*p<=m<=4194304 (KiB)",
-        ))
+        Err(Reject::bad_frame(format!(
+            "kdf must be argon2id with 1<=t<={KDF_MAX_T}, 1<=p<={KDF_MAX_P} and \
+             8*p<=m<={KDF_MAX_M_KIB} (KiB): every joiner pays for it"
+        )))
     }
 }
 
@@ -360,6 +361,14 @@ mod tests {
         assert!(validate_create(&sealed(b16.clone(), Some(kdf(65536, 3, 1)), short)).is_err());
         assert!(
             validate_create(&sealed(b16.clone(), Some(kdf(65536, 0, 1)), b16.clone())).is_err()
+        );
+        for unaffordable in [kdf(1024 * 1024, 3, 1), kdf(65536, 11, 1), kdf(65536, 3, 5)] {
+            assert!(
+                validate_create(&sealed(b16.clone(), Some(unaffordable), b16.clone())).is_err()
+            );
+        }
+        assert!(
+            validate_create(&sealed(b16.clone(), Some(kdf(262144, 10, 4)), b16.clone())).is_ok()
         );
         let mut scrypt = kdf(65536, 3, 1);
         scrypt.alg = "scrypt".into();

@@ -177,6 +177,45 @@ fn sealed_create() -> Value {
            "kdf": {"alg": "argon2id", "m": 65536, "t": 3, "p": 1}, "kcv": STANDARD.encode([9u8; 16])})
 }
 
+/// Issue 9 point 4: a channel creator cannot make every joiner spend more than a phone can
+/// afford (m ≤ 256 MiB, t ≤ 10, p ≤ 4); the limit itself is accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trust_4_server_refuses_an_unaffordable_kdf_at_create() {
+    let server = TestServer::start(test_config()).await;
+    let mut alice = register(&server, "alice").await;
+    for (rid, kdf) in [
+        (
+            "m",
+            json!({"alg": "argon2id", "m": 1_048_576, "t": 3, "p": 1}),
+        ),
+        ("t", json!({"alg": "argon2id", "m": 65536, "t": 40, "p": 1})),
+        ("p", json!({"alg": "argon2id", "m": 65536, "t": 3, "p": 8})),
+    ] {
+        let mut create = sealed_create();
+        create["kdf"] = kdf;
+        let refused = alice
+            .expect_err(
+                json!({"t": "join", "ch": "costly", "create": create}),
+                rid,
+                "bad_frame",
+            )
+            .await;
+        assert!(
+            refused["m"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("<=262144"),
+            "{refused}"
+        );
+    }
+    let mut create = sealed_create();
+    create["kdf"] = json!({"alg": "argon2id", "m": 262_144, "t": 10, "p": 4});
+    let joined = alice
+        .request(json!({"t": "join", "ch": "costly", "create": create}), "ok")
+        .await;
+    assert_eq!(joined["t"], "joined", "{joined}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sealed_channels_are_created_validated_and_require_encryption() {
     let server = TestServer::start(test_config()).await;

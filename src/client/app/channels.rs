@@ -29,12 +29,13 @@ impl App {
     /// `/join #ch [--sealed]`.
     pub(super) async fn join(&self, channel: String, sealed: bool) {
         let was_member = lock(&self.state).channels.get(&channel).map(|c| c.mode);
+        if sealed && was_member == Some(ChannelMode::Open) {
+            return self.error(format!(
+                "#{channel} is an open channel, NOT end-to-end encrypted; it cannot become \
+                 sealed (not switched; pick another name for a sealed channel)"
+            ));
+        }
         if sealed && was_member.is_some() {
-            if was_member == Some(ChannelMode::Open) {
-                self.error(format!(
-                    "#{channel} already exists as an open channel; it cannot become sealed"
-                ));
-            }
             return self.switch(channel).await;
         }
         let (typed, created) = if sealed {
@@ -49,10 +50,17 @@ impl App {
         let Some(joined) = self.request_join(&channel, create).await else {
             return;
         };
-        if joined.mode == ChannelMode::Open && sealed {
-            self.error(format!(
-                "#{channel} already exists as an open channel: it is NOT end-to-end encrypted"
-            ));
+        if joined.mode == ChannelMode::Open
+            && (sealed || lock(&self.keys).has_channel_key(&channel))
+        {
+            return self.refuse_open_join(&channel, was_member.is_some()).await;
+        }
+        if joined.mode == ChannelMode::Open
+            && was_member.is_none()
+            && self.prompter.reads_answers_from_input()
+        {
+            // The next input line may be a passphrase typed for a channel expected sealed.
+            *lock(&self.held_after_open_join) = Some(channel.clone());
         }
         if joined.mode == ChannelMode::Sealed
             && !self
@@ -81,6 +89,23 @@ impl App {
             joined.hist[start..].to_vec(),
             super::queries::Listing::SkipShown,
         );
+    }
+
+    /// A channel asked for as sealed (`--sealed`, or one we hold a key for) that the server
+    /// says is open: nothing is sent there, we do not switch, and a fresh membership is undone.
+    async fn refuse_open_join(&self, channel: &str, was_member: bool) {
+        if !was_member {
+            let _ = self
+                .session
+                .request(ClientFrame::Leave(ChannelFrame {
+                    ch: channel.to_string(),
+                }))
+                .await;
+        }
+        self.error(format!(
+            "#{channel} is an open channel, NOT end-to-end encrypted, but you asked for it \
+             sealed: refused (not joined, not switched; nothing was sent)"
+        ));
     }
 
     /// Asks for a new channel's passphrase (twice) and derives its keys; says why on failure.
@@ -309,10 +334,10 @@ impl App {
 
     /// Sends `text` to a channel we are in (encrypting for sealed channels).
     pub(super) async fn send_to_channel(&self, channel: &str, text: &str, reply_to: Option<i64>) {
-        let Some(mode) = lock(&self.state).channels.get(channel).map(|c| c.mode) else {
+        if !lock(&self.state).channels.contains_key(channel) {
             return self.error(format!("you are not in #{channel}: /join #{channel} first"));
-        };
-        let frame = match mode {
+        }
+        let frame = match self.sending_mode(channel) {
             ChannelMode::Open => ClientFrame::Msg(MsgFrame {
                 ch: channel.to_string(),
                 c: text.to_string(),
@@ -332,6 +357,18 @@ impl App {
             },
         };
         self.send_stored(frame).await;
+    }
+
+    /// How to send into `channel`: sealed when the server says so or we hold its key (a server
+    /// calling a sealed channel open never gets plaintext).
+    fn sending_mode(&self, channel: &str) -> ChannelMode {
+        let state = lock(&self.state);
+        let keys = lock(&self.keys);
+        if crate::client::events::channel_is_sealed(&state, &keys, channel) {
+            ChannelMode::Sealed
+        } else {
+            ChannelMode::Open
+        }
     }
 
     /// `/dm user text`.
@@ -359,11 +396,7 @@ impl App {
         let Some(channel) = self.channel_for(id) else {
             return;
         };
-        let sealed = lock(&self.state)
-            .channels
-            .get(&channel)
-            .is_some_and(|c| c.mode == ChannelMode::Sealed);
-        let frame = if sealed {
+        let frame = if self.sending_mode(&channel) == ChannelMode::Sealed {
             match lock(&self.keys).seal_channel(&channel, &format!("edit:{id}"), text) {
                 Ok((c, idx)) => ClientFrame::Edit(EditFrame {
                     ch: channel,

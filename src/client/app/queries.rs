@@ -45,7 +45,8 @@ impl App {
             if which == Listing::SkipShown && state.message(event.id).is_some() {
                 continue;
             }
-            let body = events::decrypt_message(&keys, &event);
+            let sealed = events::channel_is_sealed(&state, &keys, &event.ch);
+            let body = events::decrypt_message(Some(&keys), sealed, &event);
             lines.extend(events::on_message(
                 &mut state,
                 &self.options,

@@ -11,17 +11,46 @@
 const REPLACEMENT: char = '\u{FFFD}';
 
 /// Untrusted text made safe to print: newlines are kept, a tab becomes a space, and every other
-/// control character (C0, DEL, C1, ESC), bidi override/isolate and line/paragraph separator is
-/// shown as `�`. Plain text is returned unchanged.
+/// control character (C0, DEL, C1, ESC), bidi mark/override/isolate (U+061C too), invisible
+/// character (zero-width space and joiners, word joiner, BOM, soft hyphen) and line/paragraph
+/// separator is shown as `�`. A zero-width joiner between two pictographs (👨‍👩‍👧) is kept.
+/// Plain text is returned unchanged.
 pub fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
+    let chars: Vec<char> = text.chars().collect();
+    chars
+        .iter()
+        .enumerate()
+        .map(|(at, &c)| match c {
             '\n' => '\n',
             '\t' => ' ',
+            ZERO_WIDTH_JOINER if joins_pictographs(&chars, at) => c,
             c if is_dangerous(c) => REPLACEMENT,
             c => c,
         })
         .collect()
+}
+
+/// Untrusted text that must stay on one line (an error sentence for stderr, a name): like
+/// [`printable`], and a newline is shown as `�` too, so it cannot start a forged line.
+pub fn printable_line(text: &str) -> String {
+    printable(text).replace('\n', "\u{FFFD}")
+}
+
+const ZERO_WIDTH_JOINER: char = '\u{200D}';
+
+/// Whether the character at `at` sits between two pictographs (an emoji ZWJ sequence); a
+/// variation selector after the first one is allowed.
+fn joins_pictographs(chars: &[char], at: usize) -> bool {
+    let before = chars[..at]
+        .iter()
+        .rev()
+        .find(|c| !matches!(c, '\u{FE0F}' | '\u{1F3FB}'..='\u{1F3FF}'));
+    let after = chars.get(at + 1);
+    before.is_some_and(|c| is_pictograph(*c)) && after.is_some_and(|c| is_pictograph(*c))
+}
+
+fn is_pictograph(c: char) -> bool {
+    matches!(c, '\u{2600}'..='\u{27BF}' | '\u{1F000}'..='\u{1FAFF}')
 }
 
 /// A rendered display line made safe to print: colour sequences (`ESC [ digits;… m`), the bell
@@ -67,8 +96,16 @@ fn is_dangerous(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{200E}' | '\u{200F}' | '\u{2028}' | '\u{2029}' | '\u{202A}'
-                ..='\u{202E}' | '\u{2066}'..='\u{2069}'
+            // soft hyphen, Arabic letter mark, Mongolian vowel separator
+            '\u{00AD}' | '\u{061C}' | '\u{180E}'
+            // zero-width space/non-joiner/joiner, LRM, RLM
+            | '\u{200B}'..='\u{200F}'
+            // line/paragraph separators, bidi embeddings and overrides
+            | '\u{2028}'..='\u{202E}'
+            // word joiner, invisible operators, bidi isolates, deprecated format characters
+            | '\u{2060}'..='\u{206F}'
+            // zero-width no-break space (BOM)
+            | '\u{FEFF}'
         )
 }
 
@@ -92,10 +129,26 @@ mod tests {
             ("\u{9b}31m", "\u{FFFD}31m"),
             ("abc\u{202E}cba", "abc\u{FFFD}cba"),
             ("\u{7f}", "\u{FFFD}"),
+            ("pay\u{200B}pal", "pay\u{FFFD}pal"),
+            (
+                "a\u{061C}b\u{00AD}c\u{FEFF}d\u{2060}e",
+                "a\u{FFFD}b\u{FFFD}c\u{FFFD}d\u{FFFD}e",
+            ),
+            ("x\u{200D}y", "x\u{FFFD}y"),
+            ("👨\u{200D}👩\u{200D}👧", "👨\u{200D}👩\u{200D}👧"),
+            ("❤\u{FE0F}\u{200D}🔥", "❤\u{FE0F}\u{200D}🔥"),
         ];
         for (input, expected) in cases {
             assert_eq!(printable(input), expected, "input {input:?}");
         }
+    }
+
+    #[test]
+    fn printable_line_keeps_a_forged_line_on_the_same_line() {
+        assert_eq!(
+            printable_line("mallory\n#general <admin> hi"),
+            "mallory\u{FFFD}#general <admin> hi"
+        );
     }
 
     #[test]

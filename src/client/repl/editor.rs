@@ -21,6 +21,7 @@ use reedline::{
 use tokio::sync::mpsc;
 
 use super::ReplConfig;
+use super::compose_file::ComposeFile;
 use super::saved_history::SavedHistory;
 use super::typing_hook::{self, SharedTypingSender, TypingHinter};
 use crate::client::app::{App, Flow};
@@ -32,8 +33,6 @@ use crate::client::state::Place;
 
 /// Lines the printer holds while the editor is busy (a passphrase prompt, a slow command).
 const PRINTER_CAPACITY: usize = 4096;
-/// The file `$EDITOR` edits (Ctrl-O), in the config dir, 0600, emptied after each line.
-const COMPOSE_FILE: &str = "compose.txt";
 /// History entries kept.
 const HISTORY_SIZE: usize = 5000;
 
@@ -57,7 +56,16 @@ pub fn run_interactive(
     runtime.block_on(app.start(config.channel.clone()));
     let typing = SharedTypingSender::default();
     let hinter = TypingHinter::new(app.clone(), typing.clone());
-    let mut editor = build_editor(app.state(), printer, hinter, config, break_signal);
+    // Dropped on every way out of this function (a panic too): the compose file goes with it.
+    let compose = ComposeFile::prepare(&config.config_dir).ok();
+    let mut editor = build_editor(
+        app.state(),
+        printer,
+        hinter,
+        config,
+        break_signal,
+        compose.as_ref(),
+    );
     let repaint = editor.repaint_signal();
     app.set_prompt_refresh(Box::new(move || repaint.request_repaint()));
     typing_hook::spawn_typing_clock(runtime, app.clone(), typing.clone());
@@ -68,14 +76,17 @@ pub fn run_interactive(
             Ok(Signal::Success(buffer)) => {
                 typing_hook::typing_done(&app, &typing);
                 // The $EDITOR buffer file held this message; do not leave it lying around.
-                let _ = std::fs::write(config.config_dir.join(COMPOSE_FILE), b"");
+                compose.iter().for_each(ComposeFile::remove);
                 let text = join_continuations(&buffer);
                 saved_history.remember(&text);
                 if runtime.block_on(app.handle_line(&text)) == Flow::Quit {
                     return ExitCode::SUCCESS;
                 }
             }
-            Ok(Signal::CtrlC) => typing_hook::typing_done(&app, &typing),
+            Ok(Signal::CtrlC) => {
+                typing_hook::typing_done(&app, &typing);
+                compose.iter().for_each(ComposeFile::remove);
+            }
             Ok(Signal::CtrlD) => break,
             Ok(_) if app.has_ended() => {
                 runtime.block_on(app.execute(Command::Quit));
@@ -112,6 +123,7 @@ fn build_editor(
     hinter: TypingHinter,
     config: &ReplConfig,
     break_signal: Arc<AtomicBool>,
+    compose: Option<&ComposeFile>,
 ) -> Reedline {
     let mut keybindings = reedline::default_emacs_keybindings();
     keybindings.add_binding(
@@ -143,22 +155,16 @@ fn build_editor(
     if let Some(history) = SavedHistory::new(&config.config_dir, HISTORY_SIZE).load() {
         editor = editor.with_history(Box::new(history));
     }
-    let compose_path = config.config_dir.join(COMPOSE_FILE);
-    if private_file_ready(&compose_path) {
+    if let Some(compose) = compose {
         let program = std::env::var("VISUAL")
             .or_else(|_| std::env::var("EDITOR"))
             .unwrap_or_else(|_| "vi".to_string());
-        editor = editor.with_buffer_editor(std::process::Command::new(program), compose_path);
+        editor = editor.with_buffer_editor(
+            std::process::Command::new(program),
+            compose.path().to_path_buf(),
+        );
     }
     editor
-}
-
-/// Makes sure a file exists with mode 0600 (history and the compose buffer hold plaintext).
-fn private_file_ready(path: &std::path::Path) -> bool {
-    if path.exists() {
-        return true;
-    }
-    crate::paths::write_private_file(path, b"").is_ok()
 }
 
 /// `line one\` + Enter + `line two` becomes a two-line message.

@@ -111,4 +111,8 @@ impl Prompter for PipePrompter {
     fn preset_passphrase(&self) -> Option<Zeroizing<String>> {
         self.preset.clone()
     }
+
+    fn reads_answers_from_input(&self) -> bool {
+        self.preset.is_none()
+    }
 }

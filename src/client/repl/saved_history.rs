@@ -74,7 +74,12 @@ pub fn worth_saving(line: &str) -> bool {
     {
         return false;
     }
-    let command = line.split_whitespace().next().unwrap_or_default();
+    let mut words = line.split_whitespace();
+    let command = words.next().unwrap_or_default();
+    // `/status away back at 3` carries a status text: only `/status` and `/status away` are kept.
+    if command == "/status" && words.nth(1).is_some() {
+        return false;
+    }
     !COMMANDS_WITH_TEXT.contains(&command)
 }
 
@@ -90,6 +95,8 @@ mod tests {
             "/who",
             "/switch #general",
             "/history 50",
+            "/status",
+            "/status away",
         ] {
             assert!(worth_saving(saved), "{saved}");
         }
@@ -104,6 +111,7 @@ mod tests {
             "/search vault code",
             " /join #hidden",
             "/join #a\nsecond line",
+            "/status away at the clinic until 3",
             "",
         ] {
             assert!(!worth_saving(kept_off_disk), "{kept_off_disk:?}");

@@ -9,7 +9,8 @@ use anyhow::Context;
 
 use super::output::{self, Record};
 use super::{Fetched, Pager, Query, SourceArgs, Target, Window, secrets};
-use crate::client::keys;
+use crate::client::events;
+use crate::client::keys::{self, KeyError};
 use crate::crypto::{self, ChannelKeys, CryptoError, Identity, KdfPolicy, Key32};
 use crate::proto::{self, ChannelMode, HISTORY_MAX_LIMIT, SearchSort};
 use crate::store::{ChannelRecord, HistoryQuery, Reader, SearchOptions};
@@ -156,17 +157,21 @@ impl ChannelAccess {
 
     fn record(&self, event: &proto::MessageEvent) -> Record {
         match self {
-            ChannelAccess::Open => output::channel_record(event, false, &|_, _, _| {
-                Err("an encrypted message in an open channel".to_string())
-            }),
+            ChannelAccess::Open => {
+                let body = events::channel_body(event, false, &|_, _, _| {
+                    Err(KeyError::Unavailable(
+                        "an encrypted message in an open channel".to_string(),
+                    ))
+                });
+                output::channel_record(event, false, body)
+            }
             ChannelAccess::Sealed { channel, keys } => {
                 let scope = proto::channel_scope(channel);
                 let open = |sender: &str, kind: &str, c: &str| match keys {
-                    Ok(keys) => crypto::open(&keys.message, &scope, sender, kind, c)
-                        .map_err(|error| error.to_string()),
-                    Err(reason) => Err(reason.clone()),
+                    Ok(keys) => Ok(crypto::open(&keys.message, &scope, sender, kind, c)?),
+                    Err(reason) => Err(KeyError::Unavailable(reason.clone())),
                 };
-                output::channel_record(event, true, &open)
+                output::channel_record(event, true, events::channel_body(event, true, &open))
             }
         }
     }
@@ -239,18 +244,17 @@ fn dm_history(
     fetched.records = events
         .iter()
         .map(|event| {
-            let opened = match &key {
-                Ok(key) => crypto::open(
+            let body = events::dm_body(event, &mut |event| match &key {
+                Ok(key) => Ok(crypto::open(
                     key,
                     &proto::dm_scope(&event.from, &event.to),
                     &event.from,
                     "dm",
                     &event.c,
-                )
-                .map_err(|error| error.to_string()),
-                Err(reason) => Err(reason.clone()),
-            };
-            output::dm_record(event, &me_account.name, opened)
+                )?),
+                Err(reason) => Err(KeyError::Unavailable(reason.clone())),
+            });
+            output::dm_record(event, &me_account.name, body)
         })
         .collect();
     note_more(fetched, more);

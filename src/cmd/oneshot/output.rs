@@ -32,28 +32,16 @@ pub struct Record {
     pub reacts: BTreeMap<String, Vec<String>>,
     pub sealed: bool,
     pub undecryptable: Option<String>,
+    /// What the server sent for a message REJECTED as not end-to-end encrypted (not in JSON:
+    /// `undecryptable` starts with "rejected:" there).
+    #[serde(skip)]
+    pub rejected_raw: Option<String>,
 }
 
-/// Decrypts a sealed channel message: (sender, kind, envelope) → text, or why not.
-pub type ChannelOpener<'a> = dyn Fn(&str, &str, &str) -> Result<String, String> + 'a;
-
-/// A folded channel message as a record. `open` is only called for encrypted messages.
-pub fn channel_record(event: &MessageEvent, sealed: bool, open: &ChannelOpener<'_>) -> Record {
-    let (text, undecryptable) = match (&event.c, &event.enc, event.deleted) {
-        (_, _, true) | (None, _, _) => (None, None),
-        (Some(c), None, false) => (Some(c.clone()), None),
-        (Some(c), Some(_), false) => {
-            // The folded `c` of an edited message is the latest edit's envelope.
-            let kind = match event.edited {
-                Some(_) => format!("edit:{}", event.id),
-                None => "msg".to_string(),
-            };
-            match open(&event.u, &kind, c) {
-                Ok(text) => (Some(text), None),
-                Err(reason) => (None, Some(reason)),
-            }
-        }
-    };
+/// A folded channel message as a record, with its body decided by
+/// [`crate::client::events::channel_body`].
+pub fn channel_record(event: &MessageEvent, sealed: bool, body: Body) -> Record {
+    let (text, undecryptable, rejected_raw) = body_fields(body);
     Record {
         id: event.id,
         seq: Some(event.seq),
@@ -69,20 +57,18 @@ pub fn channel_record(event: &MessageEvent, sealed: bool, open: &ChannelOpener<'
         reacts: event.reacts.clone().unwrap_or_default(),
         sealed: sealed || event.enc.is_some(),
         undecryptable,
+        rejected_raw,
     }
 }
 
-/// A DM as a record, seen by `me`; `opened` is the decryption result.
-pub fn dm_record(event: &DmEvent, me: &str, opened: Result<String, String>) -> Record {
+/// A DM as a record, seen by `me`, with its body from [`crate::client::events::decrypt_dm`].
+pub fn dm_record(event: &DmEvent, me: &str, body: Body) -> Record {
     let peer = if event.from.eq_ignore_ascii_case(me) {
         &event.to
     } else {
         &event.from
     };
-    let (text, undecryptable) = match opened {
-        Ok(text) => (Some(text), None),
-        Err(reason) => (None, Some(reason)),
-    };
+    let (text, undecryptable, rejected_raw) = body_fields(body);
     Record {
         id: event.id,
         seq: None,
@@ -98,6 +84,17 @@ pub fn dm_record(event: &DmEvent, me: &str, opened: Result<String, String>) -> R
         reacts: BTreeMap::new(),
         sealed: true,
         undecryptable,
+        rejected_raw,
+    }
+}
+
+/// `text`, `undecryptable` and (for a rejected one) the raw text of a body.
+fn body_fields(body: Body) -> (Option<String>, Option<String>, Option<String>) {
+    match body {
+        Body::Text(text) => (Some(text), None, None),
+        Body::Deleted => (None, None, None),
+        Body::Unreadable(reason) => (None, Some(reason), None),
+        Body::Rejected { reason, raw } => (None, Some(format!("rejected: {reason}")), Some(raw)),
     }
 }
 
@@ -184,7 +181,13 @@ fn render_record(
     let body = match (&record.text, &record.undecryptable) {
         _ if record.deleted => Body::Deleted,
         (Some(text), _) => Body::Text(text.clone()),
-        (None, Some(reason)) => Body::Unreadable(reason.clone()),
+        (None, Some(reason)) => match &record.rejected_raw {
+            Some(raw) => Body::Rejected {
+                reason: reason.trim_start_matches("rejected: ").to_string(),
+                raw: raw.clone(),
+            },
+            None => Body::Unreadable(reason.clone()),
+        },
         (None, None) => Body::Unreadable("no text".to_string()),
     };
     let reply = record.reply_to.map(|id| {
@@ -230,6 +233,13 @@ pub fn write_lines(lines: &[String]) -> anyhow::Result<Printed> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::events::{ChannelOpener, channel_body};
+    use crate::client::keys::KeyError;
+
+    /// A record as the tools make it: the shared body decision, then the record.
+    fn record_of(event: &MessageEvent, sealed: bool, open: &ChannelOpener<'_>) -> Record {
+        channel_record(event, sealed, channel_body(event, sealed, open))
+    }
 
     fn message(id: i64, text: Option<&str>) -> MessageEvent {
         MessageEvent {
@@ -247,13 +257,13 @@ mod tests {
         }
     }
 
-    fn never(_: &str, _: &str, _: &str) -> Result<String, String> {
-        Err("not called".into())
+    fn never(_: &str, _: &str, _: &str) -> Result<String, KeyError> {
+        Err(KeyError::Unavailable("not called".into()))
     }
 
     #[test]
     fn open_messages_keep_their_text_and_all_fields_serialize() {
-        let record = channel_record(&message(7, Some("hi")), false, &never);
+        let record = record_of(&message(7, Some("hi")), false, &never);
         let json: serde_json::Value = serde_json::to_value(&record).expect("serializable");
         let keys: Vec<&str> = json
             .as_object()
@@ -291,28 +301,48 @@ mod tests {
         let seen = std::cell::RefCell::new(Vec::new());
         let open = |sender: &str, kind: &str, c: &str| {
             seen.borrow_mut().push(format!("{sender}/{kind}/{c}"));
-            Ok::<_, String>("plain".to_string())
+            Ok::<_, KeyError>("plain".to_string())
         };
-        let record = channel_record(&event, true, &open);
+        let record = record_of(&event, true, &open);
         assert_eq!(record.text.as_deref(), Some("plain"));
         event.edited = Some(1);
-        let edited = channel_record(&event, true, &open);
+        let edited = record_of(&event, true, &open);
         assert_eq!(edited.text.as_deref(), Some("plain"));
         assert_eq!(
             *seen.borrow(),
             vec!["alice/msg/envelope", "alice/edit:9/envelope"]
         );
-        let failing = channel_record(&event, true, &|_, _, _| Err("no key".to_string()));
+        let failing = record_of(&event, true, &|_, _, _| {
+            Err(KeyError::Unavailable("no key".to_string()))
+        });
         assert_eq!(failing.text, None);
         assert_eq!(failing.undecryptable.as_deref(), Some("no key"));
         assert!(failing.sealed);
+        let mut planted = message(10, Some("planted by the server"));
+        planted.ch = "ops".into();
+        let rejected = record_of(&planted, true, &never);
+        assert_eq!(
+            rejected.text, None,
+            "no envelope in a sealed channel: never text"
+        );
+        assert!(
+            rejected
+                .undecryptable
+                .as_deref()
+                .is_some_and(|why| why.starts_with("rejected: ")),
+            "{rejected:?}"
+        );
+        let tampered = record_of(&event, true, &|_, _, _| {
+            Err(KeyError::Crypto(crate::crypto::CryptoError::Tampered))
+        });
+        assert!(tampered.rejected_raw.is_some(), "{tampered:?}");
     }
 
     #[test]
     fn deleted_messages_have_no_text_and_dms_name_the_peer() {
         let mut event = message(3, None);
         event.deleted = true;
-        let record = channel_record(&event, false, &never);
+        let record = record_of(&event, false, &never);
         assert!(record.deleted && record.text.is_none() && record.undecryptable.is_none());
         let dm = DmEvent {
             id: 4,
@@ -323,13 +353,15 @@ mod tests {
             ts: 0,
         };
         assert_eq!(
-            dm_record(&dm, "alice", Ok("yo".into())).dm.as_deref(),
+            dm_record(&dm, "alice", Body::Text("yo".into()))
+                .dm
+                .as_deref(),
             Some("bob")
         );
         assert_eq!(
-            dm_record(&dm, "bob", Ok("yo".into())).dm.as_deref(),
+            dm_record(&dm, "bob", Body::Text("yo".into())).dm.as_deref(),
             Some("Alice")
         );
-        assert_eq!(dm_record(&dm, "bob", Ok("yo".into())).seq, None);
+        assert_eq!(dm_record(&dm, "bob", Body::Text("yo".into())).seq, None);
     }
 }

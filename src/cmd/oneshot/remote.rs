@@ -12,7 +12,8 @@ use anyhow::Context;
 use super::output::{self, Record};
 use super::{Fetched, Pager, Query, SourceArgs, Target, Window, secrets};
 use crate::client::conn::ClientError;
-use crate::client::keys::{self, KeyRing, PeerKeyStatus};
+use crate::client::events;
+use crate::client::keys::{self, KeyError, KeyRing, PeerKeyStatus};
 use crate::client::session::{Session, SessionEvents, SessionOptions, Welcome};
 use crate::proto::{
     self, ChannelMode, ClientFrame, DmEvent, HISTORY_MAX_LIMIT, MessageEvent, SearchSort,
@@ -114,7 +115,7 @@ impl Remote<'_> {
             } => {
                 let access = self.channel_access(channel).await?;
                 let (events, more) = self.channel_history(channel, window, *limit).await?;
-                self.fetched.records = records(&access, channel, &events);
+                self.fetched.records = records(&access, &events);
                 self.note_more(more);
             }
             Query::History {
@@ -133,7 +134,7 @@ impl Remote<'_> {
                 let events = self
                     .search(&access, channel, text, *sort, window, *limit)
                     .await?;
-                self.fetched.records = records(&access, channel, &events);
+                self.fetched.records = records(&access, &events);
             }
             Query::Rewind {
                 channel,
@@ -160,7 +161,7 @@ impl Remote<'_> {
                     super::filter_from(events.iter(), from.as_deref(), *limit)
                         .cloned()
                         .collect();
-                self.fetched.records = records(&access, channel, &kept);
+                self.fetched.records = records(&access, &kept);
             }
         }
         Ok(())
@@ -316,10 +317,7 @@ impl Remote<'_> {
         let me = self.welcome.user.clone();
         self.fetched.records = events
             .iter()
-            .map(|event| {
-                let opened = ring.open_dm(event).map_err(|error| error.to_string());
-                output::dm_record(event, &me, opened)
-            })
+            .map(|event| output::dm_record(event, &me, events::decrypt_dm(&mut ring, event)))
             .collect();
         self.note_more(more);
         Ok(())
@@ -384,21 +382,20 @@ impl Remote<'_> {
     }
 }
 
-fn records(access: &Access, channel: &str, events: &[MessageEvent]) -> Vec<Record> {
+fn records(access: &Access, events: &[MessageEvent]) -> Vec<Record> {
     events
         .iter()
         .map(|event| match access {
-            Access::Open => output::channel_record(event, false, &|_, _, _| {
-                Err("an encrypted message in an open channel".to_string())
-            }),
+            Access::Open => {
+                let body = events::decrypt_message(None, false, event);
+                output::channel_record(event, false, body)
+            }
             Access::Sealed { ring, missing } => {
-                let open = |sender: &str, kind: &str, c: &str| match missing {
-                    Some(reason) => Err(reason.clone()),
-                    None => ring
-                        .open_channel(channel, sender, kind, c)
-                        .map_err(|error| error.to_string()),
-                };
-                output::channel_record(event, true, &open)
+                let body = events::channel_body(event, true, &|sender, kind, c| match missing {
+                    Some(reason) => Err(KeyError::Unavailable(reason.clone())),
+                    None => ring.open_channel(&event.ch, sender, kind, c),
+                });
+                output::channel_record(event, true, body)
             }
         })
         .collect()
