@@ -66,6 +66,9 @@ pub struct App {
     options: RenderOptions,
     prompter: Arc<dyn Prompter>,
     ended: tokio::sync::watch::Sender<bool>,
+    /// Set once [`App::start`] has applied the login reply: the event loop waits for it, so a
+    /// frame that arrives first (a DM, a key) meets the channels and keys of the welcome.
+    welcomed: tokio::sync::watch::Sender<bool>,
     quitting: AtomicBool,
     prompt_refresh: OnceLock<Box<dyn Fn() + Send + Sync>>,
     /// Set by a `/join` in pipe mode that found an open channel: the next plain line is not
@@ -91,6 +94,7 @@ impl App {
             options: RenderOptions { me, ..options },
             prompter,
             ended: tokio::sync::watch::Sender::new(false),
+            welcomed: tokio::sync::watch::Sender::new(false),
             quitting: AtomicBool::new(false),
             prompt_refresh: OnceLock::new(),
             held_after_open_join: Mutex::new(None),
@@ -163,6 +167,7 @@ impl App {
             welcome.server.version
         ));
         self.apply_welcome(&welcome);
+        self.welcomed.send_replace(true);
         self.unlock_from_cache_or_preset(&welcome).await;
         self.notice(self.channel_summary());
         let target = start_channel.or_else(|| {
@@ -206,6 +211,13 @@ impl App {
 
     /// Consumes the session's events until it ends.
     pub async fn run_events(self: Arc<Self>, mut events: SessionEvents) {
+        let mut welcomed = self.welcomed.subscribe();
+        // Frames wait in the session's queue until the welcome is applied (start, or the end).
+        let mut ended = self.ended.subscribe();
+        tokio::select! {
+            _ = welcomed.wait_for(|done| *done) => {}
+            _ = ended.wait_for(|done| *done) => {}
+        }
         while let Some(event) = events.next().await {
             match event {
                 SessionEvent::Frame { frame, .. } => self.on_frame(frame).await,
