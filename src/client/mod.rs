@@ -50,6 +50,7 @@ pub mod conn;
 pub mod dial;
 pub mod events;
 pub mod keys;
+pub mod reading;
 pub mod render;
 pub mod repl;
 pub mod resume;

@@ -6,9 +6,9 @@
 use super::channels::describe_read as describe;
 use super::{App, lock};
 use crate::client::events;
+use crate::client::reading::{self, Window};
 use crate::client::render::{self, Scope};
-use crate::proto::HistoryFrame;
-use crate::proto::{ClientFrame, DmEvent, ServerFrame};
+use crate::proto::DmEvent;
 
 impl App {
     /// `/switch @user`, `@user` or `/dm user`: makes the DM with `user` current. Refused for
@@ -51,26 +51,14 @@ impl App {
 
     /// `/history [n]` in a DM: the last `limit` messages with `peer`, decrypted.
     pub(super) async fn dm_history(&self, peer: &str, limit: u32) {
-        let frame = ClientFrame::History(HistoryFrame {
-            ch: None,
-            dm: Some(peer.to_string()),
-            limit: Some(limit.min(crate::proto::HISTORY_MAX_LIMIT)),
-            before: None,
-            since: None,
-            until: None,
-            after: None,
-            from: None,
-        });
-        match self.session.request(frame).await {
-            Ok(ServerFrame::History { events, more, .. }) => {
-                let dms = ServerFrame::dm_events(events);
+        match reading::dm_history(&self.session, peer, &Window::default(), limit).await {
+            Ok((dms, more)) => {
                 self.notice(format!("last {} message(s) with @{peer}", dms.len()));
                 self.show_dm_listing(dms);
                 if more {
                     self.notice("older messages exist: /history with a larger number");
                 }
             }
-            Ok(_) => {}
             Err(error) => self.error(format!(
                 "cannot read the DM with @{peer}: {}",
                 describe(&error)

@@ -8,8 +8,9 @@ use super::channels::describe_read as describe;
 use super::{App, lock};
 use crate::client::command;
 use crate::client::events;
+use crate::client::reading::{self, SearchTerms, Window};
 use crate::client::render;
-use crate::proto::{ChannelFrame, HistoryFrame, RewindFrame, SearchFrame};
+use crate::proto::ChannelFrame;
 use crate::proto::{ChannelMode, ClientFrame, MessageEvent, ServerFrame, UserInfo};
 
 /// Which messages of a listing to show.
@@ -84,21 +85,8 @@ impl App {
     }
 
     async fn fetch_history(&self, channel: &str, limit: u32) -> Option<(Vec<MessageEvent>, bool)> {
-        let frame = ClientFrame::History(HistoryFrame {
-            ch: Some(channel.to_string()),
-            dm: None,
-            limit: Some(limit.min(crate::proto::HISTORY_MAX_LIMIT)),
-            before: None,
-            since: None,
-            until: None,
-            after: None,
-            from: None,
-        });
-        match self.session.request(frame).await {
-            Ok(ServerFrame::History { events, more, .. }) => {
-                Some((ServerFrame::message_events(events), more))
-            }
-            Ok(_) => None,
+        match reading::channel_history(&self.session, channel, &Window::default(), limit).await {
+            Ok(listing) => Some(listing),
             Err(error) => {
                 self.error(format!("cannot read #{channel}: {}", describe(&error)));
                 None
@@ -135,30 +123,22 @@ impl App {
             .channels
             .get(&channel)
             .is_some_and(|c| c.mode == ChannelMode::Sealed);
-        let (q, idx) = if sealed {
+        let terms = if sealed {
             match lock(&self.keys).search_tokens(&channel, words) {
                 Ok(tokens) if tokens.is_empty() => {
                     return self.error("search words need at least two letters or digits");
                 }
-                Ok(tokens) => (None, Some(tokens)),
+                Ok(tokens) => SearchTerms::BlindTokens(tokens),
                 Err(error) => return self.error(error.to_string()),
             }
         } else {
-            (Some(words.to_string()), None)
+            SearchTerms::Words {
+                q: words.to_string(),
+                sort: None,
+            }
         };
-        let frame = ClientFrame::Search(SearchFrame {
-            ch: Some(channel.clone()),
-            q,
-            idx,
-            limit: None,
-            sort: None,
-            since: None,
-            until: None,
-            from: None,
-        });
-        match self.session.request(frame).await {
-            Ok(ServerFrame::Search { events, .. }) => {
-                let mut found = ServerFrame::message_events(events);
+        match reading::search(&self.session, &channel, terms, &Window::default(), None).await {
+            Ok(mut found) => {
                 if found.is_empty() {
                     return self.notice(format!("nothing in #{channel} matches “{words}”"));
                 }
@@ -169,7 +149,6 @@ impl App {
                 found.sort_by_key(|event| event.id);
                 self.show_listing(found, Listing::Everything);
             }
-            Ok(_) => {}
             Err(error) => self.error(format!("search failed: {}", describe(&error))),
         }
     }
@@ -187,16 +166,8 @@ impl App {
             Ok(at) => at,
             Err(error) => return self.error(error.message),
         };
-        match self
-            .session
-            .request(ClientFrame::Rewind(RewindFrame {
-                ch: channel.clone(),
-                at,
-                limit: Some(REWIND_LIMIT),
-            }))
-            .await
-        {
-            Ok(ServerFrame::Rewind { events, .. }) => {
+        match reading::rewind(&self.session, &channel, at, None, REWIND_LIMIT).await {
+            Ok(events) => {
                 let moment = render::day_of(&self.options, at)
                     .format("%Y-%m-%d")
                     .to_string();
@@ -204,10 +175,9 @@ impl App {
                     "#{channel} as it stood at {moment} {}:",
                     render::format_time(&self.options, at)
                 ));
-                self.show_listing(ServerFrame::message_events(events), Listing::Everything);
+                self.show_listing(events, Listing::Everything);
                 self.notice("end of rewind; new messages continue below");
             }
-            Ok(_) => {}
             Err(error) => self.error(format!("rewind failed: {}", describe(&error))),
         }
     }

@@ -139,13 +139,7 @@ impl Target {
     }
 }
 
-/// Time window and author filter, resolved.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Window {
-    pub since_ms: Option<i64>,
-    pub until_ms: Option<i64>,
-    pub from: Option<String>,
-}
+pub use crate::client::reading::{Pager, Window, filter_from};
 
 impl Window {
     /// Reads `--since`/`--until` with [`crate::timespec`] (relative to now) and checks `--from`.
@@ -257,79 +251,6 @@ fn nothing_found(query: &Query) -> String {
     }
 }
 
-/// Collects a history of up to `limit` messages from pages fetched newest-first (each page is
-/// oldest first, as the protocol returns them), at most [`proto::HISTORY_MAX_LIMIT`] at a time.
-#[derive(Debug)]
-pub struct Pager<T> {
-    limit: u32,
-    collected: Vec<T>,
-    more: bool,
-    finished: bool,
-}
-
-impl<T> Pager<T> {
-    pub fn new(limit: u32) -> Self {
-        Pager {
-            limit,
-            collected: Vec::new(),
-            more: false,
-            finished: false,
-        }
-    }
-
-    /// How many to ask for next; `None` when done.
-    pub fn want(&self) -> Option<u32> {
-        let have = u32::try_from(self.collected.len()).unwrap_or(u32::MAX);
-        let left = self.limit.saturating_sub(have);
-        (!self.finished && left > 0).then(|| left.min(proto::HISTORY_MAX_LIMIT))
-    }
-
-    /// The oldest message collected so far (the paging cursor).
-    pub fn oldest(&self) -> Option<&T> {
-        self.collected.first()
-    }
-
-    /// Everything collected so far, oldest first.
-    pub fn collected(&self) -> &[T] {
-        &self.collected
-    }
-
-    /// Adds the next older page; `more` says whether older ones exist beyond it.
-    pub fn add(&mut self, mut page: Vec<T>, more: bool) {
-        self.more = more;
-        if page.is_empty() || !more {
-            self.finished = true;
-        }
-        page.append(&mut self.collected);
-        self.collected = page;
-    }
-
-    /// Stops paging (no progress possible) keeping `more` as it is.
-    pub fn stop(&mut self) {
-        self.finished = true;
-    }
-
-    /// The messages, oldest first, and whether older ones exist.
-    pub fn finish(self) -> (Vec<T>, bool) {
-        (self.collected, self.more)
-    }
-}
-
-/// The last `limit` of `events` (oldest first) written by `from` (any author when `None`).
-pub fn filter_from<'a>(
-    events: impl Iterator<Item = &'a proto::MessageEvent>,
-    from: Option<&str>,
-    limit: u32,
-) -> impl Iterator<Item = &'a proto::MessageEvent> {
-    let kept: Vec<&proto::MessageEvent> = events
-        .filter(|event| from.is_none_or(|from| event.u.eq_ignore_ascii_case(from)))
-        .collect();
-    let skip = kept
-        .len()
-        .saturating_sub(usize::try_from(limit).unwrap_or(usize::MAX));
-    kept.into_iter().skip(skip)
-}
-
 /// The error for a sealed-channel search without a single searchable word.
 pub fn no_searchable_words() -> &'static str {
     "the query has no searchable words: sealed channels match whole words of 2 or more \
@@ -373,24 +294,5 @@ mod tests {
             3_600_000
         );
         assert!(Window::resolve(&args("yesterday", "1h", None)).is_err());
-    }
-
-    #[test]
-    fn pager_collects_pages_oldest_first_up_to_the_limit() {
-        let mut pager = Pager::new(1200);
-        assert_eq!(pager.want(), Some(500));
-        pager.add((700..1200).collect(), true);
-        assert_eq!(pager.oldest(), Some(&700));
-        assert_eq!(pager.want(), Some(500));
-        pager.add((200..700).collect(), true);
-        assert_eq!(pager.want(), Some(200));
-        pager.add((0..200).collect(), false);
-        assert_eq!(pager.want(), None);
-        let (all, more) = pager.finish();
-        assert_eq!(all, (0..1200).collect::<Vec<_>>());
-        assert!(!more);
-        let mut short = Pager::new(10);
-        short.add(vec![1, 2, 3], false);
-        assert_eq!(short.want(), None);
     }
 }

@@ -3,22 +3,19 @@
 //! when there is none), and decrypts sealed channels and DMs locally with the client's key ring
 //! (cached channel keys; the passphrase is asked for only when no key is cached).
 
-use crate::proto::{HistoryFrame, RewindFrame, SearchFrame};
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
 
 use super::output::{self, Record};
-use super::{Fetched, Pager, Query, SourceArgs, Target, Window, secrets};
+use super::{Fetched, Query, SourceArgs, Target, Window, secrets};
 use crate::client::conn::ClientError;
 use crate::client::events;
 use crate::client::keys::{self, KeyError, KeyRing, PeerKeyStatus};
+use crate::client::reading::{self, SearchTerms};
 use crate::client::session::{Session, SessionEvents, SessionOptions, Welcome};
-use crate::proto::{
-    self, ChannelMode, ClientFrame, DmEvent, HISTORY_MAX_LIMIT, MessageEvent, SearchSort,
-    ServerFrame,
-};
+use crate::proto::{self, ChannelMode, MessageEvent, SearchSort};
 
 /// Runs `query` through the server.
 pub fn fetch(query: &Query, source: &SourceArgs) -> anyhow::Result<Fetched> {
@@ -143,35 +140,18 @@ impl Remote<'_> {
                 limit,
             } => {
                 let access = self.channel_access(channel).await?;
-                let fetch_limit = if from.is_some() {
-                    HISTORY_MAX_LIMIT
-                } else {
-                    *limit
-                };
-                let frame = ClientFrame::Rewind(RewindFrame {
-                    ch: channel.clone(),
-                    at: *at_ms,
-                    limit: Some(fetch_limit),
-                });
-                let events = match self.ask(frame, "rewinding").await? {
-                    ServerFrame::Rewind { events, .. } => ServerFrame::message_events(events),
-                    other => return Err(unexpected(&other)),
-                };
-                let kept: Vec<MessageEvent> =
-                    super::filter_from(events.iter(), from.as_deref(), *limit)
-                        .cloned()
-                        .collect();
+                let kept = reading::rewind(self.session, channel, *at_ms, from.as_deref(), *limit)
+                    .await
+                    .with_context(|| self.doing("rewinding"))?;
                 self.fetched.records = records(&access, &kept);
             }
         }
         Ok(())
     }
 
-    async fn ask(&self, frame: ClientFrame, what: &str) -> anyhow::Result<ServerFrame> {
-        self.session
-            .request(frame)
-            .await
-            .with_context(|| format!("{what} (server {})", self.session.url()))
+    /// The context of a failed request: what was being done, and where.
+    fn doing(&self, what: &str) -> String {
+        format!("{what} (server {})", self.session.url())
     }
 
     fn open_ring(&self) -> anyhow::Result<KeyRing> {
@@ -237,26 +217,9 @@ impl Remote<'_> {
         window: &Window,
         limit: u32,
     ) -> anyhow::Result<(Vec<MessageEvent>, bool)> {
-        let mut pager = Pager::new(limit);
-        while let Some(want) = pager.want() {
-            let frame = ClientFrame::History(HistoryFrame {
-                ch: Some(channel.to_string()),
-                dm: None,
-                limit: Some(want),
-                before: pager.oldest().map(|event: &MessageEvent| event.seq),
-                since: window.since_ms,
-                until: window.until_ms,
-                after: None,
-                from: window.from.clone(),
-            });
-            match self.ask(frame, "reading history").await? {
-                ServerFrame::History { events, more, .. } => {
-                    pager.add(ServerFrame::message_events(events), more)
-                }
-                other => return Err(unexpected(&other)),
-            }
-        }
-        Ok(pager.finish())
+        reading::channel_history(self.session, channel, window, limit)
+            .await
+            .with_context(|| self.doing("reading history"))
     }
 
     async fn search(
@@ -268,31 +231,23 @@ impl Remote<'_> {
         window: &Window,
         limit: u32,
     ) -> anyhow::Result<Vec<MessageEvent>> {
-        let (q, idx, sort) = match access {
-            Access::Open => (Some(text.to_string()), None, Some(sort)),
+        let terms = match access {
+            Access::Open => SearchTerms::Words {
+                q: text.to_string(),
+                sort: Some(sort),
+            },
             Access::Sealed {
                 missing: Some(_), ..
             } => anyhow::bail!(secrets::passphrase_hint(channel)),
             Access::Sealed { ring, .. } => {
                 let tokens = ring.search_tokens(channel, text)?;
                 anyhow::ensure!(!tokens.is_empty(), super::no_searchable_words());
-                (None, Some(tokens), None)
+                SearchTerms::BlindTokens(tokens)
             }
         };
-        let frame = ClientFrame::Search(SearchFrame {
-            ch: Some(channel.to_string()),
-            q,
-            idx,
-            limit: Some(limit),
-            sort,
-            since: window.since_ms,
-            until: window.until_ms,
-            from: window.from.clone(),
-        });
-        match self.ask(frame, "searching").await? {
-            ServerFrame::Search { events, .. } => Ok(ServerFrame::message_events(events)),
-            other => Err(unexpected(&other)),
-        }
+        reading::search(self.session, channel, terms, window, Some(limit))
+            .await
+            .with_context(|| self.doing("searching"))
     }
 
     async fn dm_history(&mut self, peer: &str, window: &Window, limit: u32) -> anyhow::Result<()> {
@@ -313,7 +268,9 @@ impl Remote<'_> {
                 Err(error) => self.fetched.notes.push(format!("{name}'s key: {error}")),
             }
         }
-        let (events, more) = self.dm_pages(peer, window, limit).await?;
+        let (events, more) = reading::dm_history(self.session, peer, window, limit)
+            .await
+            .with_context(|| self.doing("reading DM history"))?;
         let me = self.welcome.user.clone();
         self.fetched.records = events
             .iter()
@@ -321,58 +278,6 @@ impl Remote<'_> {
             .collect();
         self.note_more(more);
         Ok(())
-    }
-
-    /// DM pages, newest first. DM frames carry no seq, so a page ends where the next begins by
-    /// time: `until` just after the oldest one held, dropping those already held (by id).
-    async fn dm_pages(
-        &mut self,
-        peer: &str,
-        window: &Window,
-        limit: u32,
-    ) -> anyhow::Result<(Vec<DmEvent>, bool)> {
-        let mut pager: Pager<DmEvent> = Pager::new(limit);
-        while let Some(want) = pager.want() {
-            let (until, overlap, oldest_id) = match pager.oldest() {
-                None => (window.until_ms, 0, i64::MAX),
-                Some(oldest) => {
-                    let overlap = pager.collected().iter().take_while(|e| e.ts == oldest.ts);
-                    (
-                        Some(oldest.ts.saturating_add(1)),
-                        overlap.count(),
-                        oldest.id,
-                    )
-                }
-            };
-            let overlap = u32::try_from(overlap).unwrap_or(u32::MAX);
-            if overlap >= HISTORY_MAX_LIMIT {
-                // More DMs in one millisecond than a page holds: cannot page further by time.
-                pager.stop();
-                break;
-            }
-            let ask = overlap.saturating_add(want).min(HISTORY_MAX_LIMIT);
-            let frame = ClientFrame::History(HistoryFrame {
-                ch: None,
-                dm: Some(peer.to_string()),
-                limit: Some(ask),
-                before: None,
-                since: window.since_ms,
-                until,
-                after: None,
-                from: window.from.clone(),
-            });
-            match self.ask(frame, "reading DM history").await? {
-                ServerFrame::History { events, more, .. } => {
-                    let older: Vec<DmEvent> = ServerFrame::dm_events(events)
-                        .into_iter()
-                        .filter(|e| e.id < oldest_id)
-                        .collect();
-                    pager.add(older, more);
-                }
-                other => return Err(unexpected(&other)),
-            }
-        }
-        Ok(pager.finish())
     }
 
     fn note_more(&mut self, more: bool) {
@@ -399,12 +304,4 @@ fn records(access: &Access, events: &[MessageEvent]) -> Vec<Record> {
             }
         })
         .collect()
-}
-
-fn unexpected(frame: &ServerFrame) -> anyhow::Error {
-    let kind = serde_json::to_value(frame)
-        .ok()
-        .and_then(|value| value.get("t").and_then(|t| t.as_str()).map(str::to_string))
-        .unwrap_or_default();
-    anyhow::anyhow!("unexpected reply {kind:?} from the server")
 }

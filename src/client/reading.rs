@@ -1,0 +1,271 @@
+//! The client's one read path over a live session: what `/history`, `/search` and `/rewind` of
+//! the REPL and the one-shot tools (`chatify history/search/rewind` without `--db`) ask the
+//! server, paged and filtered the same way for both. Bodies are decided by
+//! [`crate::client::events::decrypt`] (sealed means sealed; rejected is said loudly), the same
+//! decision the `--db` source uses. No terminal, no SQL.
+
+use super::conn::ClientError;
+use super::session::Session;
+use crate::proto::{
+    self, ClientFrame, DmEvent, HISTORY_MAX_LIMIT, HistoryFrame, MessageEvent, RewindFrame,
+    SearchFrame, SearchSort, ServerFrame,
+};
+
+/// Time window and author filter of a query (all optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Window {
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    pub from: Option<String>,
+}
+
+/// What a search looks for: words (an open channel, searched by the server's full-text index)
+/// or blind tokens (a sealed channel; made by the key ring from the words).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchTerms {
+    Words { q: String, sort: Option<SearchSort> },
+    BlindTokens(Vec<String>),
+}
+
+/// Up to `limit` messages of `channel` (oldest first), paged back from the newest, and
+/// whether older ones exist.
+pub async fn channel_history(
+    session: &Session,
+    channel: &str,
+    window: &Window,
+    limit: u32,
+) -> Result<(Vec<MessageEvent>, bool), ClientError> {
+    let mut pager = Pager::new(limit);
+    while let Some(want) = pager.want() {
+        let frame = ClientFrame::History(HistoryFrame {
+            ch: Some(channel.to_string()),
+            dm: None,
+            limit: Some(want),
+            before: pager.oldest().map(|event: &MessageEvent| event.seq),
+            since: window.since_ms,
+            until: window.until_ms,
+            after: None,
+            from: window.from.clone(),
+        });
+        match session.request(frame).await? {
+            ServerFrame::History { events, more, .. } => {
+                pager.add(ServerFrame::message_events(events), more)
+            }
+            other => return Err(unexpected(&other)),
+        }
+    }
+    Ok(pager.finish())
+}
+
+/// Up to `limit` DMs with `peer` (oldest first), and whether older ones exist. DM frames carry
+/// no seq, so a page ends where the next begins by time: `until` just after the oldest one
+/// held, dropping those already held (by id).
+pub async fn dm_history(
+    session: &Session,
+    peer: &str,
+    window: &Window,
+    limit: u32,
+) -> Result<(Vec<DmEvent>, bool), ClientError> {
+    let mut pager: Pager<DmEvent> = Pager::new(limit);
+    while let Some(want) = pager.want() {
+        let (until, overlap, oldest_id) = match pager.oldest() {
+            None => (window.until_ms, 0, i64::MAX),
+            Some(oldest) => {
+                let overlap = pager.collected().iter().take_while(|e| e.ts == oldest.ts);
+                (
+                    Some(oldest.ts.saturating_add(1)),
+                    overlap.count(),
+                    oldest.id,
+                )
+            }
+        };
+        let overlap = u32::try_from(overlap).unwrap_or(u32::MAX);
+        if overlap >= HISTORY_MAX_LIMIT {
+            // More DMs in one millisecond than a page holds: cannot page further by time.
+            pager.stop();
+            break;
+        }
+        let frame = ClientFrame::History(HistoryFrame {
+            ch: None,
+            dm: Some(peer.to_string()),
+            limit: Some(overlap.saturating_add(want).min(HISTORY_MAX_LIMIT)),
+            before: None,
+            since: window.since_ms,
+            until,
+            after: None,
+            from: window.from.clone(),
+        });
+        match session.request(frame).await? {
+            ServerFrame::History { events, more, .. } => {
+                let older: Vec<DmEvent> = ServerFrame::dm_events(events)
+                    .into_iter()
+                    .filter(|e| e.id < oldest_id)
+                    .collect();
+                pager.add(older, more);
+            }
+            other => return Err(unexpected(&other)),
+        }
+    }
+    Ok(pager.finish())
+}
+
+/// The messages of `channel` matching `terms`, as the server orders them.
+pub async fn search(
+    session: &Session,
+    channel: &str,
+    terms: SearchTerms,
+    window: &Window,
+    limit: Option<u32>,
+) -> Result<Vec<MessageEvent>, ClientError> {
+    let (q, idx, sort) = match terms {
+        SearchTerms::Words { q, sort } => (Some(q), None, sort),
+        SearchTerms::BlindTokens(tokens) => (None, Some(tokens), None),
+    };
+    let frame = ClientFrame::Search(SearchFrame {
+        ch: Some(channel.to_string()),
+        q,
+        idx,
+        limit,
+        sort,
+        since: window.since_ms,
+        until: window.until_ms,
+        from: window.from.clone(),
+    });
+    match session.request(frame).await? {
+        ServerFrame::Search { events, .. } => Ok(ServerFrame::message_events(events)),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// `channel` as it stood at `at_ms`: up to `limit` messages (oldest first), by `from` only
+/// when given (then a full page is asked for and filtered here).
+pub async fn rewind(
+    session: &Session,
+    channel: &str,
+    at_ms: i64,
+    from: Option<&str>,
+    limit: u32,
+) -> Result<Vec<MessageEvent>, ClientError> {
+    let asked = if from.is_some() {
+        HISTORY_MAX_LIMIT
+    } else {
+        limit
+    };
+    let frame = ClientFrame::Rewind(RewindFrame {
+        ch: channel.to_string(),
+        at: at_ms,
+        limit: Some(asked),
+    });
+    match session.request(frame).await? {
+        ServerFrame::Rewind { events, .. } => {
+            let events = ServerFrame::message_events(events);
+            Ok(filter_from(events.iter(), from, limit).cloned().collect())
+        }
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// Collects a history of up to `limit` messages from pages fetched newest-first (each page is
+/// oldest first, as the protocol returns them), at most [`proto::HISTORY_MAX_LIMIT`] at a time.
+#[derive(Debug)]
+pub struct Pager<T> {
+    limit: u32,
+    collected: Vec<T>,
+    more: bool,
+    finished: bool,
+}
+
+impl<T> Pager<T> {
+    pub fn new(limit: u32) -> Self {
+        Pager {
+            limit,
+            collected: Vec::new(),
+            more: false,
+            finished: false,
+        }
+    }
+
+    /// How many to ask for next; `None` when done.
+    pub fn want(&self) -> Option<u32> {
+        let have = u32::try_from(self.collected.len()).unwrap_or(u32::MAX);
+        let left = self.limit.saturating_sub(have);
+        (!self.finished && left > 0).then(|| left.min(proto::HISTORY_MAX_LIMIT))
+    }
+
+    /// The oldest message collected so far (the paging cursor).
+    pub fn oldest(&self) -> Option<&T> {
+        self.collected.first()
+    }
+
+    /// Everything collected so far, oldest first.
+    pub fn collected(&self) -> &[T] {
+        &self.collected
+    }
+
+    /// Adds the next older page; `more` says whether older ones exist beyond it.
+    pub fn add(&mut self, mut page: Vec<T>, more: bool) {
+        self.more = more;
+        if page.is_empty() || !more {
+            self.finished = true;
+        }
+        page.append(&mut self.collected);
+        self.collected = page;
+    }
+
+    /// Stops paging (no progress possible) keeping `more` as it is.
+    pub fn stop(&mut self) {
+        self.finished = true;
+    }
+
+    /// The messages, oldest first, and whether older ones exist.
+    pub fn finish(self) -> (Vec<T>, bool) {
+        (self.collected, self.more)
+    }
+}
+
+/// The last `limit` of `events` (oldest first) written by `from` (any author when `None`).
+pub fn filter_from<'a>(
+    events: impl Iterator<Item = &'a MessageEvent>,
+    from: Option<&str>,
+    limit: u32,
+) -> impl Iterator<Item = &'a MessageEvent> {
+    let kept: Vec<&MessageEvent> = events
+        .filter(|event| from.is_none_or(|from| event.u.eq_ignore_ascii_case(from)))
+        .collect();
+    let skip = kept
+        .len()
+        .saturating_sub(usize::try_from(limit).unwrap_or(usize::MAX));
+    kept.into_iter().skip(skip)
+}
+
+fn unexpected(frame: &ServerFrame) -> ClientError {
+    let kind = serde_json::to_value(frame)
+        .ok()
+        .and_then(|value| value.get("t").and_then(|t| t.as_str()).map(str::to_string))
+        .unwrap_or_default();
+    ClientError::Unexpected(format!("{kind:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pager_collects_pages_oldest_first_up_to_the_limit() {
+        let mut pager = Pager::new(1200);
+        assert_eq!(pager.want(), Some(500));
+        pager.add((700..1200).collect(), true);
+        assert_eq!(pager.oldest(), Some(&700));
+        assert_eq!(pager.want(), Some(500));
+        pager.add((200..700).collect(), true);
+        assert_eq!(pager.want(), Some(200));
+        pager.add((0..200).collect(), false);
+        assert_eq!(pager.want(), None);
+        let (all, more) = pager.finish();
+        assert_eq!(all, (0..1200).collect::<Vec<_>>());
+        assert!(!more);
+        let mut short = Pager::new(10);
+        short.add(vec![1, 2, 3], false);
+        assert_eq!(short.want(), None);
+    }
+}
