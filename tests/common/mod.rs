@@ -240,6 +240,12 @@ impl Client {
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             match self.recv_any_within(left).await {
+                // A closed or ended stream yields at once forever after: stop there, or the
+                // loop would spin (a ready future never times out) and grow without bound.
+                Some(event @ (Received::Close(_) | Received::Ended(_))) => {
+                    received.push(event);
+                    return received;
+                }
                 Some(event) => received.push(event),
                 None => return received,
             }
