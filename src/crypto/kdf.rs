@@ -105,7 +105,7 @@ impl KdfParams {
     }
 
     fn check_sane(&self) -> Result<(), CryptoError> {
-        if self.t == 0 || self.p == 0 || self.m_kib < 8 * self.p {
+        if self.t == 0 || self.p == 0 || self.m_kib < self.p.saturating_mul(8) {
             return Err(CryptoError::BadKdf(format!(
                 "m={} KiB, t={}, p={} is not valid Argon2 (t and p at least 1, m at least 8·p)",
                 self.m_kib, self.t, self.p
