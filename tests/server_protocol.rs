@@ -15,6 +15,8 @@ mod edges;
 mod errors;
 #[path = "server_protocol/hostile.rs"]
 mod hostile;
+#[path = "server_protocol/login_throttle.rs"]
+mod login_throttle;
 #[path = "server_protocol/messages.rs"]
 mod messages;
 #[path = "server_protocol/queries.rs"]

@@ -157,13 +157,16 @@ async fn login(
     let Some(password) = request.pw.clone() else {
         return Err(Reject::bad_frame("auth needs pw (or session)"));
     };
-    if let Some(wait) = state.throttle.wait_time(&request.u, address) {
-        let seconds = wait.as_secs().max(1);
-        return Err(Reject::new(
-            ErrorCode::RateLimited,
-            format!("too many failed logins; try again in {seconds} s"),
-        ));
-    }
+    let attempt = match state.throttle.begin_attempt(&request.u, address) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            let seconds = wait.as_secs().max(1);
+            return Err(Reject::new(
+                ErrorCode::RateLimited,
+                format!("too many failed logins; try again in {seconds} s"),
+            ));
+        }
+    };
     let account = if crate::proto::validate_username(&request.u).is_ok() {
         load_account(state, &request.u).await?
     } else {
@@ -177,7 +180,7 @@ async fn login(
     .await?;
     match account {
         Some(account) if verified => {
-            state.throttle.record_success(&account.name, address);
+            state.throttle.succeeded(attempt, &account.name);
             let token = new_session(state, &account.name).await?;
             Ok(Verified {
                 user: account.name,
@@ -187,7 +190,7 @@ async fn login(
             })
         }
         _ => {
-            state.throttle.record_failure(&request.u, address);
+            // Already counted by `begin_attempt`, before Argon2 ran.
             tracing::info!(%address, "failed login");
             Err(auth_failed())
         }

@@ -1,9 +1,11 @@
 //! Rate limiting: the per-connection token bucket for `msg`/`dm`/`edit`/`delete`/`react`/`typing`
 //! (PROTOCOL.md §9), and the login throttle (DESIGN.md §5) that slows repeated failed password
-//! logins per account and per address with a growing delay that decays, so an attacker can never
-//! impose a permanent lockout. Used by the connection read loop and the auth handler.
+//! logins per account and per address (IPv6 by /64) with a growing delay that decays, so an
+//! attacker can never impose a permanent lockout. Attempts are counted before Argon2 runs; the
+//! tables are bounded and keep throttling when full (SECURITY.md has the resulting guess rate).
+//! Used by the connection read loop and the auth handler.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -64,11 +66,21 @@ const ACCOUNT_MAX_DELAY: Duration = Duration::from_secs(15);
 const ADDRESS_MAX_DELAY: Duration = Duration::from_secs(60);
 /// A record with no failure for this long is forgotten.
 const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
-/// Records kept before old ones are swept.
+/// Records kept per table; past it, new names or addresses share one overflow record.
 const MAX_RECORDS: usize = 100_000;
 /// Addresses remembered per account as having logged in successfully; failures from elsewhere
 /// do not delay logins from them, so an attacker cannot keep the real user out.
 const TRUSTED_ADDRESSES_PER_ACCOUNT: usize = 8;
+/// The address record that every new address shares once the table is full.
+const OVERFLOW_ADDRESS: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+
+/// What an account record is kept under: the account's name, or — once the table is full — the
+/// overflow record that every new name shares.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum AccountKey {
+    Name(UserName),
+    Overflow,
+}
 
 #[derive(Debug, Clone, Copy)]
 struct FailureRecord {
@@ -76,14 +88,36 @@ struct FailureRecord {
     last_failure: Instant,
 }
 
-/// Throttles failed password logins per account and per client address.
-#[derive(Debug, Default)]
+/// Throttles password logins per account and per client address (IPv6 by /64). Every attempt
+/// is counted as a failure *before* Argon2 runs, so simultaneous guesses cannot all slip through
+/// the check; a success takes back only its own count.
+#[derive(Debug)]
 pub struct LoginThrottle {
-    accounts: DashMap<UserName, FailureRecord>,
+    accounts: DashMap<AccountKey, FailureRecord>,
     addresses: DashMap<IpAddr, FailureRecord>,
-    /// Per account, the addresses of its most recent successful logins.
+    /// Per account, the addresses (as throttled) of its most recent successful logins.
     trusted: DashMap<UserName, Vec<IpAddr>>,
+    capacity: usize,
     last_sweep: Mutex<Option<Instant>>,
+}
+
+/// A password attempt the throttle let through and already counted as a failure; hand it back
+/// to [`LoginThrottle::succeeded`] when the password was right.
+#[derive(Debug)]
+#[must_use = "a successful login must be reported with LoginThrottle::succeeded"]
+pub struct CountedAttempt {
+    /// The account record charged (the overflow record when the table was full).
+    account_key: Option<AccountKey>,
+    /// The address record charged.
+    address_key: IpAddr,
+    /// The address as throttled (IPv6 by /64).
+    address: IpAddr,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self::with_capacity(MAX_RECORDS)
+    }
 }
 
 impl LoginThrottle {
@@ -91,64 +125,107 @@ impl LoginThrottle {
         Self::default()
     }
 
-    /// How long the caller must wait before a password attempt for `account` from `address` is
-    /// evaluated; `None` when it may proceed now.
-    pub fn wait_time(&self, account: &str, address: IpAddr) -> Option<Duration> {
-        let now = Instant::now();
-        // A name no account can have never gets a record (see `record_failure`).
-        let account = UserName::parse(account).ok();
-        let account = account.as_ref();
-        let trusted = account
-            .and_then(|account| self.trusted.get(account))
-            .is_some_and(|addresses| addresses.contains(&address));
-        let account_wait = account
-            .and_then(|account| self.accounts.get(account))
-            .filter(|_| !trusted)
-            .and_then(|r| remaining(*r, ACCOUNT_FREE_FAILURES, ACCOUNT_MAX_DELAY, now));
-        let address_wait = self
-            .addresses
-            .get(&address)
-            .and_then(|r| remaining(*r, ADDRESS_FREE_FAILURES, ADDRESS_MAX_DELAY, now));
-        account_wait.max(address_wait)
+    /// A throttle keeping at most `capacity` records per table (tests use a small one).
+    pub fn with_capacity(capacity: usize) -> Self {
+        LoginThrottle {
+            accounts: DashMap::new(),
+            addresses: DashMap::new(),
+            trusted: DashMap::new(),
+            capacity: capacity.max(1),
+            last_sweep: Mutex::new(None),
+        }
     }
 
-    /// Records a failed attempt (wrong password or unknown account).
-    pub fn record_failure(&self, account: &str, address: IpAddr) {
+    /// Admits a password attempt for `account` from `address` and counts it as a failure at
+    /// once, or says how long the caller must wait. From an address the account logged in from
+    /// before, failures on the account made elsewhere do not hold the attempt back.
+    pub fn begin_attempt(
+        &self,
+        account: &str,
+        address: IpAddr,
+    ) -> Result<CountedAttempt, Duration> {
         let now = Instant::now();
         self.sweep_if_needed(now);
-        // A name no account can have (too long, bad characters) gets no record of its own: the
-        // key would be attacker-sized, and the address record still slows the attempts down.
+        let address = throttle_key(address);
+        // A name no account can have gets no record of its own (the key would be
+        // attacker-sized); the address record still counts the attempt.
         let account = UserName::parse(account).ok();
-        // Past the cap (a flood of made-up names or addresses), only known records still count:
-        // memory stays bounded and the per-address record keeps slowing the flood down.
-        if let Some(account) = account
-            && (self.accounts.len() < MAX_RECORDS || self.accounts.contains_key(&account))
-        {
-            bump(self.accounts.entry(account).or_insert(fresh(now)), now);
+        let trusted = account
+            .as_ref()
+            .is_some_and(|name| self.is_trusted(name, address));
+        let account_key = match account {
+            Some(name) => {
+                let named = AccountKey::Name(name);
+                let key = self.key_or_overflow(&self.accounts, named, AccountKey::Overflow);
+                let limit = (!trusted).then_some((ACCOUNT_FREE_FAILURES, ACCOUNT_MAX_DELAY));
+                charge(&self.accounts, key.clone(), limit, now)?;
+                Some(key)
+            }
+            None => None,
+        };
+        // The address limit holds even for a trusted address: others may share it (a NAT, a
+        // /64), and they must not guess the account's password there without limit.
+        let address_key = self.key_or_overflow(&self.addresses, address, OVERFLOW_ADDRESS);
+        let limit = Some((ADDRESS_FREE_FAILURES, ADDRESS_MAX_DELAY));
+        if let Err(wait) = charge(&self.addresses, address_key, limit, now) {
+            if let Some(key) = &account_key {
+                take_back(&self.accounts, key);
+            }
+            return Err(wait);
         }
-        if self.addresses.len() < MAX_RECORDS || self.addresses.contains_key(&address) {
-            bump(self.addresses.entry(address).or_insert(fresh(now)), now);
-        }
+        Ok(CountedAttempt {
+            account_key,
+            address_key,
+            address,
+        })
     }
 
-    /// Records a successful login: clears the account's record and the address's, and remembers
-    /// the address as one this account logs in from.
-    pub fn record_success(&self, account: &str, address: IpAddr) {
-        self.addresses.remove(&address);
+    /// The attempt's password was right: the account's record is cleared, the address gets
+    /// back only this attempt's count (a login to one's own account does not wipe the guesses
+    /// made on others), and the address is remembered as one this account logs in from.
+    pub fn succeeded(&self, attempt: CountedAttempt, account: &str) {
+        match &attempt.account_key {
+            Some(key @ AccountKey::Name(_)) => {
+                self.accounts.remove(key);
+            }
+            Some(AccountKey::Overflow) => take_back(&self.accounts, &AccountKey::Overflow),
+            None => {}
+        }
+        take_back(&self.addresses, &attempt.address_key);
         let Ok(account) = UserName::parse(account) else {
             return;
         };
-        self.accounts.remove(&account);
         let mut trusted = self.trusted.entry(account).or_default();
-        trusted.retain(|known| *known != address);
+        trusted.retain(|known| *known != attempt.address);
         if trusted.len() >= TRUSTED_ADDRESSES_PER_ACCOUNT {
             trusted.remove(0);
         }
-        trusted.push(address);
+        trusted.push(attempt.address);
+    }
+
+    fn is_trusted(&self, account: &UserName, address: IpAddr) -> bool {
+        self.trusted
+            .get(account)
+            .is_some_and(|addresses| addresses.contains(&address))
+    }
+
+    /// `key` while the table has room for it, else the shared overflow key: memory stays
+    /// bounded and a flood of new names or addresses keeps being throttled as one.
+    fn key_or_overflow<K: std::hash::Hash + Eq>(
+        &self,
+        table: &DashMap<K, FailureRecord>,
+        key: K,
+        overflow: K,
+    ) -> K {
+        if table.len() < self.capacity || table.contains_key(&key) {
+            key
+        } else {
+            overflow
+        }
     }
 
     fn sweep_if_needed(&self, now: Instant) {
-        if self.accounts.len() < MAX_RECORDS && self.addresses.len() < MAX_RECORDS {
+        if self.accounts.len() < self.capacity && self.addresses.len() < self.capacity {
             return;
         }
         let Ok(mut last) = self.last_sweep.lock() else {
@@ -165,22 +242,61 @@ impl LoginThrottle {
     }
 }
 
-fn fresh(now: Instant) -> FailureRecord {
-    FailureRecord {
-        failures: 0,
-        last_failure: now,
+/// What an address is throttled as: IPv4 as it is (also when mapped into IPv6), IPv6 by its
+/// /64 — one subscriber usually holds a whole /64, so its addresses are one attacker.
+pub fn throttle_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let [a, b, c, d, ..] = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
+            }
+        },
     }
 }
 
-fn bump(
-    mut record: dashmap::mapref::one::RefMut<'_, impl std::hash::Hash + Eq, FailureRecord>,
+/// Counts one failure on `key`'s record, unless `limit` (free failures, longest delay) says a
+/// delay is still owed: then nothing is counted and the delay is returned. Check and count
+/// happen under the record's lock, so simultaneous attempts see each other.
+fn charge<K: std::hash::Hash + Eq>(
+    table: &DashMap<K, FailureRecord>,
+    key: K,
+    limit: Option<(u32, Duration)>,
     now: Instant,
-) {
+) -> Result<(), Duration> {
+    let mut record = table.entry(key).or_insert(fresh(now));
+    if let Some((free, max)) = limit
+        && let Some(wait) = remaining(*record, free, max, now)
+    {
+        return Err(wait);
+    }
     if now.saturating_duration_since(record.last_failure) >= FORGET_AFTER {
         record.failures = 0;
     }
     record.failures = record.failures.saturating_add(1);
     record.last_failure = now;
+    Ok(())
+}
+
+/// Takes back one counted attempt from `key`'s record (it turned out not to be a failure).
+fn take_back<K: std::hash::Hash + Eq, Q: std::hash::Hash + Eq + ?Sized>(
+    table: &DashMap<K, FailureRecord>,
+    key: &Q,
+) where
+    K: std::borrow::Borrow<Q>,
+{
+    if let Some(mut record) = table.get_mut(key) {
+        record.failures = record.failures.saturating_sub(1);
+    }
+}
+
+fn fresh(now: Instant) -> FailureRecord {
+    FailureRecord {
+        failures: 0,
+        last_failure: now,
+    }
 }
 
 /// The delay owed after `record`, minus the time already passed; `None` when nothing is owed.
@@ -195,93 +311,4 @@ fn remaining(record: FailureRecord, free: u32, max: Duration, now: Instant) -> O
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bucket_allows_burst_then_refuses_then_refills() {
-        let start = Instant::now();
-        let mut bucket = TokenBucket::new(10.0, 3);
-        bucket.last = start;
-        assert!(bucket.try_take_at(start));
-        assert!(bucket.try_take_at(start));
-        assert!(bucket.try_take_at(start));
-        assert!(!bucket.try_take_at(start));
-        assert!(bucket.try_take_at(start + Duration::from_millis(120)));
-        assert!(!bucket.try_take_at(start + Duration::from_millis(120)));
-    }
-
-    #[test]
-    fn invalid_names_get_no_account_record_but_still_count_per_address() {
-        let throttle = LoginThrottle::new();
-        let address = IpAddr::from([192, 0, 2, 1]);
-        let long_name = "x".repeat(60_000);
-        for _ in 0..ADDRESS_FREE_FAILURES + 1 {
-            throttle.record_failure(&long_name, address);
-            throttle.record_failure("bad name!", address);
-        }
-        assert_eq!(throttle.accounts.len(), 0);
-        assert!(throttle.wait_time("alice", address).is_some());
-        throttle.record_failure("Alice", IpAddr::from([192, 0, 2, 2]));
-        assert_eq!(throttle.accounts.len(), 1);
-    }
-
-    #[test]
-    fn zero_rate_never_limits() {
-        let mut bucket = TokenBucket::new(0.0, 1);
-        for _ in 0..1000 {
-            assert!(bucket.try_take());
-        }
-    }
-
-    #[test]
-    fn throttle_starts_after_free_failures_grows_and_is_capped() {
-        let now = Instant::now();
-        let record = |failures| FailureRecord {
-            failures,
-            last_failure: now,
-        };
-        assert_eq!(remaining(record(2), 3, ACCOUNT_MAX_DELAY, now), None);
-        assert_eq!(
-            remaining(record(3), 3, ACCOUNT_MAX_DELAY, now),
-            Some(BASE_DELAY)
-        );
-        assert_eq!(
-            remaining(record(4), 3, ACCOUNT_MAX_DELAY, now),
-            Some(BASE_DELAY * 2)
-        );
-        assert_eq!(
-            remaining(record(30), 3, ACCOUNT_MAX_DELAY, now),
-            Some(ACCOUNT_MAX_DELAY)
-        );
-        let later = now + ACCOUNT_MAX_DELAY;
-        assert_eq!(remaining(record(30), 3, ACCOUNT_MAX_DELAY, later), None);
-    }
-
-    #[test]
-    fn failures_from_elsewhere_never_delay_an_address_the_account_logged_in_from() {
-        let throttle = LoginThrottle::new();
-        let home: IpAddr = "127.0.0.2".parse().expect("address");
-        let attacker: IpAddr = "127.0.0.9".parse().expect("address");
-        throttle.record_success("Alice", home);
-        for _ in 0..ACCOUNT_FREE_FAILURES + 4 {
-            throttle.record_failure("alice", attacker);
-        }
-        assert!(throttle.wait_time("alice", attacker).is_some());
-        let elsewhere: IpAddr = "127.0.0.5".parse().expect("address");
-        assert!(throttle.wait_time("alice", elsewhere).is_some());
-        assert_eq!(throttle.wait_time("ALICE", home), None);
-    }
-
-    #[test]
-    fn success_clears_both_records() {
-        let throttle = LoginThrottle::new();
-        let address: IpAddr = [127, 0, 0, 1].into();
-        for _ in 0..5 {
-            throttle.record_failure("Alice", address);
-        }
-        assert!(throttle.wait_time("alice", address).is_some());
-        throttle.record_success("ALICE", address);
-        assert_eq!(throttle.wait_time("alice", address), None);
-    }
-}
+mod tests;
