@@ -281,12 +281,7 @@ fn charge<K: std::hash::Hash + Eq>(
 }
 
 /// Takes back one counted attempt from `key`'s record (it turned out not to be a failure).
-fn take_back<K: std::hash::Hash + Eq, Q: std::hash::Hash + Eq + ?Sized>(
-    table: &DashMap<K, FailureRecord>,
-    key: &Q,
-) where
-    K: std::borrow::Borrow<Q>,
-{
+fn take_back<K: std::hash::Hash + Eq>(table: &DashMap<K, FailureRecord>, key: &K) {
     if let Some(mut record) = table.get_mut(key) {
         record.failures = record.failures.saturating_sub(1);
     }
