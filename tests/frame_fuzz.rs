@@ -16,8 +16,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chatify::crypto::{self, CryptoError, KdfParams, Key32};
 use chatify::proto::{
-    self, ClientFrame, CreateChannel, MAX_RID_LEN, decode_client_frame, decode_server_frame,
-    encode_client_frame,
+    self, ClientFrame, CreateChannel, JoinFrame, MAX_RID_LEN, decode_client_frame,
+    decode_server_frame, encode_client_frame,
 };
 use generate::{CLIENT_TYPES, Rng, SERVER_TYPES, frame_text, random_frame, random_text};
 use serde_json::{Value, json};
@@ -192,13 +192,13 @@ fn check_client_frame_text(text: &str) -> bool {
             let again = encode_client_frame(&frame, rid.as_deref());
             let decoded = decode_client_frame(&again).expect("a re-encoded frame decodes");
             assert_eq!(decoded, (frame.clone(), rid), "round trip of {text}");
-            if let ClientFrame::Join {
+            if let ClientFrame::Join(JoinFrame {
                 create:
                     Some(CreateChannel {
                         kdf: Some(spec), ..
                     }),
                 ..
-            } = &frame
+            }) = &frame
             {
                 check_kdf_ceilings(spec);
             }
