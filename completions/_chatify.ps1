@@ -37,6 +37,9 @@ Register-ArgumentCompleter -Native -CommandName 'chatify' -ScriptBlock {
             [CompletionResult]::new('rewind', 'rewind', [CompletionResultType]::ParameterValue, 'Show a channel as it stood at a moment in the past')
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Upgrade a database''s schema in place (after writing a backup)')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Create or show your X25519 identity key')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'End your saved session on the server and forget it here')
+            [CompletionResult]::new('sessions', 'sessions', [CompletionResultType]::ParameterValue, 'List your sessions on the server, or end one (--revoke ID)')
+            [CompletionResult]::new('password', 'password', [CompletionResultType]::ParameterValue, 'Change your account password; every other session ends')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -204,6 +207,65 @@ Register-ArgumentCompleter -Native -CommandName 'chatify' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'chatify;logout' {
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server address (ws://host:port or wss://host:port)')
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'Your username on the server')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Your username on the server')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the account password from this file (first line) when there is no saved session')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the server''s answers')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'For wss://: trust only the CA certificates in this PEM file (a private CA) instead of the system roots; certificates are then never pinned on first use')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; NO_COLOR in the environment means never')
+            [CompletionResult]::new('--allow-insecure', '--allow-insecure', [CompletionResultType]::ParameterName, 'Send the password or session token over plain ws:// even to a host that is not this machine (anyone on the network can read them)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'chatify;sessions' {
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server address (ws://host:port or wss://host:port)')
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'Your username on the server')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Your username on the server')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the account password from this file (first line) when there is no saved session')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the server''s answers')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'For wss://: trust only the CA certificates in this PEM file (a private CA) instead of the system roots; certificates are then never pinned on first use')
+            [CompletionResult]::new('--revoke', '--revoke', [CompletionResultType]::ParameterName, 'End the session with this id (from the list) instead of listing')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; NO_COLOR in the environment means never')
+            [CompletionResult]::new('--allow-insecure', '--allow-insecure', [CompletionResultType]::ParameterName, 'Send the password or session token over plain ws:// even to a host that is not this machine (anyone on the network can read them)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'chatify;password' {
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server address (ws://host:port or wss://host:port)')
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'Your username on the server')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Your username on the server')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the account password from this file (first line) when there is no saved session')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the server''s answers')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'For wss://: trust only the CA certificates in this PEM file (a private CA) instead of the system roots; certificates are then never pinned on first use')
+            [CompletionResult]::new('--new-password-file', '--new-password-file', [CompletionResultType]::ParameterName, 'Read the new password from this file (first line) instead of asking')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; NO_COLOR in the environment means never')
+            [CompletionResult]::new('--allow-insecure', '--allow-insecure', [CompletionResultType]::ParameterName, 'Send the password or session token over plain ws:// even to a host that is not this machine (anyone on the network can read them)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'chatify;help' {
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the server (WebSocket, SQLite event store)')
             [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Interactive client: a line-mode REPL with end-to-end encryption')
@@ -212,6 +274,9 @@ Register-ArgumentCompleter -Native -CommandName 'chatify' -ScriptBlock {
             [CompletionResult]::new('rewind', 'rewind', [CompletionResultType]::ParameterValue, 'Show a channel as it stood at a moment in the past')
             [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Upgrade a database''s schema in place (after writing a backup)')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Create or show your X25519 identity key')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'End your saved session on the server and forget it here')
+            [CompletionResult]::new('sessions', 'sessions', [CompletionResultType]::ParameterValue, 'List your sessions on the server, or end one (--revoke ID)')
+            [CompletionResult]::new('password', 'password', [CompletionResultType]::ParameterValue, 'Change your account password; every other session ends')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -234,6 +299,15 @@ Register-ArgumentCompleter -Native -CommandName 'chatify' -ScriptBlock {
             break
         }
         'chatify;help;keygen' {
+            break
+        }
+        'chatify;help;logout' {
+            break
+        }
+        'chatify;help;sessions' {
+            break
+        }
+        'chatify;help;password' {
             break
         }
         'chatify;help;help' {

@@ -28,8 +28,14 @@ _chatify() {
             chatify,keygen)
                 cmd="chatify__subcmd__keygen"
                 ;;
+            chatify,logout)
+                cmd="chatify__subcmd__logout"
+                ;;
             chatify,migrate)
                 cmd="chatify__subcmd__migrate"
+                ;;
+            chatify,password)
+                cmd="chatify__subcmd__password"
                 ;;
             chatify,rewind)
                 cmd="chatify__subcmd__rewind"
@@ -39,6 +45,9 @@ _chatify() {
                 ;;
             chatify,serve)
                 cmd="chatify__subcmd__serve"
+                ;;
+            chatify,sessions)
+                cmd="chatify__subcmd__sessions"
                 ;;
             chatify__subcmd__help,connect)
                 cmd="chatify__subcmd__help__subcmd__connect"
@@ -52,8 +61,14 @@ _chatify() {
             chatify__subcmd__help,keygen)
                 cmd="chatify__subcmd__help__subcmd__keygen"
                 ;;
+            chatify__subcmd__help,logout)
+                cmd="chatify__subcmd__help__subcmd__logout"
+                ;;
             chatify__subcmd__help,migrate)
                 cmd="chatify__subcmd__help__subcmd__migrate"
+                ;;
+            chatify__subcmd__help,password)
+                cmd="chatify__subcmd__help__subcmd__password"
                 ;;
             chatify__subcmd__help,rewind)
                 cmd="chatify__subcmd__help__subcmd__rewind"
@@ -64,6 +79,9 @@ _chatify() {
             chatify__subcmd__help,serve)
                 cmd="chatify__subcmd__help__subcmd__serve"
                 ;;
+            chatify__subcmd__help,sessions)
+                cmd="chatify__subcmd__help__subcmd__sessions"
+                ;;
             *)
                 ;;
         esac
@@ -71,7 +89,7 @@ _chatify() {
 
     case "${cmd}" in
         chatify)
-            opts="-v -q -h -V --verbose --quiet --color --help --version serve connect history search rewind migrate keygen help"
+            opts="-v -q -h -V --verbose --quiet --color --help --version serve connect history search rewind migrate keygen logout sessions password help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -135,7 +153,7 @@ _chatify() {
             return 0
             ;;
         chatify__subcmd__help)
-            opts="serve connect history search rewind migrate keygen help"
+            opts="serve connect history search rewind migrate keygen logout sessions password help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -204,7 +222,35 @@ _chatify() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        chatify__subcmd__help__subcmd__logout)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         chatify__subcmd__help__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__help__subcmd__password)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -247,6 +293,20 @@ _chatify() {
             return 0
             ;;
         chatify__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__help__subcmd__sessions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -360,6 +420,48 @@ _chatify() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        chatify__subcmd__logout)
+            opts="-u -v -q -h -V --server --user --password-file --timeout --ca-file --allow-insecure --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         chatify__subcmd__migrate)
             opts="-v -q -h -V --db --status --dry-run --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -368,6 +470,52 @@ _chatify() {
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__password)
+            opts="-u -v -q -h -V --server --user --password-file --timeout --ca-file --allow-insecure --new-password-file --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --new-password-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -590,6 +738,52 @@ _chatify() {
                     return 0
                     ;;
                 --tls-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__sessions)
+            opts="-u -v -q -h -V --server --user --password-file --timeout --ca-file --allow-insecure --revoke --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --revoke)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -34,6 +34,9 @@ set edit:completion:arg-completer[chatify] = {|@words|
             cand rewind 'Show a channel as it stood at a moment in the past'
             cand migrate 'Upgrade a database''s schema in place (after writing a backup)'
             cand keygen 'Create or show your X25519 identity key'
+            cand logout 'End your saved session on the server and forget it here'
+            cand sessions 'List your sessions on the server, or end one (--revoke ID)'
+            cand password 'Change your account password; every other session ends'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'chatify;serve'= {
@@ -193,6 +196,62 @@ set edit:completion:arg-completer[chatify] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'chatify;logout'= {
+            cand --server 'Server address (ws://host:port or wss://host:port)'
+            cand -u 'Your username on the server'
+            cand --user 'Your username on the server'
+            cand --password-file 'Read the account password from this file (first line) when there is no saved session'
+            cand --timeout 'Seconds to wait for the server''s answers'
+            cand --ca-file 'For wss://: trust only the CA certificates in this PEM file (a private CA) instead of the system roots; certificates are then never pinned on first use'
+            cand --color 'When to use colour; NO_COLOR in the environment means never'
+            cand --allow-insecure 'Send the password or session token over plain ws:// even to a host that is not this machine (anyone on the network can read them)'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chatify;sessions'= {
+            cand --server 'Server address (ws://host:port or wss://host:port)'
+            cand -u 'Your username on the server'
+            cand --user 'Your username on the server'
+            cand --password-file 'Read the account password from this file (first line) when there is no saved session'
+            cand --timeout 'Seconds to wait for the server''s answers'
+            cand --ca-file 'For wss://: trust only the CA certificates in this PEM file (a private CA) instead of the system roots; certificates are then never pinned on first use'
+            cand --revoke 'End the session with this id (from the list) instead of listing'
+            cand --color 'When to use colour; NO_COLOR in the environment means never'
+            cand --allow-insecure 'Send the password or session token over plain ws:// even to a host that is not this machine (anyone on the network can read them)'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chatify;password'= {
+            cand --server 'Server address (ws://host:port or wss://host:port)'
+            cand -u 'Your username on the server'
+            cand --user 'Your username on the server'
+            cand --password-file 'Read the account password from this file (first line) when there is no saved session'
+            cand --timeout 'Seconds to wait for the server''s answers'
+            cand --ca-file 'For wss://: trust only the CA certificates in this PEM file (a private CA) instead of the system roots; certificates are then never pinned on first use'
+            cand --new-password-file 'Read the new password from this file (first line) instead of asking'
+            cand --color 'When to use colour; NO_COLOR in the environment means never'
+            cand --allow-insecure 'Send the password or session token over plain ws:// even to a host that is not this machine (anyone on the network can read them)'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'chatify;help'= {
             cand serve 'Run the server (WebSocket, SQLite event store)'
             cand connect 'Interactive client: a line-mode REPL with end-to-end encryption'
@@ -201,6 +260,9 @@ set edit:completion:arg-completer[chatify] = {|@words|
             cand rewind 'Show a channel as it stood at a moment in the past'
             cand migrate 'Upgrade a database''s schema in place (after writing a backup)'
             cand keygen 'Create or show your X25519 identity key'
+            cand logout 'End your saved session on the server and forget it here'
+            cand sessions 'List your sessions on the server, or end one (--revoke ID)'
+            cand password 'Change your account password; every other session ends'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'chatify;help;serve'= {
@@ -216,6 +278,12 @@ set edit:completion:arg-completer[chatify] = {|@words|
         &'chatify;help;migrate'= {
         }
         &'chatify;help;keygen'= {
+        }
+        &'chatify;help;logout'= {
+        }
+        &'chatify;help;sessions'= {
+        }
+        &'chatify;help;password'= {
         }
         &'chatify;help;help'= {
         }

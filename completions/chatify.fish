@@ -38,6 +38,9 @@ complete -c chatify -n "__fish_chatify_needs_command" -f -a "search" -d 'Search 
 complete -c chatify -n "__fish_chatify_needs_command" -f -a "rewind" -d 'Show a channel as it stood at a moment in the past'
 complete -c chatify -n "__fish_chatify_needs_command" -f -a "migrate" -d 'Upgrade a database\'s schema in place (after writing a backup)'
 complete -c chatify -n "__fish_chatify_needs_command" -f -a "keygen" -d 'Create or show your X25519 identity key'
+complete -c chatify -n "__fish_chatify_needs_command" -f -a "logout" -d 'End your saved session on the server and forget it here'
+complete -c chatify -n "__fish_chatify_needs_command" -f -a "sessions" -d 'List your sessions on the server, or end one (--revoke ID)'
+complete -c chatify -n "__fish_chatify_needs_command" -f -a "password" -d 'Change your account password; every other session ends'
 complete -c chatify -n "__fish_chatify_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l listen -d 'Address and port to listen on' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l db -d 'SQLite database file [default: chatify.db in the data directory]' -r -F
@@ -163,11 +166,55 @@ complete -c chatify -n "__fish_chatify_using_subcommand keygen" -s v -l verbose 
 complete -c chatify -n "__fish_chatify_using_subcommand keygen" -s q -l quiet -d 'Only errors on stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand keygen" -s h -l help -d 'Print help'
 complete -c chatify -n "__fish_chatify_using_subcommand keygen" -s V -l version -d 'Print version'
-complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen help" -f -a "serve" -d 'Run the server (WebSocket, SQLite event store)'
-complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen help" -f -a "connect" -d 'Interactive client: a line-mode REPL with end-to-end encryption'
-complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen help" -f -a "history" -d 'Print a channel\'s or DM\'s history'
-complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen help" -f -a "search" -d 'Search a channel\'s messages'
-complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen help" -f -a "rewind" -d 'Show a channel as it stood at a moment in the past'
-complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen help" -f -a "migrate" -d 'Upgrade a database\'s schema in place (after writing a backup)'
-complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen help" -f -a "keygen" -d 'Create or show your X25519 identity key'
-complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c chatify -n "__fish_chatify_using_subcommand logout" -l server -d 'Server address (ws://host:port or wss://host:port)' -r
+complete -c chatify -n "__fish_chatify_using_subcommand logout" -s u -l user -d 'Your username on the server' -r
+complete -c chatify -n "__fish_chatify_using_subcommand logout" -l password-file -d 'Read the account password from this file (first line) when there is no saved session' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand logout" -l timeout -d 'Seconds to wait for the server\'s answers' -r
+complete -c chatify -n "__fish_chatify_using_subcommand logout" -l ca-file -d 'For wss://: trust only the CA certificates in this PEM file (a private CA) instead of the system roots; certificates are then never pinned on first use' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand logout" -l color -d 'When to use colour; NO_COLOR in the environment means never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c chatify -n "__fish_chatify_using_subcommand logout" -l allow-insecure -d 'Send the password or session token over plain ws:// even to a host that is not this machine (anyone on the network can read them)'
+complete -c chatify -n "__fish_chatify_using_subcommand logout" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+complete -c chatify -n "__fish_chatify_using_subcommand logout" -s q -l quiet -d 'Only errors on stderr'
+complete -c chatify -n "__fish_chatify_using_subcommand logout" -s h -l help -d 'Print help'
+complete -c chatify -n "__fish_chatify_using_subcommand logout" -s V -l version -d 'Print version'
+complete -c chatify -n "__fish_chatify_using_subcommand sessions" -l server -d 'Server address (ws://host:port or wss://host:port)' -r
+complete -c chatify -n "__fish_chatify_using_subcommand sessions" -s u -l user -d 'Your username on the server' -r
+complete -c chatify -n "__fish_chatify_using_subcommand sessions" -l password-file -d 'Read the account password from this file (first line) when there is no saved session' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand sessions" -l timeout -d 'Seconds to wait for the server\'s answers' -r
+complete -c chatify -n "__fish_chatify_using_subcommand sessions" -l ca-file -d 'For wss://: trust only the CA certificates in this PEM file (a private CA) instead of the system roots; certificates are then never pinned on first use' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand sessions" -l revoke -d 'End the session with this id (from the list) instead of listing' -r
+complete -c chatify -n "__fish_chatify_using_subcommand sessions" -l color -d 'When to use colour; NO_COLOR in the environment means never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c chatify -n "__fish_chatify_using_subcommand sessions" -l allow-insecure -d 'Send the password or session token over plain ws:// even to a host that is not this machine (anyone on the network can read them)'
+complete -c chatify -n "__fish_chatify_using_subcommand sessions" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+complete -c chatify -n "__fish_chatify_using_subcommand sessions" -s q -l quiet -d 'Only errors on stderr'
+complete -c chatify -n "__fish_chatify_using_subcommand sessions" -s h -l help -d 'Print help'
+complete -c chatify -n "__fish_chatify_using_subcommand sessions" -s V -l version -d 'Print version'
+complete -c chatify -n "__fish_chatify_using_subcommand password" -l server -d 'Server address (ws://host:port or wss://host:port)' -r
+complete -c chatify -n "__fish_chatify_using_subcommand password" -s u -l user -d 'Your username on the server' -r
+complete -c chatify -n "__fish_chatify_using_subcommand password" -l password-file -d 'Read the account password from this file (first line) when there is no saved session' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand password" -l timeout -d 'Seconds to wait for the server\'s answers' -r
+complete -c chatify -n "__fish_chatify_using_subcommand password" -l ca-file -d 'For wss://: trust only the CA certificates in this PEM file (a private CA) instead of the system roots; certificates are then never pinned on first use' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand password" -l new-password-file -d 'Read the new password from this file (first line) instead of asking' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand password" -l color -d 'When to use colour; NO_COLOR in the environment means never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c chatify -n "__fish_chatify_using_subcommand password" -l allow-insecure -d 'Send the password or session token over plain ws:// even to a host that is not this machine (anyone on the network can read them)'
+complete -c chatify -n "__fish_chatify_using_subcommand password" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+complete -c chatify -n "__fish_chatify_using_subcommand password" -s q -l quiet -d 'Only errors on stderr'
+complete -c chatify -n "__fish_chatify_using_subcommand password" -s h -l help -d 'Print help'
+complete -c chatify -n "__fish_chatify_using_subcommand password" -s V -l version -d 'Print version'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "serve" -d 'Run the server (WebSocket, SQLite event store)'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "connect" -d 'Interactive client: a line-mode REPL with end-to-end encryption'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "history" -d 'Print a channel\'s or DM\'s history'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "search" -d 'Search a channel\'s messages'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "rewind" -d 'Show a channel as it stood at a moment in the past'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "migrate" -d 'Upgrade a database\'s schema in place (after writing a backup)'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "keygen" -d 'Create or show your X25519 identity key'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "logout" -d 'End your saved session on the server and forget it here'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "sessions" -d 'List your sessions on the server, or end one (--revoke ID)'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "password" -d 'Change your account password; every other session ends'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

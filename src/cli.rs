@@ -94,4 +94,10 @@ pub enum Command {
     Migrate(cmd::migrate::Args),
     /// Create or show your X25519 identity key.
     Keygen(cmd::keygen::Args),
+    /// End your saved session on the server and forget it here.
+    Logout(cmd::logout::Args),
+    /// List your sessions on the server, or end one (--revoke ID).
+    Sessions(cmd::sessions::Args),
+    /// Change your account password; every other session ends.
+    Password(cmd::password::Args),
 }

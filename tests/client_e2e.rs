@@ -90,6 +90,8 @@ enum Login {
     Register,
     /// No password at all: only the session token saved by an earlier run.
     SavedSession,
+    /// A password login of an existing account (another device).
+    Password,
 }
 
 /// A `chatify connect` process in pipe mode.
@@ -127,6 +129,9 @@ impl Client {
             command
                 .arg("--register")
                 .env("CHATIFY_PASSWORD", format!("{name}-password"));
+        }
+        if login == Login::Password {
+            command.env("CHATIFY_PASSWORD", format!("{name}-password"));
         }
         let mut child = command.spawn().expect("chatify connect starts");
         let stdin = child.stdin.take().expect("stdin is piped");
@@ -424,4 +429,48 @@ fn a_server_killed_mid_session_loses_nothing_and_the_client_reconnects_itself() 
     for client in [alice, bob, carol] {
         client.quit();
     }
+}
+
+#[test]
+fn repl_password_ends_the_other_sessions_and_logout_ends_this_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(&dir.path().join("chat.db"), "127.0.0.1:0");
+    let mut alice = Client::start(&server, "alice");
+    alice.expect("channels:");
+    let phone_config = tempfile::tempdir().expect("config dir");
+    let mut phone = Client::spawn(&server, "alice", Login::Password, phone_config);
+    phone.expect("channels:");
+
+    alice.send("/sessions");
+    alice.expect("(this one)");
+    // Pipe mode: the current and the new password are the next two input lines.
+    alice.send("/password");
+    alice.send("alice-password");
+    alice.send("alice-new-password");
+    alice.expect("password changed; 1 other session(s) ended");
+    phone.expect("session was ended");
+
+    let config = alice
+        .config
+        .as_ref()
+        .expect("config dir")
+        .path()
+        .to_path_buf();
+    alice.send("/logout");
+    alice.expect("logged out");
+    let status = alice.child.wait().expect("exit status");
+    assert!(status.success(), "{status}");
+    let refused = Command::new(env!("CARGO_BIN_EXE_chatify"))
+        .args(["connect", "--server", &server.url, "--user", "alice"])
+        .env("CHATIFY_CONFIG_DIR", &config)
+        .env_remove("CHATIFY_PASSWORD")
+        .stdin(Stdio::null())
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("password is needed"),
+        "the saved session is gone: {stderr}"
+    );
 }

@@ -28,6 +28,8 @@ mod server_fixture;
 mod server_history;
 #[path = "oneshot_cli/server_sealed_and_dm.rs"]
 mod server_sealed_and_dm;
+#[path = "oneshot_cli/server_sessions.rs"]
+mod server_sessions;
 
 /// Longest a CLI run may take before the test fails.
 const CLI_TIMEOUT: Duration = Duration::from_secs(60);

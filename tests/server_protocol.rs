@@ -21,3 +21,5 @@ mod login_throttle;
 mod messages;
 #[path = "server_protocol/queries.rs"]
 mod queries;
+#[path = "server_protocol/sessions.rs"]
+mod sessions;

@@ -23,6 +23,7 @@ use super::state::Place;
 use super::typing::TypingSignal;
 use crate::proto::{ChannelMode, ClientFrame, ServerFrame};
 
+mod account;
 mod channels;
 mod commands;
 mod dms;
@@ -42,6 +43,9 @@ pub trait Prompter: Send + Sync {
     fn reads_answers_from_input(&self) -> bool {
         false
     }
+    /// Asks for an account password (`label` says which; twice when `confirm`); `None` when
+    /// the user gave none. Pipe mode reads the next input line.
+    fn password<'a>(&'a self, label: &'a str, confirm: bool) -> PromptFuture<'a>;
 }
 
 /// The future a [`Prompter`] returns.

@@ -129,12 +129,25 @@ pub enum Command {
     },
     Unread,
     Mentions,
+    /// End this session on the server and quit.
+    Logout,
+    /// List your sessions, or revoke one.
+    Sessions(SessionsAction),
+    /// Change your password (asked for, never on the command line).
+    Password,
     Help {
         topic: Option<String>,
     },
     Quit,
     /// An empty or whitespace-only line: nothing to do.
     Nothing,
+}
+
+/// What `/sessions` does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionsAction {
+    List,
+    Revoke(String),
 }
 
 /// Why a line is not a valid command; `message` is one helpful sentence for the user.
@@ -209,6 +222,9 @@ pub fn help_lines() -> Vec<&'static str> {
         "/trust user            accept a user's new key after checking its fingerprint",
         "/unread                channels and DMs with unread messages",
         "/mentions              recent messages that mention you",
+        "/sessions [revoke ID]  your sessions on the server, or end one",
+        "/password              change your password (every other session ends)",
+        "/logout                end this session on the server and quit",
         "/help                  this list          /quit  leave chatify",
     ]
 }
@@ -284,6 +300,15 @@ fn parse_named_rest(name: &str, rest: &str) -> Result<Command, ParseError> {
         },
         "unread" => no_arguments(rest, Command::Unread, "/unread"),
         "mentions" => no_arguments(rest, Command::Mentions, "/mentions"),
+        "logout" => no_arguments(rest, Command::Logout, "/logout"),
+        "password" | "passwd" => no_arguments(rest, Command::Password, "/password"),
+        "sessions" => match split_word(rest) {
+            ("", _) => Ok(Command::Sessions(SessionsAction::List)),
+            ("revoke", id) if !id.trim().is_empty() && !id.trim().contains(' ') => Ok(
+                Command::Sessions(SessionsAction::Revoke(id.trim().to_string())),
+            ),
+            _ => Err(ParseError::new("usage: /sessions [revoke ID]")),
+        },
         "help" | "h" | "?" => Ok(Command::Help {
             topic: Some(rest.trim().trim_start_matches('/').to_string()).filter(|t| !t.is_empty()),
         }),

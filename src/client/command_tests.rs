@@ -350,3 +350,19 @@ fn local_times_are_read_in_the_local_zone() {
         .expect("valid");
     assert_eq!(moment.date_naive(), date);
 }
+
+#[test]
+fn account_commands_parse_and_never_take_a_password_on_the_line() {
+    assert_eq!(ok("/logout"), Command::Logout);
+    assert_eq!(ok("/sessions"), Command::Sessions(SessionsAction::List));
+    let revoke = SessionsAction::Revoke("0123abcd0123abcd".into());
+    assert_eq!(
+        ok("/sessions revoke 0123abcd0123abcd"),
+        Command::Sessions(revoke)
+    );
+    assert!(parse_line("/sessions revoke").is_err());
+    assert!(parse_line("/sessions drop x").is_err());
+    assert_eq!(ok("/password"), Command::Password);
+    assert!(parse_line("/password hunter22 newpass99").is_err());
+    assert!(parse_line("/logout now").is_err());
+}

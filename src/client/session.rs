@@ -365,5 +365,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+mod account;
 mod supervisor;
 use supervisor::supervise;

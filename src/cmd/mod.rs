@@ -6,14 +6,18 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
+pub mod account;
 pub mod connect;
 pub mod history;
 pub mod keygen;
+pub mod logout;
 pub mod migrate;
 pub mod oneshot;
+pub mod password;
 pub mod rewind;
 pub mod search;
 pub mod serve;
+pub mod sessions;
 
 /// Runs the parsed command line; the exit code is the command's own (0 ok, 1 nothing found, 2 error).
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -26,5 +30,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rewind(args) => rewind::run(args, &global),
         Command::Migrate(args) => migrate::run(args, &global),
         Command::Keygen(args) => keygen::run(args, &global),
+        Command::Logout(args) => logout::run(args, &global),
+        Command::Sessions(args) => sessions::run(args, &global),
+        Command::Password(args) => password::run(args, &global),
     }
 }

@@ -67,6 +67,19 @@ pub struct ChannelFrame {
     pub ch: String,
 }
 
+/// `revoke` (added): end one of your sessions by its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokeFrame {
+    pub id: String,
+}
+
+/// `password` (added): change your password; `pw` is the current one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PasswordFrame {
+    pub pw: SecretString,
+    pub new_pw: SecretString,
+}
+
 /// `msg`: a message to a channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MsgFrame {
@@ -230,6 +243,14 @@ pub enum ClientFrame {
     Ping {},
     /// Added: list a channel's members with their presence.
     Who(ChannelFrame),
+    /// Added: end this connection's session (the token stops working) and close.
+    Logout {},
+    /// Added: list your sessions.
+    Sessions {},
+    /// Added: end one of your sessions by its `id` (from `sessions`).
+    Revoke(RevokeFrame),
+    /// Added: change your password (`pw` the current one); every other session ends.
+    Password(PasswordFrame),
 }
 
 /// Reads a `limit`: any non-negative integer, saturated to `u32::MAX` (the handlers then clamp

@@ -13,11 +13,12 @@ mod server;
 pub use crate::model::message::MessageEvent;
 pub use client::{
     AuthFrame, ChannelFrame, ClientFrame, CreateChannel, DeleteFrame, DmFrame, EditFrame,
-    HistoryFrame, JoinFrame, KdfSpec, MsgFrame, ReactFrame, RewindFrame, SearchFrame, SearchSort,
-    StatusFrame, TypingFrame, VjoinFrame,
+    HistoryFrame, JoinFrame, KdfSpec, MsgFrame, PasswordFrame, ReactFrame, RevokeFrame,
+    RewindFrame, SearchFrame, SearchSort, StatusFrame, TypingFrame, VjoinFrame,
 };
 pub use server::{
-    ChannelInfo, DeleteEvent, DmEvent, EditEvent, ReactEvent, ServerFrame, ServerInfo, UserInfo,
+    ChannelInfo, DeleteEvent, DmEvent, EditEvent, ReactEvent, ServerFrame, ServerInfo, SessionInfo,
+    UserInfo,
 };
 
 pub use crate::model::limits::{
@@ -26,6 +27,10 @@ pub use crate::model::limits::{
     MIN_PASSWORD_CHARS, PROTO_VERSION, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT,
 };
 pub use crate::model::{ChannelName, NameError, Scope, UserName};
+
+/// Added close code: the connection's session was ended elsewhere (`logout`, `revoke`, or a
+/// `password` change). A client must not log in again by itself after it.
+pub const CLOSE_SESSION_REVOKED: u16 = 4001;
 
 /// Envelope format name used in `enc`.
 pub const ENC_XC20P1: &str = "xc20p1";
@@ -52,6 +57,8 @@ pub enum ErrorCode {
     RateLimited,
     Unavailable,
     Internal,
+    /// Added: `revoke` of an id that names none of your sessions.
+    NoSuchSession,
     /// Added: an unknown code from a newer server, kept so clients never fail to decode.
     #[serde(other)]
     Other,
@@ -78,6 +85,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
+            ErrorCode::NoSuchSession => "no_such_session",
             ErrorCode::Other => "other",
         }
     }
@@ -148,7 +156,8 @@ impl FrameError {
 
 const CLIENT_TYPES: &[&str] = &[
     "auth", "join", "leave", "msg", "edit", "delete", "react", "dm", "history", "search", "rewind",
-    "typing", "status", "vjoin", "vleave", "ping", "who",
+    "typing", "status", "vjoin", "vleave", "ping", "who", "logout", "sessions", "revoke",
+    "password",
 ];
 
 /// Decodes one client text frame: JSON object, valid `rid`, known `t`, fields of the right types.

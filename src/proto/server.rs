@@ -27,6 +27,19 @@ pub struct UserInfo {
     pub text: String,
 }
 
+/// One entry of `sessions.sessions` (added): a session of yours, most recently used first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Names the session for `revoke`; not the token (it cannot log anyone in).
+    pub id: String,
+    /// When it was created (the password login), Unix ms.
+    pub created: i64,
+    /// When it was last used to log in (or created), Unix ms.
+    pub last_used: i64,
+    /// The session of the connection that asked.
+    pub current: bool,
+}
+
 /// One entry of `ok.channels`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelInfo {
@@ -219,6 +232,30 @@ pub enum ServerFrame {
     Who {
         ch: String,
         members: Vec<UserInfo>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<String>,
+    },
+    /// Added: reply to `logout`; the server then closes the connection (1000).
+    Logout {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<String>,
+    },
+    /// Added: reply to `sessions`.
+    Sessions {
+        sessions: Vec<SessionInfo>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<String>,
+    },
+    /// Added: reply to `revoke`.
+    Revoke {
+        id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<String>,
+    },
+    /// Added: reply to `password`: the new password is in force and `revoked` other sessions
+    /// ended.
+    Password {
+        revoked: u64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rid: Option<String>,
     },

@@ -23,14 +23,15 @@ use crate::proto::{
 use crate::store::Account;
 
 /// Runs one `auth` attempt. On success the `ok` frame has been queued, the connection is
-/// registered and subscribed, and the user's name as registered is returned.
+/// registered and subscribed, and the user's name as registered is returned with the hash of
+/// the session token.
 pub async fn authenticate(
     state: &Arc<ServerState>,
     conn: &Arc<ConnHandle>,
     request: AuthFrame,
     rid: Option<String>,
     address: IpAddr,
-) -> Result<UserName, Reject> {
+) -> Result<(UserName, [u8; 32]), Reject> {
     if let Some(pk) = &request.pk {
         validate_public_key(pk)?;
     }
@@ -58,11 +59,13 @@ pub async fn authenticate(
         }
         _ => None,
     };
+    let session_hash = token_hash(&done.token);
     finish_login(state, conn, &user, done.token, rid).await?;
+    state.live_sessions.attach(session_hash, conn);
     if let Some(pk) = pk_changed {
         announce_key(state, &user, &pk, Some(conn.id));
     }
-    Ok(user)
+    Ok((user, session_hash))
 }
 
 /// A successful credential check.
@@ -197,7 +200,10 @@ async fn login(
     }
 }
 
-async fn load_account(state: &ServerState, user: &str) -> Result<Option<Account>, Reject> {
+pub(super) async fn load_account(
+    state: &ServerState,
+    user: &str,
+) -> Result<Option<Account>, Reject> {
     let user = user.to_string();
     state
         .store
@@ -207,7 +213,7 @@ async fn load_account(state: &ServerState, user: &str) -> Result<Option<Account>
 }
 
 /// Runs an Argon2 computation on the blocking pool, at most `password_hash_concurrency` at once.
-async fn with_password_slot<T: Send + 'static>(
+pub(super) async fn with_password_slot<T: Send + 'static>(
     state: &ServerState,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Reject> {

@@ -215,12 +215,13 @@ impl Reader {
         )
         .await
         {
-            Ok(user) => {
+            Ok((user, token_hash)) => {
                 self.session = Some(Session::new(
                     self.state.clone(),
                     self.conn.clone(),
                     user,
                     self.address.ip(),
+                    token_hash,
                 ));
             }
             Err(reject) => self.conn.send_frame(&reject.to_frame(rid)),
@@ -315,6 +316,9 @@ where
 /// Removes an authenticated connection from the registry and voice, announcing offline when it
 /// was the user's last.
 fn teardown(state: &ServerState, session: &Session) {
+    state
+        .live_sessions
+        .detach(&session.token_hash, session.conn.id);
     super::voice::leave_on_disconnect(state, &session.conn);
     let last = state
         .registry

@@ -5,7 +5,7 @@
 
 use super::errors::Reject;
 use super::state::{Session, now_ms};
-use super::{channels, messages, presence, queries, voice};
+use super::{channels, messages, presence, queries, sessions, voice};
 use crate::proto::{ClientFrame, ErrorCode, ServerFrame};
 
 /// Handles one frame; every outcome (reply, broadcast, error) is queued on the connection.
@@ -33,6 +33,7 @@ fn is_rate_limited(frame: &ClientFrame) -> bool {
             | ClientFrame::React(_)
             | ClientFrame::Typing(_)
             | ClientFrame::Join(_)
+            | ClientFrame::Password(_)
     )
 }
 
@@ -55,6 +56,12 @@ async fn route(session: &Session, frame: ClientFrame, rid: Option<String>) -> Re
         ClientFrame::Typing(typing) => presence::handle_typing(session, typing),
         ClientFrame::Status(status) => presence::handle_status(session, status),
         ClientFrame::Vjoin(vjoin) => voice::handle_vjoin(session, vjoin, rid),
+        ClientFrame::Logout {} => sessions::handle_logout(session, rid).await,
+        ClientFrame::Sessions {} => sessions::handle_sessions(session, rid).await,
+        ClientFrame::Revoke(revoke) => sessions::handle_revoke(session, revoke.id, rid).await,
+        ClientFrame::Password(change) => {
+            sessions::handle_password(session, change.pw, change.new_pw, rid).await
+        }
         ClientFrame::Vleave {} => voice::handle_vleave(session, rid),
         ClientFrame::Ping {} => {
             session

@@ -32,6 +32,7 @@ pub mod presence;
 pub mod queries;
 pub mod ratelimit;
 pub mod registry;
+pub mod sessions;
 pub mod state;
 pub mod voice;
 pub mod writer;

@@ -27,6 +27,8 @@ pub struct ServerState {
     pub throttle: LoginThrottle,
     /// Bounds simultaneous Argon2 computations.
     pub password_slots: Semaphore,
+    /// The open connections of each session, to close them when the session ends.
+    pub live_sessions: super::sessions::LiveSessions,
     next_connection_id: AtomicU64,
 }
 
@@ -46,6 +48,7 @@ impl ServerState {
             fanout,
             throttle: LoginThrottle::new(),
             password_slots,
+            live_sessions: Default::default(),
             next_connection_id: AtomicU64::new(1),
         }
     }
@@ -63,6 +66,8 @@ pub struct Session {
     pub user: UserName,
     pub address: IpAddr,
     pub bucket: TokenBucket,
+    /// The hash of the session token this connection logged in with.
+    pub token_hash: [u8; 32],
 }
 
 impl Session {
@@ -71,6 +76,7 @@ impl Session {
         conn: Arc<ConnHandle>,
         user: UserName,
         address: IpAddr,
+        token_hash: [u8; 32],
     ) -> Session {
         let bucket = TokenBucket::new(state.config.rate_limit, state.config.rate_burst);
         Session {
@@ -79,6 +85,7 @@ impl Session {
             user,
             address,
             bucket,
+            token_hash,
         }
     }
 }

@@ -92,6 +92,25 @@ pub(crate) fn delete_session(conn: &Connection, token_hash: &[u8; 32]) -> Result
     Ok(())
 }
 
+/// Replaces an account's password hash and deletes every session of it but `keep`, in one
+/// transaction; returns how many sessions were deleted.
+pub(crate) fn change_password(
+    conn: &Connection,
+    user: &str,
+    password_phc: &str,
+    keep: &[u8; 32],
+) -> Result<usize, StoreError> {
+    let changed = conn
+        .prepare_cached("UPDATE accounts SET password_phc = ?2 WHERE name = ?1")?
+        .execute(params![user, password_phc])?;
+    if changed == 0 {
+        return Err(StoreError::NoSuchUser);
+    }
+    Ok(conn
+        .prepare_cached("DELETE FROM sessions WHERE user = ?1 AND token_hash != ?2")?
+        .execute(params![user, &keep[..]])?)
+}
+
 pub(crate) fn create_channel(
     conn: &Connection,
     channel: &NewChannel,

@@ -32,7 +32,7 @@ pub use migrations::SCHEMA_VERSION;
 pub use reader::Reader;
 pub use types::{
     Account, AppendOp, Appended, ChannelRecord, Clock, Durability, HistoryQuery, NewChannel, Page,
-    ReadMarker, SearchOptions, StoreOptions, StoreStats,
+    ReadMarker, SearchOptions, SessionRecord, StoreOptions, StoreStats,
 };
 
 use writer::{Request, WriteOp, WriteOutput};
@@ -189,6 +189,25 @@ impl Store {
         self.submit(WriteOp::DeleteSession { token_hash })
             .await
             .map(drop)
+    }
+
+    /// Sets a new password hash for `user` and deletes every other session of theirs (all but
+    /// `keep`) in the same transaction. Returns how many sessions were deleted.
+    pub async fn change_password(
+        &self,
+        user: &str,
+        password_phc: &str,
+        keep: [u8; 32],
+    ) -> Result<usize, StoreError> {
+        let op = WriteOp::ChangePassword {
+            user: user.to_string(),
+            password_phc: password_phc.to_string(),
+            keep,
+        };
+        match self.submit(op).await? {
+            WriteOutput::Count(count) => Ok(count),
+            _ => Err(unexpected_output()),
+        }
     }
 
     /// Creates a channel, or returns the existing one unchanged (its `create` is ignored).

@@ -83,6 +83,35 @@ impl Reader {
         }))
     }
 
+    /// The sessions of `user` that have not expired by `now_ms`, most recently used first.
+    pub fn user_sessions(
+        &self,
+        user: &str,
+        now_ms: i64,
+    ) -> Result<Vec<super::SessionRecord>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT token_hash, created_ms, last_used_ms FROM sessions
+             WHERE user = ?1 AND last_used_ms >= ?2 ORDER BY last_used_ms DESC, created_ms DESC",
+        )?;
+        let oldest = now_ms.saturating_sub(SESSION_MAX_IDLE_MS);
+        let rows = statement.query_map(rusqlite::params![user, oldest], |row| {
+            let hash: Vec<u8> = row.get(0)?;
+            Ok((hash, row.get(1)?, row.get(2)?))
+        })?;
+        let mut sessions = Vec::new();
+        for row in rows {
+            let (hash, created_ms, last_used_ms) = row?;
+            if let Ok(token_hash) = <[u8; 32]>::try_from(hash.as_slice()) {
+                sessions.push(super::SessionRecord {
+                    token_hash,
+                    created_ms,
+                    last_used_ms,
+                });
+            }
+        }
+        Ok(sessions)
+    }
+
     /// Every channel with its members and last seq (for server start).
     pub fn channels(&self) -> Result<Vec<ChannelRecord>, StoreError> {
         let mut members: HashMap<String, Vec<String>> = HashMap::new();

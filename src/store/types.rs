@@ -130,6 +130,14 @@ pub struct Appended {
     pub frame: proto::ServerFrame,
 }
 
+/// One stored session of an account (PROTOCOL.md `sessions`): its token hash and times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub token_hash: [u8; 32],
+    pub created_ms: i64,
+    pub last_used_ms: i64,
+}
+
 /// An account as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {

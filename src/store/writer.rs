@@ -49,6 +49,11 @@ pub(crate) enum WriteOp {
     DeleteSession {
         token_hash: [u8; 32],
     },
+    ChangePassword {
+        user: String,
+        password_phc: String,
+        keep: [u8; 32],
+    },
     CreateChannel(NewChannel),
     AddMember {
         channel: String,
@@ -72,6 +77,8 @@ pub(crate) enum WriteOutput {
     Appended(Appended),
     Account(Account),
     Channel(ChannelRecord),
+    /// How many rows a delete removed.
+    Count(usize),
     Done,
 }
 
@@ -279,6 +286,11 @@ fn apply(
             done(accounts::touch_session(conn, &token_hash, now_ms))
         }
         WriteOp::DeleteSession { token_hash } => done(accounts::delete_session(conn, &token_hash)),
+        WriteOp::ChangePassword {
+            user,
+            password_phc,
+            keep,
+        } => accounts::change_password(conn, &user, &password_phc, &keep).map(WriteOutput::Count),
         WriteOp::CreateChannel(channel) => {
             accounts::create_channel(conn, &channel).map(WriteOutput::Channel)
         }

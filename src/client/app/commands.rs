@@ -58,6 +58,9 @@ impl App {
             Command::Trust { user } => self.trust(&user),
             Command::Unread => self.unread(),
             Command::Mentions => self.mentions(),
+            Command::Logout => return self.logout().await,
+            Command::Sessions(action) => self.sessions(action).await,
+            Command::Password => self.change_password().await,
             Command::Help { topic } => self.help(topic),
             Command::Quit => {
                 self.quitting

@@ -80,6 +80,17 @@ impl Prompter for TerminalPrompter {
     fn preset_passphrase(&self) -> Option<Zeroizing<String>> {
         self.preset.clone()
     }
+
+    fn password<'a>(&'a self, label: &'a str, confirm: bool) -> PromptFuture<'a> {
+        Box::pin(async move {
+            let label = label.to_string();
+            let asked = tokio::task::spawn_blocking(move || prompt_password(&label, confirm)).await;
+            asked
+                .ok()
+                .and_then(Result::ok)
+                .filter(|password| !password.is_empty())
+        })
+    }
 }
 
 /// Passphrases in pipe mode: `CHATIFY_PASSPHRASE`, else the next stdin line.
@@ -114,5 +125,12 @@ impl Prompter for PipePrompter {
 
     fn reads_answers_from_input(&self) -> bool {
         self.preset.is_none()
+    }
+
+    fn password<'a>(&'a self, _label: &'a str, _confirm: bool) -> PromptFuture<'a> {
+        Box::pin(async move {
+            let line = self.input.lock().await.recv().await?;
+            Some(Zeroizing::new(line)).filter(|password| !password.is_empty())
+        })
     }
 }

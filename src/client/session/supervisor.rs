@@ -53,6 +53,12 @@ pub(super) async fn supervise(
         {
             return;
         }
+        if code == Some(crate::proto::CLOSE_SESSION_REVOKED) {
+            inner.forget_saved_token();
+            break "this session was ended (logged out or revoked elsewhere, or the password \
+                   changed); log in again"
+                .to_string();
+        }
         if !inner.options.reconnect {
             break "disconnected".to_string();
         }

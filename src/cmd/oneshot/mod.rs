@@ -20,6 +20,15 @@ use crate::proto::{self, SearchSort};
 
 pub use output::Record;
 
+/// The account password: `--password-file`, `$CHATIFY_PASSWORD`, or a prompt (for the account
+/// commands too).
+pub fn account_password(
+    file: Option<&std::path::Path>,
+    user: &str,
+) -> anyhow::Result<zeroize::Zeroizing<String>> {
+    secrets::password(file, user)
+}
+
 /// Default address of the server.
 pub const DEFAULT_SERVER: &str = "ws://127.0.0.1:8765";
 /// Exit code when the query ran but found nothing.

@@ -10,11 +10,10 @@ use anyhow::Context;
 
 use super::output::{self, Record};
 use super::{Fetched, Query, SourceArgs, Target, Window, secrets};
-use crate::client::conn::ClientError;
 use crate::client::events;
 use crate::client::keys::{self, KeyError, KeyRing, PeerKeyStatus};
 use crate::client::reading::{self, SearchTerms};
-use crate::client::session::{Session, SessionEvents, SessionOptions, Welcome};
+use crate::client::session::{Session, SessionEvents, Welcome};
 use crate::proto::{self, ChannelMode, MessageEvent, SearchSort};
 
 /// Runs `query` through the server.
@@ -38,7 +37,7 @@ async fn fetch_async(query: &Query, source: &SourceArgs) -> anyhow::Result<Fetch
     )?;
     proto::validate_username(user).map_err(|error| anyhow::anyhow!("--user: {error}"))?;
     let config_dir = crate::paths::config_dir()?;
-    let (session, _events) = login(source, user, &config_dir).await?;
+    let (session, _events) = login(source, user).await?;
     let mut remote = Remote {
         welcome: session.welcome(),
         session: &session,
@@ -53,35 +52,15 @@ async fn fetch_async(query: &Query, source: &SourceArgs) -> anyhow::Result<Fetch
     result.map(|()| fetched)
 }
 
-async fn login(
-    source: &SourceArgs,
-    user: &str,
-    config_dir: &Path,
-) -> anyhow::Result<(Session, SessionEvents)> {
-    let mut options = SessionOptions::new(source.server.clone(), user);
-    options.config_dir = Some(config_dir.to_path_buf());
-    options.reconnect = false;
-    options.request_timeout = Duration::from_secs(source.timeout);
-    options.security = source.transport.security(config_dir);
-    let context = || format!("logging in to {} as {user}", source.server);
-    let first = Session::connect(options.clone()).await;
-    print_notices(&options);
-    match first {
-        Err(ClientError::PasswordNeeded(_)) => {
-            options.password = Some(secrets::password(source.password_file.as_deref(), user)?);
-            let second = Session::connect(options.clone()).await;
-            print_notices(&options);
-            second.with_context(context)
-        }
-        other => other.with_context(context),
-    }
-}
-
-/// Certificates pinned on first use are announced on stderr (stdout may be JSON Lines).
-fn print_notices(options: &SessionOptions) {
-    for notice in options.security.take_notices() {
-        eprintln!("{notice}");
-    }
+async fn login(source: &SourceArgs, user: &str) -> anyhow::Result<(Session, SessionEvents)> {
+    let account = crate::cmd::account::AccountArgs {
+        server: source.server.clone(),
+        user: Some(user.to_string()),
+        password_file: source.password_file.clone(),
+        timeout: source.timeout,
+        transport: source.transport.clone(),
+    };
+    account.log_in_required().await
 }
 
 /// One query's state: the session, what the server said at login, and the output so far.
