@@ -174,18 +174,22 @@ pub async fn handle_password(
             "a password needs at least 8 characters",
         ));
     }
-    if let Some(wait) = state
+    // Counted as a failed login before Argon2 runs, like a password login.
+    let attempt = match state
         .throttle
-        .wait_time(session.user.as_str(), session.address)
+        .begin_attempt(session.user.as_str(), session.address)
     {
-        return Err(Reject::new(
-            ErrorCode::RateLimited,
-            format!(
-                "too many failed logins; try again in {} s",
-                wait.as_secs().max(1)
-            ),
-        ));
-    }
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            return Err(Reject::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "too many failed logins; try again in {} s",
+                    wait.as_secs().max(1)
+                ),
+            ));
+        }
+    };
     let account = load_account(state, session.user.as_str())
         .await?
         .ok_or_else(Reject::internal)?;
@@ -195,11 +199,9 @@ pub async fn handle_password(
     })
     .await?;
     if !verified {
-        state
-            .throttle
-            .record_failure(session.user.as_str(), session.address);
         return Err(Reject::new(ErrorCode::AuthFailed, "wrong current password"));
     }
+    state.throttle.succeeded(attempt, session.user.as_str());
     let new_phc = with_password_slot(state, move || crate::crypto::hash_password(&new))
         .await?
         .map_err(|error| {
