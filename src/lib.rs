@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod cli_docs;
 pub mod client;
+pub mod clock;
 pub mod cmd;
 pub mod crypto;
 pub mod model;

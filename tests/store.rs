@@ -8,11 +8,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
+use chatify::clock::Clock;
 use chatify::proto::{self, ChannelMode, KdfSpec, SearchSort, ServerFrame};
+use chatify::server::frames::event_frame;
 use chatify::store::migrations::{self, MigrateOptions, MigrateProgress};
 use chatify::store::{
-    AppendOp, Appended, HistoryQuery, NewChannel, Reader, SearchOptions, Store, StoreError,
-    StoreOptions,
+    AppendOp, FoldedMessage, HistoryQuery, LoggedEvent, NewChannel, Reader, SearchOptions, Store,
+    StoreError, StoreOptions,
 };
 
 #[path = "store/accounts.rs"]
@@ -28,6 +30,28 @@ mod search;
 
 const WAIT: Duration = Duration::from_secs(10);
 const T0: i64 = 1_764_000_000_000;
+
+/// A committed append as the server acks and broadcasts it.
+#[derive(Debug, Clone)]
+struct Appended {
+    id: i64,
+    /// The seq of a channel event; `None` for a DM.
+    seq: Option<i64>,
+    ts: i64,
+    /// The broadcast frame.
+    frame: ServerFrame,
+}
+
+impl From<LoggedEvent> for Appended {
+    fn from(event: LoggedEvent) -> Appended {
+        Appended {
+            id: event.id,
+            seq: event.channel_seq(),
+            ts: event.ts,
+            frame: event_frame(event),
+        }
+    }
+}
 
 /// A test database with a clock the test moves.
 struct Fixture {
@@ -80,6 +104,7 @@ impl Fixture {
         tokio::time::timeout(WAIT, self.store.append_wait(op))
             .await
             .expect("append in time")
+            .map(Appended::from)
     }
 
     async fn msg(&self, channel: &str, sender: &str, text: &str) -> Appended {
@@ -128,7 +153,7 @@ impl Fixture {
 fn clock_options(clock: &Arc<AtomicI64>) -> StoreOptions {
     let clock = clock.clone();
     StoreOptions {
-        clock: Some(Arc::new(move || clock.load(Ordering::SeqCst))),
+        clock: Clock::from_fn(move || clock.load(Ordering::SeqCst)),
         ..StoreOptions::default()
     }
 }
@@ -191,7 +216,12 @@ fn query(limit: u32) -> HistoryQuery {
     }
 }
 
-fn texts(events: &[proto::MessageEvent]) -> Vec<String> {
+/// The `dm` frame of a logged DM, as the server broadcasts it.
+fn dm(event: LoggedEvent) -> proto::DmEvent {
+    chatify::server::frames::dm_frame(event).expect("a dm")
+}
+
+fn texts(events: &[FoldedMessage]) -> Vec<String> {
     events
         .iter()
         .map(|event| event.c.clone().unwrap_or_else(|| "<deleted>".into()))

@@ -34,9 +34,10 @@ pub fn trust_file(config_dir: &Path, server: &str) -> PathBuf {
     config_dir.join(TRUST_DIR).join(format!("{name}.json"))
 }
 
-/// TEST ONLY: when this environment variable is `1`, new sealed channels are created with tiny
-/// Argon2 parameters and weak parameters are accepted when joining. Never set it in real use:
-/// it makes passphrases cheap to brute-force. Exists so integration tests run in seconds.
+/// TEST ONLY: in a build with the `test-weak-kdf` cargo feature, when this environment variable
+/// is `1`, new sealed channels are created with tiny Argon2 parameters and weak parameters are
+/// accepted when joining. A build without the feature (every release build) never reads it.
+/// It makes passphrases cheap to brute-force; it exists so integration tests run in seconds.
 pub const WEAK_KDF_TEST_ENV: &str = "CHATIFY_TEST_WEAK_KDF";
 
 /// Errors of the key ring that callers (and users) can act on.
@@ -88,8 +89,16 @@ pub fn identity_file(config_dir: &Path) -> PathBuf {
 }
 
 /// Whether the test-only weak-KDF override is on (see [`WEAK_KDF_TEST_ENV`]).
+#[cfg(feature = "test-weak-kdf")]
 pub fn weak_kdf_for_tests_from_env() -> bool {
     std::env::var(WEAK_KDF_TEST_ENV).is_ok_and(|value| value == "1")
+}
+
+/// Whether the test-only weak-KDF override is on: never, in a build without the
+/// `test-weak-kdf` feature (the environment is not even read).
+#[cfg(not(feature = "test-weak-kdf"))]
+pub fn weak_kdf_for_tests_from_env() -> bool {
+    false
 }
 
 /// Derives a sealed channel's root key from its passphrase and the server's `salt`/`kdf`/`kcv`,

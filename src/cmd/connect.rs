@@ -53,8 +53,8 @@ Use --sealed in scripts: the join is then refused if the channel turns out open.
 
 Environment: CHATIFY_SERVER, CHATIFY_USER, CHATIFY_PASSWORD, CHATIFY_PASSPHRASE,
 CHATIFY_CONFIG_DIR (state dir), CHATIFY_KEY_FILE (identity key), NO_COLOR.
-Test only: CHATIFY_TEST_WEAK_KDF=1 makes sealed channels with tiny Argon2 parameters; never use it
-for real channels.";
+Test builds only (cargo feature test-weak-kdf): CHATIFY_TEST_WEAK_KDF=1 makes sealed channels
+with tiny Argon2 parameters; other builds ignore it.";
 
 /// Runs `chatify connect`.
 pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {

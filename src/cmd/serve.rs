@@ -14,6 +14,7 @@ use anyhow::Context;
 use clap::ValueEnum;
 
 use crate::cli::GlobalArgs;
+use crate::clock::Clock;
 use crate::server::{Registration, ServerConfig};
 use crate::store::{Durability, Store, StoreOptions};
 use crate::tls::ServerTls;
@@ -102,7 +103,9 @@ pub enum DurabilityArg {
 
 /// Runs `chatify serve`.
 pub fn run(args: Args, _global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let mut config = server_config(&args)?;
+    // One clock for the whole server: the store's event `ts` and the server's own.
+    let clock = Clock::system();
+    let mut config = server_config(&args, clock.clone())?;
     let db = match &args.db {
         Some(path) => path.clone(),
         None => {
@@ -119,6 +122,7 @@ pub fn run(args: Args, _global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             DurabilityArg::Full => Durability::Full,
         },
         auto_migrate: !args.no_auto_migrate,
+        clock,
         ..StoreOptions::default()
     };
     // Store errors (newer schema, needs migration, not a chatify database) are user-facing as is.
@@ -134,31 +138,26 @@ pub fn run(args: Args, _global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn server_config(args: &Args) -> anyhow::Result<ServerConfig> {
-    if args.max_frame < 1024 {
-        anyhow::bail!("--max-frame must be at least 1024 bytes");
-    }
-    if !args.rate_limit.is_finite() || args.rate_limit < 0.0 {
-        anyhow::bail!("--rate-limit must be a number of frames per second, 0 or more");
-    }
-    if args.queue_depth < 8 {
-        anyhow::bail!("--queue-depth must be at least 8");
-    }
-    if args.max_connections == 0 {
-        anyhow::bail!("--max-connections must be at least 1");
-    }
-    Ok(ServerConfig {
+/// The server configuration from the flags, checked by [`ServerConfig::validate`] (a problem
+/// is reported by its flag name).
+fn server_config(args: &Args, clock: Clock) -> anyhow::Result<ServerConfig> {
+    let config = ServerConfig {
         registration: match args.registration {
             RegistrationArg::Open => Registration::Open,
             RegistrationArg::Closed => Registration::Closed,
         },
         max_frame: args.max_frame,
         rate_limit: args.rate_limit,
-        rate_burst: args.rate_burst.max(1),
+        rate_burst: args.rate_burst,
         queue_depth: args.queue_depth,
         max_connections: args.max_connections,
+        clock,
         ..ServerConfig::default()
-    })
+    };
+    if let Err(error) = config.validate() {
+        anyhow::bail!("--{} {}", error.field.replace('_', "-"), error.rule);
+    }
+    Ok(config)
 }
 
 /// The server's certificate from the TLS flags, announcing its fingerprint; `None` without TLS.

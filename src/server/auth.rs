@@ -14,7 +14,7 @@ use super::errors::Reject;
 use super::outbound::ConnHandle;
 use super::presence::{announce_key, announce_presence, presence_of};
 use super::registry::ChannelEntry;
-use super::state::{ServerState, now_ms};
+use super::state::ServerState;
 use crate::model::UserName;
 use crate::proto::{
     AuthFrame, ErrorCode, MIN_PASSWORD_CHARS, PROTO_VERSION, PresenceState, ServerFrame,
@@ -85,7 +85,7 @@ fn auth_failed() -> Reject {
 
 async fn resume(state: &ServerState, user: &str, token: &str) -> Result<Verified, Reject> {
     let hash = token_hash(token);
-    let now = now_ms();
+    let now = state.now_ms();
     let owner = state
         .store
         .read(move |reader| reader.session_user(&hash, now))
@@ -137,7 +137,7 @@ async fn register(state: &ServerState, request: &AuthFrame) -> Result<Verified, 
     })?;
     let account = state
         .store
-        .create_account(&request.u, &phc, request.pk.as_deref(), now_ms())
+        .create_account(&request.u, &phc, request.pk.as_deref(), state.now_ms())
         .await
         .map_err(Reject::from_store)?;
     tracing::info!(user = %account.name, "account registered");
@@ -244,7 +244,7 @@ async fn new_session(state: &ServerState, user: &str) -> Result<String, Reject> 
     let token = URL_SAFE_NO_PAD.encode(secret);
     state
         .store
-        .create_session(user, token_hash(&token), now_ms())
+        .create_session(user, token_hash(&token), state.now_ms())
         .await
         .map_err(Reject::from_store)?;
     Ok(token)

@@ -11,10 +11,10 @@ use base64::engine::general_purpose::STANDARD;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::errors::Reject;
-use super::fold::Ring;
 use super::presence::presence_of;
 use super::registry::{ChannelEntry, RingState};
-use super::state::{ServerState, Session, now_ms};
+use super::ring::Ring;
+use super::state::{ServerState, Session};
 use crate::model::UserName;
 use crate::model::limits::MAX_CHANNELS_PER_USER;
 use crate::proto::{
@@ -69,7 +69,7 @@ pub async fn handle_join(
     if !entry.lock().is_member(&session.user) {
         state
             .store
-            .add_member(&name, session.user.as_str(), now_ms())
+            .add_member(&name, session.user.as_str(), state.now_ms())
             .await
             .map_err(Reject::from_store)?;
     }
@@ -77,7 +77,7 @@ pub async fn handle_join(
     let mut inner = entry.lock();
     let added = state.registry.add_member(&entry, &mut inner, &session.user);
     let hist = match &inner.ring {
-        RingState::Loaded(ring) => ring.snapshot(),
+        RingState::Loaded(ring) => ring.snapshot().into_iter().map(Into::into).collect(),
         _ => Vec::new(),
     };
     session.conn.send_frame(&ServerFrame::Joined {
@@ -92,7 +92,7 @@ pub async fn handle_join(
         rid,
     });
     if added {
-        let member = member_frame(&entry.name, session.user.as_str(), true);
+        let member = member_frame(&entry.name, session.user.as_str(), true, state.now_ms());
         inner.broadcast(&member, Some(session.conn.id));
     }
     Ok(())
@@ -118,7 +118,12 @@ pub async fn handle_leave(
         .registry
         .remove_member(&entry, &mut inner, &session.user)
     {
-        let member = member_frame(&entry.name, session.user.as_str(), false);
+        let member = member_frame(
+            &entry.name,
+            session.user.as_str(),
+            false,
+            session.state.now_ms(),
+        );
         inner.broadcast(&member, None);
         // The user's other connections are no longer subscribed; tell them too.
         for conn in session.state.registry.user_connections(&session.user) {
@@ -194,7 +199,7 @@ pub async fn note_new_account(state: &ServerState, user: &str) {
     };
     let mut inner = entry.lock();
     if state.registry.add_member(&entry, &mut inner, &name) {
-        inner.broadcast(&member_frame(GENERAL, user, true), None);
+        inner.broadcast(&member_frame(GENERAL, user, true, state.now_ms()), None);
     }
 }
 
@@ -223,8 +228,8 @@ pub async fn ensure_ring(state: &ServerState, entry: &Arc<ChannelEntry>) -> Resu
         let page = page.map_err(Reject::from_store)?;
         if let RingState::Loading(buffered) = buffered {
             let mut ring = Ring::from_folded(page.events, state.registry.ring_size());
-            for frame in &buffered {
-                ring.apply(frame);
+            for event in &buffered {
+                ring.apply(event);
             }
             inner.ring = RingState::Loaded(ring);
             return Ok(());
@@ -256,7 +261,7 @@ async fn create_channel(
             kdf: create.kdf,
             kcv: create.kcv,
             creator: session.user.to_string(),
-            now_ms: now_ms(),
+            now_ms: session.state.now_ms(),
         })
         .await
         .map_err(Reject::from_store)?;
@@ -317,13 +322,13 @@ fn check_kdf(kdf: &KdfSpec) -> Result<(), Reject> {
 }
 
 /// A serialized `member` frame.
-pub fn member_frame(channel: &str, user: &str, on: bool) -> Utf8Bytes {
+pub fn member_frame(channel: &str, user: &str, on: bool, ts: i64) -> Utf8Bytes {
     Utf8Bytes::from(
         ServerFrame::Member {
             ch: channel.to_string(),
             u: user.to_string(),
             on,
-            ts: now_ms(),
+            ts,
         }
         .to_json(),
     )

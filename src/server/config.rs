@@ -1,9 +1,23 @@
 //! `ServerConfig`: every knob of the server (registration, frame and queue limits, rate limits,
-//! timeouts) with defaults matching PROTOCOL.md and DESIGN.md. Built by `chatify serve` from its
-//! flags, and directly by the integration tests and benchmarks (which shorten timeouts or shrink
-//! queues to provoke behaviour quickly).
+//! timeouts, the clock) with defaults matching PROTOCOL.md and DESIGN.md, and its one check,
+//! [`ServerConfig::validate`], run by `server::run` before anything starts (nothing deeper in
+//! the server adjusts a value it finds odd). Built by `chatify serve` from its flags, and
+//! directly by the integration tests and benchmarks (which shorten timeouts, shrink queues or
+//! inject a clock to provoke behaviour quickly).
 
 use std::time::Duration;
+
+use crate::clock::Clock;
+
+/// A configuration value that makes no sense.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid server configuration: {field} {rule}")]
+pub struct ConfigError {
+    /// The `ServerConfig` field.
+    pub field: &'static str,
+    /// What it must be.
+    pub rule: &'static str,
+}
 
 /// Whether new accounts may be created with `auth` + `register:true`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -55,6 +69,12 @@ pub struct ServerConfig {
     /// Serve wss://: every accepted socket completes a TLS handshake (within `auth_timeout`)
     /// with the certificate current at that moment; `None` serves plain ws://.
     pub tls: Option<crate::tls::ServerTls>,
+    /// Committed events waiting for the fan-out dispatcher; when full, the store's writer
+    /// thread waits (which in turn fills the store's bounded write queue).
+    pub fanout_queue: usize,
+    /// Where every `ts` the server sets and every session expiry come from. `chatify serve`
+    /// gives the store the same clock.
+    pub clock: Clock,
 }
 
 impl Default for ServerConfig {
@@ -79,11 +99,55 @@ impl Default for ServerConfig {
             read_buffer_size: 4 * 1024,
             write_buffer_size: 8 * 1024,
             tls: None,
+            fanout_queue: 8 * 1024,
+            clock: Clock::system(),
         }
     }
 }
 
 impl ServerConfig {
+    /// Checks every value once; `server::run` refuses to start with the first problem found.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |field, rule| Err(ConfigError { field, rule });
+        let at_least_one = [
+            (self.rate_burst as usize, "rate_burst"),
+            (self.queue_bytes, "queue_bytes"),
+            (self.voice_queue_depth, "voice_queue_depth"),
+            (self.max_connections, "max_connections"),
+            (self.password_hash_concurrency, "password_hash_concurrency"),
+            (self.read_buffer_size, "read_buffer_size"),
+            (self.fanout_queue, "fanout_queue"),
+        ];
+        for (value, field) in at_least_one {
+            if value == 0 {
+                return fail(field, "must be at least 1");
+            }
+        }
+        if self.queue_depth < 8 {
+            return fail("queue_depth", "must be at least 8");
+        }
+        if self.max_frame < 1024 {
+            return fail("max_frame", "must be at least 1024 bytes");
+        }
+        if self.max_outbound_frame < 1024 {
+            return fail("max_outbound_frame", "must be at least 1024 bytes");
+        }
+        if !self.rate_limit.is_finite() || self.rate_limit < 0.0 {
+            return fail("rate_limit", "must be a finite number, 0 or more");
+        }
+        let timeouts = [
+            (self.auth_timeout, "auth_timeout"),
+            (self.idle_timeout, "idle_timeout"),
+            (self.ping_interval, "ping_interval"),
+        ];
+        for (value, field) in timeouts {
+            if value.is_zero() {
+                return fail(field, "must be longer than zero");
+            }
+        }
+        Ok(())
+    }
+
     /// The tungstenite configuration for accepted connections.
     pub fn websocket_config(&self) -> tokio_tungstenite::tungstenite::protocol::WebSocketConfig {
         tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()

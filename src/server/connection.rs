@@ -352,7 +352,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = crate::store::Store::open(&dir.path().join("size.db"), Default::default())
             .expect("open store");
-        let (fanout, _inbox) = tokio::sync::mpsc::unbounded_channel();
+        let (fanout, _inbox) = tokio::sync::mpsc::channel(1);
         let state = Arc::new(ServerState::new(store, Default::default(), fanout));
         let (_phase_tx, phase) = watch::channel(Phase::Running);
         let (socket, _peer) = tokio::io::duplex(64);

@@ -4,7 +4,7 @@
 //! `Reject` into an `err` frame echoing the request's `rid`. Called by the connection read loop.
 
 use super::errors::Reject;
-use super::state::{Session, now_ms};
+use super::state::Session;
 use super::{channels, messages, presence, queries, sessions, voice};
 use crate::proto::{ClientFrame, ErrorCode, ServerFrame};
 
@@ -64,9 +64,10 @@ async fn route(session: &Session, frame: ClientFrame, rid: Option<String>) -> Re
         }
         ClientFrame::Vleave {} => voice::handle_vleave(session, rid),
         ClientFrame::Ping {} => {
-            session
-                .conn
-                .send_frame(&ServerFrame::Pong { rid, ts: now_ms() });
+            session.conn.send_frame(&ServerFrame::Pong {
+                rid,
+                ts: session.state.now_ms(),
+            });
             Ok(())
         }
     }

@@ -1,7 +1,8 @@
-//! The ordered fan-out dispatcher: ONE task consumes committed store events in commit order
-//! (the store writer calls each append's `done` after commit and it lands here), folds channel
-//! events into the registry's ring, serializes each broadcast once and queues it to every
-//! subscribed connection with `try_send`, then acknowledges the sender. Because a single task does
+//! The ordered fan-out dispatcher: ONE task consumes committed log events in commit order (the
+//! event log calls each append's commit callback after commit, which waits for room in this
+//! task's bounded inbox), folds channel events into the registry's ring, turns each into its
+//! frame, serializes it once and queues it to every subscribed connection with `try_send`, then
+//! acknowledges the sender. Because a single task does
 //! this in commit order, every member sees a channel's events in `seq` order, and nothing is acked
 //! or broadcast before it is durable. Also the small helpers that push a frame to a set of users.
 
@@ -11,11 +12,12 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::errors::Reject;
+use super::frames::event_frame;
 use super::outbound::ConnHandle;
 use super::state::ServerState;
 use crate::model::UserName;
 use crate::proto::ServerFrame;
-use crate::store::{Appended, StoreError};
+use crate::store::{AppendOp, EventBody, LoggedEvent, StoreError};
 
 /// One item of the dispatcher's inbox.
 pub enum FanoutItem {
@@ -27,16 +29,14 @@ pub enum FanoutItem {
 
 /// The outcome of one append and whom to answer.
 pub struct Committed {
-    pub result: Result<Appended, StoreError>,
+    pub result: Result<LoggedEvent, StoreError>,
     pub origin: Arc<ConnHandle>,
     pub rid: Option<String>,
 }
 
-/// Runs the dispatcher until its inbox closes.
-pub async fn run_dispatcher(
-    state: Arc<ServerState>,
-    mut inbox: mpsc::UnboundedReceiver<FanoutItem>,
-) {
+/// Runs the dispatcher until its inbox closes. It never waits for the store (the store's
+/// writer thread may be blocked on this inbox), only for the inbox.
+pub async fn run_dispatcher(state: Arc<ServerState>, mut inbox: mpsc::Receiver<FanoutItem>) {
     while let Some(item) = inbox.recv().await {
         match item {
             FanoutItem::Committed(committed) => {
@@ -46,7 +46,7 @@ pub async fn run_dispatcher(
                     rid,
                 } = *committed;
                 match result {
-                    Ok(appended) => dispatch_committed(&state, appended, &origin, rid),
+                    Ok(event) => dispatch_committed(&state, event, &origin, rid),
                     Err(error) => origin.send_frame(&Reject::from_store(error).to_frame(rid)),
                 }
             }
@@ -57,77 +57,67 @@ pub async fn run_dispatcher(
     }
 }
 
-/// Queues an append: the store commits it, then the dispatcher broadcasts and acks.
-pub fn submit(
-    state: &ServerState,
-    op: crate::store::AppendOp,
-    origin: &Arc<ConnHandle>,
-    rid: Option<String>,
-) {
+/// Appends through the event log: it commits, then the dispatcher broadcasts and acks. A log
+/// that cannot take the event now (queue full, closed) answers the sender with `err` at once.
+pub fn submit(state: &ServerState, op: AppendOp, origin: &Arc<ConnHandle>, rid: Option<String>) {
     let inbox = state.fanout.clone();
-    let origin = origin.clone();
-    state.store.append(
+    let committed_origin = origin.clone();
+    let committed_rid = rid.clone();
+    let accepted = state.log.append(
         op,
         Box::new(move |result| {
-            // The dispatcher only goes away when the server has stopped; nothing is left to tell.
-            let _ = inbox.send(FanoutItem::Committed(Box::new(Committed {
+            let item = FanoutItem::Committed(Box::new(Committed {
                 result,
-                origin,
-                rid,
-            })));
+                origin: committed_origin,
+                rid: committed_rid,
+            }));
+            // On the log's own thread, in commit order: waits while the bounded inbox is full.
+            // The dispatcher only goes away when the server has stopped; nothing is left to tell.
+            let _ = inbox.blocking_send(item);
         }),
     );
+    if let Err(error) = accepted {
+        origin.send_frame(&Reject::from_store(error).to_frame(rid));
+    }
 }
 
 fn dispatch_committed(
     state: &ServerState,
-    appended: Appended,
+    event: LoggedEvent,
     origin: &ConnHandle,
     rid: Option<String>,
 ) {
-    let text = Utf8Bytes::from(appended.frame.to_json());
-    match &appended.frame {
-        ServerFrame::Msg(m) => broadcast_channel_event(state, &m.ch, m.seq, &appended.frame, &text),
-        ServerFrame::Edit(e) => {
-            broadcast_channel_event(state, &e.ch, e.seq, &appended.frame, &text)
-        }
-        ServerFrame::Delete(d) => {
-            broadcast_channel_event(state, &d.ch, d.seq, &appended.frame, &text)
-        }
-        ServerFrame::React(r) => {
-            broadcast_channel_event(state, &r.ch, r.seq, &appended.frame, &text)
-        }
-        ServerFrame::Dm(dm) => {
-            let users = [&dm.from, &dm.to].map(|name| UserName::parse(name));
+    let ack = ServerFrame::Ack {
+        rid,
+        id: event.id,
+        seq: event.channel_seq(),
+        ts: event.ts,
+    };
+    match &event.body {
+        EventBody::Dm { to, .. } => {
+            let users = [event.sender.as_str(), to.as_str()].map(UserName::parse);
+            let text = Utf8Bytes::from(event_frame(event).to_json());
             send_to_users(state, users.iter().flatten(), &text, None);
         }
-        _ => tracing::error!("store returned an event that is not msg, edit, delete, react or dm"),
+        _ => broadcast_channel_event(state, event),
     }
-    origin.send_frame(&ServerFrame::Ack {
-        rid,
-        id: appended.id,
-        seq: appended.seq,
-        ts: appended.ts,
-    });
+    origin.send_frame(&ack);
 }
 
-fn broadcast_channel_event(
-    state: &ServerState,
-    channel: &str,
-    seq: i64,
-    frame: &ServerFrame,
-    text: &Utf8Bytes,
-) {
-    let Some(entry) = state.registry.channel(channel) else {
-        tracing::error!(
-            channel,
-            "committed event for a channel the registry does not know"
-        );
+/// Folds a committed channel event into the ring and broadcasts it, under the channel's lock
+/// (so a `join` sees the event either in its `hist` or as a broadcast, never both or neither).
+fn broadcast_channel_event(state: &ServerState, event: LoggedEvent) {
+    let Some(entry) = event
+        .channel()
+        .and_then(|name| state.registry.channel(name))
+    else {
+        tracing::error!("committed event for a channel the registry does not know");
         return;
     };
     let mut inner = entry.lock();
-    inner.apply_event(seq, frame);
-    inner.broadcast(text, None);
+    inner.apply_event(&event);
+    let text = Utf8Bytes::from(event_frame(event).to_json());
+    inner.broadcast(&text, None);
 }
 
 /// Queues `text` to every connection of the given users (each user once), except connection

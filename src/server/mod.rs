@@ -25,19 +25,20 @@ pub mod connection;
 pub mod dispatch;
 pub mod errors;
 pub mod fanout;
-pub mod fold;
+pub mod frames;
 pub mod messages;
 pub mod outbound;
 pub mod presence;
 pub mod queries;
 pub mod ratelimit;
 pub mod registry;
+pub mod ring;
 pub mod sessions;
 pub mod state;
 pub mod voice;
 pub mod writer;
 
-pub use config::{Registration, ServerConfig};
+pub use config::{ConfigError, Registration, ServerConfig};
 
 use fanout::FanoutItem;
 use outbound::{CLOSE_GOING_AWAY, CLOSE_TRY_AGAIN};
@@ -45,20 +46,22 @@ use state::{Phase, ServerState};
 
 /// Serves `listener` until `shutdown` resolves, then shuts down gracefully: stops accepting,
 /// stops reading client frames, flushes the store's writer (store.close()), delivers the
-/// resulting acks and broadcasts, closes every socket with 1001, and returns.
+/// resulting acks and broadcasts, closes every socket with 1001, and returns. A configuration
+/// that fails [`ServerConfig::validate`] is refused before anything starts.
 pub async fn run(
     listener: TcpListener,
     store: crate::store::Store,
     config: ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let (fanout_tx, fanout_rx) = mpsc::unbounded_channel();
+    config.validate()?;
+    let (fanout_tx, fanout_rx) = mpsc::channel(config.fanout_queue);
     let state = Arc::new(ServerState::new(store, config, fanout_tx));
     load_registry(&state).await?;
     let dispatcher = tokio::spawn(fanout::run_dispatcher(state.clone(), fanout_rx));
     let (phase_tx, phase_rx) = watch::channel(Phase::Running);
     let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
-    let slots = Arc::new(Semaphore::new(state.config.max_connections.max(1)));
+    let slots = Arc::new(Semaphore::new(state.config.max_connections));
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -148,7 +151,12 @@ async fn drain(state: &Arc<ServerState>) {
         tracing::error!("closing the store failed");
     }
     let (done_tx, done_rx) = oneshot::channel();
-    if state.fanout.send(FanoutItem::Barrier(done_tx)).is_ok() {
+    if state
+        .fanout
+        .send(FanoutItem::Barrier(done_tx))
+        .await
+        .is_ok()
+    {
         let _ = done_rx.await;
     }
 }

@@ -114,7 +114,7 @@ impl ConnHandle {
     /// `limits.bytes` bytes of them queued, and `limits.voice` voice frames.
     pub fn new(id: u64, limits: QueueLimits) -> (ConnHandle, OutboundQueues) {
         let (text_tx, text_rx) = mpsc::channel(limits.frames.max(2));
-        let (voice_tx, voice_rx) = mpsc::channel(limits.voice.max(1));
+        let (voice_tx, voice_rx) = mpsc::channel(limits.voice);
         let queued_bytes = Arc::new(AtomicUsize::new(0));
         let handle = ConnHandle {
             id,

@@ -7,7 +7,7 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::errors::Reject;
 use super::fanout::send_to_users;
-use super::state::{ServerState, Session, now_ms};
+use super::state::{ServerState, Session};
 use crate::model::UserName;
 use crate::model::limits::MAX_STATUS_TEXT_CHARS;
 use crate::proto::{PresenceState, ServerFrame, StatusFrame, TypingFrame};
@@ -52,7 +52,7 @@ pub fn announce_presence(
         u: user.to_string(),
         state: presence,
         text: text.to_string(),
-        ts: now_ms(),
+        ts: state.now_ms(),
     };
     announce_to_sharing_users(state, user, &frame, except);
 }
@@ -62,7 +62,7 @@ pub fn announce_key(state: &ServerState, user: &UserName, pk: &str, except: Opti
     let frame = ServerFrame::Key {
         u: user.to_string(),
         pk: pk.to_string(),
-        ts: now_ms(),
+        ts: state.now_ms(),
     };
     announce_to_sharing_users(state, user, &frame, except);
 }

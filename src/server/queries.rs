@@ -5,13 +5,14 @@
 
 use super::channels::member_channel;
 use super::errors::Reject;
+use super::frames::{dm_frame, event_frame};
 use super::state::Session;
 use crate::proto::{
-    ChannelMode, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, HistoryFrame, MessageEvent, RewindFrame,
+    self, ChannelMode, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, HistoryFrame, RewindFrame,
     SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, SearchFrame, SearchSort, ServerFrame,
     validate_username,
 };
-use crate::store::{HistoryQuery, SearchOptions};
+use crate::store::{FoldedMessage, HistoryQuery, SearchOptions};
 
 /// Which end of a page's event list to drop from when it must be trimmed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,11 +48,19 @@ pub async fn handle_history(
             let channel = member_channel(session, &ch)?.name.clone();
             let name = channel.clone();
             if let Some(after) = request.after {
-                let page = read(session, move |r| r.history_after(&name, after, limit)).await?;
-                (page.events, page.more, Some(channel), None, TrimEnd::Back)
+                // Catch-up reads the event log itself, through the log seam.
+                let scope = proto::channel_scope(&name);
+                let page = session
+                    .state
+                    .log
+                    .read_scope(&scope, after, limit)
+                    .await
+                    .map_err(Reject::from_store)?;
+                let events = page.events.into_iter().map(event_frame).collect();
+                (events, page.more, Some(channel), None, TrimEnd::Back)
             } else {
                 let page = read(session, move |r| r.history(&name, &query)).await?;
-                let events = page.events.into_iter().map(ServerFrame::Msg).collect();
+                let events = page.events.into_iter().map(message_frame).collect();
                 (events, page.more, Some(channel), None, TrimEnd::Front)
             }
         }
@@ -65,7 +74,12 @@ pub async fn handle_history(
             let me = session.user.to_string();
             let other = peer.clone();
             let page = read(session, move |r| r.dm_history(&me, &other, &query)).await?;
-            let events = page.events.into_iter().map(ServerFrame::Dm).collect();
+            let events = page
+                .events
+                .into_iter()
+                .filter_map(dm_frame)
+                .map(ServerFrame::Dm)
+                .collect();
             (events, page.more, None, Some(peer), TrimEnd::Front)
         }
         _ => return Err(Reject::bad_frame("history takes exactly one of ch and dm")),
@@ -106,7 +120,7 @@ pub async fn handle_search(
             ));
         }
     };
-    let events: Vec<ServerFrame> = events.into_iter().map(ServerFrame::Msg).collect();
+    let events: Vec<ServerFrame> = events.into_iter().map(message_frame).collect();
     let build = |events, _trimmed| ServerFrame::Search {
         ch: ch.clone(),
         events,
@@ -124,7 +138,7 @@ async fn search_channel(
     q: Option<String>,
     idx: Option<Vec<String>>,
     mut options: SearchOptions,
-) -> Result<(String, Vec<MessageEvent>), Reject> {
+) -> Result<(String, Vec<FoldedMessage>), Reject> {
     let channel = member_channel(session, ch)?;
     let name = channel.name.clone();
     let events = match (channel.mode, q, idx) {
@@ -161,7 +175,7 @@ async fn search_open_channels(
     session: &Session,
     q: String,
     options: SearchOptions,
-) -> Result<Vec<MessageEvent>, Reject> {
+) -> Result<Vec<FoldedMessage>, Reject> {
     let q = non_empty_query(q)?;
     let channels: Vec<String> = session
         .state
@@ -188,7 +202,7 @@ pub async fn handle_rewind(
     let limit = clamp(limit, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT);
     let name = channel.clone();
     let events = read(session, move |r| r.rewind(&name, at, limit)).await?;
-    let events: Vec<ServerFrame> = events.into_iter().map(ServerFrame::Msg).collect();
+    let events: Vec<ServerFrame> = events.into_iter().map(message_frame).collect();
     let build = |events, _trimmed| ServerFrame::Rewind {
         ch: channel.clone(),
         at,
@@ -209,6 +223,11 @@ async fn read<T: Send + 'static>(
         .read(f)
         .await
         .map_err(Reject::from_store)
+}
+
+/// The message object of a folded message.
+fn message_frame(message: FoldedMessage) -> ServerFrame {
+    ServerFrame::Msg(message.into())
 }
 
 /// Resolves a DM peer to the name as registered (`no_such_user` when unknown).

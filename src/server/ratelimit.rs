@@ -24,7 +24,7 @@ pub struct TokenBucket {
 
 impl TokenBucket {
     pub fn new(rate: f64, burst: u32) -> Self {
-        let burst = f64::from(burst.max(1));
+        let burst = f64::from(burst);
         TokenBucket {
             rate,
             burst,

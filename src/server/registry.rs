@@ -15,11 +15,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use dashmap::DashMap;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
-use super::fold::Ring;
 use super::outbound::ConnHandle;
+use super::ring::Ring;
 use crate::model::UserName;
-use crate::proto::{ChannelInfo, ChannelMode, KdfSpec, PresenceState, ServerFrame};
-use crate::store::ChannelRecord;
+use crate::proto::{ChannelInfo, ChannelMode, KdfSpec, PresenceState};
+use crate::store::{ChannelRecord, LoggedEvent};
 
 /// Raw events buffered while a ring loads; beyond this the load is abandoned and retried.
 const MAX_BUFFERED_WHILE_LOADING: usize = 10_000;
@@ -63,7 +63,7 @@ pub struct ChannelInner {
 pub enum RingState {
     Unloaded,
     /// Being read from the store; events dispatched meanwhile are replayed onto it afterwards.
-    Loading(Vec<ServerFrame>),
+    Loading(Vec<LoggedEvent>),
     Loaded(Ring),
 }
 
@@ -357,18 +357,18 @@ impl ChannelInner {
     }
 
     /// Records a committed channel event: advances `last_seq` and folds it into the ring.
-    pub fn apply_event(&mut self, seq: i64, frame: &ServerFrame) {
-        self.last_seq = self.last_seq.max(seq);
+    pub fn apply_event(&mut self, event: &LoggedEvent) {
+        self.last_seq = self.last_seq.max(event.seq);
         match &mut self.ring {
             RingState::Unloaded => {}
             RingState::Loading(buffer) => {
                 if buffer.len() >= MAX_BUFFERED_WHILE_LOADING {
                     self.ring = RingState::Unloaded;
                 } else {
-                    buffer.push(frame.clone());
+                    buffer.push(event.clone());
                 }
             }
-            RingState::Loaded(ring) => ring.apply(frame),
+            RingState::Loaded(ring) => ring.apply(event),
         }
     }
 }

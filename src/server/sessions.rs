@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 use super::auth::{load_account, with_password_slot};
 use super::errors::Reject;
 use super::outbound::ConnHandle;
-use super::state::{Session, now_ms};
+use super::state::Session;
 use crate::proto::{ErrorCode, MIN_PASSWORD_CHARS, SecretString, ServerFrame, SessionInfo};
 
 pub use crate::proto::CLOSE_SESSION_REVOKED;
@@ -227,7 +227,7 @@ pub async fn handle_password(
 /// The asking user's unexpired sessions, most recently used first.
 async fn user_sessions(session: &Session) -> Result<Vec<crate::store::SessionRecord>, Reject> {
     let user = session.user.clone();
-    let now = now_ms();
+    let now = session.state.now_ms();
     session
         .state
         .store

@@ -1,5 +1,5 @@
 //! `ServerState`, shared by every task of one running server (behind an `Arc`): the store, the
-//! configuration, the registry, the fan-out dispatcher's inbox, the login throttle and the Argon2
+//! configuration (with its clock), the event log, the registry, the fan-out dispatcher's inbox, the login throttle and the Argon2
 //! permits. Also `Session`, the per-connection context an authenticated frame is handled in.
 
 use std::net::IpAddr;
@@ -15,15 +15,19 @@ use super::ratelimit::{LoginThrottle, TokenBucket};
 use super::registry::Registry;
 use super::voice::VoiceRooms;
 use crate::model::UserName;
-use crate::store::Store;
+use crate::store::{EventLog, Store};
 
 /// State shared by all connections of one server.
 pub struct ServerState {
+    /// Accounts, channels and queries.
     pub store: Store,
+    /// The durable event log (today the same SQLite store): appends and catch-up reads.
+    pub log: Arc<dyn EventLog>,
     pub config: ServerConfig,
     pub registry: Registry,
     pub voice: VoiceRooms,
-    pub fanout: mpsc::UnboundedSender<FanoutItem>,
+    /// The fan-out dispatcher's bounded inbox.
+    pub fanout: mpsc::Sender<FanoutItem>,
     pub throttle: LoginThrottle,
     /// Bounds simultaneous Argon2 computations.
     pub password_slots: Semaphore,
@@ -36,11 +40,12 @@ impl ServerState {
     pub fn new(
         store: Store,
         config: ServerConfig,
-        fanout: mpsc::UnboundedSender<FanoutItem>,
+        fanout: mpsc::Sender<FanoutItem>,
     ) -> ServerState {
         let registry = Registry::new(config.ring_size);
-        let password_slots = Semaphore::new(config.password_hash_concurrency.max(1));
+        let password_slots = Semaphore::new(config.password_hash_concurrency);
         ServerState {
+            log: Arc::new(store.clone()),
             store,
             config,
             registry,
@@ -51,6 +56,11 @@ impl ServerState {
             live_sessions: Default::default(),
             next_connection_id: AtomicU64::new(1),
         }
+    }
+
+    /// Now, from the configured clock (every `ts` the server sets, session expiry).
+    pub fn now_ms(&self) -> i64 {
+        self.config.clock.now_ms()
     }
 
     pub fn next_connection_id(&self) -> u64 {
@@ -111,6 +121,3 @@ pub async fn reached(phase_rx: &mut tokio::sync::watch::Receiver<Phase>, phase: 
         }
     }
 }
-
-/// Milliseconds since the Unix epoch, for `ts` fields set by the server (the one wall clock).
-pub use crate::timespec::now_ms;

@@ -2,27 +2,28 @@
 //! `react` and `dm`. Each validates its target, takes its `ts`/`seq`, inserts one row into the
 //! append-only `events` log, updates the `messages` current state (through `fold`), keeps the
 //! search indexes current (FTS5 for open channels, blind tokens for sealed ones), and returns
-//! the broadcast frame. Used only by `writer`.
+//! the committed [`LoggedEvent`]. Used only by `writer`.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::commit_thread::CommitCounters;
 use super::error::StoreError;
+use super::events::{EventBody, FoldedMessage, LoggedEvent};
 use super::fts;
 use super::rows::{
     self, DELETE_PAYLOAD, DmPayload, EditPayload, MESSAGE_COLUMNS, MsgPayload, ReactPayload,
 };
-use super::types::{AppendOp, Appended};
-use super::writer::WriterState;
+use super::types::AppendOp;
 use crate::model::fold::{self, Change};
 use crate::model::limits::{MAX_BLIND_TOKENS, MAX_DISTINCT_REACTIONS};
-use crate::proto::{self, ChannelMode, MessageEvent, ServerFrame};
+use crate::proto::{self, ChannelMode};
 
 /// Applies one append.
 pub(crate) fn apply(
     conn: &Connection,
-    state: &mut WriterState,
+    state: &mut CommitCounters,
     op: AppendOp,
-) -> Result<Appended, StoreError> {
+) -> Result<LoggedEvent, StoreError> {
     match op {
         AppendOp::Msg {
             channel,
@@ -80,11 +81,11 @@ pub(crate) fn apply(
 
 fn append_msg(
     conn: &Connection,
-    state: &mut WriterState,
+    state: &mut CommitCounters,
     channel: &str,
     sender: &str,
     mut payload: MsgPayload,
-) -> Result<Appended, StoreError> {
+) -> Result<LoggedEvent, StoreError> {
     let mode = state.channel_mode(conn, channel)?;
     let tokens = match mode {
         ChannelMode::Sealed => dedupe_tokens(payload.idx.take().unwrap_or_default()),
@@ -122,32 +123,25 @@ fn append_msg(
         ChannelMode::Open => fts_insert(conn, id, &payload.c, channel)?,
         ChannelMode::Sealed => tokens_insert(conn, &scope, id, &tokens)?,
     }
-    let message = MessageEvent {
-        ch: channel.to_string(),
-        id,
-        seq,
-        u: sender.to_string(),
-        c: Some(payload.c),
-        ts,
+    let body = EventBody::Msg {
+        channel: channel.to_string(),
+        c: payload.c,
         enc: payload.enc,
         reply_to: payload.reply_to,
-        edited: None,
-        deleted: false,
-        reacts: None,
     };
-    Ok(appended(id, Some(seq), ts, ServerFrame::Msg(message)))
+    Ok(logged(id, seq, ts, sender, body))
 }
 
 fn append_edit(
     conn: &Connection,
-    state: &mut WriterState,
+    state: &mut CommitCounters,
     channel: &str,
     sender: &str,
     target: i64,
     mut payload: EditPayload,
-) -> Result<Appended, StoreError> {
+) -> Result<LoggedEvent, StoreError> {
     let mut message = load_live_target(conn, channel, target)?;
-    if !message.u.eq_ignore_ascii_case(sender) {
+    if !message.sender.eq_ignore_ascii_case(sender) {
         return Err(StoreError::Forbidden);
     }
     let mode = state.channel_mode(conn, channel)?;
@@ -180,27 +174,24 @@ fn append_edit(
         }
         (ChannelMode::Sealed, None) => {}
     }
-    let frame = ServerFrame::Edit(proto::EditEvent {
-        ch: channel.to_string(),
-        id: target,
-        seq,
-        u: sender.to_string(),
+    let body = EventBody::Edit {
+        channel: channel.to_string(),
+        target,
         c,
-        ts,
         enc,
-    });
-    Ok(appended(id, Some(seq), ts, frame))
+    };
+    Ok(logged(id, seq, ts, sender, body))
 }
 
 fn append_delete(
     conn: &Connection,
-    state: &mut WriterState,
+    state: &mut CommitCounters,
     channel: &str,
     sender: &str,
     target: i64,
-) -> Result<Appended, StoreError> {
+) -> Result<LoggedEvent, StoreError> {
     let mut message = load_live_target(conn, channel, target)?;
-    if !message.u.eq_ignore_ascii_case(sender) {
+    if !message.sender.eq_ignore_ascii_case(sender) {
         return Err(StoreError::Forbidden);
     }
     let mode = state.channel_mode(conn, channel)?;
@@ -223,24 +214,21 @@ fn append_delete(
         ChannelMode::Open => fts_delete(conn, target)?,
         ChannelMode::Sealed => tokens_delete(conn, target)?,
     }
-    let frame = ServerFrame::Delete(proto::DeleteEvent {
-        ch: channel.to_string(),
-        id: target,
-        seq,
-        u: sender.to_string(),
-        ts,
-    });
-    Ok(appended(id, Some(seq), ts, frame))
+    let body = EventBody::Delete {
+        channel: channel.to_string(),
+        target,
+    };
+    Ok(logged(id, seq, ts, sender, body))
 }
 
 fn append_react(
     conn: &Connection,
-    state: &mut WriterState,
+    state: &mut CommitCounters,
     channel: &str,
     sender: &str,
     target: i64,
     payload: ReactPayload,
-) -> Result<Appended, StoreError> {
+) -> Result<LoggedEvent, StoreError> {
     let mut message = load_live_target(conn, channel, target)?;
     let reacts = message.reacts.as_ref();
     let new_emoji = payload.on && !reacts.is_some_and(|map| map.contains_key(&payload.emoji));
@@ -262,26 +250,23 @@ fn append_react(
     };
     fold::apply(&mut message, &change);
     write_message_state(conn, &message)?;
-    let frame = ServerFrame::React(proto::ReactEvent {
-        ch: channel.to_string(),
-        id: target,
-        seq,
-        u: sender.to_string(),
+    let body = EventBody::React {
+        channel: channel.to_string(),
+        target,
         emoji,
         on,
-        ts,
-    });
-    Ok(appended(id, Some(seq), ts, frame))
+    };
+    Ok(logged(id, seq, ts, sender, body))
 }
 
 fn append_dm(
     conn: &Connection,
-    state: &mut WriterState,
+    state: &mut CommitCounters,
     from: &str,
     to: &str,
     c: String,
     enc: String,
-) -> Result<Appended, StoreError> {
+) -> Result<LoggedEvent, StoreError> {
     let to: String = conn
         .prepare_cached("SELECT name FROM accounts WHERE name = ?1")?
         .query_row([to], |row| row.get(0))
@@ -301,19 +286,22 @@ fn append_dm(
         None,
         &rows::to_json(&payload),
     )?;
-    let frame = ServerFrame::Dm(proto::DmEvent {
-        id,
-        from: from.to_string(),
+    let body = EventBody::Dm {
         to: payload.to,
         c: payload.c,
         enc: payload.enc,
-        ts,
-    });
-    Ok(appended(id, None, ts, frame))
+    };
+    Ok(logged(id, seq, ts, from, body))
 }
 
-fn appended(id: i64, seq: Option<i64>, ts: i64, frame: ServerFrame) -> Appended {
-    Appended { id, seq, ts, frame }
+fn logged(id: i64, seq: i64, ts: i64, sender: &str, body: EventBody) -> LoggedEvent {
+    LoggedEvent {
+        id,
+        seq,
+        ts,
+        sender: sender.to_string(),
+        body,
+    }
 }
 
 /// The current state of a message of `channel` that is not deleted; else `NoSuchMessage`.
@@ -321,19 +309,19 @@ fn load_live_target(
     conn: &Connection,
     channel: &str,
     target: i64,
-) -> Result<MessageEvent, StoreError> {
+) -> Result<FoldedMessage, StoreError> {
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?1");
     let message = conn
         .prepare_cached(&sql)?
         .query_row([target], rows::message_from_row)
         .optional()?;
     match message {
-        Some(message) if message.ch == channel && !message.deleted => Ok(message),
+        Some(message) if message.channel == channel && !message.deleted => Ok(message),
         _ => Err(StoreError::NoSuchMessage),
     }
 }
 
-fn write_message_state(conn: &Connection, message: &MessageEvent) -> Result<(), StoreError> {
+fn write_message_state(conn: &Connection, message: &FoldedMessage) -> Result<(), StoreError> {
     conn.prepare_cached(
         "UPDATE messages SET c = ?2, enc = ?3, edited_ms = ?4, deleted = ?5, reacts = ?6
          WHERE id = ?1",

@@ -52,6 +52,9 @@ pub enum StoreError {
     /// A search query that cannot be run (too many terms, a too-short prefix, …).
     #[error("{0}")]
     BadQuery(String),
+    /// `StoreOptions` that make no sense (checked once, at open).
+    #[error("invalid store options: {0}")]
+    InvalidOptions(String),
     /// Storage is failing or shut down (writer gone, queue full, disk full, I/O).
     #[error("storage unavailable: {0}")]
     Unavailable(String),

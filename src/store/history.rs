@@ -6,11 +6,12 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::error::StoreError;
+use super::events::{FoldedMessage, LoggedEvent};
 use super::reader::Reader;
 use super::rows::{self, EVENT_COLUMNS, EventRow, MESSAGE_COLUMNS};
 use super::types::{HistoryQuery, Page};
 use crate::model::fold;
-use crate::proto::{self, DmEvent, MessageEvent, ServerFrame};
+use crate::proto;
 
 pub(crate) const HISTORY_BY_SEQ: &str = "SELECT {M} FROM messages m
     WHERE m.scope = ?1 AND m.seq < ?2
@@ -25,6 +26,9 @@ pub(crate) const HISTORY_BY_SENDER: &str = "SELECT {M} FROM messages m
 pub(crate) const EVENTS_AFTER: &str = "SELECT {E} FROM events e
     WHERE e.scope = ?1 AND e.seq > ?2
     ORDER BY e.seq LIMIT ?3";
+pub(crate) const LOG_AFTER_ID: &str = "SELECT {E} FROM events e
+    WHERE e.id > ?1
+    ORDER BY e.id LIMIT ?2";
 pub(crate) const DM_BY_SEQ: &str = "SELECT {E} FROM events e
     WHERE e.scope = ?1 AND e.seq < ?2 AND (?3 IS NULL OR e.sender = ?3 COLLATE NOCASE)
     ORDER BY e.seq DESC LIMIT ?4";
@@ -63,7 +67,7 @@ impl Reader {
         &self,
         channel: &str,
         query: &HistoryQuery,
-    ) -> Result<Page<MessageEvent>, StoreError> {
+    ) -> Result<Page<FoldedMessage>, StoreError> {
         let scope = proto::channel_scope(channel);
         let bounds = self.bounds(&scope, query)?;
         let limit = i64::from(query.limit.min(proto::HISTORY_MAX_LIMIT));
@@ -93,15 +97,25 @@ impl Reader {
         Ok(page_oldest_first(newest_first, limit))
     }
 
-    /// Raw channel events (`msg`/`edit`/`delete`/`react` frames exactly as broadcast) with
+    /// Raw channel events (`msg`/`edit`/`delete`/`react`, exactly as committed) with
     /// seq > `after_seq`, oldest first; `more` says the limit cut them.
     pub fn history_after(
         &self,
         channel: &str,
         after_seq: i64,
         limit: u32,
-    ) -> Result<Page<ServerFrame>, StoreError> {
-        let scope = proto::channel_scope(channel);
+    ) -> Result<Page<LoggedEvent>, StoreError> {
+        self.scope_events_after(&proto::channel_scope(channel), after_seq, limit)
+    }
+
+    /// Committed events of `scope` (`#channel` or `@a:b`) with seq > `after_seq`, oldest
+    /// first; `more` says the limit cut them.
+    pub fn scope_events_after(
+        &self,
+        scope: &str,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Page<LoggedEvent>, StoreError> {
         let limit = i64::from(limit.min(proto::HISTORY_MAX_LIMIT));
         let mut statement = self.conn.prepare_cached(&sql(EVENTS_AFTER))?;
         let mut rows = statement
@@ -111,19 +125,34 @@ impl Reader {
         rows.truncate(limit as usize);
         let events = rows
             .iter()
-            .map(EventRow::to_frame)
+            .map(EventRow::to_event)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Page { events, more })
     }
 
-    /// DMs between two users (`dm` frames as broadcast), oldest first. Page backwards with
-    /// `before_id` (DM frames carry ids); `more` says older ones exist.
+    /// Committed events of every scope with id > `after_id`, in commit (id) order, at most
+    /// `limit` (itself at most the history page limit).
+    pub fn events_after_id(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> Result<Vec<LoggedEvent>, StoreError> {
+        let limit = i64::from(limit.min(proto::HISTORY_MAX_LIMIT));
+        let mut statement = self.conn.prepare_cached(&sql(LOG_AFTER_ID))?;
+        let rows = statement
+            .query_map(params![after_id, limit], EventRow::from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.iter().map(EventRow::to_event).collect()
+    }
+
+    /// DMs between two users (`dm` events as committed), oldest first. Page backwards with
+    /// `before_id` (DM frames carry ids, not seqs); `more` says older ones exist.
     pub fn dm_history(
         &self,
         user_a: &str,
         user_b: &str,
         query: &HistoryQuery,
-    ) -> Result<Page<DmEvent>, StoreError> {
+    ) -> Result<Page<LoggedEvent>, StoreError> {
         let scope = proto::dm_scope(user_a, user_b);
         let bounds = self.bounds(&scope, query)?;
         let limit = i64::from(query.limit.min(proto::HISTORY_MAX_LIMIT));
@@ -149,7 +178,7 @@ impl Reader {
         let events = page
             .events
             .iter()
-            .map(EventRow::to_dm)
+            .map(EventRow::to_event)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Page {
             events,
@@ -165,7 +194,7 @@ impl Reader {
         channel: &str,
         at_ms: i64,
         limit: u32,
-    ) -> Result<Vec<MessageEvent>, StoreError> {
+    ) -> Result<Vec<FoldedMessage>, StoreError> {
         let scope = proto::channel_scope(channel);
         let limit = i64::from(limit.min(proto::HISTORY_MAX_LIMIT));
         let mut statement = self.conn.prepare_cached(&sql(REWIND_PAGE))?;
@@ -179,7 +208,7 @@ impl Reader {
             let rows =
                 changes_statement.query_map(params![original.id, at_ms], EventRow::from_row)?;
             for row in rows {
-                if let Some(change) = row?.to_change()? {
+                if let Some((_, change)) = row?.to_event()?.change() {
                     fold::apply(&mut message, &change);
                 }
             }
@@ -189,14 +218,14 @@ impl Reader {
     }
 
     /// The current (folded) state of one message of a channel.
-    pub fn message(&self, channel: &str, id: i64) -> Result<Option<MessageEvent>, StoreError> {
+    pub fn message(&self, channel: &str, id: i64) -> Result<Option<FoldedMessage>, StoreError> {
         let query = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?1");
         let message = self
             .conn
             .prepare_cached(&query)?
             .query_row([id], rows::message_from_row)
             .optional()?;
-        Ok(message.filter(|message| message.ch == channel))
+        Ok(message.filter(|message| message.channel == channel))
     }
 
     /// Turns `before_seq` / `before_id` into both forms of the bound.
@@ -320,6 +349,7 @@ pub(crate) mod plan_tests {
             ("history by time", HISTORY_BY_TIME),
             ("history by sender", HISTORY_BY_SENDER),
             ("catch-up", EVENTS_AFTER),
+            ("log after id", LOG_AFTER_ID),
             ("dm by seq", DM_BY_SEQ),
             ("dm by time", DM_BY_TIME),
             ("rewind page", REWIND_PAGE),

@@ -1,47 +1,55 @@
 //! The SQLite event store — the only SQL in chatify. [`Store`] owns one writer thread (group
 //! commit: every queued request of a batch in one transaction, then their callbacks in commit
-//! order) and a pool of read-only [`Reader`] connections used off the async runtime. The server
-//! appends events and reads history/search/rewind through it; the one-shot tools open a
-//! [`Reader`] directly on a database file; `chatify migrate` uses [`migrations`].
+//! order) and a pool of read-only [`Reader`] connections used off the async runtime. It is the
+//! durable event log of the server behind the [`EventLog`] trait (append with a commit callback,
+//! read ranges, subscribe from a position), speaking only its own types ([`LoggedEvent`],
+//! [`FoldedMessage`]), never wire frames. The one-shot tools open a [`Reader`] directly on a
+//! database file; `chatify migrate` uses [`migrations`].
 //!
 //! Files: `schema` (migration SQL as data, the read-only probe), `migrations` (status, migrate)
-//! with `backfill` (the data half of step 2) and `files` (WAL setup, backups), `writer` (the writer thread) with `append` (events) and `accounts` (everything
-//! else), `reader` (accounts/channels queries) with `history` and `search` (both fold
-//! with `model::fold`), `fts` (safe search-query translation), `rows` (row layout).
+//! with `backfill` (the data half of step 2) and `files` (WAL setup, backups); `commit_thread`
+//! (the writer thread, group commit) running the typed `requests`: `append` (events) and
+//! `accounts` (everything else); `log` (the [`EventLog`] trait and its SQLite implementation);
+//! `events` (the store's event types, folded with `model::fold`); `reader` (accounts/channels
+//! queries) with `history` and `search`; `fts` (safe search-query translation); `rows` (row
+//! layout).
 
 mod accounts;
 mod append;
 mod backfill;
+mod commit_thread;
 mod error;
+mod events;
 mod files;
 mod fts;
 mod history;
+mod log;
 pub mod migrations;
 mod reader;
+mod requests;
 mod rows;
 mod schema;
 mod search;
 mod types;
-mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+pub use crate::clock::Clock;
 pub use error::StoreError;
+pub use events::{EventBody, FoldedMessage, LoggedEvent};
+pub use log::{CommitCallback, EventLog, EventSubscription, LogFuture};
 pub use migrations::SCHEMA_VERSION;
 pub use reader::Reader;
 pub use types::{
-    Account, AppendOp, Appended, ChannelRecord, Clock, Durability, HistoryQuery, NewChannel, Page,
-    ReadMarker, SearchOptions, SessionRecord, StoreOptions, StoreStats,
+    Account, AppendOp, ChannelRecord, Durability, HistoryQuery, NewChannel, Page, ReadMarker,
+    SearchOptions, SessionRecord, StoreOptions, StoreStats,
 };
 
-use writer::{Request, WriteOp, WriteOutput};
+use commit_thread::{Queued, QueuedWrite, ReplyCallback, WriteRequest};
 
 /// Sessions unused for longer than this are expired (30 days).
 pub const SESSION_MAX_IDLE_MS: i64 = 30 * 24 * 60 * 60 * 1000;
-
-/// Callback of [`Store::append`], run on the writer thread after the commit.
-pub type AppendDone = Box<dyn FnOnce(Result<Appended, StoreError>) + Send>;
 
 /// Handle to an open database. Cheap to clone; all clones share one writer and one reader pool.
 #[derive(Clone)]
@@ -51,29 +59,39 @@ pub struct Store {
 
 struct Inner {
     path: PathBuf,
-    sender: Mutex<Option<tokio::sync::mpsc::Sender<Request>>>,
+    sender: Mutex<Option<tokio::sync::mpsc::Sender<Box<dyn QueuedWrite>>>>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     readers: Mutex<Vec<Reader>>,
     read_permits: Arc<tokio::sync::Semaphore>,
     busy_timeout_ms: u32,
-    stats: Arc<writer::SharedStats>,
+    stats: Arc<commit_thread::SharedStats>,
+    /// The id of the newest committed event, updated by the commit thread after each commit.
+    committed: tokio::sync::watch::Receiver<i64>,
 }
 
 impl Store {
     /// Opens (creating the file and parent directories if missing), checks the schema version,
     /// applies pending migrations (or refuses with `NeedsMigration`), sets WAL and `synchronous`,
     /// starts the writer thread. A newer schema is refused without modifying the file at all.
+    /// Options that make no sense (see [`StoreOptions::validate`]) are refused first.
     pub fn open(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        options.validate()?;
         let conn = migrations::open_for_writing(path, &options)?;
-        let readers_wanted = options.readers.max(1);
-        let mut readers = Vec::with_capacity(readers_wanted);
-        for _ in 0..readers_wanted {
+        let mut readers = Vec::with_capacity(options.readers);
+        for _ in 0..options.readers {
             readers.push(Reader::open_pooled(path, options.busy_timeout_ms)?);
         }
-        let (sender, receiver) = tokio::sync::mpsc::channel(options.write_queue.max(1));
-        let stats = Arc::new(writer::SharedStats::default());
-        let clock = options.clock.clone();
-        let writer = writer::Writer::new(conn, options.batch_max.max(1), clock, stats.clone())?;
+        let (sender, receiver) = tokio::sync::mpsc::channel(options.write_queue);
+        let stats = Arc::new(commit_thread::SharedStats::default());
+        let (committed_tx, committed) =
+            tokio::sync::watch::channel(commit_thread::last_event_id(&conn)?);
+        let writer = commit_thread::CommitThread::new(
+            conn,
+            options.batch_max,
+            options.clock.clone(),
+            stats.clone(),
+            committed_tx,
+        )?;
         let handle = std::thread::Builder::new()
             .name("chatify-store-writer".into())
             .spawn(move || writer.run(receiver))
@@ -84,9 +102,10 @@ impl Store {
                 sender: Mutex::new(Some(sender)),
                 writer_thread: Mutex::new(Some(handle)),
                 readers: Mutex::new(readers),
-                read_permits: Arc::new(tokio::sync::Semaphore::new(readers_wanted)),
+                read_permits: Arc::new(tokio::sync::Semaphore::new(options.readers)),
                 busy_timeout_ms: options.busy_timeout_ms,
                 stats,
+                committed,
             }),
         })
     }
@@ -107,28 +126,19 @@ impl Store {
         self.inner.shutdown();
     }
 
-    /// Appends a durable event. The writer assigns `id`, `seq` and `ts`, validates, commits,
-    /// and THEN calls `done` on the writer thread, in commit order. `done` must be cheap and
-    /// never block. A full queue or a closed store calls `done` at once with `Unavailable`.
-    pub fn append(&self, op: AppendOp, done: AppendDone) {
-        let request = Request {
-            op: WriteOp::Append(op),
-            done: Box::new(move |result| {
-                done(result.and_then(|output| match output {
-                    WriteOutput::Appended(appended) => Ok(appended),
-                    _ => Err(unexpected_output()),
-                }))
-            }),
-        };
-        self.inner.try_submit(request);
+    /// Appends a durable event (the [`EventLog`] contract). The writer assigns `id`, `seq` and
+    /// `ts`, validates, commits, and THEN calls `on_commit` on the writer thread, in commit
+    /// order. `on_commit` must be quick; it may block briefly on a bounded queue (the writer is
+    /// a thread of its own) but must never wait for the store. A full queue or a closed store
+    /// is refused at once with `Unavailable`, and `on_commit` is then never called.
+    pub fn append(&self, op: AppendOp, on_commit: CommitCallback) -> Result<(), StoreError> {
+        self.inner
+            .try_submit(Queued::boxed(requests::AppendEvent(op), on_commit))
     }
 
     /// [`Store::append`] awaiting the result (waits for queue space instead of failing).
-    pub async fn append_wait(&self, op: AppendOp) -> Result<Appended, StoreError> {
-        match self.submit(WriteOp::Append(op)).await? {
-            WriteOutput::Appended(appended) => Ok(appended),
-            _ => Err(unexpected_output()),
-        }
+    pub async fn append_wait(&self, op: AppendOp) -> Result<LoggedEvent, StoreError> {
+        self.submit(requests::AppendEvent(op)).await
     }
 
     /// Creates an account and makes it a member of `general` (created if missing).
@@ -140,25 +150,22 @@ impl Store {
         pk: Option<&str>,
         now_ms: i64,
     ) -> Result<Account, StoreError> {
-        let op = WriteOp::CreateAccount {
+        self.submit(requests::CreateAccount {
             name: name.to_string(),
             password_phc: password_phc.to_string(),
             pk: pk.map(str::to_string),
             now_ms,
-        };
-        match self.submit(op).await? {
-            WriteOutput::Account(account) => Ok(account),
-            _ => Err(unexpected_output()),
-        }
+        })
+        .await
     }
 
     /// Replaces a user's identity public key. `NoSuchUser` if unknown.
     pub async fn set_public_key(&self, name: &str, pk: &str) -> Result<(), StoreError> {
-        let op = WriteOp::SetPublicKey {
+        self.submit(requests::SetPublicKey {
             name: name.to_string(),
             pk: pk.to_string(),
-        };
-        self.submit(op).await.map(drop)
+        })
+        .await
     }
 
     /// Stores a session (only the hash of its token). Also drops sessions expired by `now_ms`.
@@ -168,27 +175,24 @@ impl Store {
         token_hash: [u8; 32],
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let op = WriteOp::CreateSession {
+        self.submit(requests::CreateSession {
             user: user.to_string(),
             token_hash,
             now_ms,
-        };
-        self.submit(op).await.map(drop)
+        })
+        .await
     }
 
     /// Marks a session used at `now_ms` (restarting its 30-day idle clock). `NoSuchUser` if the
     /// session is unknown.
     pub async fn touch_session(&self, token_hash: [u8; 32], now_ms: i64) -> Result<(), StoreError> {
-        self.submit(WriteOp::TouchSession { token_hash, now_ms })
+        self.submit(requests::TouchSession { token_hash, now_ms })
             .await
-            .map(drop)
     }
 
     /// Forgets a session (logout). Unknown sessions are fine.
     pub async fn delete_session(&self, token_hash: [u8; 32]) -> Result<(), StoreError> {
-        self.submit(WriteOp::DeleteSession { token_hash })
-            .await
-            .map(drop)
+        self.submit(requests::DeleteSession { token_hash }).await
     }
 
     /// Sets a new password hash for `user` and deletes every other session of theirs (all but
@@ -199,23 +203,17 @@ impl Store {
         password_phc: &str,
         keep: [u8; 32],
     ) -> Result<usize, StoreError> {
-        let op = WriteOp::ChangePassword {
+        self.submit(requests::ChangePassword {
             user: user.to_string(),
             password_phc: password_phc.to_string(),
             keep,
-        };
-        match self.submit(op).await? {
-            WriteOutput::Count(count) => Ok(count),
-            _ => Err(unexpected_output()),
-        }
+        })
+        .await
     }
 
     /// Creates a channel, or returns the existing one unchanged (its `create` is ignored).
     pub async fn create_channel(&self, channel: NewChannel) -> Result<ChannelRecord, StoreError> {
-        match self.submit(WriteOp::CreateChannel(channel)).await? {
-            WriteOutput::Channel(record) => Ok(record),
-            _ => Err(unexpected_output()),
-        }
+        self.submit(requests::CreateChannel(channel)).await
     }
 
     /// Makes `user` a member of `channel` (no-op if already). `NoSuchChannel` / `NoSuchUser`.
@@ -225,21 +223,21 @@ impl Store {
         user: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let op = WriteOp::AddMember {
+        self.submit(requests::AddMember {
             channel: channel.to_string(),
             user: user.to_string(),
             now_ms,
-        };
-        self.submit(op).await.map(drop)
+        })
+        .await
     }
 
     /// Removes `user` from `channel` (no-op if not a member).
     pub async fn remove_member(&self, channel: &str, user: &str) -> Result<(), StoreError> {
-        let op = WriteOp::RemoveMember {
+        self.submit(requests::RemoveMember {
             channel: channel.to_string(),
             user: user.to_string(),
-        };
-        self.submit(op).await.map(drop)
+        })
+        .await
     }
 
     /// Records that `user` has read `scope` (`#channel` or `@a:b`) up to `seq`. Never moves back.
@@ -250,13 +248,13 @@ impl Store {
         seq: i64,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let op = WriteOp::SetReadMarker {
+        self.submit(requests::SetReadMarker {
             user: user.to_string(),
             scope: scope.to_string(),
             seq,
             now_ms,
-        };
-        self.submit(op).await.map(drop)
+        })
+        .await
     }
 
     /// Runs `f` with a pooled read-only connection on tokio's blocking pool.
@@ -291,7 +289,8 @@ impl Store {
         self.inner.with_reader(f)
     }
 
-    async fn submit(&self, op: WriteOp) -> Result<WriteOutput, StoreError> {
+    /// Queues a typed request, waiting for queue space, and awaits its reply.
+    async fn submit<R: WriteRequest>(&self, request: R) -> Result<R::Reply, StoreError> {
         let sender = self
             .inner
             .sender
@@ -300,44 +299,40 @@ impl Store {
             .clone()
             .ok_or_else(|| StoreError::Unavailable("the store is closed".into()))?;
         let (reply, wait) = tokio::sync::oneshot::channel();
-        let request = Request {
-            op,
-            done: Box::new(move |result| {
-                // The waiter may have gone away (cancelled); nothing to do then.
-                let _ = reply.send(result);
-            }),
-        };
+        let callback: ReplyCallback<R::Reply> = Box::new(move |result| {
+            // The waiter may have gone away (cancelled); nothing to do then.
+            let _ = reply.send(result);
+        });
         sender
-            .send(request)
+            .send(Queued::boxed(request, callback))
             .await
             .map_err(|_| StoreError::Unavailable("the store writer has stopped".into()))?;
         drop(sender);
         wait.await
             .map_err(|_| StoreError::Unavailable("the store writer has stopped".into()))?
     }
+
+    /// The id of the newest committed event, and a way to wait for the next commit.
+    pub(crate) fn committed_ids(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.inner.committed.clone()
+    }
 }
 
 impl Inner {
-    fn try_submit(&self, request: Request) {
-        let sender = match self.sender.lock() {
-            Ok(guard) => guard.clone(),
-            Err(_) => None,
-        };
+    /// Queues without waiting; a full queue or a stopped writer is an error, and the request
+    /// (with its callback) is dropped unanswered.
+    fn try_submit(&self, request: Box<dyn QueuedWrite>) -> Result<(), StoreError> {
+        let sender = self.sender.lock().ok().and_then(|guard| guard.clone());
         let Some(sender) = sender else {
-            (request.done)(Err(StoreError::Unavailable("the store is closed".into())));
-            return;
+            return Err(StoreError::Unavailable("the store is closed".into()));
         };
-        if let Err(error) = sender.try_send(request) {
-            let (request, reason) = match error {
-                tokio::sync::mpsc::error::TrySendError::Full(request) => {
-                    (request, "the write queue is full")
-                }
-                tokio::sync::mpsc::error::TrySendError::Closed(request) => {
-                    (request, "the store writer has stopped")
-                }
+        sender.try_send(request).map_err(|error| {
+            let reason = match error {
+                tokio::sync::mpsc::error::TrySendError::Full(_) => "the write queue is full",
+                tokio::sync::mpsc::error::TrySendError::Closed(_) => "the store writer has stopped",
             };
-            (request.done)(Err(StoreError::Unavailable(reason.into())));
-        }
+            StoreError::Unavailable(reason.into())
+        })
     }
 
     fn with_reader<T>(
@@ -383,8 +378,4 @@ impl Drop for Inner {
     fn drop(&mut self) {
         self.shutdown();
     }
-}
-
-fn unexpected_output() -> StoreError {
-    StoreError::Unavailable("the store writer returned an unexpected result".into())
 }

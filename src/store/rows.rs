@@ -1,7 +1,7 @@
 //! How events and messages are laid out in rows: the JSON payload of each event kind, the
-//! column list of the `messages` table, and the conversions from rows to `proto` frames. Shared
-//! by the writer (which stores and broadcasts) and the reader (which queries and folds), so a
-//! frame read back from the database is exactly the frame that was broadcast.
+//! column list of the `messages` table, and the conversions from rows to the store's own event
+//! types. Shared by the writer (which stores and reports commits) and the reader (which queries
+//! and folds), so an event read back from the log is exactly the event that was committed.
 
 use std::collections::BTreeMap;
 
@@ -9,8 +9,7 @@ use rusqlite::Row;
 use serde::{Deserialize, Serialize};
 
 use super::error::StoreError;
-use crate::model::fold::Change;
-use crate::proto::{self, MessageEvent, ServerFrame};
+use super::events::{EventBody, FoldedMessage, LoggedEvent};
 
 /// Payload of a `msg` event. `idx` (blind tokens) is stored but never broadcast.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -86,106 +85,71 @@ impl EventRow {
         })
     }
 
-    /// The frame this event was broadcast as.
-    pub fn to_frame(&self) -> Result<ServerFrame, StoreError> {
-        let ch = channel_of_scope(&self.scope).to_string();
+    /// The logged event this row holds.
+    pub fn to_event(&self) -> Result<LoggedEvent, StoreError> {
+        let channel = || channel_of_scope(&self.scope).to_string();
         let target = || self.target.ok_or_else(|| corrupt_event(self.id));
-        Ok(match self.kind.as_str() {
-            "msg" => ServerFrame::Msg(self.to_message()?),
+        let body = match self.kind.as_str() {
+            "msg" => {
+                let payload: MsgPayload = parse_payload(self)?;
+                EventBody::Msg {
+                    channel: channel(),
+                    c: payload.c,
+                    enc: payload.enc,
+                    reply_to: payload.reply_to,
+                }
+            }
             "edit" => {
                 let payload: EditPayload = parse_payload(self)?;
-                ServerFrame::Edit(proto::EditEvent {
-                    ch,
-                    id: target()?,
-                    seq: self.seq,
-                    u: self.sender.clone(),
+                EventBody::Edit {
+                    channel: channel(),
+                    target: target()?,
                     c: payload.c,
-                    ts: self.ts,
                     enc: payload.enc,
-                })
+                }
             }
-            "delete" => ServerFrame::Delete(proto::DeleteEvent {
-                ch,
-                id: target()?,
-                seq: self.seq,
-                u: self.sender.clone(),
-                ts: self.ts,
-            }),
+            "delete" => EventBody::Delete {
+                channel: channel(),
+                target: target()?,
+            },
             "react" => {
                 let payload: ReactPayload = parse_payload(self)?;
-                ServerFrame::React(proto::ReactEvent {
-                    ch,
-                    id: target()?,
-                    seq: self.seq,
-                    u: self.sender.clone(),
+                EventBody::React {
+                    channel: channel(),
+                    target: target()?,
                     emoji: payload.emoji,
                     on: payload.on,
-                    ts: self.ts,
-                })
+                }
             }
-            "dm" => ServerFrame::Dm(self.to_dm()?),
+            "dm" => {
+                let payload: DmPayload = parse_payload(self)?;
+                EventBody::Dm {
+                    to: payload.to,
+                    c: payload.c,
+                    enc: payload.enc,
+                }
+            }
             _ => return Err(corrupt_event(self.id)),
+        };
+        Ok(LoggedEvent {
+            id: self.id,
+            seq: self.seq,
+            ts: self.ts,
+            sender: self.sender.clone(),
+            body,
         })
     }
 
     /// The original (unfolded) message of a `msg` event.
-    pub fn to_message(&self) -> Result<MessageEvent, StoreError> {
-        let payload: MsgPayload = parse_payload(self)?;
-        Ok(MessageEvent {
-            ch: channel_of_scope(&self.scope).to_string(),
-            id: self.id,
-            seq: self.seq,
-            u: self.sender.clone(),
-            c: Some(payload.c),
-            ts: self.ts,
-            enc: payload.enc,
-            reply_to: payload.reply_to,
-            edited: None,
-            deleted: false,
-            reacts: None,
-        })
-    }
-
-    /// The `dm` frame of a `dm` event.
-    pub fn to_dm(&self) -> Result<proto::DmEvent, StoreError> {
-        let payload: DmPayload = parse_payload(self)?;
-        Ok(proto::DmEvent {
-            id: self.id,
-            from: self.sender.clone(),
-            to: payload.to,
-            c: payload.c,
-            enc: payload.enc,
-            ts: self.ts,
-        })
-    }
-
-    /// The change an `edit`/`delete`/`react` event makes to its target; `None` for other kinds.
-    pub fn to_change(&self) -> Result<Option<Change>, StoreError> {
-        Ok(match self.kind.as_str() {
-            "edit" => {
-                let payload: EditPayload = parse_payload(self)?;
-                Some(Change::Edit {
-                    c: payload.c,
-                    enc: payload.enc,
-                    ts: self.ts,
-                })
-            }
-            "delete" => Some(Change::Delete),
-            "react" => {
-                let payload: ReactPayload = parse_payload(self)?;
-                Some(Change::React {
-                    user: self.sender.clone(),
-                    emoji: payload.emoji,
-                    on: payload.on,
-                })
-            }
-            _ => None,
-        })
+    pub fn to_message(&self) -> Result<FoldedMessage, StoreError> {
+        self.to_event()?
+            .to_message()
+            .ok_or_else(|| corrupt_event(self.id))
     }
 }
 
 /// Reads a `messages` row selected with [`MESSAGE_COLUMNS`] as a folded message event.
-pub(crate) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<MessageEvent> {
+pub(crate) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<FoldedMessage> {
     let scope: String = row.get(1)?;
     let reacts: Option<String> = row.get(10)?;
     let reacts = match reacts {
@@ -194,12 +158,12 @@ pub(crate) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<MessageEvent> 
         })?),
         None => None,
     };
-    Ok(MessageEvent {
-        ch: channel_of_scope(&scope).to_string(),
+    Ok(FoldedMessage {
+        channel: channel_of_scope(&scope).to_string(),
         id: row.get(0)?,
         seq: row.get(2)?,
         ts: row.get(3)?,
-        u: row.get(4)?,
+        sender: row.get(4)?,
         c: row.get(5)?,
         enc: row.get(6)?,
         reply_to: row.get(7)?,

@@ -7,13 +7,14 @@ use rusqlite::types::Value;
 use rusqlite::{ToSql, params};
 
 use super::error::StoreError;
+use super::events::FoldedMessage;
 use super::fts;
 use super::history::sql;
 use super::reader::Reader;
 use super::rows;
 use super::types::SearchOptions;
 use crate::model::limits::MAX_BLIND_TOKENS;
-use crate::proto::{self, MessageEvent, SearchSort};
+use crate::proto::{self, SearchSort};
 
 /// Ranked search: bm25 over the newest [`RANK_CANDIDATES`] matches (so a query matching most
 /// of a huge channel still answers in milliseconds), best first, ties newest first.
@@ -44,7 +45,7 @@ impl Reader {
         channels: &[String],
         query: &str,
         options: &SearchOptions,
-    ) -> Result<Vec<MessageEvent>, StoreError> {
+    ) -> Result<Vec<FoldedMessage>, StoreError> {
         let terms = fts::parse_query(query)?;
         let Some(expression) = fts::match_expression(&terms, channels) else {
             return Ok(Vec::new());
@@ -77,7 +78,7 @@ impl Reader {
         channel: &str,
         tokens: &[String],
         options: &SearchOptions,
-    ) -> Result<Vec<MessageEvent>, StoreError> {
+    ) -> Result<Vec<FoldedMessage>, StoreError> {
         let mut distinct: Vec<&String> = Vec::with_capacity(tokens.len());
         for token in tokens {
             if !token.is_empty() && !distinct.contains(&token) {

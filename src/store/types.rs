@@ -1,7 +1,9 @@
-//! Plain data the store API takes and returns: open options, append operations and their
-//! results, account/channel records, query options and pages. No SQL here; the server, the
-//! one-shot tools and the tests build and read these.
+//! Plain data the store API takes and returns: open options, append operations, account and
+//! channel records, query options and pages (the committed events are in `events`). No SQL
+//! here; the server, the one-shot tools and the tests build and read these.
 
+use super::error::StoreError;
+use crate::clock::Clock;
 use crate::proto;
 
 /// How hard commits are pushed to disk.
@@ -13,9 +15,6 @@ pub enum Durability {
     /// `synchronous=FULL`: also survives an OS crash or power loss.
     Full,
 }
-
-/// A source of Unix milliseconds for event timestamps (tests and replays pin time with it).
-pub type Clock = std::sync::Arc<dyn Fn() -> i64 + Send + Sync>;
 
 /// Options of [`crate::store::Store::open`].
 #[derive(Clone)]
@@ -33,9 +32,9 @@ pub struct StoreOptions {
     pub batch_max: usize,
     /// How long a reader waits on a locked database before giving up, in milliseconds.
     pub busy_timeout_ms: u32,
-    /// Where event `ts` come from; `None` is the system clock. The writer never lets `ts`
+    /// Where event `ts` come from (the system clock by default). The writer never lets `ts`
     /// decrease, whatever the clock says.
-    pub clock: Option<Clock>,
+    pub clock: Clock,
 }
 
 impl std::fmt::Debug for StoreOptions {
@@ -48,7 +47,7 @@ impl std::fmt::Debug for StoreOptions {
             .field("write_queue", &self.write_queue)
             .field("batch_max", &self.batch_max)
             .field("busy_timeout_ms", &self.busy_timeout_ms)
-            .field("clock", &self.clock.as_ref().map(|_| "custom"))
+            .field("clock", &self.clock)
             .finish()
     }
 }
@@ -62,6 +61,26 @@ pub struct StoreStats {
     pub requests: u64,
 }
 
+impl StoreOptions {
+    /// Refuses options that make no sense (an empty reader pool, write queue or batch) instead
+    /// of silently adjusting them. `Store::open` calls it first.
+    pub fn validate(&self) -> Result<(), StoreError> {
+        let checks = [
+            (self.readers, "readers"),
+            (self.write_queue, "write_queue"),
+            (self.batch_max, "batch_max"),
+        ];
+        for (value, name) in checks {
+            if value == 0 {
+                return Err(StoreError::InvalidOptions(format!(
+                    "{name} must be at least 1"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
@@ -72,7 +91,7 @@ impl Default for StoreOptions {
             write_queue: 65_536,
             batch_max: 1024,
             busy_timeout_ms: 5_000,
-            clock: None,
+            clock: Clock::system(),
         }
     }
 }
@@ -116,18 +135,6 @@ pub enum AppendOp {
         c: String,
         enc: String,
     },
-}
-
-/// A committed event: what to ack and what to broadcast.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Appended {
-    /// The new event's own global id.
-    pub id: i64,
-    /// The per-channel seq of a channel event; `None` for a DM (DM frames carry no seq).
-    pub seq: Option<i64>,
-    pub ts: i64,
-    /// The broadcast frame: `Msg`, `Edit`, `Delete`, `React` or `Dm`.
-    pub frame: proto::ServerFrame,
 }
 
 /// One stored session of an account (PROTOCOL.md `sessions`): its token hash and times.
@@ -245,4 +252,14 @@ pub struct Page<T> {
     pub events: Vec<T>,
     /// More (older, or later for `history_after`) events exist beyond this page.
     pub more: bool,
+}
+
+impl<T> Page<T> {
+    /// The same page with every event converted (e.g. into a wire frame).
+    pub fn map<U>(self, convert: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            events: self.events.into_iter().map(convert).collect(),
+            more: self.more,
+        }
+    }
 }

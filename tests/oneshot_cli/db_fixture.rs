@@ -32,7 +32,7 @@ impl DbFixture {
         let clock = Arc::new(AtomicI64::new(start_ms));
         let seen = clock.clone();
         let options = StoreOptions {
-            clock: Some(Arc::new(move || seen.load(Ordering::SeqCst))),
+            clock: chatify::clock::Clock::from_fn(move || seen.load(Ordering::SeqCst)),
             ..StoreOptions::default()
         };
         let store = Store::open(&path, options).expect("open store");

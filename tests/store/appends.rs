@@ -68,7 +68,7 @@ async fn concurrent_appends_are_all_acked_persisted_and_contiguous() {
         );
     }
     acks.sort_by_key(|ack| ack.id);
-    let seqs: Vec<i64> = acks.iter().filter_map(|ack| ack.seq).collect();
+    let seqs: Vec<i64> = acks.iter().filter_map(|ack| ack.channel_seq()).collect();
     assert_eq!(seqs, (1..=800).collect::<Vec<i64>>());
     assert!(acks.windows(2).all(|pair| pair[0].ts <= pair[1].ts));
     let page = fx
@@ -93,26 +93,30 @@ async fn queued_requests_are_committed_together_and_acked_in_order() {
     let (entered, writer_held) = tokio::sync::oneshot::channel::<()>();
     let (acks, mut acked) = tokio::sync::mpsc::unbounded_channel();
     let first_acks = acks.clone();
-    fx.store.append(
-        msg_op("general", "alice", "first"),
-        Box::new(move |result| {
-            let _ = entered.send(());
-            let _ = hold.recv_timeout(WAIT);
-            let _ = first_acks.send(result.map(|a| a.seq));
-        }),
-    );
+    fx.store
+        .append(
+            msg_op("general", "alice", "first"),
+            Box::new(move |result| {
+                let _ = entered.send(());
+                let _ = hold.recv_timeout(WAIT);
+                let _ = first_acks.send(result.map(|a| a.channel_seq()));
+            }),
+        )
+        .expect("queued");
     tokio::time::timeout(WAIT, writer_held)
         .await
         .expect("writer reached the callback")
         .expect("callback ran");
     for n in 0..250 {
         let acks = acks.clone();
-        fx.store.append(
-            msg_op("general", "alice", &format!("queued {n}")),
-            Box::new(move |result| {
-                let _ = acks.send(result.map(|a| a.seq));
-            }),
-        );
+        fx.store
+            .append(
+                msg_op("general", "alice", &format!("queued {n}")),
+                Box::new(move |result| {
+                    let _ = acks.send(result.map(|a| a.channel_seq()));
+                }),
+            )
+            .expect("queued");
     }
     release.send(()).expect("writer waiting");
     let mut seqs = Vec::new();
@@ -193,14 +197,16 @@ async fn the_last_handle_may_be_dropped_inside_a_callback() {
     let last_handle = store.clone();
     let (dropped, store_dropped) = std::sync::mpsc::channel::<()>();
     let (acked, ack) = tokio::sync::oneshot::channel();
-    store.append(
-        msg_op("general", "alice", "bye"),
-        Box::new(move |result| {
-            let _ = store_dropped.recv_timeout(WAIT);
-            drop(last_handle); // the writer thread now drops the last Store handle
-            let _ = acked.send(result.map(|appended| appended.seq));
-        }),
-    );
+    store
+        .append(
+            msg_op("general", "alice", "bye"),
+            Box::new(move |result| {
+                let _ = store_dropped.recv_timeout(WAIT);
+                drop(last_handle); // the writer thread now drops the last Store handle
+                let _ = acked.send(result.map(|appended| appended.channel_seq()));
+            }),
+        )
+        .expect("queued");
     drop(store);
     dropped.send(()).expect("callback waiting");
     let seq = tokio::time::timeout(WAIT, ack)

@@ -57,7 +57,7 @@ async fn history_pages_backwards_by_seq_time_and_author() {
     };
     let page = fx.read(move |r| r.history("general", &by_bob)).await;
     assert_eq!(texts(&page.events), ["m93", "m96", "m99"]);
-    assert!(page.events.iter().all(|e| e.u == "Bob"));
+    assert!(page.events.iter().all(|e| e.sender == "Bob"));
     assert!(page.more);
     let empty = fx.read(|r| r.history("nowhere", &query(50))).await;
     assert_eq!((empty.events.len(), empty.more), (0, false));
@@ -78,10 +78,16 @@ async fn catch_up_returns_raw_frames_exactly_as_broadcast() {
     ] {
         broadcast.push(fx.append(op).await.expect("appended").frame);
     }
-    let page = fx.read(|r| r.history_after("general", 0, 100)).await;
+    let page = fx
+        .read(|r| r.history_after("general", 0, 100))
+        .await
+        .map(event_frame);
     assert_eq!(page.events, broadcast);
     assert!(!page.more);
-    let tail = fx.read(|r| r.history_after("general", 3, 1)).await;
+    let tail = fx
+        .read(|r| r.history_after("general", 3, 1))
+        .await
+        .map(event_frame);
     assert_eq!(tail.events, broadcast[3..4].to_vec());
     assert!(tail.more);
     let ServerFrame::Edit(edit) = &broadcast[1] else {
@@ -172,14 +178,14 @@ async fn history_folds_edits_deletes_and_reactions() {
     let folded_b = &page.events[1];
     assert!(folded_b.deleted);
     assert_eq!(
-        (folded_b.id, folded_b.seq, folded_b.u.as_str()),
+        (folded_b.id, folded_b.seq, folded_b.sender.as_str()),
         (b.id, 2, "bob")
     );
     assert_eq!(
         (folded_b.c.clone(), folded_b.edited, folded_b.reacts.clone()),
         (None, None, None)
     );
-    let json = serde_json::to_value(ServerFrame::Msg(folded_b.clone())).expect("json");
+    let json = serde_json::to_value(ServerFrame::Msg(folded_b.clone().into())).expect("json");
     assert_eq!(json.get("c"), None);
     assert_eq!(json["deleted"], true);
     // The channel's seqs went on counting edits, reactions and the delete; no rejected op took one.
@@ -294,7 +300,10 @@ async fn direct_messages_have_their_own_scope_and_history() {
         })
         .await;
     assert!(matches!(unknown, Err(StoreError::NoSuchUser)));
-    let page = fx.read(|r| r.dm_history("BOB", "alice", &query(3))).await;
+    let page = fx
+        .read(|r| r.dm_history("BOB", "alice", &query(3)))
+        .await
+        .map(dm);
     assert_eq!(page.events, sent[2..].to_vec());
     assert!(page.more);
     let before = sent[2].id;
@@ -302,7 +311,10 @@ async fn direct_messages_have_their_own_scope_and_history() {
         before_id: Some(before),
         ..query(3)
     };
-    let page = fx.read(move |r| r.dm_history("alice", "bob", &older)).await;
+    let page = fx
+        .read(move |r| r.dm_history("alice", "bob", &older))
+        .await
+        .map(dm);
     assert_eq!((page.events, page.more), (sent[..2].to_vec(), false));
     // A `before` id that is not one of this pair's DMs bounds the page the same way.
     for (before, expected, more) in [
@@ -316,7 +328,10 @@ async fn direct_messages_have_their_own_scope_and_history() {
             before_id: Some(before),
             ..query(3)
         };
-        let page = fx.read(move |r| r.dm_history("alice", "bob", &older)).await;
+        let page = fx
+            .read(move |r| r.dm_history("alice", "bob", &older))
+            .await
+            .map(dm);
         assert_eq!(
             (page.events, page.more),
             (expected.to_vec(), more),
@@ -330,7 +345,8 @@ async fn direct_messages_have_their_own_scope_and_history() {
     };
     let page = fx
         .read(move |r| r.dm_history("alice", "bob", &window))
-        .await;
+        .await
+        .map(dm);
     assert_eq!(page.events, sent[1..3].to_vec());
     let from_bob = HistoryQuery {
         from: Some("bob".into()),
@@ -338,7 +354,8 @@ async fn direct_messages_have_their_own_scope_and_history() {
     };
     let page = fx
         .read(move |r| r.dm_history("alice", "bob", &from_bob))
-        .await;
+        .await
+        .map(dm);
     assert_eq!(page.events, vec![sent[1].clone(), sent[3].clone()]);
     assert_eq!(fx.read(|r| r.last_seq("@alice:bob")).await, 5);
     assert_eq!(

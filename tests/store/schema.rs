@@ -191,7 +191,7 @@ fn migrating_a_v1_database_with_rows_keeps_data_and_backfills_indexes() {
     let appended = runtime
         .block_on(store.append_wait(msg_op("general", "Bob", "after migration")))
         .expect("append");
-    assert_eq!(appended.seq, Some(5));
+    assert_eq!(appended.channel_seq(), Some(5));
     assert!(appended.id > 9);
     store.close();
 }

@@ -223,7 +223,10 @@ async fn blind_search_follows_current_tokens() {
         .expect("delete");
     assert_eq!(blind(&["tB"]).await, Vec::<i64>::new());
     // idx is stored for search but never broadcast or returned.
-    let raw = fx.read(|r| r.history_after("vault", 0, 10)).await;
+    let raw = fx
+        .read(|r| r.history_after("vault", 0, 10))
+        .await
+        .map(event_frame);
     let json = serde_json::to_string(&raw.events).expect("json");
     assert!(!json.contains("idx") && !json.contains("tZ"));
 }

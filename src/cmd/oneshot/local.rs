@@ -13,7 +13,8 @@ use crate::client::events;
 use crate::client::keys::{self, KeyError};
 use crate::crypto::{self, ChannelKeys, CryptoError, Identity, KdfPolicy, Key32};
 use crate::proto::{self, ChannelMode, HISTORY_MAX_LIMIT, SearchSort};
-use crate::store::{ChannelRecord, HistoryQuery, Reader, SearchOptions};
+use crate::server::frames::dm_frame;
+use crate::store::{ChannelRecord, HistoryQuery, Page, Reader, SearchOptions};
 
 /// Runs `query` against the database at `path`.
 pub fn fetch(path: &Path, query: &Query, source: &SourceArgs) -> anyhow::Result<Fetched> {
@@ -80,9 +81,12 @@ fn channel_query(
             } else {
                 *limit
             };
-            let events = reader
+            let events: Vec<proto::MessageEvent> = reader
                 .rewind(channel, *at_ms, fetch_limit)
-                .context("rewinding")?;
+                .context("rewinding")?
+                .into_iter()
+                .map(Into::into)
+                .collect();
             let kept = super::filter_from(events.iter(), from.as_deref(), *limit).cloned();
             Ok((kept.collect(), false))
         }
@@ -107,7 +111,8 @@ fn search(
             reader.search_blind(channel, &tokens, &options)
         }
     };
-    found.context("searching")
+    let found = found.context("searching")?;
+    Ok(found.into_iter().map(Into::into).collect())
 }
 
 /// Blind tokens of a sealed-channel search query, or an error when it has no searchable word.
@@ -209,7 +214,10 @@ fn channel_history(
             until_ms: window.until_ms,
             from: window.from.clone(),
         };
-        let page = reader.history(channel, &query).context("reading history")?;
+        let page = reader
+            .history(channel, &query)
+            .context("reading history")?
+            .map(Into::into);
         pager.add(page.events, page.more);
     }
     Ok(pager.finish())
@@ -281,7 +289,12 @@ fn dm_pages(
         };
         let page = reader
             .dm_history(me, peer, &query)
-            .context("reading DM history")?;
+            .context("reading DM history")?
+            .map(dm_frame);
+        let page = Page {
+            events: page.events.into_iter().flatten().collect(),
+            more: page.more,
+        };
         pager.add(page.events, page.more);
     }
     Ok(pager.finish())

@@ -1,113 +1,112 @@
 //! The in-memory ring of a channel's most recent messages in FOLDED form (PROTOCOL.md §5): the
-//! last `capacity` `msg` events with later edits, deletions and reactions applied. The fan-out
-//! dispatcher applies every committed channel event in `seq` order; `join` copies the ring into
-//! `joined.hist` without touching SQLite. Re-applying an event the ring already reflects is
-//! harmless (every operation is "set to"), which lets the ring be loaded lazily from the store.
-//! The folding itself is `model::fold`, the same code the store and the client call.
+//! last `capacity` messages with later edits, deletions and reactions applied, kept in the
+//! store's own types and folded by the one fold (`model::fold`) that the store also uses, so the
+//! ring and the database agree by construction. The fan-out dispatcher applies every committed
+//! channel event in `seq` order; `join` copies the ring into `joined.hist` without touching
+//! SQLite. Re-applying an event the ring already reflects is harmless (every operation is "set
+//! to"), which lets the ring be loaded lazily from the store.
 
 use std::collections::VecDeque;
 
 use crate::model::fold;
-use crate::proto::{MessageEvent, ServerFrame};
+use crate::store::{FoldedMessage, LoggedEvent};
 
 /// Recent folded messages of one channel, oldest first.
 #[derive(Debug, Clone, Default)]
 pub struct Ring {
-    events: VecDeque<MessageEvent>,
+    messages: VecDeque<FoldedMessage>,
     capacity: usize,
 }
 
 impl Ring {
     /// A ring seeded with folded messages (oldest first), keeping the newest `capacity`.
-    pub fn from_folded(events: Vec<MessageEvent>, capacity: usize) -> Ring {
+    pub fn from_folded(messages: Vec<FoldedMessage>, capacity: usize) -> Ring {
         let mut ring = Ring {
-            events: VecDeque::with_capacity(events.len().min(capacity)),
+            messages: VecDeque::with_capacity(messages.len().min(capacity)),
             capacity,
         };
-        for event in events {
-            ring.push_message(event);
+        for message in messages {
+            ring.push_message(message);
         }
         ring
     }
 
     /// The folded messages, oldest first.
-    pub fn snapshot(&self) -> Vec<MessageEvent> {
-        self.events.iter().cloned().collect()
+    pub fn snapshot(&self) -> Vec<FoldedMessage> {
+        self.messages.iter().cloned().collect()
     }
 
     pub fn len(&self) -> usize {
-        self.events.len()
+        self.messages.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty()
+        self.messages.is_empty()
     }
 
-    /// Applies one raw channel event (`msg`, `edit`, `delete`, `react`); other frames are ignored.
-    pub fn apply(&mut self, frame: &ServerFrame) {
-        if let ServerFrame::Msg(message) = frame {
-            self.push_message(message.clone());
-        } else if let Some((target, change)) = frame.change()
-            && let Some(message) = self.find(target)
+    /// Applies one committed channel event (`msg`, `edit`, `delete`, `react`); DMs are ignored.
+    pub fn apply(&mut self, event: &LoggedEvent) {
+        if let Some(message) = event.to_message() {
+            self.push_message(message);
+        } else if let Some((target, change)) = event.change()
+            && let Some(message) = self.messages.iter_mut().rev().find(|m| m.id == target)
         {
             fold::apply(message, &change);
         }
     }
 
-    fn push_message(&mut self, message: MessageEvent) {
+    fn push_message(&mut self, message: FoldedMessage) {
         if self.capacity == 0 {
             return;
         }
         if self
-            .events
+            .messages
             .back()
             .is_some_and(|last| message.seq <= last.seq)
         {
             // Already reflected (a re-application after a lazy load), or out of order.
             return;
         }
-        if self.events.len() >= self.capacity {
-            self.events.pop_front();
+        if self.messages.len() >= self.capacity {
+            self.messages.pop_front();
         }
-        self.events.push_back(message);
-    }
-
-    fn find(&mut self, id: i64) -> Option<&mut MessageEvent> {
-        self.events.iter_mut().rev().find(|m| m.id == id)
+        self.messages.push_back(message);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::{DeleteEvent, EditEvent, ReactEvent};
+    use crate::store::EventBody;
 
-    fn msg(id: i64, seq: i64, c: &str) -> ServerFrame {
-        ServerFrame::Msg(MessageEvent {
-            ch: "general".into(),
+    fn event(id: i64, seq: i64, ts: i64, user: &str, body: EventBody) -> LoggedEvent {
+        LoggedEvent {
             id,
             seq,
-            u: "alice".into(),
-            c: Some(c.into()),
-            ts: id * 10,
-            enc: None,
-            reply_to: None,
-            edited: None,
-            deleted: false,
-            reacts: None,
-        })
+            ts,
+            sender: user.into(),
+            body,
+        }
     }
 
-    fn react(target: i64, seq: i64, user: &str, on: bool) -> ServerFrame {
-        ServerFrame::React(ReactEvent {
-            ch: "general".into(),
-            id: target,
-            seq,
-            u: user.into(),
+    fn msg(id: i64, seq: i64, c: &str) -> LoggedEvent {
+        let body = EventBody::Msg {
+            channel: "general".into(),
+            c: c.into(),
+            enc: None,
+            reply_to: None,
+        };
+        event(id, seq, id * 10, "alice", body)
+    }
+
+    fn react(target: i64, seq: i64, user: &str, on: bool) -> LoggedEvent {
+        let body = EventBody::React {
+            channel: "general".into(),
+            target,
             emoji: "👍".into(),
             on,
-            ts: 1000 + seq,
-        })
+        };
+        event(100 + seq, seq, 1000 + seq, user, body)
     }
 
     #[test]
@@ -126,15 +125,13 @@ mod tests {
     fn folds_edits_reactions_and_deletions() {
         let mut ring = Ring::from_folded(Vec::new(), 10);
         ring.apply(&msg(1, 1, "hello"));
-        ring.apply(&ServerFrame::Edit(EditEvent {
-            ch: "general".into(),
-            id: 1,
-            seq: 2,
-            u: "alice".into(),
+        let edit = EventBody::Edit {
+            channel: "general".into(),
+            target: 1,
             c: "hello, fixed".into(),
-            ts: 77,
             enc: None,
-        }));
+        };
+        ring.apply(&event(102, 2, 77, "alice", edit));
         ring.apply(&react(1, 3, "bob", true));
         ring.apply(&react(1, 4, "carol", true));
         ring.apply(&react(1, 5, "bob", false));
@@ -145,13 +142,11 @@ mod tests {
         let reacts = folded.reacts.clone().unwrap_or_default();
         assert_eq!(reacts.get("👍"), Some(&vec!["carol".to_string()]));
 
-        ring.apply(&ServerFrame::Delete(DeleteEvent {
-            ch: "general".into(),
-            id: 1,
-            seq: 6,
-            u: "alice".into(),
-            ts: 90,
-        }));
+        let delete = EventBody::Delete {
+            channel: "general".into(),
+            target: 1,
+        };
+        ring.apply(&event(106, 6, 90, "alice", delete));
         ring.apply(&react(1, 7, "dave", true));
         let folded = &ring.snapshot()[0];
         assert!(folded.deleted);

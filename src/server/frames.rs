@@ -1,0 +1,157 @@
+//! Where the store's event types become wire frames: a committed [`LoggedEvent`] becomes the
+//! `msg`/`edit`/`delete`/`react`/`dm` broadcast, and a [`FoldedMessage`] the message object of
+//! `history`, `search`, `rewind` and `joined.hist`. The store never sees a frame; this file is
+//! the one place that maps between the two (the one-shot tools' `--db` mode uses it as well).
+//! Conversions take their input by value, so no text is copied.
+
+use crate::proto::{DeleteEvent, DmEvent, EditEvent, MessageEvent, ReactEvent, ServerFrame};
+use crate::store::{EventBody, FoldedMessage, LoggedEvent};
+
+impl From<FoldedMessage> for MessageEvent {
+    fn from(message: FoldedMessage) -> MessageEvent {
+        MessageEvent {
+            ch: message.channel,
+            id: message.id,
+            seq: message.seq,
+            u: message.sender,
+            c: message.c,
+            ts: message.ts,
+            enc: message.enc,
+            reply_to: message.reply_to,
+            edited: message.edited,
+            deleted: message.deleted,
+            reacts: message.reacts,
+        }
+    }
+}
+
+/// The broadcast frame of a committed event.
+pub fn event_frame(event: LoggedEvent) -> ServerFrame {
+    let LoggedEvent {
+        id,
+        seq,
+        ts,
+        sender: u,
+        body,
+    } = event;
+    match body {
+        EventBody::Msg {
+            channel,
+            c,
+            enc,
+            reply_to,
+        } => ServerFrame::Msg(MessageEvent {
+            ch: channel,
+            id,
+            seq,
+            u,
+            c: Some(c),
+            ts,
+            enc,
+            reply_to,
+            edited: None,
+            deleted: false,
+            reacts: None,
+        }),
+        EventBody::Edit {
+            channel,
+            target,
+            c,
+            enc,
+        } => ServerFrame::Edit(EditEvent {
+            ch: channel,
+            id: target,
+            seq,
+            u,
+            c,
+            ts,
+            enc,
+        }),
+        EventBody::Delete { channel, target } => ServerFrame::Delete(DeleteEvent {
+            ch: channel,
+            id: target,
+            seq,
+            u,
+            ts,
+        }),
+        EventBody::React {
+            channel,
+            target,
+            emoji,
+            on,
+        } => ServerFrame::React(ReactEvent {
+            ch: channel,
+            id: target,
+            seq,
+            u,
+            emoji,
+            on,
+            ts,
+        }),
+        EventBody::Dm { to, c, enc } => ServerFrame::Dm(DmEvent {
+            id,
+            from: u,
+            to,
+            c,
+            enc,
+            ts,
+        }),
+    }
+}
+
+/// The `dm` frame of a committed DM; `None` for a channel event.
+pub fn dm_frame(event: LoggedEvent) -> Option<DmEvent> {
+    match event_frame(event) {
+        ServerFrame::Dm(dm) => Some(dm),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_logged_edit_becomes_an_edit_frame_naming_its_target() {
+        let event = LoggedEvent {
+            id: 42,
+            seq: 7,
+            ts: 1_000,
+            sender: "alice".into(),
+            body: EventBody::Edit {
+                channel: "general".into(),
+                target: 40,
+                c: "fixed".into(),
+                enc: None,
+            },
+        };
+        let ServerFrame::Edit(edit) = event_frame(event) else {
+            panic!("an edit frame");
+        };
+        assert_eq!((edit.id, edit.seq, edit.ch.as_str()), (40, 7, "general"));
+        assert_eq!(
+            (edit.u.as_str(), edit.c.as_str(), edit.ts),
+            ("alice", "fixed", 1_000)
+        );
+    }
+
+    #[test]
+    fn a_logged_dm_keeps_its_own_id_and_no_seq() {
+        let event = LoggedEvent {
+            id: 9,
+            seq: 3,
+            ts: 5,
+            sender: "alice".into(),
+            body: EventBody::Dm {
+                to: "bob".into(),
+                c: "sealed".into(),
+                enc: "xc20p1".into(),
+            },
+        };
+        let dm = dm_frame(event).expect("a dm");
+        assert_eq!(
+            (dm.id, dm.from.as_str(), dm.to.as_str()),
+            (9, "alice", "bob")
+        );
+    }
+}

@@ -1,0 +1,158 @@
+//! The store's own event types, independent of the wire protocol: [`LoggedEvent`] (one committed
+//! entry of the event log: id, per-scope seq and ts assigned at commit, the sender, and an
+//! [`EventBody`]) and [`FoldedMessage`] (a channel message with its edits, deletion and reactions
+//! applied, as history, search, rewind and the server's ring show it). The server turns these
+//! into frames (`server::frames`); nothing here knows how they are encoded on the wire. Edits,
+//! deletions and reactions fold into a `FoldedMessage` with the one fold, `model::fold`.
+
+use std::collections::BTreeMap;
+
+use crate::model::fold::{Change, Foldable, MessageView};
+
+/// What was said, by kind. Channel names are canonical (no `#`); users as registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventBody {
+    /// A new channel message (`c` is ciphertext in a sealed channel, `enc` then names the format).
+    Msg {
+        channel: String,
+        c: String,
+        enc: Option<String>,
+        reply_to: Option<i64>,
+    },
+    /// The author replaced the text of message `target`.
+    Edit {
+        channel: String,
+        target: i64,
+        c: String,
+        enc: Option<String>,
+    },
+    /// The author deleted message `target`.
+    Delete { channel: String, target: i64 },
+    /// The sender added (`on`) or removed a reaction on message `target`.
+    React {
+        channel: String,
+        target: i64,
+        emoji: String,
+        on: bool,
+    },
+    /// An end-to-end encrypted direct message to `to`.
+    Dm { to: String, c: String, enc: String },
+}
+
+/// One committed event of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedEvent {
+    /// Global position in the log: ids rise in commit order across every scope.
+    pub id: i64,
+    /// Position within the event's scope (`#channel` or the DM pair): 1, 2, 3… without gaps.
+    pub seq: i64,
+    /// Unix ms, never lower than an earlier event's.
+    pub ts: i64,
+    /// The user who caused it, as registered.
+    pub sender: String,
+    pub body: EventBody,
+}
+
+impl LoggedEvent {
+    /// The channel of a channel event; `None` for a DM.
+    pub fn channel(&self) -> Option<&str> {
+        match &self.body {
+            EventBody::Msg { channel, .. }
+            | EventBody::Edit { channel, .. }
+            | EventBody::Delete { channel, .. }
+            | EventBody::React { channel, .. } => Some(channel),
+            EventBody::Dm { .. } => None,
+        }
+    }
+
+    /// The seq a client sees: a channel event's seq; `None` for a DM (DM frames carry no seq).
+    pub fn channel_seq(&self) -> Option<i64> {
+        self.channel().map(|_| self.seq)
+    }
+
+    /// The target message and the change an `edit`/`delete`/`react` event makes to it (for
+    /// `model::fold`); `None` for a `msg` or a `dm`.
+    pub fn change(&self) -> Option<(i64, Change)> {
+        match &self.body {
+            EventBody::Edit { target, c, enc, .. } => Some((
+                *target,
+                Change::Edit {
+                    c: c.clone(),
+                    enc: enc.clone(),
+                    ts: self.ts,
+                },
+            )),
+            EventBody::Delete { target, .. } => Some((*target, Change::Delete)),
+            EventBody::React {
+                target, emoji, on, ..
+            } => Some((
+                *target,
+                Change::React {
+                    user: self.sender.clone(),
+                    emoji: emoji.clone(),
+                    on: *on,
+                },
+            )),
+            EventBody::Msg { .. } | EventBody::Dm { .. } => None,
+        }
+    }
+
+    /// The message a `msg` event created, unfolded; `None` for other kinds.
+    pub fn to_message(&self) -> Option<FoldedMessage> {
+        let EventBody::Msg {
+            channel,
+            c,
+            enc,
+            reply_to,
+        } = &self.body
+        else {
+            return None;
+        };
+        Some(FoldedMessage {
+            channel: channel.clone(),
+            id: self.id,
+            seq: self.seq,
+            ts: self.ts,
+            sender: self.sender.clone(),
+            c: Some(c.clone()),
+            enc: enc.clone(),
+            reply_to: *reply_to,
+            edited: None,
+            deleted: false,
+            reacts: None,
+        })
+    }
+}
+
+/// A channel message with later edits, its deletion and reactions folded in (PROTOCOL.md §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoldedMessage {
+    pub channel: String,
+    pub id: i64,
+    /// The seq of the original `msg` event.
+    pub seq: i64,
+    /// When it was first posted.
+    pub ts: i64,
+    pub sender: String,
+    /// Current text; `None` once deleted.
+    pub c: Option<String>,
+    pub enc: Option<String>,
+    pub reply_to: Option<i64>,
+    /// ts of the latest edit.
+    pub edited: Option<i64>,
+    pub deleted: bool,
+    /// emoji → users in the order they reacted; `None` when there are none.
+    pub reacts: Option<BTreeMap<String, Vec<String>>>,
+}
+
+impl MessageView for FoldedMessage {
+    fn foldable(&mut self) -> Foldable<'_> {
+        Foldable {
+            c: &mut self.c,
+            enc: &mut self.enc,
+            edited: &mut self.edited,
+            deleted: &mut self.deleted,
+            reacts: &mut self.reacts,
+        }
+    }
+}
