@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chatify::proto::SearchSort;
-use chatify::store::{AppendOp, HistoryQuery, Reader, SearchOptions, Store, StoreOptions};
+use chatify::store::{AppendOp, HistoryQuery, SearchOptions, Store, StoreOptions, StoreReader};
 use common::{Samples, SplitMix64, Vocabulary, heading, ms, per_second, thousands};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
@@ -241,7 +241,7 @@ async fn send_share(
 }
 
 /// History pages of 50 before random seqs: through `Store::read` (the server's path: a pooled
-/// reader on the blocking pool) and on a directly opened `Reader` (the query alone).
+/// reader on the blocking pool) and on a directly opened `StoreReader` (the query alone).
 async fn history(store: &Store, total: i64, queries: usize) -> anyhow::Result<()> {
     let mut rng = SplitMix64::new(42);
     let positions: Vec<i64> = (0..queries)
@@ -258,13 +258,13 @@ async fn history(store: &Store, total: i64, queries: usize) -> anyhow::Result<()
         returned += page.events.len();
     }
     println!(
-        "Store::read + Reader::history:  {}  ({:.1} events per page)",
+        "Store::read + StoreReader::history:  {}  ({:.1} events per page)",
         through_store.summary(),
         returned as f64 / queries as f64
     );
     let path = store.path().to_path_buf();
     let mut direct = tokio::task::spawn_blocking(move || -> anyhow::Result<Samples> {
-        let reader = Reader::open(&path)?;
+        let reader = StoreReader::open(&path)?;
         let mut samples = Samples::with_capacity(positions.len());
         for &before in &positions {
             let started = Instant::now();
@@ -274,7 +274,7 @@ async fn history(store: &Store, total: i64, queries: usize) -> anyhow::Result<()
         Ok(samples)
     })
     .await??;
-    println!("Reader::history alone:          {}", direct.summary());
+    println!("StoreReader::history alone:          {}", direct.summary());
     Ok(())
 }
 

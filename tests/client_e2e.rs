@@ -12,76 +12,13 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
+#[path = "common/server.rs"]
+mod server_fixture;
+
+use server_fixture::ServeProcess;
+
 const WAIT: Duration = Duration::from_secs(15);
 const PASSPHRASE: &str = "correct horse battery staple";
-
-/// A `chatify serve` process.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    /// Starts the server on `listen` (`127.0.0.1:0` for a free port) and waits for its address.
-    fn start(db: &Path, listen: &str) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_chatify"))
-            .args(["serve", "--listen", listen, "--db"])
-            .arg(db)
-            .env("CHATIFY_RATE_LIMIT", "0")
-            .env_remove("CHATIFY_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("chatify serve starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let (sender, receiver) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = sender.send(line);
-            }
-        });
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match receiver.recv_timeout(left) {
-                Ok(line) => {
-                    if let Some(at) = line.find("ws://") {
-                        let url = line[at..].trim().to_string();
-                        // Keep draining stderr so the server never blocks on a full pipe.
-                        std::thread::spawn(move || while receiver.recv().is_ok() {});
-                        return Server { child, url };
-                    }
-                }
-                Err(error) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!("chatify serve printed no address: {error:?}");
-                }
-            }
-        }
-    }
-
-    fn address(&self) -> String {
-        self.url
-            .trim_start_matches("ws://")
-            .trim_end_matches('/')
-            .to_string()
-    }
-
-    /// SIGKILL: nothing is flushed or closed politely.
-    fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// How a client logs in.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -106,12 +43,12 @@ struct Client {
 
 impl Client {
     /// Registers `name` with a fresh config dir.
-    fn start(server: &Server, name: &str) -> Client {
+    fn start(server: &ServeProcess, name: &str) -> Client {
         let config = tempfile::tempdir().expect("config dir");
         Client::spawn(server, name, Login::Register, config)
     }
 
-    fn spawn(server: &Server, name: &str, login: Login, config: tempfile::TempDir) -> Client {
+    fn spawn(server: &ServeProcess, name: &str, login: Login, config: tempfile::TempDir) -> Client {
         let mut command = Command::new(env!("CARGO_BIN_EXE_chatify"));
         command
             .args(["connect", "--server", &server.url, "--user", name])
@@ -274,7 +211,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 fn messages_dms_and_sealed_channels_are_delivered_decrypted_and_stored_encrypted() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("chat.db");
-    let server = Server::start(&db, "127.0.0.1:0");
+    let server = ServeProcess::start(&db);
     let mut alice = Client::start(&server, "alice");
     let mut bob = Client::start(&server, "bob");
 
@@ -354,7 +291,7 @@ fn messages_dms_and_sealed_channels_are_delivered_decrypted_and_stored_encrypted
 fn with_a_dm_as_the_current_place_plain_lines_reach_the_peer_encrypted() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("chat.db");
-    let server = Server::start(&db, "127.0.0.1:0");
+    let server = ServeProcess::start(&db);
     let mut alice = Client::start(&server, "alice");
     let mut bob = Client::start(&server, "bob");
 
@@ -394,7 +331,7 @@ fn with_a_dm_as_the_current_place_plain_lines_reach_the_peer_encrypted() {
 fn a_server_killed_mid_session_loses_nothing_and_the_client_reconnects_itself() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("chat.db");
-    let server = Server::start(&db, "127.0.0.1:0");
+    let server = ServeProcess::start(&db);
     let address = server.address();
     let mut alice = Client::start(&server, "alice");
     let mut bob = Client::start(&server, "bob");
@@ -407,7 +344,7 @@ fn a_server_killed_mid_session_loses_nothing_and_the_client_reconnects_itself() 
     // Keep the server down for a moment so bob is between attempts when messages arrive:
     // this is the outage under test, not a readiness wait.
     std::thread::sleep(Duration::from_millis(1500));
-    let server = Server::start(&db, &address);
+    let server = ServeProcess::start_with(&db, &address, &[], &[]);
     let mut carol = Client::start(&server, "carol");
     carol.send("during the outage");
     carol.expect("<carol> during the outage");

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+#[path = "common/server.rs"]
+mod common_server;
 #[path = "oneshot_cli/db_fixture.rs"]
 mod db_fixture;
 #[path = "oneshot_cli/db_history.rs"]

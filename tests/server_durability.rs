@@ -218,17 +218,9 @@ async fn serve_keeps_acked_events_across_kill_9_and_exits_0_on_sigterm() {
         .request(json!({"t": "history", "ch": "general"}), "h")
         .await;
     assert_eq!(texts(&page["events"]), vec!["survives kill -9"]);
-    let pid = serve.child.id().expect("pid");
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success());
+    serve.terminate();
     assert_eq!(alice.expect_close().await, 1001);
-    let exit = tokio::time::timeout(Duration::from_secs(30), serve.child.wait())
-        .await
-        .expect("serve exits after SIGTERM")
-        .expect("wait");
+    let exit = serve.exit_status().await;
     assert!(exit.success(), "exit status {exit:?}");
 }
 

@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
 use serde_json::json;
 
@@ -28,15 +26,8 @@ async fn the_server_log_holds_no_bodies_passwords_or_session_tokens() {
     let (_, ok) = login(&serve.url, "alice").await;
     let second_token = ok["session"].as_str().unwrap_or_default().to_string();
     resume(&serve.url, "alice", &alice.session).await;
-    let pid = serve.child.id().expect("pid");
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .expect("run kill");
-    tokio::time::timeout(Duration::from_secs(30), serve.child.wait())
-        .await
-        .expect("serve exits after SIGTERM")
-        .expect("wait");
+    serve.terminate();
+    serve.exit_status().await;
     let log = serve.log_text();
     assert!(log.contains("failed login"), "the log is on: {log}");
     for secret in [

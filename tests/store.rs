@@ -13,8 +13,8 @@ use chatify::proto::{self, ChannelMode, KdfSpec, SearchSort, ServerFrame};
 use chatify::server::frames::event_frame;
 use chatify::store::migrations::{self, MigrateOptions, MigrateProgress};
 use chatify::store::{
-    AppendOp, FoldedMessage, HistoryQuery, LoggedEvent, NewChannel, Reader, SearchOptions, Store,
-    StoreError, StoreOptions,
+    AppendOp, FoldedMessage, HistoryQuery, LoggedEvent, NewChannel, SearchOptions, Store,
+    StoreError, StoreOptions, StoreReader,
 };
 
 #[path = "store/accounts.rs"]
@@ -92,7 +92,7 @@ impl Fixture {
 
     async fn read<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Reader) -> Result<T, StoreError> + Send + 'static,
+        f: impl FnOnce(&StoreReader) -> Result<T, StoreError> + Send + 'static,
     ) -> T {
         tokio::time::timeout(WAIT, self.store.read(f))
             .await

@@ -14,7 +14,7 @@ use super::errors::Reject;
 use super::outbound::ConnHandle;
 use super::presence::{announce_key, announce_presence, presence_of};
 use super::registry::ChannelEntry;
-use super::state::ServerState;
+use super::server_state::ServerState;
 use crate::model::UserName;
 use crate::proto::{
     AuthFrame, ErrorCode, MIN_PASSWORD_CHARS, PROTO_VERSION, PresenceState, ServerFrame,
@@ -141,7 +141,7 @@ async fn register(state: &ServerState, request: &AuthFrame) -> Result<Verified, 
         .await
         .map_err(Reject::from_store)?;
     tracing::info!(user = %account.name, "account registered");
-    super::channels::note_new_account(state, &account.name).await;
+    super::channel_handlers::note_new_account(state, &account.name).await;
     let token = new_session(state, &account.name).await?;
     // A first key counts as a change, so members of `general` learn it.
     Ok(Verified {

@@ -20,8 +20,8 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use super::auth::authenticate;
 use super::errors::Reject;
 use super::outbound::{CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TOO_BIG, ConnHandle, QueueLimits};
-use super::state::{Phase, ServerState, Session, reached};
-use super::writer::{WriterTiming, WsSink, run_writer};
+use super::server_state::{Phase, ServerSession, ServerState, reached};
+use super::socket_writer::{WriterTiming, WsSink, run_writer};
 use crate::proto::{ClientFrame, ErrorCode, decode_client_frame};
 
 type WsSource<S> = SplitStream<WebSocketStream<S>>;
@@ -67,7 +67,7 @@ pub async fn serve_connection<S>(
         close_grace: state.config.close_grace,
     };
     let writer = tokio::spawn(run_writer(sink, queues, conn.clone(), timing));
-    let mut reader = Reader {
+    let mut reader = ConnectionReader {
         state: state.clone(),
         conn: conn.clone(),
         address,
@@ -120,21 +120,21 @@ where
     }
 }
 
-struct Reader {
+struct ConnectionReader {
     state: Arc<ServerState>,
     conn: Arc<ConnHandle>,
     address: SocketAddr,
-    session: Option<Session>,
+    session: Option<ServerSession>,
     auth_deadline: Instant,
 }
 
-impl Reader {
+impl ConnectionReader {
     async fn run<S>(
         &mut self,
         mut source: WsSource<S>,
         mut writer: JoinHandle<WsSink<S>>,
         phase: &mut watch::Receiver<Phase>,
-    ) -> (Exit, WsSource<S>, WriterState<S>)
+    ) -> (Exit, WsSource<S>, SocketWriterState<S>)
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -151,7 +151,7 @@ impl Reader {
                 // Closed by the server (slow consumer): leave the registry at once.
                 _ = self.conn.closed_requested() => break Exit::Closed,
                 finished = &mut writer => {
-                    return (Exit::Closed, source, WriterState::Finished(finished.ok()));
+                    return (Exit::Closed, source, SocketWriterState::Finished(finished.ok()));
                 }
                 _ = sleep_until(deadline) => break Exit::Timeout,
                 message = source.next() => {
@@ -168,7 +168,7 @@ impl Reader {
                 }
             }
         };
-        (exit, source, WriterState::Running(writer))
+        (exit, source, SocketWriterState::Running(writer))
     }
 
     async fn handle_message(&mut self, message: Message) {
@@ -216,7 +216,7 @@ impl Reader {
         .await
         {
             Ok((user, token_hash)) => {
-                self.session = Some(Session::new(
+                self.session = Some(ServerSession::new(
                     self.state.clone(),
                     self.conn.clone(),
                     user,
@@ -237,7 +237,7 @@ fn not_authenticated() -> Reject {
 }
 
 /// The writer task, still running or already finished (with its sink when it did not fail).
-enum WriterState<S> {
+enum SocketWriterState<S> {
     Running(JoinHandle<WsSink<S>>),
     Finished(Option<WsSink<S>>),
 }
@@ -249,7 +249,7 @@ async fn close_connection<S>(
     conn: &ConnHandle,
     exit: Exit,
     mut source: WsSource<S>,
-    writer: WriterState<S>,
+    writer: SocketWriterState<S>,
     phase: &mut watch::Receiver<Phase>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -273,8 +273,8 @@ async fn close_connection<S>(
         }
     }
     let sink = match writer {
-        WriterState::Finished(sink) => sink,
-        WriterState::Running(mut handle) => match timeout(grace, &mut handle).await {
+        SocketWriterState::Finished(sink) => sink,
+        SocketWriterState::Running(mut handle) => match timeout(grace, &mut handle).await {
             Ok(result) => result.ok(),
             Err(_) => {
                 handle.abort();
@@ -315,7 +315,7 @@ where
 
 /// Removes an authenticated connection from the registry and voice, announcing offline when it
 /// was the user's last.
-fn teardown(state: &ServerState, session: &Session) {
+fn teardown(state: &ServerState, session: &ServerSession) {
     state
         .live_sessions
         .detach(&session.token_hash, session.conn.id);

@@ -4,12 +4,12 @@
 //! `Reject` into an `err` frame echoing the request's `rid`. Called by the connection read loop.
 
 use super::errors::Reject;
-use super::state::Session;
-use super::{channels, messages, presence, queries, sessions, voice};
+use super::server_state::ServerSession;
+use super::{channel_handlers, messages, presence, query_handlers, sessions, voice};
 use crate::proto::{ClientFrame, ErrorCode, ServerFrame};
 
 /// Handles one frame; every outcome (reply, broadcast, error) is queued on the connection.
-pub async fn dispatch(session: &mut Session, frame: ClientFrame, rid: Option<String>) {
+pub async fn dispatch(session: &mut ServerSession, frame: ClientFrame, rid: Option<String>) {
     if is_rate_limited(&frame) && !session.bucket.try_take() {
         let reject = Reject::new(
             ErrorCode::RateLimited,
@@ -37,22 +37,28 @@ fn is_rate_limited(frame: &ClientFrame) -> bool {
     )
 }
 
-async fn route(session: &Session, frame: ClientFrame, rid: Option<String>) -> Result<(), Reject> {
+async fn route(
+    session: &ServerSession,
+    frame: ClientFrame,
+    rid: Option<String>,
+) -> Result<(), Reject> {
     match frame {
         ClientFrame::Auth(_) => Err(Reject::bad_frame(
             "this connection is already authenticated",
         )),
-        ClientFrame::Join(join) => channels::handle_join(session, join, rid).await,
-        ClientFrame::Leave(leave) => channels::handle_leave(session, leave, rid).await,
-        ClientFrame::Who(who) => channels::handle_who(session, who, rid).await,
+        ClientFrame::Join(join) => channel_handlers::handle_join(session, join, rid).await,
+        ClientFrame::Leave(leave) => channel_handlers::handle_leave(session, leave, rid).await,
+        ClientFrame::Who(who) => channel_handlers::handle_who(session, who, rid).await,
         ClientFrame::Msg(message) => messages::handle_msg(session, message, rid),
         ClientFrame::Edit(edit) => messages::handle_edit(session, edit, rid),
         ClientFrame::Delete(delete) => messages::handle_delete(session, delete, rid),
         ClientFrame::React(react) => messages::handle_react(session, react, rid),
         ClientFrame::Dm(dm) => messages::handle_dm(session, dm, rid).await,
-        ClientFrame::History(history) => queries::handle_history(session, history, rid).await,
-        ClientFrame::Search(search) => queries::handle_search(session, search, rid).await,
-        ClientFrame::Rewind(rewind) => queries::handle_rewind(session, rewind, rid).await,
+        ClientFrame::History(history) => {
+            query_handlers::handle_history(session, history, rid).await
+        }
+        ClientFrame::Search(search) => query_handlers::handle_search(session, search, rid).await,
+        ClientFrame::Rewind(rewind) => query_handlers::handle_rewind(session, rewind, rid).await,
         ClientFrame::Typing(typing) => presence::handle_typing(session, typing),
         ClientFrame::Status(status) => presence::handle_status(session, status),
         ClientFrame::Vjoin(vjoin) => voice::handle_vjoin(session, vjoin, rid),

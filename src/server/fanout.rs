@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 use super::errors::Reject;
 use super::frames::event_frame;
 use super::outbound::ConnHandle;
-use super::state::ServerState;
+use super::server_state::ServerState;
 use crate::model::UserName;
 use crate::proto::ServerFrame;
 use crate::store::{AppendOp, EventBody, LoggedEvent, StoreError};

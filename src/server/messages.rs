@@ -5,10 +5,10 @@
 //! Target checks (author, deleted, unknown) are the store's, mapped to `forbidden` /
 //! `no_such_message`.
 
-use super::channels::member_channel;
+use super::channel_handlers::member_channel;
 use super::errors::Reject;
 use super::fanout::submit;
-use super::state::Session;
+use super::server_state::ServerSession;
 use crate::model::limits::{MAX_BLIND_TOKEN_LEN, MAX_BLIND_TOKENS, MAX_EMOJI_BYTES};
 use crate::proto::{
     ChannelMode, DeleteFrame, DmFrame, ENC_XC20P1, EditFrame, ErrorCode, MsgFrame, ReactFrame,
@@ -17,7 +17,11 @@ use crate::proto::{
 use crate::store::AppendOp;
 
 /// `msg`.
-pub fn handle_msg(session: &Session, message: MsgFrame, rid: Option<String>) -> Result<(), Reject> {
+pub fn handle_msg(
+    session: &ServerSession,
+    message: MsgFrame,
+    rid: Option<String>,
+) -> Result<(), Reject> {
     let channel = member_channel(session, &message.ch)?;
     check_encryption(channel.mode, message.enc.as_deref(), message.idx.as_deref())?;
     if message.c.is_empty() {
@@ -39,7 +43,11 @@ pub fn handle_msg(session: &Session, message: MsgFrame, rid: Option<String>) -> 
 }
 
 /// `edit`.
-pub fn handle_edit(session: &Session, edit: EditFrame, rid: Option<String>) -> Result<(), Reject> {
+pub fn handle_edit(
+    session: &ServerSession,
+    edit: EditFrame,
+    rid: Option<String>,
+) -> Result<(), Reject> {
     let channel = member_channel(session, &edit.ch)?;
     check_encryption(channel.mode, edit.enc.as_deref(), edit.idx.as_deref())?;
     if edit.c.is_empty() {
@@ -59,7 +67,7 @@ pub fn handle_edit(session: &Session, edit: EditFrame, rid: Option<String>) -> R
 
 /// `delete`.
 pub fn handle_delete(
-    session: &Session,
+    session: &ServerSession,
     delete: DeleteFrame,
     rid: Option<String>,
 ) -> Result<(), Reject> {
@@ -75,7 +83,7 @@ pub fn handle_delete(
 
 /// `react`.
 pub fn handle_react(
-    session: &Session,
+    session: &ServerSession,
     react: ReactFrame,
     rid: Option<String>,
 ) -> Result<(), Reject> {
@@ -98,7 +106,11 @@ pub fn handle_react(
 }
 
 /// `dm`: always end-to-end encrypted; the recipient must exist (online or not).
-pub async fn handle_dm(session: &Session, dm: DmFrame, rid: Option<String>) -> Result<(), Reject> {
+pub async fn handle_dm(
+    session: &ServerSession,
+    dm: DmFrame,
+    rid: Option<String>,
+) -> Result<(), Reject> {
     let DmFrame { to, c, enc } = dm;
     let Some(enc) = enc else {
         return Err(Reject::new(

@@ -19,7 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
 pub mod auth;
-pub mod channels;
+pub mod channel_handlers;
 pub mod config;
 pub mod connection;
 pub mod dispatch;
@@ -29,20 +29,20 @@ pub mod frames;
 pub mod messages;
 pub mod outbound;
 pub mod presence;
-pub mod queries;
+pub mod query_handlers;
 pub mod ratelimit;
 pub mod registry;
 pub mod ring;
+pub mod server_state;
 pub mod sessions;
-pub mod state;
+pub mod socket_writer;
 pub mod voice;
-pub mod writer;
 
 pub use config::{ConfigError, Registration, ServerConfig};
 
 use fanout::FanoutItem;
 use outbound::{CLOSE_GOING_AWAY, CLOSE_TRY_AGAIN};
-use state::{Phase, ServerState};
+use server_state::{Phase, ServerState};
 
 /// Serves `listener` until `shutdown` resolves, then shuts down gracefully: stops accepting,
 /// stops reading client frames, flushes the store's writer (store.close()), delivers the

@@ -7,13 +7,13 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::errors::Reject;
 use super::fanout::send_to_users;
-use super::state::{ServerState, Session};
+use super::server_state::{ServerSession, ServerState};
 use crate::model::UserName;
 use crate::model::limits::MAX_STATUS_TEXT_CHARS;
 use crate::proto::{PresenceState, ServerFrame, StatusFrame, TypingFrame};
 
 /// `status`: sets the user's presence and tells everyone who shares a channel with them.
-pub fn handle_status(session: &Session, status: StatusFrame) -> Result<(), Reject> {
+pub fn handle_status(session: &ServerSession, status: StatusFrame) -> Result<(), Reject> {
     let StatusFrame { state, text } = status;
     if state == PresenceState::Offline {
         return Err(Reject::bad_frame(
@@ -80,11 +80,11 @@ fn announce_to_sharing_users(
 }
 
 /// `typing`: relayed to the channel's members or the DM peer, never to the sender.
-pub fn handle_typing(session: &Session, typing: TypingFrame) -> Result<(), Reject> {
+pub fn handle_typing(session: &ServerSession, typing: TypingFrame) -> Result<(), Reject> {
     let TypingFrame { ch, to, on } = typing;
     match (ch, to) {
         (Some(ch), None) => {
-            let channel = super::channels::member_channel(session, &ch)?;
+            let channel = super::channel_handlers::member_channel(session, &ch)?;
             let frame = ServerFrame::Typing {
                 ch: Some(channel.name.clone()),
                 to: None,

@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 use super::auth::{load_account, with_password_slot};
 use super::errors::Reject;
 use super::outbound::ConnHandle;
-use super::state::Session;
+use super::server_state::ServerSession;
 use crate::proto::{ErrorCode, MIN_PASSWORD_CHARS, SecretString, ServerFrame, SessionInfo};
 
 pub use crate::proto::CLOSE_SESSION_REVOKED;
@@ -93,7 +93,7 @@ pub fn session_id(token_hash: &[u8; 32]) -> String {
 
 /// `logout`: the session's token stops working, its other connections close with 4001, and
 /// this one gets the reply and closes with 1000.
-pub async fn handle_logout(session: &Session, rid: Option<String>) -> Result<(), Reject> {
+pub async fn handle_logout(session: &ServerSession, rid: Option<String>) -> Result<(), Reject> {
     let state = &session.state;
     state
         .store
@@ -110,7 +110,7 @@ pub async fn handle_logout(session: &Session, rid: Option<String>) -> Result<(),
 }
 
 /// `sessions`: the user's unexpired sessions, most recently used first.
-pub async fn handle_sessions(session: &Session, rid: Option<String>) -> Result<(), Reject> {
+pub async fn handle_sessions(session: &ServerSession, rid: Option<String>) -> Result<(), Reject> {
     let records = user_sessions(session).await?;
     let sessions = records
         .iter()
@@ -130,7 +130,7 @@ pub async fn handle_sessions(session: &Session, rid: Option<String>) -> Result<(
 
 /// `revoke`: ends one of the user's sessions by id and closes its connections (4001).
 pub async fn handle_revoke(
-    session: &Session,
+    session: &ServerSession,
     id: String,
     rid: Option<String>,
 ) -> Result<(), Reject> {
@@ -158,7 +158,7 @@ pub async fn handle_revoke(
 /// `password`: checks the current password (throttled like a login), stores the new hash and
 /// ends every other session of the user, closing their connections (4001).
 pub async fn handle_password(
-    session: &Session,
+    session: &ServerSession,
     pw: SecretString,
     new_pw: SecretString,
     rid: Option<String>,
@@ -225,7 +225,7 @@ pub async fn handle_password(
 }
 
 /// The asking user's unexpired sessions, most recently used first.
-async fn user_sessions(session: &Session) -> Result<Vec<crate::store::SessionRecord>, Reject> {
+async fn user_sessions(session: &ServerSession) -> Result<Vec<crate::store::SessionRecord>, Reject> {
     let user = session.user.clone();
     let now = session.state.now_ms();
     session

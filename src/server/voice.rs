@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::errors::Reject;
 use super::outbound::ConnHandle;
-use super::state::{ServerState, Session};
+use super::server_state::{ServerSession, ServerState};
 use crate::model::UserName;
 use crate::proto::{ErrorCode, MAX_VOICE_PAYLOAD, ServerFrame, VjoinFrame};
 
@@ -70,11 +70,11 @@ impl VoiceRooms {
 
 /// `vjoin`: enters the room (leaving any other), replies `vjoined`, announces `vmember`.
 pub fn handle_vjoin(
-    session: &Session,
+    session: &ServerSession,
     vjoin: VjoinFrame,
     rid: Option<String>,
 ) -> Result<(), Reject> {
-    let channel = super::channels::member_channel(session, &vjoin.room)?;
+    let channel = super::channel_handlers::member_channel(session, &vjoin.room)?;
     let voice = &session.state.voice;
     match voice.room_of(session.conn.id) {
         Some(current) if current == channel.name => {}
@@ -95,7 +95,7 @@ pub fn handle_vjoin(
 }
 
 /// `vleave`: leaves the current room, replies `vleft`, announces `vmember` off.
-pub fn handle_vleave(session: &Session, rid: Option<String>) -> Result<(), Reject> {
+pub fn handle_vleave(session: &ServerSession, rid: Option<String>) -> Result<(), Reject> {
     let Some(room) = session.state.voice.room_of(session.conn.id) else {
         return Err(Reject::new(
             ErrorCode::NotMember,

@@ -1,4 +1,4 @@
-//! Message queries of [`Reader`]: folded channel history (from the `messages` current-state
+//! Message queries of [`StoreReader`]: folded channel history (from the `messages` current-state
 //! table), raw catch-up events (`after`), DM history, and rewind (messages as they stood at a
 //! past time, re-folded from the append-only log). Every query is an index range with a LIMIT;
 //! the SQL is kept in constants so the tests can check each plan with EXPLAIN QUERY PLAN.
@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::error::StoreError;
 use super::events::{FoldedMessage, LoggedEvent};
-use super::reader::Reader;
+use super::reader::StoreReader;
 use super::rows::{self, EVENT_COLUMNS, EventRow, MESSAGE_COLUMNS};
 use super::types::{HistoryQuery, Page};
 use crate::model::fold;
@@ -60,7 +60,7 @@ struct Bounds {
     id: i64,
 }
 
-impl Reader {
+impl StoreReader {
     /// Folded message events of a channel (PROTOCOL.md §5), oldest first; `more` says older
     /// ones exist (within the time window and author filter, if given).
     pub fn history(
@@ -258,7 +258,7 @@ impl Reader {
     }
 }
 
-impl Reader {
+impl StoreReader {
     /// An exclusive seq bound equivalent to `id < before_id` in `scope`, for an id that is not
     /// one of the scope's events (ids and seqs rise together within a scope).
     fn seq_bound_before_id(&self, scope: &str, before_id: i64) -> Result<i64, StoreError> {

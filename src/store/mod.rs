@@ -1,9 +1,9 @@
 //! The SQLite event store — the only SQL in chatify. [`Store`] owns one writer thread (group
 //! commit: every queued request of a batch in one transaction, then their callbacks in commit
-//! order) and a pool of read-only [`Reader`] connections used off the async runtime. It is the
+//! order) and a pool of read-only [`StoreReader`] connections used off the async runtime. It is the
 //! durable event log of the server behind the [`EventLog`] trait (append with a commit callback,
 //! read ranges, subscribe from a position), speaking only its own types ([`LoggedEvent`],
-//! [`FoldedMessage`]), never wire frames. The one-shot tools open a [`Reader`] directly on a
+//! [`FoldedMessage`]), never wire frames. The one-shot tools open a [`StoreReader`] directly on a
 //! database file; `chatify migrate` uses [`migrations`].
 //!
 //! Files: `schema` (migration SQL as data, the read-only probe), `migrations` (status, migrate)
@@ -40,7 +40,7 @@ pub use error::StoreError;
 pub use events::{EventBody, FoldedMessage, LoggedEvent};
 pub use log::{CommitCallback, EventLog, EventSubscription, LogFuture};
 pub use migrations::SCHEMA_VERSION;
-pub use reader::Reader;
+pub use reader::StoreReader;
 pub use types::{
     Account, AppendOp, ChannelRecord, Durability, HistoryQuery, NewChannel, Page, ReadMarker,
     SearchOptions, SessionRecord, StoreOptions, StoreStats,
@@ -61,7 +61,7 @@ struct Inner {
     path: PathBuf,
     sender: Mutex<Option<tokio::sync::mpsc::Sender<Box<dyn QueuedWrite>>>>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
-    readers: Mutex<Vec<Reader>>,
+    readers: Mutex<Vec<StoreReader>>,
     read_permits: Arc<tokio::sync::Semaphore>,
     busy_timeout_ms: u32,
     stats: Arc<commit_thread::SharedStats>,
@@ -79,7 +79,7 @@ impl Store {
         let conn = migrations::open_for_writing(path, &options)?;
         let mut readers = Vec::with_capacity(options.readers);
         for _ in 0..options.readers {
-            readers.push(Reader::open_pooled(path, options.busy_timeout_ms)?);
+            readers.push(StoreReader::open_pooled(path, options.busy_timeout_ms)?);
         }
         let (sender, receiver) = tokio::sync::mpsc::channel(options.write_queue);
         let stats = Arc::new(commit_thread::SharedStats::default());
@@ -261,7 +261,7 @@ impl Store {
     pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Reader) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&StoreReader) -> Result<T, StoreError> + Send + 'static,
     {
         let permit = self
             .inner
@@ -284,7 +284,7 @@ impl Store {
     /// async, e.g. server start-up). Do not call it from an async task.
     pub fn read_blocking<T>(
         &self,
-        f: impl FnOnce(&Reader) -> Result<T, StoreError>,
+        f: impl FnOnce(&StoreReader) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         self.inner.with_reader(f)
     }
@@ -337,12 +337,12 @@ impl Inner {
 
     fn with_reader<T>(
         &self,
-        f: impl FnOnce(&Reader) -> Result<T, StoreError>,
+        f: impl FnOnce(&StoreReader) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let pooled = self.readers.lock().ok().and_then(|mut pool| pool.pop());
         let reader = match pooled {
             Some(reader) => reader,
-            None => Reader::open_pooled(&self.path, self.busy_timeout_ms)?,
+            None => StoreReader::open_pooled(&self.path, self.busy_timeout_ms)?,
         };
         let result = f(&reader);
         if let Ok(mut pool) = self.readers.lock() {

@@ -1,6 +1,6 @@
-//! [`Reader`]: one read-only connection and the account, session, channel and membership
+//! [`StoreReader`]: one read-only connection and the account, session, channel and membership
 //! queries. The message queries live beside it (`history`: history, catch-up, DMs, rewind;
-//! `search`: full-text and blind-token search) as further `impl Reader` blocks. The server uses
+//! `search`: full-text and blind-token search) as further `impl StoreReader` blocks. The server uses
 //! pooled readers through `Store::read`; the one-shot tools' `--db` mode opens one directly.
 
 use std::collections::HashMap;
@@ -17,17 +17,17 @@ use super::types::{Account, ChannelRecord, ReadMarker};
 use crate::proto::{self, ChannelMode};
 
 /// A read-only connection to a chatify database.
-pub struct Reader {
+pub struct StoreReader {
     pub(crate) conn: Connection,
 }
 
 const ACCOUNT_COLUMNS: &str = "a.name, a.password_phc, a.pk, a.created_ms";
 const CHANNEL_COLUMNS: &str = "name, mode, salt, kdf, kcv, created_by, created_ms";
 
-impl Reader {
+impl StoreReader {
     /// Opens a database file read-only (never creates or modifies it). Refuses a newer schema
     /// (`NewerSchema`) and an older one (`NeedsMigration`).
-    pub fn open(path: &Path) -> Result<Reader, StoreError> {
+    pub fn open(path: &Path) -> Result<StoreReader, StoreError> {
         match schema::probe(path, SCHEMA_VERSION)? {
             Probe::Absent | Probe::Empty => Err(StoreError::NoDatabase(path.to_path_buf())),
             Probe::Version(found) if found < SCHEMA_VERSION => Err(StoreError::NeedsMigration {
@@ -35,18 +35,21 @@ impl Reader {
                 target: SCHEMA_VERSION,
                 path: path.to_path_buf(),
             }),
-            Probe::Version(_) => Reader::open_pooled(path, 5_000),
+            Probe::Version(_) => StoreReader::open_pooled(path, 5_000),
         }
     }
 
     /// Opens a read-only connection without probing (the store has already checked the file).
-    pub(crate) fn open_pooled(path: &Path, busy_timeout_ms: u32) -> Result<Reader, StoreError> {
+    pub(crate) fn open_pooled(
+        path: &Path,
+        busy_timeout_ms: u32,
+    ) -> Result<StoreReader, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags)
             .map_err(|error| schema::classify_open_error(path, error))?;
         conn.busy_timeout(Duration::from_millis(u64::from(busy_timeout_ms)))?;
         conn.set_prepared_statement_cache_capacity(64);
-        Ok(Reader { conn })
+        Ok(StoreReader { conn })
     }
 
     /// The schema version recorded in the database.
@@ -282,12 +285,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("r.db");
         assert!(matches!(
-            Reader::open(&path),
+            StoreReader::open(&path),
             Err(StoreError::NoDatabase(_))
         ));
         crate::store::migrations::create_at_version(&path, 1).expect("v1");
         assert!(matches!(
-            Reader::open(&path),
+            StoreReader::open(&path),
             Err(StoreError::NeedsMigration {
                 found: 1,
                 target: SCHEMA_VERSION,
@@ -296,7 +299,7 @@ mod tests {
         ));
         let latest = dir.path().join("latest.db");
         crate::store::migrations::create_at_version(&latest, SCHEMA_VERSION).expect("latest");
-        let reader = Reader::open(&latest).expect("open");
+        let reader = StoreReader::open(&latest).expect("open");
         assert_eq!(reader.schema_version().expect("version"), SCHEMA_VERSION);
         let write = reader.conn.execute(
             "INSERT INTO accounts (name, password_phc, created_ms) VALUES ('x', 'y', 0)",

@@ -1,7 +1,7 @@
 //! The schema as data — the SQL of every migration step, in order, never edited once released —
 //! and the read-only probe that tells what a file is (absent, empty, chatify at version N, newer,
 //! not SQLite, someone else's SQLite) without modifying it. Used by `migrations` (which applies
-//! the steps) and by `Store::open` / `Reader::open` (which probe first).
+//! the steps) and by `Store::open` / `StoreReader::open` (which probe first).
 
 use std::io::Read;
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! Search queries of [`Reader`]: FTS5 full-text search over open channels (bm25 or newest
+//! Search queries of [`StoreReader`]: FTS5 full-text search over open channels (bm25 or newest
 //! first) and blind-token search in a sealed channel. Results are folded messages from the
 //! `messages` current state; deleted messages are never found (their index entries are removed
 //! on delete) and edited ones are found by their latest text.
@@ -10,7 +10,7 @@ use super::error::StoreError;
 use super::events::FoldedMessage;
 use super::fts;
 use super::history::sql;
-use super::reader::Reader;
+use super::reader::StoreReader;
 use super::rows;
 use super::types::SearchOptions;
 use crate::model::limits::MAX_BLIND_TOKENS;
@@ -35,7 +35,7 @@ pub(crate) const SEARCH_NEWEST: &str = "SELECT {M} FROM message_fts
 /// How many of the newest matches a ranked search ranks.
 pub(crate) const RANK_CANDIDATES: i64 = 2_000;
 
-impl Reader {
+impl StoreReader {
     /// Full-text search over the given open channels: every word must match, `pre*` matches a
     /// prefix, `"a phrase"` matches words in sequence. Best (bm25) or newest first. No usable
     /// terms is an empty result; unsupported input (a one-letter prefix, too many terms) is

@@ -1,104 +1,25 @@
-//! Shared helpers of the server integration tests: start `server::run` on 127.0.0.1:0 with a
-//! temp database (and restart it on the same file), a small WebSocket test client with receive
-//! timeouts, register/login helpers, and (`serve.rs`) the real `chatify serve` binary as a child
-//! process. Every receive waits at most `RECV_TIMEOUT`.
+//! Shared helpers of the server integration tests: the running-server fixture (`server`: the
+//! in-process `TestServer` and the `chatify serve` process), a small WebSocket test client with
+//! receive timeouts, and register/login helpers. Every receive waits at most `RECV_TIMEOUT`.
 
 #![allow(dead_code)]
 
-mod serve;
-
-#[allow(unused_imports)]
-pub use serve::*;
-
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chatify::server::ServerConfig;
-use chatify::store::{Store, StoreOptions};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+mod server;
+pub use server::*;
+
 /// Longest wait for any expected frame.
 pub const RECV_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A server running in this process on a temp database.
-pub struct TestServer {
-    pub addr: SocketAddr,
-    pub url: String,
-    pub db: PathBuf,
-    dir: tempfile::TempDir,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<anyhow::Result<()>>,
-}
-
-impl TestServer {
-    /// Starts a server with `config` on a fresh temp database.
-    pub async fn start(config: ServerConfig) -> TestServer {
-        let dir = tempfile::tempdir().expect("temp dir");
-        TestServer::start_in(dir, config).await
-    }
-
-    /// Starts a server on `dir/chatify.db` (kept from an earlier run for restart tests).
-    pub async fn start_in(dir: tempfile::TempDir, config: ServerConfig) -> TestServer {
-        let db = dir.path().join("chatify.db");
-        let store = open_store(&db);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("local addr");
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(chatify::server::run(listener, store, config, async move {
-            let _ = stopped.await;
-        }));
-        TestServer {
-            addr,
-            url: format!("ws://{addr}/"),
-            db,
-            dir,
-            stop: Some(stop),
-            task,
-        }
-    }
-
-    /// Graceful shutdown; returns the directory holding the database for a restart.
-    pub async fn stop(mut self) -> tempfile::TempDir {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        let result = tokio::time::timeout(Duration::from_secs(30), &mut self.task)
-            .await
-            .expect("server stops within 30 s")
-            .expect("server task does not panic");
-        result.expect("server::run returns Ok");
-        self.dir
-    }
-
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
-/// Opens the store the way the tests want it (defaults).
-pub fn open_store(db: &Path) -> Store {
-    Store::open(db, StoreOptions::default()).expect("open store")
-}
-
-/// A test config: production defaults with the rate limit off (tests send quickly).
-pub fn test_config() -> ServerConfig {
-    ServerConfig {
-        rate_limit: 0.0,
-        ..ServerConfig::default()
-    }
-}
 
 /// Anything with a WebSocket URL to connect to: a `TestServer`, or a URL string.
 pub trait ServerUrl {

@@ -22,6 +22,10 @@ async fn vault_fixture() -> DbFixture {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(feature = "test-weak-kdf"),
+    ignore = "its sealed channel has test-weak Argon2 parameters: needs --features test-weak-kdf"
+)]
 async fn db_sealed_channel_is_decrypted_with_the_passphrase() {
     let fixture = vault_fixture().await;
     let db = fixture.db();
@@ -62,6 +66,10 @@ async fn db_sealed_channel_is_decrypted_with_the_passphrase() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(feature = "test-weak-kdf"),
+    ignore = "its sealed channel has test-weak Argon2 parameters: needs --features test-weak-kdf"
+)]
 async fn db_sealed_channel_is_shown_undecryptable_without_the_passphrase() {
     let fixture = vault_fixture().await;
     let db = fixture.db();
@@ -99,6 +107,10 @@ async fn db_sealed_channel_is_shown_undecryptable_without_the_passphrase() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(feature = "test-weak-kdf"),
+    ignore = "its sealed channel has test-weak Argon2 parameters: needs --features test-weak-kdf"
+)]
 async fn db_sealed_search_uses_blind_tokens_of_the_query_words() {
     let fixture = vault_fixture().await;
     let db = fixture.db();

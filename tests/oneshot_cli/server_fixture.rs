@@ -1,52 +1,43 @@
-//! The server fixture: `chatify::server::run` on 127.0.0.1:0 with a temp database in this
-//! process, and people registered through the client library with their key ring and session
-//! token saved as `chatify connect` leaves them. Used by the `server_*` case modules.
+//! The people of the server cases: [`ServerFixture`] (the shared running-server fixture,
+//! `tests/common/server.rs`, with a config dir per person and the CLI run as that person) and
+//! [`Person`] (registered through the client library with their key ring and session token
+//! saved as `chatify connect` leaves them). Used by the `server_*` case modules.
 
 use chatify::proto::{DmFrame, JoinFrame, MsgFrame};
 use std::path::PathBuf;
 
 use chatify::client::keys;
 use chatify::proto;
-use chatify::store::{Store, StoreOptions};
 
+use crate::common_server::{TestServer, test_config};
 use crate::{CLI_TIMEOUT, Cli, PASSPHRASE};
 
 /// `chatify::server::run` on 127.0.0.1:0 with a temp database, in this process.
 pub(crate) struct ServerFixture {
-    pub(crate) dir: tempfile::TempDir,
+    server: TestServer,
     pub(crate) url: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
 impl ServerFixture {
     pub(crate) async fn start() -> ServerFixture {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store =
-            Store::open(&dir.path().join("chatify.db"), StoreOptions::default()).expect("store");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("ws://{}/", listener.local_addr().expect("address"));
-        let config = chatify::server::ServerConfig {
-            rate_limit: 0.0,
-            ..chatify::server::ServerConfig::default()
-        };
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(chatify::server::run(listener, store, config, async move {
-            let _ = stopped.await;
-        }));
-        ServerFixture {
-            dir,
-            url,
-            stop: Some(stop),
-            task,
-        }
+        let server = TestServer::start(test_config()).await;
+        let url = server.url.clone();
+        ServerFixture { server, url }
     }
 
     /// A config dir for a person (sessions, identity, cached keys).
     pub(crate) fn home(&self, name: &str) -> PathBuf {
-        self.dir.path().join(format!("home-{name}"))
+        self.server.dir().join(format!("home-{name}"))
+    }
+
+    /// The server's temp directory (the people's homes are in it).
+    pub(crate) fn dir(&self) -> &std::path::Path {
+        self.server.dir()
+    }
+
+    /// The database file of the server.
+    pub(crate) fn db(&self) -> PathBuf {
+        self.server.db.clone()
     }
 
     /// The CLI as `user` (via CHATIFY_SERVER and CHATIFY_USER), with that person's config dir.
@@ -57,15 +48,10 @@ impl ServerFixture {
             .env(keys::WEAK_KDF_TEST_ENV, "1")
     }
 
-    pub(crate) async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        let result = tokio::time::timeout(CLI_TIMEOUT, &mut self.task)
+    pub(crate) async fn stop(self) {
+        tokio::time::timeout(CLI_TIMEOUT, self.server.stop())
             .await
-            .expect("server stops in time")
-            .expect("server task does not panic");
-        result.expect("server ran cleanly");
+            .expect("server stops in time");
     }
 }
 

@@ -168,7 +168,7 @@ async fn server_login_without_a_saved_session_needs_a_password() {
     let server = ServerFixture::start().await;
     let alice = Person::register(&server, "alice").await;
     alice.say("general", "only for members").await;
-    let fresh = server.dir.path().join("fresh-home");
+    let fresh = server.dir().join("fresh-home");
     let cli = || alice_history_from(&server, &fresh);
 
     let refused = cli().run().await;
@@ -185,7 +185,7 @@ async fn server_login_without_a_saved_session_needs_a_password() {
     wrong.assert_code(2);
     assert!(wrong.stderr().contains("logging in"), "{}", wrong.stderr());
 
-    let password_file = server.dir.path().join("password.txt");
+    let password_file = server.dir().join("password.txt");
     std::fs::write(&password_file, "alice-password\n").expect("password file");
     let by_file = cli()
         .args(["--password-file"])
@@ -198,7 +198,7 @@ async fn server_login_without_a_saved_session_needs_a_password() {
 
     // That login saved a session: no password needed from now on.
     assert_eq!(texts(&cli().run().await.json()), ["only for members"]);
-    let by_env = alice_history_from(&server, &server.dir.path().join("other-home"))
+    let by_env = alice_history_from(&server, &server.dir().join("other-home"))
         .env("CHATIFY_PASSWORD", "alice-password")
         .run()
         .await

@@ -55,7 +55,7 @@ async fn assert_alice_reads_the_vault_with_her_cached_key(server: &ServerFixture
 async fn assert_the_server_only_has_ciphertext(server: &ServerFixture) {
     let raw = Cli::new(&server.home("alice"))
         .args(["history", "#vault", "--json", "--db"])
-        .arg_path(&server.dir.path().join("chatify.db"))
+        .arg_path(&server.db())
         .run()
         .await
         .json();
@@ -154,6 +154,10 @@ async fn assert_dms_are_decrypted_on_both_sides(server: &ServerFixture) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "test-weak-kdf"),
+    ignore = "its sealed channel has test-weak Argon2 parameters: needs --features test-weak-kdf"
+)]
 async fn server_sealed_channels_and_dms_are_decrypted_locally() {
     let server = ServerFixture::start().await;
     let mut alice = Person::register(&server, "alice").await;

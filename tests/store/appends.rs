@@ -174,7 +174,7 @@ async fn reopening_keeps_everything_and_continues_counters() {
         .append_wait(msg_op("general", "alice", "too late"))
         .await;
     assert!(matches!(closed, Err(StoreError::Unavailable(_))));
-    let reader = Reader::open(&path).expect("read-only open");
+    let reader = StoreReader::open(&path).expect("read-only open");
     assert_eq!(
         reader
             .history("general", &query(10))

@@ -77,7 +77,7 @@ fn migrating_a_v1_database_with_rows_keeps_data_and_backfills_indexes() {
     assert!(report.dry_run && report.steps.len() == 1 && report.backup.is_none());
     assert_eq!(sha(&path), before, "dry run changes nothing");
     assert!(matches!(
-        Reader::open(&path),
+        StoreReader::open(&path),
         Err(StoreError::NeedsMigration { .. })
     ));
 
@@ -115,7 +115,7 @@ fn migrating_a_v1_database_with_rows_keeps_data_and_backfills_indexes() {
     let again = migrations::migrate(&path, &MigrateOptions::default(), &mut |_| {}).expect("no-op");
     assert!(again.steps.is_empty() && again.backup.is_none());
 
-    let reader = Reader::open(&path).expect("current schema");
+    let reader = StoreReader::open(&path).expect("current schema");
     assert_eq!(reader.schema_version().expect("version"), 2);
     assert_eq!(
         reader.account("ALICE").expect("query").map(|a| a.pk),
@@ -288,7 +288,7 @@ fn newer_schema_is_refused_and_the_file_stays_byte_identical() {
             Err(StoreError::NewerSchema { .. })
         ));
         assert!(matches!(
-            Reader::open(&path),
+            StoreReader::open(&path),
             Err(StoreError::NewerSchema { .. })
         ));
         assert_eq!(sha(&path), before, "the database file is byte-identical");
@@ -359,7 +359,7 @@ fn files_that_are_not_chatify_databases_get_a_clear_error() {
     );
     assert!(error.to_string().contains("--db"), "{error}");
     assert!(matches!(
-        Reader::open(&text),
+        StoreReader::open(&text),
         Err(StoreError::NotChatify(_))
     ));
     assert!(matches!(
@@ -388,7 +388,7 @@ fn files_that_are_not_chatify_databases_get_a_clear_error() {
     assert_eq!(sha(&foreign), before);
 
     assert!(matches!(
-        Reader::open(&dir.path().join("missing.db")),
+        StoreReader::open(&dir.path().join("missing.db")),
         Err(StoreError::NoDatabase(_))
     ));
     assert!(matches!(

@@ -1,5 +1,5 @@
 //! The `--db PATH` source of the one-shot queries: reads a database file directly through a
-//! read-only `store::Reader` (no server, the file is never modified). Sealed channels are
+//! read-only `store::StoreReader` (no server, the file is never modified). Sealed channels are
 //! decrypted with keys derived from the passphrase; DMs need `--as USER` and that user's
 //! identity key, and are printed as undecryptable (with a note) without the key.
 
@@ -14,11 +14,11 @@ use crate::client::keys::{self, KeyError};
 use crate::crypto::{self, ChannelKeys, CryptoError, Identity, KdfPolicy, Key32};
 use crate::proto::{self, ChannelMode, HISTORY_MAX_LIMIT, SearchSort};
 use crate::server::frames::dm_frame;
-use crate::store::{ChannelRecord, HistoryQuery, Page, Reader, SearchOptions};
+use crate::store::{ChannelRecord, HistoryQuery, Page, SearchOptions, StoreReader};
 
 /// Runs `query` against the database at `path`.
 pub fn fetch(path: &Path, query: &Query, source: &SourceArgs) -> anyhow::Result<Fetched> {
-    let reader = Reader::open(path)?;
+    let reader = StoreReader::open(path)?;
     let mut fetched = Fetched {
         me: source.as_user.clone().unwrap_or_default(),
         ..Fetched::default()
@@ -50,7 +50,7 @@ pub fn fetch(path: &Path, query: &Query, source: &SourceArgs) -> anyhow::Result<
 
 /// The messages a channel query selects, and whether older ones exist beyond them.
 fn channel_query(
-    reader: &Reader,
+    reader: &StoreReader,
     access: &ChannelAccess,
     channel: &str,
     query: &Query,
@@ -94,7 +94,7 @@ fn channel_query(
 }
 
 fn search(
-    reader: &Reader,
+    reader: &StoreReader,
     access: &ChannelAccess,
     channel: &str,
     text: &str,
@@ -134,7 +134,7 @@ enum ChannelAccess {
 
 impl ChannelAccess {
     fn open(
-        reader: &Reader,
+        reader: &StoreReader,
         path: &Path,
         channel: &str,
         source: &SourceArgs,
@@ -199,7 +199,7 @@ fn derive_keys(record: &ChannelRecord, passphrase: &str) -> anyhow::Result<Chann
 }
 
 fn channel_history(
-    reader: &Reader,
+    reader: &StoreReader,
     channel: &str,
     window: &Window,
     limit: u32,
@@ -224,7 +224,7 @@ fn channel_history(
 }
 
 fn dm_history(
-    reader: &Reader,
+    reader: &StoreReader,
     peer: &str,
     window: &Window,
     limit: u32,
@@ -271,7 +271,7 @@ fn dm_history(
 
 /// Up to `limit` DMs between `me` and `peer`, paged backwards by id, oldest first.
 fn dm_pages(
-    reader: &Reader,
+    reader: &StoreReader,
     me: &str,
     peer: &str,
     window: &Window,

@@ -14,7 +14,7 @@ use super::errors::Reject;
 use super::presence::presence_of;
 use super::registry::{ChannelEntry, RingState};
 use super::ring::Ring;
-use super::state::{ServerState, Session};
+use super::server_state::{ServerSession, ServerState};
 use crate::model::UserName;
 use crate::model::limits::MAX_CHANNELS_PER_USER;
 use crate::proto::{
@@ -28,7 +28,7 @@ use crate::store::{HistoryQuery, NewChannel};
 pub const GENERAL: &str = "general";
 
 /// Resolves a channel name the session's user must be a member of (`bad_channel`, `not_member`).
-pub fn member_channel(session: &Session, name: &str) -> Result<Arc<ChannelEntry>, Reject> {
+pub fn member_channel(session: &ServerSession, name: &str) -> Result<Arc<ChannelEntry>, Reject> {
     let name = normalize_channel(name)?;
     let entry = session
         .state
@@ -43,7 +43,7 @@ pub fn member_channel(session: &Session, name: &str) -> Result<Arc<ChannelEntry>
 
 /// `join`: creates the channel if needed, adds the member, replies `joined`, announces `member`.
 pub async fn handle_join(
-    session: &Session,
+    session: &ServerSession,
     join: JoinFrame,
     rid: Option<String>,
 ) -> Result<(), Reject> {
@@ -100,7 +100,7 @@ pub async fn handle_join(
 
 /// `leave`: removes the member (all of the user's connections), replies `left`, announces it.
 pub async fn handle_leave(
-    session: &Session,
+    session: &ServerSession,
     leave: ChannelFrame,
     rid: Option<String>,
 ) -> Result<(), Reject> {
@@ -141,7 +141,7 @@ pub async fn handle_leave(
 
 /// `who` (added): a channel's members with their keys and presence.
 pub async fn handle_who(
-    session: &Session,
+    session: &ServerSession,
     who: ChannelFrame,
     rid: Option<String>,
 ) -> Result<(), Reject> {
@@ -240,7 +240,7 @@ pub async fn ensure_ring(state: &ServerState, entry: &Arc<ChannelEntry>) -> Resu
 }
 
 async fn create_channel(
-    session: &Session,
+    session: &ServerSession,
     name: &str,
     create: Option<CreateChannel>,
 ) -> Result<Arc<ChannelEntry>, Reject> {

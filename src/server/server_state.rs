@@ -1,6 +1,6 @@
 //! `ServerState`, shared by every task of one running server (behind an `Arc`): the store, the
 //! configuration (with its clock), the event log, the registry, the fan-out dispatcher's inbox, the login throttle and the Argon2
-//! permits. Also `Session`, the per-connection context an authenticated frame is handled in.
+//! permits. Also `ServerSession`, the per-connection context an authenticated frame is handled in.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -69,7 +69,7 @@ impl ServerState {
 }
 
 /// The context of an authenticated connection.
-pub struct Session {
+pub struct ServerSession {
     pub state: Arc<ServerState>,
     pub conn: Arc<ConnHandle>,
     /// The user as registered.
@@ -80,16 +80,16 @@ pub struct Session {
     pub token_hash: [u8; 32],
 }
 
-impl Session {
+impl ServerSession {
     pub fn new(
         state: Arc<ServerState>,
         conn: Arc<ConnHandle>,
         user: UserName,
         address: IpAddr,
         token_hash: [u8; 32],
-    ) -> Session {
+    ) -> ServerSession {
         let bucket = TokenBucket::new(state.config.rate_limit, state.config.rate_burst);
-        Session {
+        ServerSession {
             state,
             conn,
             user,

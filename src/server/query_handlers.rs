@@ -3,10 +3,10 @@
 //! the user), and `rewind`. Limits are clamped; all reads run on the store's read-only
 //! connections; a reply that would exceed the server's frame limit is trimmed (setting `more`).
 
-use super::channels::member_channel;
+use super::channel_handlers::member_channel;
 use super::errors::Reject;
 use super::frames::{dm_frame, event_frame};
-use super::state::Session;
+use super::server_state::ServerSession;
 use crate::proto::{
     self, ChannelMode, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, HistoryFrame, RewindFrame,
     SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, SearchFrame, SearchSort, ServerFrame,
@@ -23,7 +23,7 @@ enum TrimEnd {
 
 /// `history`.
 pub async fn handle_history(
-    session: &Session,
+    session: &ServerSession,
     request: HistoryFrame,
     rid: Option<String>,
 ) -> Result<(), Reject> {
@@ -97,7 +97,7 @@ pub async fn handle_history(
 
 /// `search`.
 pub async fn handle_search(
-    session: &Session,
+    session: &ServerSession,
     request: SearchFrame,
     rid: Option<String>,
 ) -> Result<(), Reject> {
@@ -133,7 +133,7 @@ pub async fn handle_search(
 
 /// One channel: `q` for an open channel, `idx` for a sealed one, never the other.
 async fn search_channel(
-    session: &Session,
+    session: &ServerSession,
     ch: &str,
     q: Option<String>,
     idx: Option<Vec<String>>,
@@ -172,7 +172,7 @@ async fn search_channel(
 
 /// Without `ch`: every open channel the user is a member of.
 async fn search_open_channels(
-    session: &Session,
+    session: &ServerSession,
     q: String,
     options: SearchOptions,
 ) -> Result<Vec<FoldedMessage>, Reject> {
@@ -193,7 +193,7 @@ async fn search_open_channels(
 
 /// `rewind`.
 pub async fn handle_rewind(
-    session: &Session,
+    session: &ServerSession,
     rewind: RewindFrame,
     rid: Option<String>,
 ) -> Result<(), Reject> {
@@ -214,8 +214,8 @@ pub async fn handle_rewind(
 }
 
 async fn read<T: Send + 'static>(
-    session: &Session,
-    f: impl FnOnce(&crate::store::Reader) -> Result<T, crate::store::StoreError> + Send + 'static,
+    session: &ServerSession,
+    f: impl FnOnce(&crate::store::StoreReader) -> Result<T, crate::store::StoreError> + Send + 'static,
 ) -> Result<T, Reject> {
     session
         .state
@@ -231,7 +231,7 @@ fn message_frame(message: FoldedMessage) -> ServerFrame {
 }
 
 /// Resolves a DM peer to the name as registered (`no_such_user` when unknown).
-async fn existing_user(session: &Session, name: &str) -> Result<String, Reject> {
+async fn existing_user(session: &ServerSession, name: &str) -> Result<String, Reject> {
     validate_username(name).map_err(|_| Reject::no_such_user())?;
     let lookup = name.to_string();
     let account = read(session, move |r| r.account(&lookup)).await?;
@@ -254,7 +254,7 @@ fn clamp(limit: Option<u32>, default: u32, max: u32) -> u32 {
 /// Serializes `build(events, false)` and queues it; when it exceeds the server's frame limit,
 /// trims events from `end` and sends `build(kept, true)` instead.
 fn send_fitting(
-    session: &Session,
+    session: &ServerSession,
     events: Vec<ServerFrame>,
     end: TrimEnd,
     build: impl Fn(Vec<ServerFrame>, bool) -> ServerFrame,
