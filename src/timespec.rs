@@ -48,9 +48,9 @@ pub fn parse_time_in<Tz: TimeZone>(
         .ok_or_else(error)
 }
 
-/// Current time in Unix milliseconds.
+/// Current time in Unix milliseconds (the system clock, [`crate::clock::system_now_ms`]).
 pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+    crate::clock::system_now_ms()
 }
 
 /// `30s`, `15m`, `1h`, `2d`, `1w` (also spelled out: `2hours`), and sums such as `1h30m`, in

@@ -9,6 +9,8 @@ mod common;
 mod auth;
 #[path = "server_protocol/channels.rs"]
 mod channels;
+#[path = "server_protocol/config.rs"]
+mod config;
 #[path = "server_protocol/edges.rs"]
 mod edges;
 #[path = "server_protocol/errors.rs"]
