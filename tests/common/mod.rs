@@ -154,7 +154,9 @@ impl Client {
         }
     }
 
-    /// Keeps reading (answering pings) for `wait`; returns everything received.
+    /// Keeps reading (answering pings) for `wait`; returns everything received, stopping early
+    /// when the connection closes or ends (a closed stream would otherwise "receive" its end
+    /// over and over).
     pub async fn read_for(&mut self, wait: Duration) -> Vec<Received> {
         let deadline = tokio::time::Instant::now() + wait;
         let mut received = Vec::new();
