@@ -4,11 +4,13 @@
 //! tests and the benchmarks all drive it with their own listener, store, config and shutdown
 //! signal (mini-redis style).
 //!
-//! Map: `connection` (per-socket read loop) and `writer` (its sending task) · `dispatch` (frame →
-//! handler) · `auth`, `channels`, `messages`, `queries`, `presence`, `voice` (handlers) ·
-//! `fanout` (the ordered commit → ring → broadcast → ack dispatcher) · `registry` + `fold` (live
-//! channel state and the folded ring) · `outbound` (per-connection bounded queues) ·
-//! `ratelimit` (token bucket, login throttle) · `config`, `errors`, `state`.
+//! Map: `connection` (per-socket read loop) and `socket_writer` (its sending task) · `dispatch`
+//! (frame → handler) · `auth`, `channel_handlers`, `messages`, `query_handlers`, `presence`,
+//! `voice` (handlers) · `fanout` (the ordered commit → ring → broadcast → ack dispatcher, fed
+//! through the store's `EventLog`) · `frames` (store events → wire frames) · `registry` + `ring`
+//! (live channel state and the folded ring) · `outbound` (per-connection bounded queues) ·
+//! `ratelimit` (token bucket, login throttle) · `config` (with `validate`), `errors`,
+//! `server_state`.
 
 use std::future::Future;
 use std::sync::Arc;

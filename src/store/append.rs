@@ -1,6 +1,6 @@
 //! The event appends run by the writer inside its transaction: `msg`, `edit`, `delete`,
 //! `react` and `dm`. Each validates its target, takes its `ts`/`seq`, inserts one row into the
-//! append-only `events` log, updates the `messages` current state (through `fold`), keeps the
+//! append-only `events` log, updates the `messages` current state (through `model::fold`), keeps the
 //! search indexes current (FTS5 for open channels, blind tokens for sealed ones), and returns
 //! the committed [`LoggedEvent`]. Used only by `writer`.
 
