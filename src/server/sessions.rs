@@ -225,7 +225,9 @@ pub async fn handle_password(
 }
 
 /// The asking user's unexpired sessions, most recently used first.
-async fn user_sessions(session: &ServerSession) -> Result<Vec<crate::store::SessionRecord>, Reject> {
+async fn user_sessions(
+    session: &ServerSession,
+) -> Result<Vec<crate::store::SessionRecord>, Reject> {
     let user = session.user.clone();
     let now = session.state.now_ms();
     session
