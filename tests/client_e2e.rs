@@ -371,7 +371,7 @@ fn a_server_killed_mid_session_loses_nothing_and_the_client_reconnects_itself() 
 #[test]
 fn repl_password_ends_the_other_sessions_and_logout_ends_this_one() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = Server::start(&dir.path().join("chat.db"), "127.0.0.1:0");
+    let server = ServeProcess::start(&dir.path().join("chat.db"));
     let mut alice = Client::start(&server, "alice");
     alice.expect("channels:");
     let phone_config = tempfile::tempdir().expect("config dir");
