@@ -100,4 +100,6 @@ pub enum Command {
     Sessions(cmd::sessions::Args),
     /// Change your account password; every other session ends.
     Password(cmd::password::Args),
+    /// Relay between Discord and chatify channels (needs the discord-bridge build feature).
+    Bridge(cmd::bridge::Args),
 }

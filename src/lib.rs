@@ -3,6 +3,8 @@
 //! client and the subcommands — so that the binary, the integration tests and the benchmarks
 //! all drive the same code. See ARCHITECTURE.md for the map.
 
+#[cfg(feature = "bridge-relay")]
+pub mod bridge;
 pub mod cli;
 pub mod cli_docs;
 pub mod client;

@@ -23,5 +23,7 @@ mod login_throttle;
 mod messages;
 #[path = "server_protocol/queries.rs"]
 mod queries;
+#[path = "server_protocol/relayed.rs"]
+mod relayed;
 #[path = "server_protocol/sessions.rs"]
 mod sessions;

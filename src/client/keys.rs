@@ -319,11 +319,23 @@ impl KeyRing {
         kind: &str,
         text: &str,
     ) -> Result<(String, Vec<String>), KeyError> {
+        self.seal_channel_as(channel, &self.me, kind, text)
+    }
+
+    /// [`KeyRing::seal_channel`] for a message whose `u` will be `sender` (a bridge relaying
+    /// with `as`: the envelope is bound to the author the readers will see).
+    pub fn seal_channel_as(
+        &self,
+        channel: &str,
+        sender: &str,
+        kind: &str,
+        text: &str,
+    ) -> Result<(String, Vec<String>), KeyError> {
         let keys = self.channel_keys(channel)?;
         let envelope = crypto::seal(
             &keys.message,
             &proto::channel_scope(channel),
-            &self.me,
+            sender,
             kind,
             text,
         );

@@ -52,6 +52,15 @@ pub struct Args {
     /// Refuse to start on an older schema instead of migrating it (run `chatify migrate`).
     #[arg(long, env = "CHATIFY_NO_AUTO_MIGRATE")]
     pub no_auto_migrate: bool,
+    /// Account allowed to relay messages for people on another network (shown as name@network),
+    /// such as the Discord bridge's account. Repeatable; the variable takes a comma-separated list.
+    #[arg(
+        long = "bridge-account",
+        env = "CHATIFY_BRIDGE_ACCOUNTS",
+        value_delimiter = ',',
+        value_name = "NAME"
+    )]
+    pub bridge_accounts: Vec<String>,
     #[command(flatten)]
     pub tls: TlsArgs,
 }
@@ -152,6 +161,7 @@ fn server_config(args: &Args, clock: Clock) -> anyhow::Result<ServerConfig> {
         queue_depth: args.queue_depth,
         max_connections: args.max_connections,
         clock,
+        bridge_accounts: args.bridge_accounts.clone(),
         ..ServerConfig::default()
     };
     if let Err(error) = config.validate() {
@@ -211,7 +221,7 @@ async fn serve(listen: String, store: Store, config: ServerConfig) -> anyhow::Re
     if let Some(tls) = config.tls.clone() {
         tokio::spawn(reload_on_hangup(tls));
     }
-    crate::server::run(listener, store, config, shutdown_signal()).await
+    crate::server::run(listener, store, config, super::shutdown_signal()).await
 }
 
 /// The warning for a server without TLS listening on `address`: `None` on a loopback address.
@@ -255,28 +265,4 @@ async fn reload_on_hangup(tls: ServerTls) {
     }
     #[cfg(not(unix))]
     let _ = tls;
-}
-
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => {}
-        _ = terminate => {}
-    }
 }

@@ -91,6 +91,9 @@ pub struct MsgFrame {
     pub idx: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<i64>,
+    /// Added: the relayed author (`name@network`); bridge accounts only.
+    #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
+    pub relayed_as: Option<String>,
 }
 
 /// `edit`: new text for message `id`.
@@ -103,6 +106,9 @@ pub struct EditFrame {
     pub enc: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idx: Option<Vec<String>>,
+    /// Added: the relayed author (`name@network`); bridge accounts only.
+    #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
+    pub relayed_as: Option<String>,
 }
 
 /// `delete`: removes message `id`.
@@ -110,6 +116,9 @@ pub struct EditFrame {
 pub struct DeleteFrame {
     pub ch: String,
     pub id: i64,
+    /// Added: the relayed author (`name@network`); bridge accounts only.
+    #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
+    pub relayed_as: Option<String>,
 }
 
 /// `react`: adds (`on`) or removes an emoji reaction to message `id`.

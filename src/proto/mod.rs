@@ -231,6 +231,35 @@ pub fn validate_username(name: &str) -> Result<(), FrameError> {
     UserName::parse(name).map(drop).map_err(FrameError::from)
 }
 
+/// Checks a relayed author (`msg`/`edit`/`delete` `as`, added): `name@network`, where `name` is
+/// 1 to 32 characters (at most 96 bytes) without whitespace, control characters or `@`, and
+/// `network` is 1 to 16 of `a-z`, `0-9` and `-`. It can never equal an account name, which has
+/// no `@`.
+pub fn validate_relayed_author(value: &str) -> Result<(), FrameError> {
+    let valid_name = |name: &str| {
+        let count = name.chars().count();
+        (1..=32).contains(&count)
+            && name.len() <= 96
+            && !name
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '@')
+    };
+    let valid_network = |network: &str| {
+        (1..=16).contains(&network.len())
+            && network
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    match value.rsplit_once('@') {
+        Some((name, network)) if valid_name(name) && valid_network(network) => Ok(()),
+        _ => Err(FrameError::new(
+            ErrorCode::BadFrame,
+            "as must be name@network: a name of 1 to 32 characters without spaces or @, and a network of a-z, 0-9 and -",
+            None,
+        )),
+    }
+}
+
 /// Canonical channel name: strips one leading `#`, lowercases, checks `[a-z0-9_-]{1,32}`
 /// ([`ChannelName::parse`] with a `bad_channel` error).
 pub fn normalize_channel(name: &str) -> Result<String, FrameError> {

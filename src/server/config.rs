@@ -75,6 +75,18 @@ pub struct ServerConfig {
     /// Where every `ts` the server sets and every session expiry come from. `chatify serve`
     /// gives the store the same clock.
     pub clock: Clock,
+    /// Accounts that may relay others' messages with `as` (`name@network`), e.g. the Discord
+    /// bridge's account. Compared case-insensitively.
+    pub bridge_accounts: Vec<String>,
+}
+
+impl ServerConfig {
+    /// Whether `user` is one of the bridge accounts.
+    pub fn is_bridge_account(&self, user: &str) -> bool {
+        self.bridge_accounts
+            .iter()
+            .any(|bridge| bridge.eq_ignore_ascii_case(user))
+    }
 }
 
 impl Default for ServerConfig {
@@ -101,6 +113,7 @@ impl Default for ServerConfig {
             tls: None,
             fanout_queue: 8 * 1024,
             clock: Clock::system(),
+            bridge_accounts: Vec::new(),
         }
     }
 }

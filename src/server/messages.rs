@@ -3,7 +3,8 @@
 //! channel or a DM, `bad_frame` for `enc` in an open one), checks membership, and submits the
 //! append; the store assigns id/seq/ts and the fan-out dispatcher broadcasts and acks after commit.
 //! Target checks (author, deleted, unknown) are the store's, mapped to `forbidden` /
-//! `no_such_message`.
+//! `no_such_message`. A bridge account (`ServerConfig::bridge_accounts`) may name the relayed
+//! author with `as`; the event is then stored and broadcast with `u` = that `name@network`.
 
 use super::channel_handlers::member_channel;
 use super::errors::Reject;
@@ -12,7 +13,7 @@ use super::server_state::ServerSession;
 use crate::model::limits::{MAX_BLIND_TOKEN_LEN, MAX_BLIND_TOKENS, MAX_EMOJI_BYTES};
 use crate::proto::{
     ChannelMode, DeleteFrame, DmFrame, ENC_XC20P1, EditFrame, ErrorCode, MsgFrame, ReactFrame,
-    validate_username,
+    validate_relayed_author, validate_username,
 };
 use crate::store::AppendOp;
 
@@ -30,9 +31,10 @@ pub fn handle_msg(
     if message.reply_to.is_some_and(|id| id <= 0) {
         return Err(Reject::bad_frame("reply_to must be a message id"));
     }
+    let sender = event_sender(session, message.relayed_as)?;
     let op = AppendOp::Msg {
         channel: channel.name.clone(),
-        sender: session.user.to_string(),
+        sender,
         c: message.c,
         enc: message.enc,
         idx: message.idx.unwrap_or_default(),
@@ -53,9 +55,10 @@ pub fn handle_edit(
     if edit.c.is_empty() {
         return Err(Reject::bad_frame("c must not be empty"));
     }
+    let sender = event_sender(session, edit.relayed_as)?;
     let op = AppendOp::Edit {
         channel: channel.name.clone(),
-        sender: session.user.to_string(),
+        sender,
         target: edit.id,
         c: edit.c,
         enc: edit.enc,
@@ -72,9 +75,10 @@ pub fn handle_delete(
     rid: Option<String>,
 ) -> Result<(), Reject> {
     let channel = member_channel(session, &delete.ch)?;
+    let sender = event_sender(session, delete.relayed_as)?;
     let op = AppendOp::Delete {
         channel: channel.name.clone(),
-        sender: session.user.to_string(),
+        sender,
         target: delete.id,
     };
     submit(&session.state, op, &session.conn, rid);
@@ -139,6 +143,26 @@ pub async fn handle_dm(
     };
     submit(&session.state, op, &session.conn, rid);
     Ok(())
+}
+
+/// The `u` of an event: the account, or the relayed author `as` when the account is a bridge
+/// (`forbidden` for any other account, so nobody can pose as someone relayed).
+fn event_sender(session: &Session, relayed_as: Option<String>) -> Result<String, Reject> {
+    let Some(author) = relayed_as else {
+        return Ok(session.user.to_string());
+    };
+    if !session
+        .state
+        .config
+        .is_bridge_account(session.user.as_str())
+    {
+        return Err(Reject::new(
+            ErrorCode::Forbidden,
+            "only bridge accounts may relay messages with as",
+        ));
+    }
+    validate_relayed_author(&author).map_err(|error| Reject::bad_frame(error.message))?;
+    Ok(author)
 }
 
 /// Open channels take plaintext only; sealed channels take `xc20p1` envelopes only.

@@ -46,11 +46,18 @@ impl TestServer {
     /// Starts a server on `dir/chatify.db` (kept from an earlier run for restart tests). The
     /// store gets the config's clock, as `chatify serve` does.
     pub async fn start_in(dir: tempfile::TempDir, config: ServerConfig) -> TestServer {
+        TestServer::start_in_at(dir, config, "127.0.0.1:0").await
+    }
+
+    /// Like `start_in`, listening on `addr` (a restart on the address clients reconnect to).
+    pub async fn start_in_at(
+        dir: tempfile::TempDir,
+        config: ServerConfig,
+        addr: &str,
+    ) -> TestServer {
         let db = dir.path().join("chatify.db");
         let store = open_store_with_clock(&db, config.clock.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(chatify::server::run(listener, store, config, async move {

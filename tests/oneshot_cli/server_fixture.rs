@@ -100,6 +100,7 @@ impl Person {
             enc,
             idx,
             reply_to: None,
+            relayed_as: None,
         });
         match self.request(frame).await {
             proto::ServerFrame::Ack { id, .. } => id,

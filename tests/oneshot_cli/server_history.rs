@@ -222,6 +222,7 @@ async fn send_650_messages_and_dms(alice: &mut Person, bob: &Person) {
             enc: None,
             idx: None,
             reply_to: None,
+            relayed_as: None,
         }));
         let c = alice.ring.seal_dm("bob", &format!("dm {n}")).expect("seal");
         sends.push(proto::ClientFrame::Dm(DmFrame {

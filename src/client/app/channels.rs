@@ -344,6 +344,7 @@ impl App {
                 enc: None,
                 idx: None,
                 reply_to,
+                relayed_as: None,
             }),
             ChannelMode::Sealed => match lock(&self.keys).seal_channel(channel, "msg", text) {
                 Ok((c, idx)) => ClientFrame::Msg(MsgFrame {
@@ -352,6 +353,7 @@ impl App {
                     enc: Some(crate::proto::ENC_XC20P1.into()),
                     idx: Some(idx),
                     reply_to,
+                    relayed_as: None,
                 }),
                 Err(error) => return self.error(format!("not sent: {error}")),
             },
@@ -404,6 +406,7 @@ impl App {
                     c,
                     enc: Some(crate::proto::ENC_XC20P1.into()),
                     idx: Some(idx),
+                    relayed_as: None,
                 }),
                 Err(error) => return self.error(format!("not edited: {error}")),
             }
@@ -414,6 +417,7 @@ impl App {
                 c: text.to_string(),
                 enc: None,
                 idx: None,
+                relayed_as: None,
             })
         };
         self.send_stored(frame).await;
@@ -422,8 +426,12 @@ impl App {
     /// `/delete id`.
     pub(super) async fn delete(&self, id: i64) {
         if let Some(channel) = self.channel_for(id) {
-            self.send_stored(ClientFrame::Delete(DeleteFrame { ch: channel, id }))
-                .await;
+            self.send_stored(ClientFrame::Delete(DeleteFrame {
+                ch: channel,
+                id,
+                relayed_as: None,
+            }))
+            .await;
         }
     }
 
