@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'chatify' -ScriptBlock {
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'End your saved session on the server and forget it here')
             [CompletionResult]::new('sessions', 'sessions', [CompletionResultType]::ParameterValue, 'List your sessions on the server, or end one (--revoke ID)')
             [CompletionResult]::new('password', 'password', [CompletionResultType]::ParameterValue, 'Change your account password; every other session ends')
+            [CompletionResult]::new('bridge', 'bridge', [CompletionResultType]::ParameterValue, 'Relay between Discord and chatify channels (needs the discord-bridge build feature)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -53,6 +54,7 @@ Register-ArgumentCompleter -Native -CommandName 'chatify' -ScriptBlock {
             [CompletionResult]::new('--queue-depth', '--queue-depth', [CompletionResultType]::ParameterName, 'Outbound frames queued per connection before a slow client is disconnected (1013)')
             [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'Open connections accepted at once; more are refused with close code 1013')
             [CompletionResult]::new('--durability', '--durability', [CompletionResultType]::ParameterName, 'normal survives a crash of the server process; full also survives an OS crash or power loss')
+            [CompletionResult]::new('--bridge-account', '--bridge-account', [CompletionResultType]::ParameterName, 'Account allowed to relay messages for people on another network (shown as name@network), such as the Discord bridge''s account. Repeatable; the variable takes a comma-separated list')
             [CompletionResult]::new('--tls-cert', '--tls-cert', [CompletionResultType]::ParameterName, 'Serve wss:// with this PEM certificate chain (leaf first); SIGHUP reloads it')
             [CompletionResult]::new('--tls-key', '--tls-key', [CompletionResultType]::ParameterName, 'The PEM private key of --tls-cert; SIGHUP reloads it')
             [CompletionResult]::new('--tls-name', '--tls-name', [CompletionResultType]::ParameterName, 'Another name (DNS name or IP address) for the self-signed certificate, besides localhost and the loopback addresses; repeatable. Only used when the certificate is generated')
@@ -266,6 +268,22 @@ Register-ArgumentCompleter -Native -CommandName 'chatify' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'chatify;bridge' {
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'The bridge''s config file (see docs/BRIDGE.md and bridge.example.toml)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The bridge''s config file (see docs/BRIDGE.md and bridge.example.toml)')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the bridge account''s password from the first line of this file')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; NO_COLOR in the environment means never')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Only check the config file (and passphrase files), then exit')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'chatify;help' {
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the server (WebSocket, SQLite event store)')
             [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Interactive client: a line-mode REPL with end-to-end encryption')
@@ -277,6 +295,7 @@ Register-ArgumentCompleter -Native -CommandName 'chatify' -ScriptBlock {
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'End your saved session on the server and forget it here')
             [CompletionResult]::new('sessions', 'sessions', [CompletionResultType]::ParameterValue, 'List your sessions on the server, or end one (--revoke ID)')
             [CompletionResult]::new('password', 'password', [CompletionResultType]::ParameterValue, 'Change your account password; every other session ends')
+            [CompletionResult]::new('bridge', 'bridge', [CompletionResultType]::ParameterValue, 'Relay between Discord and chatify channels (needs the discord-bridge build feature)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -308,6 +327,9 @@ Register-ArgumentCompleter -Native -CommandName 'chatify' -ScriptBlock {
             break
         }
         'chatify;help;password' {
+            break
+        }
+        'chatify;help;bridge' {
             break
         }
         'chatify;help;help' {

@@ -16,6 +16,9 @@ _chatify() {
             ",$1")
                 cmd="chatify"
                 ;;
+            chatify,bridge)
+                cmd="chatify__subcmd__bridge"
+                ;;
             chatify,connect)
                 cmd="chatify__subcmd__connect"
                 ;;
@@ -48,6 +51,9 @@ _chatify() {
                 ;;
             chatify,sessions)
                 cmd="chatify__subcmd__sessions"
+                ;;
+            chatify__subcmd__help,bridge)
+                cmd="chatify__subcmd__help__subcmd__bridge"
                 ;;
             chatify__subcmd__help,connect)
                 cmd="chatify__subcmd__help__subcmd__connect"
@@ -89,12 +95,42 @@ _chatify() {
 
     case "${cmd}" in
         chatify)
-            opts="-v -q -h -V --verbose --quiet --color --help --version serve connect history search rewind migrate keygen logout sessions password help"
+            opts="-v -q -h -V --verbose --quiet --color --help --version serve connect history search rewind migrate keygen logout sessions password bridge help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__bridge)
+            opts="-c -v -q -h -V --config --check --password-file --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -153,8 +189,22 @@ _chatify() {
             return 0
             ;;
         chatify__subcmd__help)
-            opts="serve connect history search rewind migrate keygen logout sessions password help"
+            opts="serve connect history search rewind migrate keygen logout sessions password bridge help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__help__subcmd__bridge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -687,7 +737,7 @@ _chatify() {
             return 0
             ;;
         chatify__subcmd__serve)
-            opts="-v -q -h -V --listen --db --registration --max-frame --rate-limit --rate-burst --queue-depth --max-connections --durability --no-auto-migrate --tls-cert --tls-key --tls-self-signed --tls-name --verbose --quiet --color --help --version"
+            opts="-v -q -h -V --listen --db --registration --max-frame --rate-limit --rate-burst --queue-depth --max-connections --durability --no-auto-migrate --bridge-account --tls-cert --tls-key --tls-self-signed --tls-name --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -727,6 +777,10 @@ _chatify() {
                     ;;
                 --durability)
                     COMPREPLY=($(compgen -W "normal full" -- "${cur}"))
+                    return 0
+                    ;;
+                --bridge-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --tls-cert)

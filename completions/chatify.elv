@@ -37,6 +37,7 @@ set edit:completion:arg-completer[chatify] = {|@words|
             cand logout 'End your saved session on the server and forget it here'
             cand sessions 'List your sessions on the server, or end one (--revoke ID)'
             cand password 'Change your account password; every other session ends'
+            cand bridge 'Relay between Discord and chatify channels (needs the discord-bridge build feature)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'chatify;serve'= {
@@ -49,6 +50,7 @@ set edit:completion:arg-completer[chatify] = {|@words|
             cand --queue-depth 'Outbound frames queued per connection before a slow client is disconnected (1013)'
             cand --max-connections 'Open connections accepted at once; more are refused with close code 1013'
             cand --durability 'normal survives a crash of the server process; full also survives an OS crash or power loss'
+            cand --bridge-account 'Account allowed to relay messages for people on another network (shown as name@network), such as the Discord bridge''s account. Repeatable; the variable takes a comma-separated list'
             cand --tls-cert 'Serve wss:// with this PEM certificate chain (leaf first); SIGHUP reloads it'
             cand --tls-key 'The PEM private key of --tls-cert; SIGHUP reloads it'
             cand --tls-name 'Another name (DNS name or IP address) for the self-signed certificate, besides localhost and the loopback addresses; repeatable. Only used when the certificate is generated'
@@ -252,6 +254,21 @@ set edit:completion:arg-completer[chatify] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'chatify;bridge'= {
+            cand -c 'The bridge''s config file (see docs/BRIDGE.md and bridge.example.toml)'
+            cand --config 'The bridge''s config file (see docs/BRIDGE.md and bridge.example.toml)'
+            cand --password-file 'Read the bridge account''s password from the first line of this file'
+            cand --color 'When to use colour; NO_COLOR in the environment means never'
+            cand --check 'Only check the config file (and passphrase files), then exit'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'chatify;help'= {
             cand serve 'Run the server (WebSocket, SQLite event store)'
             cand connect 'Interactive client: a line-mode REPL with end-to-end encryption'
@@ -263,6 +280,7 @@ set edit:completion:arg-completer[chatify] = {|@words|
             cand logout 'End your saved session on the server and forget it here'
             cand sessions 'List your sessions on the server, or end one (--revoke ID)'
             cand password 'Change your account password; every other session ends'
+            cand bridge 'Relay between Discord and chatify channels (needs the discord-bridge build feature)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'chatify;help;serve'= {
@@ -284,6 +302,8 @@ set edit:completion:arg-completer[chatify] = {|@words|
         &'chatify;help;sessions'= {
         }
         &'chatify;help;password'= {
+        }
+        &'chatify;help;bridge'= {
         }
         &'chatify;help;help'= {
         }

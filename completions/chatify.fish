@@ -41,6 +41,7 @@ complete -c chatify -n "__fish_chatify_needs_command" -f -a "keygen" -d 'Create 
 complete -c chatify -n "__fish_chatify_needs_command" -f -a "logout" -d 'End your saved session on the server and forget it here'
 complete -c chatify -n "__fish_chatify_needs_command" -f -a "sessions" -d 'List your sessions on the server, or end one (--revoke ID)'
 complete -c chatify -n "__fish_chatify_needs_command" -f -a "password" -d 'Change your account password; every other session ends'
+complete -c chatify -n "__fish_chatify_needs_command" -f -a "bridge" -d 'Relay between Discord and chatify channels (needs the discord-bridge build feature)'
 complete -c chatify -n "__fish_chatify_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l listen -d 'Address and port to listen on' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l db -d 'SQLite database file [default: chatify.db in the data directory]' -r -F
@@ -53,6 +54,7 @@ complete -c chatify -n "__fish_chatify_using_subcommand serve" -l queue-depth -d
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l max-connections -d 'Open connections accepted at once; more are refused with close code 1013' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l durability -d 'normal survives a crash of the server process; full also survives an OS crash or power loss' -r -f -a "normal\t''
 full\t''"
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l bridge-account -d 'Account allowed to relay messages for people on another network (shown as name@network), such as the Discord bridge\'s account. Repeatable; the variable takes a comma-separated list' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l tls-cert -d 'Serve wss:// with this PEM certificate chain (leaf first); SIGHUP reloads it' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l tls-key -d 'The PEM private key of --tls-cert; SIGHUP reloads it' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l tls-name -d 'Another name (DNS name or IP address) for the self-signed certificate, besides localhost and the loopback addresses; repeatable. Only used when the certificate is generated' -r
@@ -207,14 +209,25 @@ complete -c chatify -n "__fish_chatify_using_subcommand password" -s v -l verbos
 complete -c chatify -n "__fish_chatify_using_subcommand password" -s q -l quiet -d 'Only errors on stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand password" -s h -l help -d 'Print help'
 complete -c chatify -n "__fish_chatify_using_subcommand password" -s V -l version -d 'Print version'
-complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "serve" -d 'Run the server (WebSocket, SQLite event store)'
-complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "connect" -d 'Interactive client: a line-mode REPL with end-to-end encryption'
-complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "history" -d 'Print a channel\'s or DM\'s history'
-complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "search" -d 'Search a channel\'s messages'
-complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "rewind" -d 'Show a channel as it stood at a moment in the past'
-complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "migrate" -d 'Upgrade a database\'s schema in place (after writing a backup)'
-complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "keygen" -d 'Create or show your X25519 identity key'
-complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "logout" -d 'End your saved session on the server and forget it here'
-complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "sessions" -d 'List your sessions on the server, or end one (--revoke ID)'
-complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "password" -d 'Change your account password; every other session ends'
-complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c chatify -n "__fish_chatify_using_subcommand bridge" -s c -l config -d 'The bridge\'s config file (see docs/BRIDGE.md and bridge.example.toml)' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand bridge" -l password-file -d 'Read the bridge account\'s password from the first line of this file' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand bridge" -l color -d 'When to use colour; NO_COLOR in the environment means never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c chatify -n "__fish_chatify_using_subcommand bridge" -l check -d 'Only check the config file (and passphrase files), then exit'
+complete -c chatify -n "__fish_chatify_using_subcommand bridge" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+complete -c chatify -n "__fish_chatify_using_subcommand bridge" -s q -l quiet -d 'Only errors on stderr'
+complete -c chatify -n "__fish_chatify_using_subcommand bridge" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c chatify -n "__fish_chatify_using_subcommand bridge" -s V -l version -d 'Print version'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password bridge help" -f -a "serve" -d 'Run the server (WebSocket, SQLite event store)'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password bridge help" -f -a "connect" -d 'Interactive client: a line-mode REPL with end-to-end encryption'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password bridge help" -f -a "history" -d 'Print a channel\'s or DM\'s history'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password bridge help" -f -a "search" -d 'Search a channel\'s messages'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password bridge help" -f -a "rewind" -d 'Show a channel as it stood at a moment in the past'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password bridge help" -f -a "migrate" -d 'Upgrade a database\'s schema in place (after writing a backup)'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password bridge help" -f -a "keygen" -d 'Create or show your X25519 identity key'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password bridge help" -f -a "logout" -d 'End your saved session on the server and forget it here'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password bridge help" -f -a "sessions" -d 'List your sessions on the server, or end one (--revoke ID)'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password bridge help" -f -a "password" -d 'Change your account password; every other session ends'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password bridge help" -f -a "bridge" -d 'Relay between Discord and chatify channels (needs the discord-bridge build feature)'
+complete -c chatify -n "__fish_chatify_using_subcommand help; and not __fish_seen_subcommand_from serve connect history search rewind migrate keygen logout sessions password bridge help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
