@@ -147,7 +147,7 @@ pub async fn handle_dm(
 
 /// The `u` of an event: the account, or the relayed author `as` when the account is a bridge
 /// (`forbidden` for any other account, so nobody can pose as someone relayed).
-fn event_sender(session: &Session, relayed_as: Option<String>) -> Result<String, Reject> {
+fn event_sender(session: &ServerSession, relayed_as: Option<String>) -> Result<String, Reject> {
     let Some(author) = relayed_as else {
         return Ok(session.user.to_string());
     };
