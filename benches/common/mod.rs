@@ -21,6 +21,25 @@ pub fn env_usize(name: &str, default: usize) -> usize {
     }
 }
 
+/// A comma-separated list of sizes from `name` (e.g. `1000,5000`), or `default` when unset or
+/// when an item does not parse.
+pub fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
+    let Ok(text) = std::env::var(name) else {
+        return default.to_vec();
+    };
+    let parsed: Result<Vec<usize>, _> = text
+        .split(',')
+        .map(|item| item.trim().replace('_', "").parse::<usize>())
+        .collect();
+    match parsed {
+        Ok(list) if !list.is_empty() => list,
+        _ => {
+            eprintln!("warning: {name}={text:?} is not a list of numbers; using {default:?}");
+            default.to_vec()
+        }
+    }
+}
+
 /// Latency samples with percentiles (nearest-rank).
 #[derive(Default)]
 pub struct Samples {

@@ -32,7 +32,7 @@ impl ServerProcess {
     /// is forwarded (prefixed) to ours after the address line.
     pub fn start(db: &Path, extra: &[&str]) -> anyhow::Result<ServerProcess> {
         let spawned = Instant::now();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_chatify"))
+        let mut child = Command::new(server_binary())
             .arg("serve")
             .args(["--listen", "127.0.0.1:0", "--db"])
             .arg(db)
@@ -68,6 +68,11 @@ impl ServerProcess {
         }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> &str {
+        &self.pid
+    }
+
     /// The server's user + system CPU time so far.
     pub fn cpu(&self) -> Duration {
         crate::common::process_cpu(&self.pid).unwrap_or_default()
@@ -92,6 +97,13 @@ impl Drop for ServerProcess {
             let _ = self.child.wait();
         }
     }
+}
+
+/// The `chatify` binary Cargo built beside this benchmark, or `CHATIFY_BENCH_SERVER_BIN` (to
+/// measure another build, e.g. an older commit's, with the same load generator).
+fn server_binary() -> std::ffi::OsString {
+    std::env::var_os("CHATIFY_BENCH_SERVER_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_chatify").into())
 }
 
 /// Reads the child's stderr until it closes: the first `ws://` address is sent to `found` (with

@@ -103,6 +103,18 @@ impl Tally {
 
 /// Connects to `url` with a 4 KiB read buffer, resumes `user`'s session and waits for `ok`.
 pub async fn connect_and_resume(url: &str, user: &str, token: &str) -> anyhow::Result<Ws> {
+    let auth = format!(r#"{{"t":"auth","u":"{user}","session":"{token}"}}"#);
+    connect_and_auth(url, user, &auth).await
+}
+
+/// Connects to `url` and logs `user` in with a password (the server runs Argon2 to verify it).
+pub async fn connect_and_login(url: &str, user: &str, password: &str) -> anyhow::Result<Ws> {
+    let auth = format!(r#"{{"t":"auth","u":"{user}","pw":"{password}"}}"#);
+    connect_and_auth(url, user, &auth).await
+}
+
+/// Connects to `url` with a 4 KiB read buffer, sends the `auth` frame and waits for `ok`.
+async fn connect_and_auth(url: &str, user: &str, auth: &str) -> anyhow::Result<Ws> {
     let config = WebSocketConfig::default()
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0);
@@ -111,8 +123,9 @@ pub async fn connect_and_resume(url: &str, user: &str, token: &str) -> anyhow::R
         .await
         .context("connecting: timed out")?
         .context("connecting")?;
-    let auth = format!(r#"{{"t":"auth","u":"{user}","session":"{token}"}}"#);
-    ws.send(Message::text(auth)).await.context("sending auth")?;
+    ws.send(Message::text(auth.to_string()))
+        .await
+        .context("sending auth")?;
     loop {
         let next = tokio::time::timeout(REPLY_TIMEOUT, ws.next())
             .await

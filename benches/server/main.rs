@@ -11,6 +11,8 @@ mod common;
 
 mod child;
 mod clients;
+mod ingest;
+mod memory;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -37,7 +39,17 @@ struct Sizes {
     seconds: usize,
     starts: usize,
     connect_concurrency: usize,
+    phases: Vec<String>,
+    ingest_events: usize,
+    ingest_senders: usize,
+    ingest_window: u64,
+    idle_counts: Vec<usize>,
+    logins: usize,
+    login_concurrency: usize,
 }
+
+/// Every phase, in the order they run (`CHATIFY_BENCH_PHASES` picks a subset).
+const ALL_PHASES: &str = "start,resumes,fanout,latency,ingest,logins,idle";
 
 impl Sizes {
     fn from_env() -> Sizes {
@@ -49,7 +61,22 @@ impl Sizes {
             seconds: common::env_usize("CHATIFY_BENCH_SECONDS", 5).max(1),
             starts: common::env_usize("CHATIFY_BENCH_STARTS", 5).max(1),
             connect_concurrency: common::env_usize("CHATIFY_BENCH_CONNECT_CONCURRENCY", 50).max(1),
+            phases: std::env::var("CHATIFY_BENCH_PHASES")
+                .unwrap_or_else(|_| ALL_PHASES.to_string())
+                .split(',')
+                .map(|phase| phase.trim().to_string())
+                .collect(),
+            ingest_events: common::env_usize("CHATIFY_BENCH_INGEST_EVENTS", 100_000).max(1),
+            ingest_senders: common::env_usize("CHATIFY_BENCH_INGEST_SENDERS", 10).max(1),
+            ingest_window: common::env_usize("CHATIFY_BENCH_INGEST_WINDOW", 32).max(1) as u64,
+            idle_counts: common::env_list("CHATIFY_BENCH_IDLE", &[1_000, 5_000, 10_000]),
+            logins: common::env_usize("CHATIFY_BENCH_LOGINS", 1_000).max(1),
+            login_concurrency: common::env_usize("CHATIFY_BENCH_LOGIN_CONCURRENCY", 50).max(1),
         }
+    }
+
+    fn runs(&self, phase: &str) -> bool {
+        self.phases.iter().any(|p| p == phase)
     }
 }
 
@@ -64,10 +91,40 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(sizes: &Sizes) -> anyhow::Result<()> {
-    start_times(sizes.starts).await?;
-
+    if sizes.runs("start") {
+        start_times(sizes.starts).await?;
+    }
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
-    let db = dir.path().join("bench-server.db");
+    if ["resumes", "fanout", "latency"]
+        .iter()
+        .any(|p| sizes.runs(p))
+    {
+        subscribers_phases(dir.path(), sizes).await?;
+    }
+    if sizes.runs("ingest") {
+        let ingest_sizes = ingest::IngestSizes {
+            senders: sizes.ingest_senders,
+            events: sizes.ingest_events,
+            window: sizes.ingest_window,
+            message_bytes: MESSAGE_BYTES,
+        };
+        for durability in ["normal", "full"] {
+            ingest::ingest_phase(dir.path(), durability, &ingest_sizes).await?;
+        }
+    }
+    if sizes.runs("logins") {
+        memory::logins_phase(dir.path(), sizes.logins, sizes.login_concurrency).await?;
+    }
+    if sizes.runs("idle") {
+        memory::idle_phase(dir.path(), &sizes.idle_counts, sizes.connect_concurrency).await?;
+    }
+    Ok(())
+}
+
+/// (c), (a), (b): S subscribers resumed into #general (once closed, once kept open), then the
+/// fan-out and latency runs to them.
+async fn subscribers_phases(dir: &std::path::Path, sizes: &Sizes) -> anyhow::Result<()> {
+    let db = dir.join("bench-server.db");
     let users = prepare_accounts(&db, sizes.subscribers + 1).await?;
     let (sender_user, subscriber_users) = users.split_last().context("no users")?;
     let server = ServerProcess::start(&db, &["--rate-limit", "0"])?;
@@ -89,9 +146,12 @@ async fn run(sizes: &Sizes) -> anyhow::Result<()> {
 
     let ws = connect_and_resume(&server.url, &sender_user.0, &sender_user.1).await?;
     let mut sender = Sender::new(ws);
-    fanout(&server, &tally, &mut sender, sizes).await?;
-    latency(&server, &tally, &mut sender, sizes).await?;
-
+    if sizes.runs("fanout") {
+        fanout(&server, &tally, &mut sender, sizes).await?;
+    }
+    if sizes.runs("latency") {
+        latency(&server, &tally, &mut sender, sizes).await?;
+    }
     sender.stop();
     for handle in subscribers {
         handle.abort();
@@ -127,13 +187,26 @@ async fn start_times(starts: usize) -> anyhow::Result<()> {
 
 /// Creates `count` accounts (the last one is the sender) and one session each through the store
 /// API; returns `(user, session token)` pairs.
-async fn prepare_accounts(
+pub async fn prepare_accounts(
     db: &std::path::Path,
     count: usize,
 ) -> anyhow::Result<Vec<(String, String)>> {
     let started = Instant::now();
+    let users = prepare_accounts_quietly(db, count).await?;
+    println!(
+        "\nset-up: {count} accounts and sessions written through the store in {}",
+        ms(started.elapsed())
+    );
+    Ok(users)
+}
+
+/// `prepare_accounts` without the printed line.
+pub async fn prepare_accounts_quietly(
+    db: &std::path::Path,
+    count: usize,
+) -> anyhow::Result<Vec<(String, String)>> {
     let store = Store::open(db, StoreOptions::default())?;
-    let phc = chatify::crypto::hash_password("bench-password-long-enough")?;
+    let phc = chatify::crypto::hash_password(memory::LOGIN_PASSWORD)?;
     let users: Vec<(String, String)> = (0..count)
         .map(|i| {
             let name = if i + 1 == count {
@@ -161,10 +234,6 @@ async fn prepare_accounts(
         }
     }
     tokio::task::spawn_blocking(move || store.close()).await?;
-    println!(
-        "\nset-up: {count} accounts and sessions written through the store in {}",
-        ms(started.elapsed())
-    );
     Ok(users)
 }
 
@@ -188,12 +257,45 @@ async fn resumes(
     ));
     let cpu_before = server.cpu();
     let started = Instant::now();
+    let (tasks, mut each) =
+        connect_all_timed(server, users, tally, sizes.connect_concurrency).await?;
+    let elapsed = started.elapsed();
+    let cpu = server.cpu().saturating_sub(cpu_before);
+    println!(
+        "total {:.3} s ({}), server CPU {:.3} s; per resume: {}",
+        elapsed.as_secs_f64(),
+        per_second(users.len() as u64, elapsed),
+        cpu.as_secs_f64(),
+        each.summary()
+    );
+    Ok(tasks)
+}
+
+/// Resumes every user's session, `concurrency` at a time; with a `tally` the connections stay
+/// open (their reader tasks are returned), without one each is closed after its `ok`.
+pub async fn connect_all(
+    server: &ServerProcess,
+    users: &[(String, String)],
+    tally: Option<&Arc<Tally>>,
+    concurrency: usize,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    Ok(connect_all_timed(server, users, tally, concurrency)
+        .await?
+        .0)
+}
+
+async fn connect_all_timed(
+    server: &ServerProcess,
+    users: &[(String, String)],
+    tally: Option<&Arc<Tally>>,
+    concurrency: usize,
+) -> anyhow::Result<(Vec<tokio::task::JoinHandle<()>>, Samples)> {
     let mut each = Samples::with_capacity(users.len());
     let mut tasks = Vec::with_capacity(users.len());
     let mut pending = FuturesUnordered::new();
     let mut next = 0;
     while next < users.len() || !pending.is_empty() {
-        while next < users.len() && pending.len() < sizes.connect_concurrency {
+        while next < users.len() && pending.len() < concurrency {
             let (user, token) = &users[next];
             let url = server.url.clone();
             let index = next;
@@ -212,21 +314,12 @@ async fn resumes(
             }
         }
     }
-    let elapsed = started.elapsed();
-    let cpu = server.cpu().saturating_sub(cpu_before);
-    println!(
-        "total {:.3} s ({}), server CPU {:.3} s; per resume: {}",
-        elapsed.as_secs_f64(),
-        per_second(users.len() as u64, elapsed),
-        cpu.as_secs_f64(),
-        each.summary()
-    );
-    Ok(tasks)
+    Ok((tasks, each))
 }
 
 /// Waits (at most 30 s) until the subscribers stop receiving frames (the presence
 /// announcements of the connection storm).
-async fn wait_quiet(tally: &Tally) {
+pub async fn wait_quiet(tally: &Tally) {
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut last = tally.frames.load(Ordering::Relaxed);
     while Instant::now() < deadline {

@@ -1,0 +1,137 @@
+//! Phase (e) of `benches/server`: durable ingest with acks through the server. S sender
+//! connections, each in a channel of its own (so no fan-out beyond the sender itself), each
+//! keeping W messages in flight and counting `ack`s; the server acks a message only after its
+//! transaction committed. Run once per durability mode (`--durability normal`, then `full`), each
+//! on a fresh database and server process, with the server's CPU per event from `/proc`.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::child::ServerProcess;
+use crate::clients::{REPLY_TIMEOUT, Sender, Ws, connect_and_resume, message_text};
+use crate::common::{heading, per_second, thousands};
+
+/// Longest an ingest run may take before it is reported as incomplete.
+const INGEST_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// The sizes of one ingest run.
+pub struct IngestSizes {
+    pub senders: usize,
+    pub events: usize,
+    pub window: u64,
+    pub message_bytes: usize,
+}
+
+/// Runs the ingest phase for `durability` ("normal" or "full") on a fresh database in `dir`.
+pub async fn ingest_phase(
+    dir: &std::path::Path,
+    durability: &str,
+    sizes: &IngestSizes,
+) -> anyhow::Result<()> {
+    heading(&format!(
+        "(e) durable ingest with acks, --durability {durability}: {} senders, {} events of {} bytes, {} in flight per sender",
+        sizes.senders,
+        thousands(sizes.events as u64),
+        sizes.message_bytes,
+        sizes.window
+    ));
+    let db = dir.join(format!("bench-ingest-{durability}.db"));
+    let users = crate::prepare_accounts(&db, sizes.senders).await?;
+    let server = ServerProcess::start(&db, &["--rate-limit", "0", "--durability", durability])?;
+    let mut senders = Vec::with_capacity(users.len());
+    for (index, (user, token)) in users.iter().enumerate() {
+        let mut ws = connect_and_resume(&server.url, user, token).await?;
+        let channel = format!("ingest{index}");
+        join(&mut ws, &channel).await?;
+        senders.push((channel, Sender::new(ws)));
+    }
+    let text = message_text("ingest", sizes.message_bytes);
+    let cpu_before = server.cpu();
+    let started = Instant::now();
+    let deadline = started + INGEST_TIMEOUT;
+    let mut tasks = Vec::with_capacity(senders.len());
+    for (index, (channel, sender)) in senders.into_iter().enumerate() {
+        let share =
+            sizes.events / sizes.senders + usize::from(index < sizes.events % sizes.senders);
+        let text = text.clone();
+        let window = sizes.window;
+        tasks.push(tokio::spawn(async move {
+            send_with_window(sender, &channel, &text, share as u64, window, deadline).await
+        }));
+    }
+    let mut acked = 0;
+    for task in tasks {
+        acked += task.await??;
+    }
+    let elapsed = started.elapsed();
+    let cpu = server.cpu().saturating_sub(cpu_before);
+    println!(
+        "{} of {} events acked in {:.2} s = {}; server CPU {:.2} s = {:.1} µs per event ({:.2} cores)",
+        thousands(acked),
+        thousands(sizes.events as u64),
+        elapsed.as_secs_f64(),
+        per_second(acked, elapsed),
+        cpu.as_secs_f64(),
+        cpu.as_secs_f64() * 1e6 / acked.max(1) as f64,
+        cpu.as_secs_f64() / elapsed.as_secs_f64().max(1e-9),
+    );
+    server.stop();
+    Ok(())
+}
+
+/// Sends `count` messages keeping at most `window` un-acked; returns the acks received.
+async fn send_with_window(
+    mut sender: Sender,
+    channel: &str,
+    text: &str,
+    count: u64,
+    window: u64,
+    deadline: Instant,
+) -> anyhow::Result<u64> {
+    for sent in 0..count {
+        while sent >= sender.acks.load(Ordering::Relaxed) + window {
+            if Instant::now() > deadline {
+                bail!(
+                    "ingest: acks stalled at {}",
+                    sender.acks.load(Ordering::Relaxed)
+                );
+            }
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+        sender.say(channel, text).await?;
+    }
+    while sender.acks.load(Ordering::Relaxed) < count && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    }
+    let acked = sender.acks.load(Ordering::Relaxed);
+    sender.stop();
+    Ok(acked)
+}
+
+/// Joins (creating) an open channel and waits for the `joined` reply.
+async fn join(ws: &mut Ws, channel: &str) -> anyhow::Result<()> {
+    let frame = format!(r#"{{"t":"join","ch":"{channel}"}}"#);
+    ws.send(Message::text(frame))
+        .await
+        .context("sending join")?;
+    loop {
+        let next = tokio::time::timeout(REPLY_TIMEOUT, ws.next())
+            .await
+            .context("waiting for joined: timed out")?;
+        match next {
+            Some(Ok(Message::Text(text))) if text.as_str().starts_with(r#"{"t":"joined""#) => {
+                return Ok(());
+            }
+            Some(Ok(Message::Text(text))) if text.as_str().starts_with(r#"{"t":"err""#) => {
+                bail!("join {channel} refused: {}", text.as_str())
+            }
+            Some(Ok(_)) => {}
+            Some(Err(error)) => bail!("join {channel}: {error}"),
+            None => bail!("join {channel}: connection closed"),
+        }
+    }
+}
