@@ -14,7 +14,7 @@ mod common;
 use std::path::Path;
 use std::time::Instant;
 
-use chatify::store::{AppendOp, HistoryQuery, Reader, Store, StoreOptions};
+use chatify::store::{AppendOp, HistoryQuery, Store, StoreOptions, StoreReader};
 use common::{Samples, SplitMix64, Vocabulary, heading, ms, per_second, process_cpu, thousands};
 use rusqlite::{Connection, params};
 
@@ -110,7 +110,7 @@ fn prepare(db: &Path) -> anyhow::Result<i64> {
                 reply_to: None,
             })
             .await?;
-        anyhow::Ok(appended.seq.unwrap_or(1))
+        anyhow::Ok(appended.seq)
     })?;
     store.close();
     Ok(seq + 1)
@@ -177,7 +177,7 @@ fn insert_messages(
     Ok(())
 }
 
-/// History pages of 50 before random seqs, through `Store::read` and on a `Reader` directly.
+/// History pages of 50 before random seqs, through `Store::read` and on a `StoreReader` directly.
 fn history(db: &Path, queries: usize) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -205,7 +205,7 @@ fn history(db: &Path, queries: usize) -> anyhow::Result<()> {
         "Store::read + Reader::history:  {}",
         through_store.summary()
     );
-    let reader = Reader::open(db)?;
+    let reader = StoreReader::open(db)?;
     let mut direct = Samples::with_capacity(queries);
     for &before in &positions {
         let started = Instant::now();

@@ -27,3 +27,5 @@ mod queries;
 mod relayed;
 #[path = "server_protocol/sessions.rs"]
 mod sessions;
+#[path = "server_protocol/users.rs"]
+mod users;

@@ -273,14 +273,59 @@ impl Inner {
     }
 }
 
-/// Logs in on `connection`: saved token first, then the password. Returns the welcome and the
-/// (new) token, which is saved when a config dir is set.
+/// Logs in on `connection`: saved token first, then the password. Returns the welcome (with
+/// every user page fetched, see [`fetch_more_users`]) and the (new) token, which is saved when a
+/// config dir is set.
 async fn authenticate(
     connection: &Connection,
     options: &SessionOptions,
     token: Option<Zeroizing<String>>,
     register: bool,
 ) -> Result<(Welcome, Zeroizing<String>), ClientError> {
+    let (mut welcome, token, users_more) =
+        authenticate_once(connection, options, token, register).await?;
+    if users_more {
+        fetch_more_users(connection, options, &mut welcome.users).await?;
+    }
+    Ok((welcome, token))
+}
+
+/// Pages of users the server sends after `ok` when it said `users_more` (added to v1): the
+/// `ok` frame lists only the first users, so its size does not grow with the server.
+const MAX_USER_PAGES: usize = 1_000;
+
+async fn fetch_more_users(
+    connection: &Connection,
+    options: &SessionOptions,
+    users: &mut Vec<crate::proto::UserInfo>,
+) -> Result<(), ClientError> {
+    for _ in 0..MAX_USER_PAGES {
+        let frame = ClientFrame::Users(crate::proto::UsersFrame {
+            after: users.last().map(|user| user.u.clone()),
+            limit: None,
+        });
+        match connection.request(&frame, options.request_timeout).await? {
+            ServerFrame::Users {
+                users: page, more, ..
+            } => {
+                let progressed = !page.is_empty();
+                users.extend(page);
+                if !more || !progressed {
+                    return Ok(());
+                }
+            }
+            _ => return Err(ClientError::Unexpected("no users page".into())),
+        }
+    }
+    Ok(())
+}
+
+async fn authenticate_once(
+    connection: &Connection,
+    options: &SessionOptions,
+    token: Option<Zeroizing<String>>,
+    register: bool,
+) -> Result<(Welcome, Zeroizing<String>, bool), ClientError> {
     if let Some(token) = token.filter(|_| !register) {
         let frame = ClientFrame::Auth(AuthFrame {
             u: options.user.clone(),
@@ -319,13 +364,14 @@ async fn authenticate(
 fn accept_welcome(
     reply: ServerFrame,
     options: &SessionOptions,
-) -> Result<(Welcome, Zeroizing<String>), ClientError> {
+) -> Result<(Welcome, Zeroizing<String>, bool), ClientError> {
     let ServerFrame::Ok {
         u,
         session,
         proto,
         server,
         users,
+        users_more,
         channels,
         ..
     } = reply
@@ -355,6 +401,7 @@ fn accept_welcome(
             channels,
         },
         token,
+        users_more,
     ))
 }
 

@@ -229,6 +229,20 @@ pub struct VjoinFrame {
     pub room: String,
 }
 
+/// Added: `users`, the next page of the users sharing a channel with you, by name after `after`
+/// (when `ok.users_more` or a previous page's `more` said more follow).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct UsersFrame {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "deserialize_limit",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub limit: Option<u32>,
+}
+
 /// Every frame a client may send, one struct per frame. `rid` is read separately by
 /// [`super::decode_client_frame`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -260,6 +274,8 @@ pub enum ClientFrame {
     Revoke(RevokeFrame),
     /// Added: change your password (`pw` the current one); every other session ends.
     Password(PasswordFrame),
+    /// Added: page through the users sharing a channel with you.
+    Users(UsersFrame),
 }
 
 /// Reads a `limit`: any non-negative integer, saturated to `u32::MAX` (the handlers then clamp

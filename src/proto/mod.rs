@@ -14,7 +14,7 @@ pub use crate::model::message::MessageEvent;
 pub use client::{
     AuthFrame, ChannelFrame, ClientFrame, CreateChannel, DeleteFrame, DmFrame, EditFrame,
     HistoryFrame, JoinFrame, KdfSpec, MsgFrame, PasswordFrame, ReactFrame, RevokeFrame,
-    RewindFrame, SearchFrame, SearchSort, StatusFrame, TypingFrame, VjoinFrame,
+    RewindFrame, SearchFrame, SearchSort, StatusFrame, TypingFrame, UsersFrame, VjoinFrame,
 };
 pub use server::{
     ChannelInfo, DeleteEvent, DmEvent, EditEvent, ReactEvent, ServerFrame, ServerInfo, SessionInfo,
@@ -157,7 +157,7 @@ impl FrameError {
 const CLIENT_TYPES: &[&str] = &[
     "auth", "join", "leave", "msg", "edit", "delete", "react", "dm", "history", "search", "rewind",
     "typing", "status", "vjoin", "vleave", "ping", "who", "logout", "sessions", "revoke",
-    "password",
+    "password", "users",
 ];
 
 /// Decodes one client text frame: JSON object, valid `rid`, known `t`, fields of the right types.

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ChannelMode, ErrorCode, KdfSpec, MessageEvent, PresenceState, SecretString};
+use super::{ChannelMode, ErrorCode, KdfSpec, MessageEvent, PresenceState, SecretString, is_false};
 use crate::model::fold::Change;
 
 /// `ok.server`.
@@ -111,7 +111,11 @@ pub enum ServerFrame {
         session: SecretString,
         proto: u32,
         server: ServerInfo,
+        /// The first page of the users sharing a channel with you, by name.
         users: Vec<UserInfo>,
+        /// Added: more users follow `users`; fetch them with `users` requests.
+        #[serde(default, skip_serializing_if = "is_false")]
+        users_more: bool,
         channels: Vec<ChannelInfo>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rid: Option<String>,
@@ -256,6 +260,14 @@ pub enum ServerFrame {
     /// ended.
     Password {
         revoked: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<String>,
+    },
+    /// Added: reply to `users`, one page; `more` says another page follows.
+    Users {
+        users: Vec<UserInfo>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        more: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rid: Option<String>,
     },

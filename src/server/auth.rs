@@ -12,13 +12,12 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
 use super::errors::Reject;
 use super::outbound::ConnHandle;
-use super::presence::{announce_key, announce_presence, presence_of};
+use super::presence::{announce_key, announce_presence};
 use super::registry::ChannelEntry;
 use super::server_state::ServerState;
 use crate::model::UserName;
 use crate::proto::{
-    AuthFrame, ErrorCode, MIN_PASSWORD_CHARS, PROTO_VERSION, PresenceState, ServerFrame,
-    ServerInfo, UserInfo,
+    AuthFrame, ErrorCode, MIN_PASSWORD_CHARS, PROTO_VERSION, PresenceState, ServerFrame, ServerInfo,
 };
 use crate::store::Account;
 
@@ -274,7 +273,8 @@ async fn finish_login(
     rid: Option<String>,
 ) -> Result<(), Reject> {
     conn.set_user(user);
-    let users = sharing_users(state, user).await?;
+    let (users, users_more) =
+        super::users::sharing_users_page(state, user, None, super::users::OK_USERS_LIMIT).await?;
     let channels = state.registry.user_channels(user);
     {
         let mut guards: Vec<_> = channels.iter().map(|c| c.lock()).collect();
@@ -295,6 +295,7 @@ async fn finish_login(
                 max_frame: state.config.max_frame,
             },
             users,
+            users_more,
             channels: infos,
             rid,
         });
@@ -316,30 +317,6 @@ fn subscribe_late_joins(channels: &[Arc<ChannelEntry>], conn: &Arc<ConnHandle>, 
             inner.subscribe(conn.clone());
         }
     }
-}
-
-async fn sharing_users(state: &ServerState, user: &UserName) -> Result<Vec<UserInfo>, Reject> {
-    let name = user.to_string();
-    let accounts = state
-        .store
-        .read(move |reader| reader.users_sharing_channels(&name))
-        .await
-        .map_err(Reject::from_store)?;
-    Ok(accounts
-        .into_iter()
-        .filter_map(|account| Some((UserName::parse(&account.name).ok()?, account)))
-        .filter(|(name, _)| name != user)
-        .map(|(name, account)| {
-            let (online, presence, text) = presence_of(state, &name);
-            UserInfo {
-                u: account.name,
-                pk: account.pk,
-                online,
-                state: presence,
-                text,
-            }
-        })
-        .collect())
 }
 
 #[cfg(test)]

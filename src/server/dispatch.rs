@@ -49,6 +49,7 @@ async fn route(
         ClientFrame::Join(join) => channel_handlers::handle_join(session, join, rid).await,
         ClientFrame::Leave(leave) => channel_handlers::handle_leave(session, leave, rid).await,
         ClientFrame::Who(who) => channel_handlers::handle_who(session, who, rid).await,
+        ClientFrame::Users(request) => super::users::handle_users(session, request, rid).await,
         ClientFrame::Msg(message) => messages::handle_msg(session, message, rid),
         ClientFrame::Edit(edit) => messages::handle_edit(session, edit, rid),
         ClientFrame::Delete(delete) => messages::handle_delete(session, delete, rid),

@@ -38,6 +38,7 @@ pub mod ring;
 pub mod server_state;
 pub mod sessions;
 pub mod socket_writer;
+pub mod users;
 pub mod voice;
 
 pub use config::{ConfigError, Registration, ServerConfig};

@@ -74,9 +74,20 @@ fn announce_to_sharing_users(
     except: Option<u64>,
 ) {
     let text = Utf8Bytes::from(frame.to_json());
-    let sharing = state.registry.users_sharing_channels(user);
-    let targets = sharing.iter().chain(std::iter::once(user));
-    send_to_users(state, targets, &text, except);
+    // The connections subscribed to the user's channels are exactly the online members' (a
+    // login subscribes before it registers): walking them costs O(online connections), where
+    // listing every member and looking each up cost O(members) lookups and name copies.
+    let mut seen = std::collections::HashSet::new();
+    for entry in state.registry.user_channels(user) {
+        entry
+            .lock()
+            .send_once_per_connection(&text, except, &mut seen);
+    }
+    for conn in state.registry.user_connections(user) {
+        if Some(conn.id) != except && seen.insert(conn.id) {
+            conn.send_text(&text);
+        }
+    }
 }
 
 /// `typing`: relayed to the channel's members or the DM peer, never to the sender.

@@ -154,16 +154,6 @@ impl Registry {
         self.user_channels.get(user).map_or(0, |set| set.len())
     }
 
-    /// Every user sharing at least one channel with `user` (excluding them).
-    pub fn users_sharing_channels(&self, user: &UserName) -> BTreeSet<UserName> {
-        let mut users = BTreeSet::new();
-        for channel in self.user_channels(user) {
-            users.extend(channel.lock().members.iter().cloned());
-        }
-        users.remove(user);
-        users
-    }
-
     /// Adds `member` to a locked channel; false when already a member.
     pub fn add_member(
         &self,
@@ -327,6 +317,21 @@ impl ChannelInner {
 
     pub fn unsubscribe(&mut self, conn_id: u64) {
         self.subscribers.retain(|c| c.id != conn_id);
+    }
+
+    /// Queues a serialized frame to every open subscriber not yet in `seen` (nor `except`) and
+    /// adds them to `seen`, so a frame sent over several channels reaches each connection once.
+    pub fn send_once_per_connection(
+        &self,
+        text: &Utf8Bytes,
+        except: Option<u64>,
+        seen: &mut std::collections::HashSet<u64>,
+    ) {
+        for conn in &self.subscribers {
+            if Some(conn.id) != except && !conn.is_closing() && seen.insert(conn.id) {
+                conn.send_text(text);
+            }
+        }
     }
 
     /// Queues a serialized frame to every subscriber except connection `except`.

@@ -25,6 +25,7 @@ mod fts;
 mod history;
 mod log;
 pub mod migrations;
+mod rank;
 mod reader;
 mod requests;
 mod rows;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use super::SESSION_MAX_IDLE_MS;
 use super::error::StoreError;
@@ -180,6 +180,34 @@ impl StoreReader {
             .query_map([user], account_from_row)?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(accounts)
+    }
+
+    /// One page of [`StoreReader::users_sharing_channels`]: at most `limit` accounts named after
+    /// `after` (exclusive, case-insensitive order), and whether more follow. Walks accounts in
+    /// name order and probes memberships by index, so a page costs O(limit), not O(members).
+    pub fn users_sharing_channels_page(
+        &self,
+        user: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<Account>, bool), StoreError> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts a
+             WHERE a.name > ?2 AND a.name <> ?1
+               AND EXISTS (
+                 SELECT 1 FROM memberships theirs
+                 JOIN memberships mine ON mine.channel = theirs.channel AND mine.user = ?1
+                 WHERE theirs.user = a.name)
+             ORDER BY a.name LIMIT ?3"
+        );
+        let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let mut accounts = statement
+            .query_map(params![user, after.unwrap_or(""), fetch], account_from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        let more = accounts.len() > limit;
+        accounts.truncate(limit);
+        Ok((accounts, more))
     }
 
     /// The read markers of `user`, by scope.

@@ -1,7 +1,8 @@
-//! Search queries of [`StoreReader`]: FTS5 full-text search over open channels (bm25 or newest
-//! first) and blind-token search in a sealed channel. Results are folded messages from the
-//! `messages` current state; deleted messages are never found (their index entries are removed
-//! on delete) and edited ones are found by their latest text.
+//! Search queries of [`StoreReader`]: FTS5 full-text search over open channels (newest first, or
+//! BM25 over the newest candidates, see `rank`) and blind-token search in a sealed channel.
+//! Results are folded messages from the `messages` current state; deleted messages are never
+//! found (their index entries are removed on delete) and edited ones are found by their latest
+//! text.
 
 use rusqlite::types::Value;
 use rusqlite::{ToSql, params};
@@ -10,29 +11,22 @@ use super::error::StoreError;
 use super::events::FoldedMessage;
 use super::fts;
 use super::history::sql;
+use super::rank;
 use super::reader::StoreReader;
 use super::rows;
 use super::types::SearchOptions;
 use crate::model::limits::MAX_BLIND_TOKENS;
 use crate::proto::{self, SearchSort};
 
-/// Ranked search: bm25 over the newest [`RANK_CANDIDATES`] matches (so a query matching most
-/// of a huge channel still answers in milliseconds), best first, ties newest first.
-pub(crate) const SEARCH_RANK: &str = "SELECT {HITS} FROM (
-      SELECT {M}, bm25(message_fts, 1.0, 0.0) AS score FROM message_fts
-      JOIN messages m ON m.id = message_fts.rowid
-      WHERE message_fts MATCH ?1 AND m.ts >= ?2 AND m.ts < ?3
-        AND (?4 IS NULL OR m.sender = ?4 COLLATE NOCASE) AND m.deleted = 0
-      ORDER BY message_fts.rowid DESC LIMIT ?6
-    ) hits
-    ORDER BY hits.score, hits.id DESC LIMIT ?5";
+/// Newest matches first; also the candidates of a ranked search (see `rank`).
 pub(crate) const SEARCH_NEWEST: &str = "SELECT {M} FROM message_fts
     JOIN messages m ON m.id = message_fts.rowid
     WHERE message_fts MATCH ?1 AND m.ts >= ?2 AND m.ts < ?3
       AND (?4 IS NULL OR m.sender = ?4 COLLATE NOCASE) AND m.deleted = 0
     ORDER BY message_fts.rowid DESC LIMIT ?5";
 
-/// How many of the newest matches a ranked search ranks.
+/// How many of the newest matches a ranked search ranks (so a query matching most of a huge
+/// channel still answers in milliseconds).
 pub(crate) const RANK_CANDIDATES: i64 = 2_000;
 
 impl StoreReader {
@@ -54,21 +48,21 @@ impl StoreReader {
         let since = options.since_ms.unwrap_or(i64::MIN);
         let until = options.until_ms.unwrap_or(i64::MAX);
         let from = options.from.as_deref();
-        let mut statement;
-        let rows = match options.sort {
-            SearchSort::Rank => {
-                statement = self.conn.prepare_cached(&search_sql(SEARCH_RANK))?;
-                let candidates = RANK_CANDIDATES.max(limit);
-                let params = params![expression, since, until, from, limit, candidates];
-                statement.query_map(params, rows::message_from_row)?
-            }
-            SearchSort::Newest => {
-                statement = self.conn.prepare_cached(&search_sql(SEARCH_NEWEST))?;
-                let params = params![expression, since, until, from, limit];
-                statement.query_map(params, rows::message_from_row)?
-            }
+        let fetch = match options.sort {
+            SearchSort::Rank => RANK_CANDIDATES.max(limit),
+            SearchSort::Newest => limit,
         };
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        let mut statement = self.conn.prepare_cached(&search_sql(SEARCH_NEWEST))?;
+        let params = params![expression, since, until, from, fetch];
+        let rows = statement.query_map(params, rows::message_from_row)?;
+        let newest = rows.collect::<Result<Vec<_>, _>>()?;
+        Ok(match options.sort {
+            SearchSort::Rank => {
+                let keep = usize::try_from(limit).unwrap_or(0);
+                rank::rank_candidates(&terms, newest, |m| m.c.as_deref(), keep)
+            }
+            SearchSort::Newest => newest,
+        })
     }
 
     /// Sealed-channel search: messages whose current blind tokens include ALL `tokens`, newest
@@ -109,11 +103,9 @@ impl StoreReader {
     }
 }
 
-/// Expands a search template: `{M}` message columns, `{HITS}` the same columns of the `hits`
-/// subquery (named as `message_from_row` reads them by position).
+/// Expands a search template (`{M}`: the message columns `message_from_row` reads).
 pub(crate) fn search_sql(template: &str) -> String {
-    let hits = rows::MESSAGE_COLUMNS.replace("m.", "hits.");
-    sql(&template.replace("{HITS}", &hits))
+    sql(template)
 }
 
 /// The blind search for `count` tokens: walk the first token's postings newest first and probe
@@ -144,13 +136,11 @@ mod tests {
     #[test]
     fn search_queries_use_the_fts_index_and_blind_postings() {
         let (_dir, conn) = latest_schema();
-        let rank = plan(&conn, &search_sql(SEARCH_RANK));
-        assert!(
-            rank.iter().any(|line| line.contains("VIRTUAL TABLE")),
-            "{rank:?}"
-        );
-        assert_index_ranges("search by rank", &rank, true);
         let newest = plan(&conn, &search_sql(SEARCH_NEWEST));
+        assert!(
+            newest.iter().any(|line| line.contains("VIRTUAL TABLE")),
+            "{newest:?}"
+        );
         assert_index_ranges("search newest", &newest, false);
         for count in [1, 2, 5] {
             let lines = plan(&conn, &blind_sql(count));

@@ -1,0 +1,52 @@
+use super::*;
+
+fn rank(terms: &[Term], texts: &[&str], limit: usize) -> Vec<String> {
+    let candidates: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
+    rank_candidates(terms, candidates, |t| Some(t.as_str()), limit)
+}
+
+#[test]
+fn more_occurrences_rank_first_and_ties_keep_newest_first() {
+    let terms = [Term::Word("failed".into())];
+    let ranked = rank(
+        &terms,
+        &["failed once", "failed, failed, failed", "failed again"],
+        10,
+    );
+    assert_eq!(
+        ranked,
+        ["failed, failed, failed", "failed once", "failed again"]
+    );
+}
+
+#[test]
+fn rare_terms_weigh_more_than_common_ones() {
+    let terms = [Term::Word("deploy".into()), Term::Word("rollback".into())];
+    let ranked = rank(
+        &terms,
+        &[
+            "deploy deploy done",
+            "deploy and rollback",
+            "deploy ok",
+            "deploy fine",
+        ],
+        1,
+    );
+    assert_eq!(ranked, ["deploy and rollback"]);
+}
+
+#[test]
+fn prefixes_phrases_and_case_are_counted() {
+    let terms = [Term::Prefix("dep".into()), Term::Phrase("Went Fine".into())];
+    let ranked = rank(&terms, &["deploy went", "DEPLOYMENT went fine"], 10);
+    assert_eq!(ranked[0], "DEPLOYMENT went fine");
+}
+
+#[test]
+fn the_limit_cuts_and_missing_text_ranks_last() {
+    let terms = [Term::Word("x".into())];
+    let candidates = vec![None, Some("x".to_string()), Some("y x".to_string())];
+    let ranked = rank_candidates(&terms, candidates, |t| t.as_deref(), 2);
+    assert_eq!(ranked, [Some("x".to_string()), Some("y x".to_string())]);
+    assert!(rank(&terms, &[], 5).is_empty());
+}
