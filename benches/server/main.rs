@@ -134,7 +134,11 @@ async fn subscribers_phases(dir: &std::path::Path, sizes: &Sizes) -> anyhow::Res
     let tally = Arc::new(Tally::new(subscriber_users.len()));
     resumes(&server, subscriber_users, None, sizes).await?;
     let subscribers = resumes(&server, subscriber_users, Some(&tally), sizes).await?;
-    wait_quiet(&tally).await;
+    let frames = wait_quiet(&tally).await;
+    println!(
+        "connection storm done: {} frames (presence etc.) received by the subscribers",
+        thousands(frames)
+    );
     let rss_after = server.rss_kib();
     println!(
         "server RSS: {} KiB before, {} KiB with {} subscribers connected ({:.1} KiB each, not idle-tuned)",
@@ -318,8 +322,8 @@ async fn connect_all_timed(
 }
 
 /// Waits (at most 30 s) until the subscribers stop receiving frames (the presence
-/// announcements of the connection storm).
-pub async fn wait_quiet(tally: &Tally) {
+/// announcements of the connection storm); returns the frames received so far.
+pub async fn wait_quiet(tally: &Tally) -> u64 {
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut last = tally.frames.load(Ordering::Relaxed);
     while Instant::now() < deadline {
@@ -330,10 +334,7 @@ pub async fn wait_quiet(tally: &Tally) {
         }
         last = now;
     }
-    println!(
-        "connection storm done: {} frames (presence etc.) received by the subscribers",
-        thousands(last)
-    );
+    last
 }
 
 /// (a) M messages from one sender, keeping every subscriber within `window` messages.

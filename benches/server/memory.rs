@@ -40,7 +40,7 @@ pub async fn idle_phase(
         let started = Instant::now();
         let tasks = crate::connect_all(&server, &users, Some(&tally), concurrency).await?;
         let took = started.elapsed();
-        crate::wait_quiet(&tally).await;
+        let frames = crate::wait_quiet(&tally).await;
         let after = settle_rss(&server).await;
         let cpu = server.cpu().saturating_sub(cpu_before);
         println!(
@@ -51,7 +51,7 @@ pub async fn idle_phase(
             after.saturating_sub(before) as f64 / count as f64,
             took.as_secs_f64(),
             cpu.as_secs_f64(),
-            thousands(tally.frames.load(std::sync::atomic::Ordering::Relaxed)),
+            thousands(frames),
         );
         for task in tasks {
             task.abort();
