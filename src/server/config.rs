@@ -158,6 +158,13 @@ impl ServerConfig {
                 return fail(field, "must be longer than zero");
             }
         }
+        let bad_bridge_account = self
+            .bridge_accounts
+            .iter()
+            .any(|name| crate::model::UserName::parse(name).is_err());
+        if bad_bridge_account {
+            return fail("bridge_accounts", "must be valid account names");
+        }
         Ok(())
     }
 

@@ -74,6 +74,13 @@ async fn an_invalid_configuration_is_refused_before_serving() {
             },
             "max_frame",
         ),
+        (
+            ServerConfig {
+                bridge_accounts: vec!["bridge\nforged".to_string()],
+                ..test_config()
+            },
+            "bridge_accounts",
+        ),
     ];
     for (config, field) in cases {
         let dir = tempfile::tempdir().expect("temp dir");
