@@ -141,6 +141,9 @@ async fn graceful_shutdown_acks_then_closes_with_1001() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_consumer_is_closed_with_1013_while_others_keep_receiving() {
     const MAX_MESSAGES: usize = 1000;
+    // Messages per round before the sender reads: its own broadcasts and acks (2 per message)
+    // must stay under its queue depth of 8, or the fast sender is itself closed as slow.
+    const BURST: usize = 3;
     let config = ServerConfig {
         queue_depth: 8,
         close_grace: Duration::from_secs(20),
@@ -172,7 +175,7 @@ async fn a_slow_consumer_is_closed_with_1013_while_others_keep_receiving() {
     let mut sent = 0;
     let mut slow_gone = false;
     while sent < MAX_MESSAGES && !slow_gone {
-        for _ in 0..10 {
+        for _ in 0..BURST {
             sent += 1;
             fast.send_json(
                 json!({"t": "msg", "ch": "general", "c": body, "rid": format!("m{sent}")}),
@@ -180,7 +183,7 @@ async fn a_slow_consumer_is_closed_with_1013_while_others_keep_receiving() {
             .await;
         }
         let mut acked = 0;
-        while acked < 10 {
+        while acked < BURST {
             let frame = fast.recv().await;
             match frame["t"].as_str() {
                 Some("ack") => acked += 1,
