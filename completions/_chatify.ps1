@@ -51,6 +51,8 @@ Register-ArgumentCompleter -Native -CommandName 'chatify' -ScriptBlock {
             [CompletionResult]::new('--max-frame', '--max-frame', [CompletionResultType]::ParameterName, 'Largest frame a client may send, in bytes (larger: too_large and close 1009)')
             [CompletionResult]::new('--rate-limit', '--rate-limit', [CompletionResultType]::ParameterName, 'Sustained msg/dm/edit/delete/react/typing frames per second per connection; 0 disables')
             [CompletionResult]::new('--rate-burst', '--rate-burst', [CompletionResultType]::ParameterName, 'Burst allowance of the per-connection rate limit')
+            [CompletionResult]::new('--read-rate', '--read-rate', [CompletionResultType]::ParameterName, 'Cost units per second refilled per connection for queries, status, who and voice (a 500-row history costs 510, a ping 1); 0 disables')
+            [CompletionResult]::new('--read-burst', '--read-burst', [CompletionResultType]::ParameterName, 'Burst allowance of the per-connection read meter, in cost units (at least 550)')
             [CompletionResult]::new('--queue-depth', '--queue-depth', [CompletionResultType]::ParameterName, 'Outbound frames queued per connection before a slow client is disconnected (1013)')
             [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'Open connections accepted at once; more are refused with close code 1013')
             [CompletionResult]::new('--durability', '--durability', [CompletionResultType]::ParameterName, 'normal survives a crash of the server process; full also survives an OS crash or power loss')

@@ -47,6 +47,8 @@ set edit:completion:arg-completer[chatify] = {|@words|
             cand --max-frame 'Largest frame a client may send, in bytes (larger: too_large and close 1009)'
             cand --rate-limit 'Sustained msg/dm/edit/delete/react/typing frames per second per connection; 0 disables'
             cand --rate-burst 'Burst allowance of the per-connection rate limit'
+            cand --read-rate 'Cost units per second refilled per connection for queries, status, who and voice (a 500-row history costs 510, a ping 1); 0 disables'
+            cand --read-burst 'Burst allowance of the per-connection read meter, in cost units (at least 550)'
             cand --queue-depth 'Outbound frames queued per connection before a slow client is disconnected (1013)'
             cand --max-connections 'Open connections accepted at once; more are refused with close code 1013'
             cand --durability 'normal survives a crash of the server process; full also survives an OS crash or power loss'

@@ -50,6 +50,8 @@ closed\t''"
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l max-frame -d 'Largest frame a client may send, in bytes (larger: too_large and close 1009)' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l rate-limit -d 'Sustained msg/dm/edit/delete/react/typing frames per second per connection; 0 disables' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l rate-burst -d 'Burst allowance of the per-connection rate limit' -r
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l read-rate -d 'Cost units per second refilled per connection for queries, status, who and voice (a 500-row history costs 510, a ping 1); 0 disables' -r
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l read-burst -d 'Burst allowance of the per-connection read meter, in cost units (at least 550)' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l queue-depth -d 'Outbound frames queued per connection before a slow client is disconnected (1013)' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l max-connections -d 'Open connections accepted at once; more are refused with close code 1013' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l durability -d 'normal survives a crash of the server process; full also survives an OS crash or power loss' -r -f -a "normal\t''

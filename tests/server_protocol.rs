@@ -15,6 +15,8 @@ mod config;
 mod edges;
 #[path = "server_protocol/errors.rs"]
 mod errors;
+#[path = "server_protocol/frame_metering.rs"]
+mod frame_metering;
 #[path = "server_protocol/hostile.rs"]
 mod hostile;
 #[path = "server_protocol/login_throttle.rs"]

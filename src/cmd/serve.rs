@@ -40,6 +40,13 @@ pub struct Args {
     /// Burst allowance of the per-connection rate limit.
     #[arg(long, env = "CHATIFY_RATE_BURST", default_value_t = 30)]
     pub rate_burst: u32,
+    /// Cost units per second refilled per connection for queries, status, who and voice (a
+    /// 500-row history costs 510, a ping 1); 0 disables.
+    #[arg(long, env = "CHATIFY_READ_RATE", default_value_t = 2_000.0)]
+    pub read_rate: f64,
+    /// Burst allowance of the per-connection read meter, in cost units (at least 550).
+    #[arg(long, env = "CHATIFY_READ_BURST", default_value_t = 20_000)]
+    pub read_burst: u32,
     /// Outbound frames queued per connection before a slow client is disconnected (1013).
     #[arg(long, env = "CHATIFY_QUEUE_DEPTH", default_value_t = 1024)]
     pub queue_depth: usize,
@@ -158,6 +165,8 @@ fn server_config(args: &Args, clock: Clock) -> anyhow::Result<ServerConfig> {
         max_frame: args.max_frame,
         rate_limit: args.rate_limit,
         rate_burst: args.rate_burst,
+        read_rate: args.read_rate,
+        read_burst: args.read_burst,
         queue_depth: args.queue_depth,
         max_connections: args.max_connections,
         clock,

@@ -39,6 +39,12 @@ pub struct ServerConfig {
     pub rate_limit: f64,
     /// Burst allowance of the per-connection token bucket.
     pub rate_burst: u32,
+    /// Cost units per second refilled into each connection's `reads` bucket (queries, `status`,
+    /// `who`, voice; a 500-row `history` costs 510, a `ping` 1: see `frame_policy`); `0.0`
+    /// disables it.
+    pub read_rate: f64,
+    /// Capacity of the `reads` bucket; at least `frame_policy::MAX_FRAME_COST`.
+    pub read_burst: u32,
     /// Outbound text frames queued per connection before it is disconnected with 1013.
     pub queue_depth: usize,
     /// Bytes of outbound text frames queued per connection before it is disconnected with 1013
@@ -97,6 +103,8 @@ impl Default for ServerConfig {
             max_frame: crate::proto::DEFAULT_MAX_FRAME,
             rate_limit: 10.0,
             rate_burst: 30,
+            read_rate: 2_000.0,
+            read_burst: 20_000,
             queue_depth: 1024,
             queue_bytes: 2 * crate::proto::CLIENT_MAX_INBOUND_FRAME,
             voice_queue_depth: 64,
@@ -147,6 +155,15 @@ impl ServerConfig {
         }
         if !self.rate_limit.is_finite() || self.rate_limit < 0.0 {
             return fail("rate_limit", "must be a finite number, 0 or more");
+        }
+        if !self.read_rate.is_finite() || self.read_rate < 0.0 {
+            return fail("read_rate", "must be a finite number, 0 or more");
+        }
+        if self.read_burst < super::frame_policy::MAX_FRAME_COST {
+            return fail(
+                "read_burst",
+                "must be at least 550 (the cost of a 500-row search)",
+            );
         }
         let timeouts = [
             (self.auth_timeout, "auth_timeout"),

@@ -174,15 +174,10 @@ impl ConnectionReader {
     async fn handle_message(&mut self, message: Message) {
         match message {
             Message::Text(text) => self.handle_text(text.as_str()).await,
-            Message::Binary(payload) => {
-                let result = match &self.session {
-                    Some(session) => super::voice::relay(&self.state, &session.conn, &payload),
-                    None => Err(not_authenticated()),
-                };
-                if let Err(reject) = result {
-                    self.conn.send_frame(&reject.to_frame(None));
-                }
-            }
+            Message::Binary(payload) => match &mut self.session {
+                Some(session) => super::dispatch::dispatch_voice(session, &payload),
+                None => self.conn.send_frame(&not_authenticated().to_frame(None)),
+            },
             // Pings are answered by tungstenite; pongs and close frames need nothing here.
             Message::Ping(_) | Message::Pong(_) | Message::Close(_) | Message::Frame(_) => {}
         }

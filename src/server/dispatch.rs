@@ -1,20 +1,17 @@
-//! Routes one decoded client frame of an authenticated connection to its handler, applies the
-//! per-connection rate limit to `msg`/`dm`/`edit`/`delete`/`react`/`typing` (and `join`, which
-//! may create a channel), and turns a handler's
-//! `Reject` into an `err` frame echoing the request's `rid`. Called by the connection read loop.
+//! Routes one decoded client frame (or binary voice frame) of an authenticated connection to its
+//! handler after charging it to its per-connection bucket as `frame_policy` says (a frame the
+//! bucket cannot pay for gets `rate_limited` and is dropped), and turns a handler's `Reject` into
+//! an `err` frame echoing the request's `rid`. Called by the connection read loop.
 
 use super::errors::Reject;
+use super::frame_policy::{FramePolicy, Meter, frame_policy, voice_policy};
 use super::server_state::ServerSession;
 use super::{channel_handlers, messages, presence, query_handlers, sessions, voice};
 use crate::proto::{ClientFrame, ErrorCode, ServerFrame};
 
 /// Handles one frame; every outcome (reply, broadcast, error) is queued on the connection.
 pub async fn dispatch(session: &mut ServerSession, frame: ClientFrame, rid: Option<String>) {
-    if is_rate_limited(&frame) && !session.bucket.try_take() {
-        let reject = Reject::new(
-            ErrorCode::RateLimited,
-            "you are sending too fast; this frame was dropped",
-        );
+    if let Err(reject) = charge(session, frame_policy(&frame)) {
         session.conn.send_frame(&reject.to_frame(rid));
         return;
     }
@@ -23,18 +20,30 @@ pub async fn dispatch(session: &mut ServerSession, frame: ClientFrame, rid: Opti
     }
 }
 
-fn is_rate_limited(frame: &ClientFrame) -> bool {
-    matches!(
-        frame,
-        ClientFrame::Msg(_)
-            | ClientFrame::Dm(_)
-            | ClientFrame::Edit(_)
-            | ClientFrame::Delete(_)
-            | ClientFrame::React(_)
-            | ClientFrame::Typing(_)
-            | ClientFrame::Join(_)
-            | ClientFrame::Password(_)
-    )
+/// Relays one binary voice frame, charged to the `reads` bucket by its size.
+pub fn dispatch_voice(session: &mut ServerSession, payload: &[u8]) {
+    let result = charge(session, voice_policy(payload.len()))
+        .and_then(|()| super::voice::relay(&session.state, &session.conn, payload));
+    if let Err(reject) = result {
+        session.conn.send_frame(&reject.to_frame(None));
+    }
+}
+
+/// Takes the frame's cost from its bucket; `rate_limited` when the bucket cannot pay.
+fn charge(session: &mut ServerSession, policy: FramePolicy) -> Result<(), Reject> {
+    let paid = match policy.meter {
+        Meter::Sends => session.bucket.try_take_cost(policy.cost),
+        Meter::Reads => session.reads.try_take_cost(policy.cost),
+        Meter::Free => true,
+    };
+    if paid {
+        Ok(())
+    } else {
+        Err(Reject::new(
+            ErrorCode::RateLimited,
+            "you are sending too fast; this frame was dropped",
+        ))
+    }
 }
 
 async fn route(

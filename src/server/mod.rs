@@ -9,7 +9,8 @@
 //! `voice` (handlers) · `fanout` (the ordered commit → ring → broadcast → ack dispatcher, fed
 //! through the store's `EventLog`) · `frames` (store events → wire frames) · `registry` + `ring`
 //! (live channel state and the folded ring) · `outbound` (per-connection bounded queues) ·
-//! `ratelimit` (token bucket, login throttle) · `config` (with `validate`), `errors`,
+//! `frame_policy` (which bucket each frame is charged to, at what cost) · `ratelimit` (token
+//! buckets, login throttle) · `config` (with `validate`), `errors`,
 //! `server_state`.
 
 use std::future::Future;
@@ -27,6 +28,7 @@ pub mod connection;
 pub mod dispatch;
 pub mod errors;
 pub mod fanout;
+pub mod frame_policy;
 pub mod frames;
 pub mod messages;
 pub mod outbound;

@@ -1,5 +1,5 @@
-//! Rate limiting: the per-connection token bucket for `msg`/`dm`/`edit`/`delete`/`react`/`typing`
-//! (PROTOCOL.md §9), and the login throttle (DESIGN.md §5) that slows repeated failed password
+//! Rate limiting: the per-connection token buckets (PROTOCOL.md §9; which frame is charged to
+//! which bucket, at what cost, is `frame_policy`), and the login throttle (DESIGN.md §5) that slows repeated failed password
 //! logins per account and per address (IPv6 by /64) with a growing delay that decays, so an
 //! attacker can never impose a permanent lockout. Attempts are counted before Argon2 runs; the
 //! tables are bounded and keep throttling when full (SECURITY.md has the resulting guess rate).
@@ -35,18 +35,28 @@ impl TokenBucket {
 
     /// Takes one token; false when the bucket is empty (the frame must be refused).
     pub fn try_take(&mut self) -> bool {
-        self.try_take_at(Instant::now())
+        self.try_take_cost(1)
     }
 
+    /// Takes `cost` tokens; false (and nothing taken) when the bucket holds fewer.
+    pub fn try_take_cost(&mut self, cost: u32) -> bool {
+        self.try_take_cost_at(f64::from(cost), Instant::now())
+    }
+
+    #[cfg(test)]
     fn try_take_at(&mut self, now: Instant) -> bool {
+        self.try_take_cost_at(1.0, now)
+    }
+
+    fn try_take_cost_at(&mut self, cost: f64, now: Instant) -> bool {
         if self.rate.is_nan() || self.rate <= 0.0 {
             return true;
         }
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
         self.last = now;
         self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        if self.tokens >= cost {
+            self.tokens -= cost;
             true
         } else {
             false

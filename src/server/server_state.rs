@@ -75,7 +75,10 @@ pub struct ServerSession {
     /// The user as registered.
     pub user: UserName,
     pub address: IpAddr,
+    /// The `sends` bucket of `frame_policy` (one token per frame).
     pub bucket: TokenBucket,
+    /// The `reads` bucket of `frame_policy` (charged by cost).
+    pub reads: TokenBucket,
     /// The hash of the session token this connection logged in with.
     pub token_hash: [u8; 32],
 }
@@ -89,12 +92,14 @@ impl ServerSession {
         token_hash: [u8; 32],
     ) -> ServerSession {
         let bucket = TokenBucket::new(state.config.rate_limit, state.config.rate_burst);
+        let reads = TokenBucket::new(state.config.read_rate, state.config.read_burst);
         ServerSession {
             state,
             conn,
             user,
             address,
             bucket,
+            reads,
             token_hash,
         }
     }

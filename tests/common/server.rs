@@ -105,10 +105,11 @@ pub fn open_store_with_clock(db: &Path, clock: Clock) -> Store {
     Store::open(db, options).expect("open store")
 }
 
-/// A test config: production defaults with the rate limit off (tests send quickly).
+/// A test config: production defaults with the rate limits off (tests send quickly).
 pub fn test_config() -> ServerConfig {
     ServerConfig {
         rate_limit: 0.0,
+        read_rate: 0.0,
         ..ServerConfig::default()
     }
 }

@@ -69,6 +69,20 @@ async fn an_invalid_configuration_is_refused_before_serving() {
         ),
         (
             ServerConfig {
+                read_rate: -1.0,
+                ..test_config()
+            },
+            "read_rate",
+        ),
+        (
+            ServerConfig {
+                read_burst: 549,
+                ..test_config()
+            },
+            "read_burst",
+        ),
+        (
+            ServerConfig {
                 max_frame: 10,
                 ..test_config()
             },
