@@ -6,153 +6,17 @@
 //! restarted mid-session without the client losing anything or needing help to reconnect.
 //! Every read has a timeout; readiness is awaited by reading output, never by sleeping.
 
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
+#[path = "client_e2e/pipe_client.rs"]
+mod pipe_client;
 #[path = "common/server.rs"]
 mod server_fixture;
 
+use pipe_client::{Client, Login, PASSPHRASE};
 use server_fixture::ServeProcess;
-
-const WAIT: Duration = Duration::from_secs(15);
-const PASSPHRASE: &str = "correct horse battery staple";
-
-/// How a client logs in.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Login {
-    /// `--register` with a password.
-    Register,
-    /// No password at all: only the session token saved by an earlier run.
-    SavedSession,
-    /// A password login of an existing account (another device).
-    Password,
-}
-
-/// A `chatify connect` process in pipe mode.
-struct Client {
-    name: String,
-    child: Child,
-    stdin: ChildStdin,
-    lines: Receiver<String>,
-    transcript: Vec<String>,
-    config: Option<tempfile::TempDir>,
-}
-
-impl Client {
-    /// Registers `name` with a fresh config dir.
-    fn start(server: &ServeProcess, name: &str) -> Client {
-        let config = tempfile::tempdir().expect("config dir");
-        Client::spawn(server, name, Login::Register, config)
-    }
-
-    fn spawn(server: &ServeProcess, name: &str, login: Login, config: tempfile::TempDir) -> Client {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_chatify"));
-        command
-            .args(["connect", "--server", &server.url, "--user", name])
-            .env("CHATIFY_CONFIG_DIR", config.path())
-            .env("CHATIFY_TEST_WEAK_KDF", "1")
-            .env("NO_COLOR", "1")
-            .env_remove("CHATIFY_PASSWORD")
-            .env_remove("CHATIFY_PASSPHRASE")
-            .env_remove("CHATIFY_KEY_FILE")
-            .env_remove("CHATIFY_CHANNEL")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        if login == Login::Register {
-            command
-                .arg("--register")
-                .env("CHATIFY_PASSWORD", format!("{name}-password"));
-        }
-        if login == Login::Password {
-            command.env("CHATIFY_PASSWORD", format!("{name}-password"));
-        }
-        let mut child = command.spawn().expect("chatify connect starts");
-        let stdin = child.stdin.take().expect("stdin is piped");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let (sender, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = sender.send(line);
-            }
-        });
-        let mut client = Client {
-            name: name.to_string(),
-            child,
-            stdin,
-            lines,
-            transcript: Vec::new(),
-            config: Some(config),
-        };
-        client.expect("connected to");
-        client
-    }
-
-    fn send(&mut self, line: &str) {
-        writeln!(self.stdin, "{line}")
-            .and_then(|()| self.stdin.flush())
-            .expect("client stdin is open");
-    }
-
-    /// Waits for a line containing `needle`, returning it; panics with the transcript if none comes.
-    fn expect(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.transcript.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => panic!(
-                    "{} never printed {needle:?}; transcript:\n{}",
-                    self.name,
-                    self.transcript.join("\n")
-                ),
-            }
-        }
-    }
-
-    /// How many lines seen so far contain `needle`.
-    fn count(&self, needle: &str) -> usize {
-        self.transcript
-            .iter()
-            .filter(|line| line.contains(needle))
-            .count()
-    }
-
-    /// Sends `/quit`, waits for stdout to close and the process to exit 0; returns the config
-    /// dir for a later run.
-    fn quit(mut self) -> tempfile::TempDir {
-        self.send("/quit");
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => self.transcript.push(line),
-                Err(RecvTimeoutError::Disconnected) => break,
-                Err(RecvTimeoutError::Timeout) => panic!("{} did not quit", self.name),
-            }
-        }
-        let status = self.child.wait().expect("client exit status");
-        assert!(status.success(), "{} exited with {status}", self.name);
-        self.config
-            .take()
-            .expect("the config dir is kept until quit")
-    }
-}
-
-impl Drop for Client {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Every text value stored anywhere in the database (all tables, all columns).
 fn all_stored_text(db: &Path) -> String {

@@ -17,6 +17,7 @@ use zeroize::Zeroizing;
 use super::command;
 use super::events::{self, ChatState, LineQueue};
 use super::keys::KeyRing;
+use super::outbox::Outbox;
 use super::render::{self, RenderOptions};
 use super::session::{Session, SessionEvent, SessionEvents, Welcome};
 use super::state::Place;
@@ -27,6 +28,7 @@ mod account;
 mod channels;
 mod commands;
 mod dms;
+mod outbox_sender;
 mod queries;
 
 /// Where passphrases for sealed channels come from (the terminal, or lines of a pipe).
@@ -78,6 +80,8 @@ pub struct App {
     /// Set by a `/join` in pipe mode that found an open channel: the next plain line is not
     /// sent (see [`Prompter::reads_answers_from_input`]).
     held_after_open_join: Mutex<Option<String>>,
+    /// Stored events the user submitted, sent in order by the sender task.
+    outbox: Outbox,
 }
 
 impl App {
@@ -102,6 +106,7 @@ impl App {
             quitting: AtomicBool::new(false),
             prompt_refresh: OnceLock::new(),
             held_after_open_join: Mutex::new(None),
+            outbox: Outbox::new(),
         })
     }
 
@@ -161,7 +166,7 @@ impl App {
     }
 
     /// Greets, unlocks what can be unlocked, picks the current channel and shows its latest lines.
-    pub async fn start(&self, start_channel: Option<String>) {
+    pub async fn start(self: &Arc<Self>, start_channel: Option<String>) {
         let welcome = self.session.welcome();
         self.notice(format!(
             "connected to {} as {} ({} {}); /help lists commands",
@@ -172,6 +177,8 @@ impl App {
         ));
         self.apply_welcome(&welcome);
         self.welcomed.send_replace(true);
+        self.outbox.set_ready();
+        self.spawn_outbox_sender();
         self.unlock_from_cache_or_preset(&welcome).await;
         self.notice(self.channel_summary());
         let target = start_channel.or_else(|| {
@@ -224,17 +231,19 @@ impl App {
         }
         while let Some(event) = events.next().await {
             match event {
-                SessionEvent::Frame { frame, .. } => self.on_frame(frame).await,
+                SessionEvent::Frame { frame, .. } => {
+                    self.outbox.observe(&frame, &self.options.me);
+                    self.on_frame(frame).await
+                }
                 SessionEvent::Voice { .. } => {}
                 SessionEvent::Disconnected { reason, .. } => {
+                    self.outbox.set_not_ready();
                     self.notice(format!("disconnected: {reason}"))
                 }
                 SessionEvent::Reconnecting { attempt: 1, .. } => self.notice("reconnecting…"),
-                SessionEvent::Reconnecting { attempt, delay } if delay.as_secs() >= 5 => self
-                    .notice(format!(
-                        "still reconnecting… (attempt {attempt}, next in {} s)",
-                        delay.as_secs()
-                    )),
+                SessionEvent::Reconnecting { attempt, .. } if attempt % 15 == 0 => self.notice(
+                    format!("still reconnecting… (attempt {attempt}; queued lines wait)"),
+                ),
                 SessionEvent::Reconnecting { .. } => {}
                 SessionEvent::Reconnected(welcome) => {
                     self.apply_welcome(&welcome);
@@ -242,7 +251,8 @@ impl App {
                     self.notice(format!("reconnected as {}; catching up", welcome.user));
                 }
                 SessionEvent::CaughtUp { replayed } => {
-                    self.notice(format!("back in sync: {replayed} missed event(s) replayed"))
+                    self.notice(format!("back in sync: {replayed} missed event(s) replayed"));
+                    self.outbox.set_ready();
                 }
                 SessionEvent::Ended { reason } => {
                     if !self.quitting.load(Ordering::Acquire) {

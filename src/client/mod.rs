@@ -6,7 +6,7 @@
 //!
 //! Map: `conn` (one WebSocket, rid-matched requests) · `session` (login, saved tokens,
 //! reconnect, resume) · `resume` (seq bookkeeping) · `tokens` (saved session files) · `keys`
-//! (key ring) · `command` (input language; times via `crate::timespec`) · `state` + `events` (chat state, inbound
+//! (key ring) · `outbox` (submitted lines, sent in order exactly once) · `command` (input language; times via `crate::timespec`) · `state` + `events` (chat state, inbound
 //! handlers) · `typing` (typing-indicator clocks) · `render` (display lines) · `app` (command
 //! execution) · `repl` (terminal).
 //!
@@ -50,6 +50,7 @@ pub mod conn;
 pub mod dial;
 pub mod events;
 pub mod keys;
+pub mod outbox;
 pub mod reading;
 pub mod render;
 pub mod repl;

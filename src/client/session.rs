@@ -122,8 +122,10 @@ struct Inner {
 
 /// How often the client checks that the server still answers.
 const PING_EVERY: Duration = Duration::from_secs(30);
-/// Longest wait between reconnect attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Longest wait between reconnect attempts: a server that is back is found within this (plus
+/// the connect itself), while a client retrying a down server makes at most one TCP connect
+/// attempt per second or two.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// Catch-up page size (the protocol maximum).
 const CATCH_UP_PAGE: u32 = crate::proto::HISTORY_MAX_LIMIT;
 

@@ -358,7 +358,8 @@ impl App {
                 Err(error) => return self.error(format!("not sent: {error}")),
             },
         };
-        self.send_stored(frame).await;
+        let label = format!("#{channel}: {}", render::snippet(text, 8));
+        self.queue_stored(frame, label);
     }
 
     /// How to send into `channel`: sealed when the server says so or we hold its key (a server
@@ -387,7 +388,7 @@ impl App {
                     c,
                     enc: Some(crate::proto::ENC_XC20P1.into()),
                 });
-                self.send_stored(frame).await;
+                self.queue_stored(frame, format!("@{user}: {}", render::snippet(text, 8)));
             }
             Err(error) => self.error(format!("not sent: {error}")),
         }
@@ -420,18 +421,21 @@ impl App {
                 relayed_as: None,
             })
         };
-        self.send_stored(frame).await;
+        self.queue_stored(
+            frame,
+            format!("edit of [{id}]: {}", render::snippet(text, 8)),
+        );
     }
 
     /// `/delete id`.
     pub(super) async fn delete(&self, id: i64) {
         if let Some(channel) = self.channel_for(id) {
-            self.send_stored(ClientFrame::Delete(DeleteFrame {
+            let frame = ClientFrame::Delete(DeleteFrame {
                 ch: channel,
                 id,
                 relayed_as: None,
-            }))
-            .await;
+            });
+            self.queue_stored(frame, format!("deletion of [{id}]"));
         }
     }
 
@@ -447,7 +451,7 @@ impl App {
             emoji: emoji.clone(),
             on,
         });
-        if self.send_stored(frame).await {
+        if self.queue_stored(frame, format!("reaction {emoji} to [{id}]")) {
             // Known at once, so a second /react toggles even before the broadcast arrives.
             let me = self.options.me.clone();
             lock(&self.state).apply_reaction(id, &emoji, &me, on);
@@ -467,26 +471,6 @@ impl App {
         }
         let known = lock(&self.state).channel_of(id);
         known.or_else(|| self.current_channel("/reply, /edit, /delete and /react"))
-    }
-
-    /// Sends a stored event and reports a refusal; the broadcast shows the result.
-    /// Returns whether the server acknowledged it.
-    async fn send_stored(&self, frame: ClientFrame) -> bool {
-        let max = self.session.welcome().server.max_frame;
-        let size = crate::proto::encode_client_frame(&frame, Some("r0000000000")).len();
-        if max > 0 && size > max {
-            self.error(format!(
-                "not sent: too long ({size} bytes encoded; the server accepts {max})"
-            ));
-            return false;
-        }
-        match self.session.request(frame).await {
-            Ok(_) => true,
-            Err(error) => {
-                self.error(format!("not sent: {}", describe(&error)));
-                false
-            }
-        }
     }
 }
 

@@ -63,6 +63,7 @@ impl App {
             Command::Password => self.change_password().await,
             Command::Help { topic } => self.help(topic),
             Command::Quit => {
+                self.close_outbox().await;
                 self.quitting
                     .store(true, std::sync::atomic::Ordering::Release);
                 self.session.close();
@@ -99,10 +100,11 @@ impl App {
             .as_deref()
             .map_or("none".to_string(), |r| format!("#{r}"));
         let line = format!(
-            "{connection} {} as {}; current {current}; {} channel(s); voice {voice}",
+            "{connection} {} as {}; current {current}; {} channel(s); voice {voice}; {} line(s) waiting to be sent",
             self.session.url(),
             self.options.me,
-            state.channels.len()
+            state.channels.len(),
+            self.outbox.waiting()
         );
         drop(state);
         self.notice(line);

@@ -1,6 +1,6 @@
 //! The session's background task: pumps the live connection's frames into the session stream
 //! through the seq tracker (filling any gap with `history` `after`), pings the server, and after
-//! a disconnect reconnects with exponential backoff and jitter, logs in again with the session
+//! a disconnect reconnects with exponential backoff (capped at 2 s) and jitter, logs in again with the session
 //! token and replays what was missed. Private to `client::session`.
 
 use crate::proto::HistoryFrame;
@@ -235,7 +235,7 @@ async fn reconnect(
     let mut attempt: u32 = 0;
     loop {
         attempt = attempt.saturating_add(1);
-        let delay = backoff_delay(attempt);
+        let delay = backoff_delay(attempt, rand::random_range(0.5..=1.0));
         if out
             .send(SessionEvent::Reconnecting { attempt, delay })
             .is_err()
@@ -347,13 +347,13 @@ async fn catch_up_dms(
     delivered
 }
 
-/// Exponential backoff with jitter: 250 ms doubling per attempt up to 30 s, times 0.5–1.0.
-pub(super) fn backoff_delay(attempt: u32) -> Duration {
+/// Exponential backoff with jitter: 250 ms doubling per attempt up to [`MAX_BACKOFF`] (2 s),
+/// times `jitter` (the caller draws it from 0.5–1.0, so clients that lost the same server do
+/// not all come back in the same instant).
+pub(super) fn backoff_delay(attempt: u32, jitter: f64) -> Duration {
     let exponent = attempt.saturating_sub(1).min(16);
     let base = Duration::from_millis(250).saturating_mul(1u32 << exponent);
-    let capped = base.min(MAX_BACKOFF);
-    let jitter: f64 = rand::random_range(0.5..=1.0);
-    capped.mul_f64(jitter)
+    base.min(MAX_BACKOFF).mul_f64(jitter.clamp(0.5, 1.0))
 }
 
 /// Resolves once the session is closed.
@@ -367,22 +367,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_grows_with_jitter_and_is_capped() {
-        for attempt in 1..40 {
-            let delay = backoff_delay(attempt);
-            let exponent = (attempt - 1).min(16);
-            let ceiling = Duration::from_millis(250)
-                .saturating_mul(1 << exponent)
-                .min(MAX_BACKOFF);
-            assert!(
-                delay <= ceiling,
-                "attempt {attempt}: {delay:?} > {ceiling:?}"
-            );
-            assert!(
-                delay >= ceiling / 2,
-                "attempt {attempt}: {delay:?} < half of {ceiling:?}"
-            );
+    fn backoff_grows_with_jitter_and_is_capped_at_two_seconds() {
+        assert_eq!(backoff_delay(1, 1.0), Duration::from_millis(250));
+        assert_eq!(backoff_delay(2, 1.0), Duration::from_millis(500));
+        assert_eq!(backoff_delay(1, 0.5), Duration::from_millis(125));
+        for attempt in 1..200 {
+            for jitter in [0.0, 0.5, 0.75, 1.0, 7.0] {
+                let delay = backoff_delay(attempt, jitter);
+                assert!(
+                    delay <= Duration::from_secs(2),
+                    "attempt {attempt}: {delay:?}"
+                );
+                assert!(
+                    delay >= Duration::from_millis(125),
+                    "attempt {attempt}: {delay:?}"
+                );
+            }
         }
-        assert!(backoff_delay(30) <= MAX_BACKOFF);
+        // Once the cap is reached, a server that is back is tried again within 1–2 s.
+        assert_eq!(backoff_delay(30, 0.5), Duration::from_secs(1));
+        assert_eq!(backoff_delay(30, 1.0), Duration::from_secs(2));
     }
 }
