@@ -2,7 +2,8 @@
 //! and replays by itself), joins every linked channel (unlocking sealed ones with their
 //! passphrase), finds or creates the configured webhooks once, catches up on what chatify said
 //! while the bridge was down, then runs the two directions (`to_discord`, `to_chatify`) and the
-//! health line until shutdown, when the Discord queue is drained for a few seconds.
+//! health line until shutdown, when the Discord message being relayed is finished and the
+//! Discord queue is drained for a few seconds.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -164,17 +165,35 @@ pub async fn run_bridge<D: DiscordSide>(
     if let Some(ready) = ready {
         let _ = ready.send(());
     }
+    let mut to_chatify = tokio::spawn(super::to_chatify::run(relay.clone(), discord_events));
     let outcome = tokio::select! {
         ended = super::to_discord::run(relay.clone(), session_events) => Err(BridgeError::SessionEnded(ended)),
-        () = super::to_chatify::run(relay.clone(), discord_events) => Ok(()),
+        _ = &mut to_chatify => Ok(()),
         () = log_health(relay.clone(), config.health_every) => Ok(()),
         _ = &mut shutdown => Ok(()),
     };
     let _ = stop_tx.send(true);
+    finish_in_flight_discord_event(to_chatify).await;
     tracing::info!("bridge stopping: draining the Discord queue");
     relay.outbox.close(Duration::from_secs(10)).await;
     session.close();
     outcome
+}
+
+/// Lets the Discord event being relayed when the bridge stops finish, so a message chatify has
+/// acknowledged always has its pair recorded (a later edit or deletion on Discord then reaches
+/// chatify after a restart). Bounded: a server that never answers cannot hold the shutdown.
+async fn finish_in_flight_discord_event(mut to_chatify: tokio::task::JoinHandle<()>) {
+    if to_chatify.is_finished() {
+        return;
+    }
+    if tokio::time::timeout(Duration::from_secs(5), &mut to_chatify)
+        .await
+        .is_err()
+    {
+        tracing::warn!("a Discord message was still being relayed after 5 s; stopping anyway");
+        to_chatify.abort();
+    }
 }
 
 /// Connects and logs in, retrying with backoff while the server is unreachable; a refused

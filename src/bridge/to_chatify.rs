@@ -20,12 +20,17 @@ use crate::proto::{
     ClientFrame, DeleteFrame, ENC_XC20P1, EditFrame, ErrorCode, MsgFrame, ServerFrame,
 };
 
-/// Handles Discord events until the Discord side goes away or the bridge stops.
+/// Handles Discord events until the bridge stops. Stopping is only noticed between events, so
+/// a message being relayed when the stop comes is finished (its pair recorded after chatify's
+/// ack) rather than cut off; the caller bounds how long that may take.
 pub(super) async fn run(relay: Arc<Relay>, mut events: mpsc::Receiver<DiscordEvent>) {
-    while let Some(event) = events.recv().await {
-        if relay.is_stopping() {
-            return;
-        }
+    let mut stopping = relay.stopping.clone();
+    loop {
+        let event = tokio::select! {
+            event = events.recv() => event,
+            _ = stopping.wait_for(|stop| *stop) => return,
+        };
+        let Some(event) = event else { break };
         match event {
             DiscordEvent::Ready { bot_user_id } => {
                 relay
@@ -38,8 +43,8 @@ pub(super) async fn run(relay: Arc<Relay>, mut events: mpsc::Receiver<DiscordEve
             DiscordEvent::Deleted { channel, id } => relay_delete(&relay, channel, id).await,
         }
     }
-    // The Discord side ended: keep relaying chatify → Discord until shutdown.
-    std::future::pending::<()>().await;
+    // The Discord side ended: chatify → Discord goes on until the bridge stops.
+    let _ = stopping.wait_for(|stop| *stop).await;
 }
 
 /// Whether the bridge itself wrote this Discord message (the loop guard).
