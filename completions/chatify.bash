@@ -737,7 +737,7 @@ _chatify() {
             return 0
             ;;
         chatify__subcmd__serve)
-            opts="-v -q -h -V --listen --db --registration --max-frame --rate-limit --rate-burst --read-rate --read-burst --queue-depth --max-connections --durability --no-auto-migrate --bridge-account --tls-cert --tls-key --tls-self-signed --tls-name --verbose --quiet --color --help --version"
+            opts="-v -q -h -V --listen --db --registration --max-frame --rate-limit --rate-burst --read-rate --read-burst --queue-depth --max-connections --durability --no-auto-migrate --bridge-account --admin-listen --tls-cert --tls-key --tls-self-signed --tls-name --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -788,6 +788,10 @@ _chatify() {
                     return 0
                     ;;
                 --bridge-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-listen)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

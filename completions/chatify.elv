@@ -53,6 +53,7 @@ set edit:completion:arg-completer[chatify] = {|@words|
             cand --max-connections 'Open connections accepted at once; more are refused with close code 1013'
             cand --durability 'normal survives a crash of the server process; full also survives an OS crash or power loss'
             cand --bridge-account 'Account allowed to relay messages for people on another network (shown as name@network), such as the Discord bridge''s account. Repeatable; the variable takes a comma-separated list'
+            cand --admin-listen 'Serve plain-HTTP /healthz (200 ready, else 503) and /metrics (Prometheus text) on this address, for a load balancer and monitoring; keep it on a private address'
             cand --tls-cert 'Serve wss:// with this PEM certificate chain (leaf first); SIGHUP reloads it'
             cand --tls-key 'The PEM private key of --tls-cert; SIGHUP reloads it'
             cand --tls-name 'Another name (DNS name or IP address) for the self-signed certificate, besides localhost and the loopback addresses; repeatable. Only used when the certificate is generated'

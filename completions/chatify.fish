@@ -57,6 +57,7 @@ complete -c chatify -n "__fish_chatify_using_subcommand serve" -l max-connection
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l durability -d 'normal survives a crash of the server process; full also survives an OS crash or power loss' -r -f -a "normal\t''
 full\t''"
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l bridge-account -d 'Account allowed to relay messages for people on another network (shown as name@network), such as the Discord bridge\'s account. Repeatable; the variable takes a comma-separated list' -r
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l admin-listen -d 'Serve plain-HTTP /healthz (200 ready, else 503) and /metrics (Prometheus text) on this address, for a load balancer and monitoring; keep it on a private address' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l tls-cert -d 'Serve wss:// with this PEM certificate chain (leaf first); SIGHUP reloads it' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l tls-key -d 'The PEM private key of --tls-cert; SIGHUP reloads it' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l tls-name -d 'Another name (DNS name or IP address) for the self-signed certificate, besides localhost and the loopback addresses; repeatable. Only used when the certificate is generated' -r

@@ -68,6 +68,10 @@ pub struct Args {
         value_name = "NAME"
     )]
     pub bridge_accounts: Vec<String>,
+    /// Serve plain-HTTP /healthz (200 ready, else 503) and /metrics (Prometheus text) on this
+    /// address, for a load balancer and monitoring; keep it on a private address.
+    #[arg(long, env = "CHATIFY_ADMIN_LISTEN", value_name = "ADDR")]
+    pub admin_listen: Option<String>,
     #[command(flatten)]
     pub tls: TlsArgs,
 }
@@ -148,7 +152,7 @@ pub fn run(args: Args, _global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let result = runtime.block_on(serve(args.listen, store.clone(), config));
+    let result = runtime.block_on(serve(args.listen, args.admin_listen, store.clone(), config));
     store.close();
     result?;
     Ok(ExitCode::SUCCESS)
@@ -210,7 +214,15 @@ fn say(line: &str) {
     }
 }
 
-async fn serve(listen: String, store: Store, config: ServerConfig) -> anyhow::Result<()> {
+async fn serve(
+    listen: String,
+    admin_listen: Option<String>,
+    store: Store,
+    config: ServerConfig,
+) -> anyhow::Result<()> {
+    let extras = crate::server::ServeExtras {
+        admin: bind_admin(admin_listen).await?,
+    };
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
@@ -230,7 +242,25 @@ async fn serve(listen: String, store: Store, config: ServerConfig) -> anyhow::Re
     if let Some(tls) = config.tls.clone() {
         tokio::spawn(reload_on_hangup(tls));
     }
-    crate::server::run(listener, store, config, super::shutdown_signal()).await
+    let shutdown = super::shutdown_signal();
+    crate::server::run_with(listener, store, config, extras, shutdown).await
+}
+
+/// Binds `--admin-listen` (before the WebSocket listener, so its line is printed first).
+async fn bind_admin(address: Option<String>) -> anyhow::Result<Option<tokio::net::TcpListener>> {
+    let Some(address) = address else {
+        return Ok(None);
+    };
+    let listener = tokio::net::TcpListener::bind(&address)
+        .await
+        .with_context(|| format!("listening for the admin endpoint on {address}"))?;
+    let bound = listener
+        .local_addr()
+        .context("reading the admin endpoint's address")?;
+    say(&format!(
+        "admin endpoint (/healthz, /metrics) on http://{bound}"
+    ));
+    Ok(Some(listener))
 }
 
 /// The warning for a server without TLS listening on `address`: `None` on a loopback address.

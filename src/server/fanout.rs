@@ -11,6 +11,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
+use super::admin::metrics::ServerMetrics;
 use super::errors::Reject;
 use super::frames::event_frame;
 use super::outbound::ConnHandle;
@@ -46,8 +47,14 @@ pub async fn run_dispatcher(state: Arc<ServerState>, mut inbox: mpsc::Receiver<F
                     rid,
                 } = *committed;
                 match result {
-                    Ok(event) => dispatch_committed(&state, event, &origin, rid),
-                    Err(error) => origin.send_frame(&Reject::from_store(error).to_frame(rid)),
+                    Ok(event) => {
+                        ServerMetrics::add(&state.metrics.events_committed, 1);
+                        dispatch_committed(&state, event, &origin, rid)
+                    }
+                    Err(error) => {
+                        ServerMetrics::add(&state.metrics.events_failed, 1);
+                        origin.send_frame(&Reject::from_store(error).to_frame(rid))
+                    }
                 }
             }
             FanoutItem::Barrier(reply) => {
@@ -77,6 +84,7 @@ pub fn submit(state: &ServerState, op: AppendOp, origin: &Arc<ConnHandle>, rid: 
         }),
     );
     if let Err(error) = accepted {
+        ServerMetrics::add(&state.metrics.events_failed, 1);
         origin.send_frame(&Reject::from_store(error).to_frame(rid));
     }
 }
@@ -97,7 +105,8 @@ fn dispatch_committed(
         EventBody::Dm { to, .. } => {
             let users = [event.sender.as_str(), to.as_str()].map(UserName::parse);
             let text = Utf8Bytes::from(event_frame(event).to_json());
-            send_to_users(state, users.iter().flatten(), &text, None);
+            let delivered = send_to_users(state, users.iter().flatten(), &text, None);
+            ServerMetrics::add(&state.metrics.fanout_deliveries, delivered as u64);
         }
         _ => broadcast_channel_event(state, event),
     }
@@ -117,18 +126,20 @@ fn broadcast_channel_event(state: &ServerState, event: LoggedEvent) {
     let mut inner = entry.lock();
     inner.apply_event(&event);
     let text = Utf8Bytes::from(event_frame(event).to_json());
-    inner.broadcast(&text, None);
+    let delivered = inner.broadcast(&text, None);
+    ServerMetrics::add(&state.metrics.fanout_deliveries, delivered as u64);
 }
 
 /// Queues `text` to every connection of the given users (each user once), except connection
-/// `except`.
+/// `except`; returns to how many connections.
 pub fn send_to_users<'a>(
     state: &ServerState,
     users: impl IntoIterator<Item = &'a UserName>,
     text: &Utf8Bytes,
     except: Option<u64>,
-) {
+) -> usize {
     let mut seen = std::collections::HashSet::new();
+    let mut delivered = 0;
     for user in users {
         if !seen.insert(user) {
             continue;
@@ -136,7 +147,9 @@ pub fn send_to_users<'a>(
         for conn in state.registry.user_connections(user) {
             if Some(conn.id) != except {
                 conn.send_text(text);
+                delivered += 1;
             }
         }
     }
+    delivered
 }

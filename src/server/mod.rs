@@ -21,6 +21,7 @@ use anyhow::Context;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
+pub mod admin;
 pub mod auth;
 pub mod channel_handlers;
 pub mod config;
@@ -43,11 +44,20 @@ pub mod socket_writer;
 pub mod users;
 pub mod voice;
 
+pub use admin::metrics::{Health, MetricsSource};
 pub use config::{ConfigError, Registration, ServerConfig};
 
+use admin::metrics::ServerMetrics;
 use fanout::FanoutItem;
 use outbound::{CLOSE_GOING_AWAY, CLOSE_TRY_AGAIN};
 use server_state::{Phase, ServerState};
+
+/// What a server runs with besides its WebSocket listener, store and configuration.
+#[derive(Default)]
+pub struct ServeExtras {
+    /// `--admin-listen`: serve `/healthz` and `/metrics` here (`admin`).
+    pub admin: Option<TcpListener>,
+}
 
 /// Serves `listener` until `shutdown` resolves, then shuts down gracefully: stops accepting,
 /// stops reading client frames, flushes the store's writer (store.close()), delivers the
@@ -59,10 +69,24 @@ pub async fn run(
     config: ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    run_with(listener, store, config, ServeExtras::default(), shutdown).await
+}
+
+/// [`run`] with the [`ServeExtras`] (the admin endpoint).
+pub async fn run_with(
+    listener: TcpListener,
+    store: crate::store::Store,
+    config: ServerConfig,
+    extras: ServeExtras,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     config.validate()?;
     let (fanout_tx, fanout_rx) = mpsc::channel(config.fanout_queue);
     let state = Arc::new(ServerState::new(store, config, fanout_tx));
     load_registry(&state).await?;
+    let admin = extras
+        .admin
+        .map(|admin| tokio::spawn(admin::serve_admin(admin, state.clone())));
     let dispatcher = tokio::spawn(fanout::run_dispatcher(state.clone(), fanout_rx));
     let (phase_tx, phase_rx) = watch::channel(Phase::Running);
     let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
@@ -84,7 +108,9 @@ pub async fn run(
             }
         };
         let _ = stream.set_nodelay(true);
+        ServerMetrics::add(&state.metrics.connections_accepted, 1);
         let Ok(slot) = slots.clone().try_acquire_owned() else {
+            ServerMetrics::add(&state.metrics.connections_refused, 1);
             let (tls, grace) = (state.config.tls.clone(), state.config.close_grace);
             tokio::spawn(async move {
                 match tls {
@@ -101,22 +127,25 @@ pub async fn run(
         let state = state.clone();
         let phase = phase_rx.clone();
         let alive = alive_tx.clone();
+        ServerMetrics::add(&state.metrics.connections_open, 1);
         tokio::spawn(async move {
             match state.config.tls.clone() {
                 Some(tls) => {
                     let deadline = state.config.auth_timeout;
                     if let Some(stream) = tls_handshake(&tls, stream, deadline).await {
-                        connection::serve_connection(state, stream, address, phase).await;
+                        connection::serve_connection(state.clone(), stream, address, phase).await;
                     }
                 }
-                None => connection::serve_connection(state, stream, address, phase).await,
+                None => connection::serve_connection(state.clone(), stream, address, phase).await,
             }
+            ServerMetrics::sub(&state.metrics.connections_open, 1);
             drop(slot);
             drop(alive);
         });
     }
     drop(listener);
     tracing::info!("shutting down");
+    state.health.send_replace(Health::ShuttingDown);
     let _ = phase_tx.send(Phase::Draining);
     drain(&state).await;
     let _ = phase_tx.send(Phase::Closing);
@@ -129,6 +158,9 @@ pub async fn run(
         tracing::warn!("some connections did not close in time");
     }
     dispatcher.abort();
+    if let Some(admin) = admin {
+        admin.abort();
+    }
     Ok(())
 }
 

@@ -227,6 +227,11 @@ impl Registry {
     }
 
     /// An online user's presence (`None` when offline).
+    /// How many users have at least one authenticated connection.
+    pub fn online_user_count(&self) -> usize {
+        self.users.len()
+    }
+
     pub fn online_user(&self, user: &UserName) -> Option<OnlineUser> {
         self.users.get(user).map(|e| e.clone())
     }
@@ -334,9 +339,11 @@ impl ChannelInner {
         }
     }
 
-    /// Queues a serialized frame to every subscriber except connection `except`.
-    pub fn broadcast(&mut self, text: &Utf8Bytes, except: Option<u64>) {
+    /// Queues a serialized frame to every subscriber except connection `except`; returns to
+    /// how many connections.
+    pub fn broadcast(&mut self, text: &Utf8Bytes, except: Option<u64>) -> usize {
         let mut saw_closed = false;
+        let mut delivered = 0;
         for conn in &self.subscribers {
             if Some(conn.id) == except {
                 continue;
@@ -346,10 +353,12 @@ impl ChannelInner {
                 continue;
             }
             conn.send_text(text);
+            delivered += 1;
         }
         if saw_closed {
             self.subscribers.retain(|c| !c.is_closing());
         }
+        delivered
     }
 
     /// Queues a serialized frame to every subscriber not belonging to `user`.

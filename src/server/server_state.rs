@@ -6,8 +6,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, watch};
 
+use super::admin::metrics::{Health, MetricsSource, ServerMetrics};
 use super::config::ServerConfig;
 use super::fanout::FanoutItem;
 use super::outbound::ConnHandle;
@@ -33,6 +34,12 @@ pub struct ServerState {
     pub password_slots: Semaphore,
     /// The open connections of each session, to close them when the session ends.
     pub live_sessions: super::sessions::LiveSessions,
+    /// Counters and gauges for `/metrics`.
+    pub metrics: ServerMetrics,
+    /// What `/healthz` answers.
+    pub health: watch::Sender<Health>,
+    /// Extra `/metrics` series (the cluster log's); `None` on a single node.
+    pub extra_metrics: Option<Arc<dyn MetricsSource>>,
     next_connection_id: AtomicU64,
 }
 
@@ -54,6 +61,9 @@ impl ServerState {
             throttle: LoginThrottle::new(),
             password_slots,
             live_sessions: Default::default(),
+            metrics: ServerMetrics::default(),
+            health: watch::Sender::new(Health::Ready),
+            extra_metrics: None,
             next_connection_id: AtomicU64::new(1),
         }
     }

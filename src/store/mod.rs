@@ -121,6 +121,14 @@ impl Store {
         self.inner.stats.snapshot()
     }
 
+    /// Write requests queued for the writer thread and not yet taken (0 once closed).
+    pub fn pending_writes(&self) -> usize {
+        let sender = self.inner.sender.lock().unwrap_or_else(|p| p.into_inner());
+        sender
+            .as_ref()
+            .map_or(0, |sender| sender.max_capacity() - sender.capacity())
+    }
+
     /// Stops accepting writes, commits everything already queued, joins the writer thread.
     /// Blocks until then: call it at shutdown (from a blocking context in async code).
     pub fn close(&self) {
