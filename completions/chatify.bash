@@ -737,7 +737,7 @@ _chatify() {
             return 0
             ;;
         chatify__subcmd__serve)
-            opts="-v -q -h -V --listen --db --registration --max-frame --rate-limit --rate-burst --read-rate --read-burst --queue-depth --max-connections --durability --no-auto-migrate --bridge-account --admin-listen --tls-cert --tls-key --tls-self-signed --tls-name --verbose --quiet --color --help --version"
+            opts="-v -q -h -V --listen --db --registration --max-frame --rate-limit --rate-burst --read-rate --read-burst --queue-depth --max-connections --max-connections-per-account --max-connections-per-address --outbound-budget-mib --durability --no-auto-migrate --bridge-account --admin-listen --tls-cert --tls-key --tls-self-signed --tls-name --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -780,6 +780,18 @@ _chatify() {
                     return 0
                     ;;
                 --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections-per-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections-per-address)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --outbound-budget-mib)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -54,6 +54,9 @@ complete -c chatify -n "__fish_chatify_using_subcommand serve" -l read-rate -d '
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l read-burst -d 'Burst allowance of the per-connection read meter, in cost units (at least 550)' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l queue-depth -d 'Outbound frames queued per connection before a slow client is disconnected (1013)' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l max-connections -d 'Open connections accepted at once; more are refused with close code 1013' -r
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l max-connections-per-account -d 'Open connections one account may hold; one more is refused at login' -r
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l max-connections-per-address -d 'Open connections from one address (IPv6: one /64); more are refused with close code 1013' -r
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l outbound-budget-mib -d 'Server-wide MiB of queued outbound frames; when full, the largest queues are closed (1013)' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l durability -d 'normal survives a crash of the server process; full also survives an OS crash or power loss' -r -f -a "normal\t''
 full\t''"
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l bridge-account -d 'Account allowed to relay messages for people on another network (shown as name@network), such as the Discord bridge\'s account. Repeatable; the variable takes a comma-separated list' -r

@@ -21,6 +21,8 @@ mod frame_metering;
 mod hostile;
 #[path = "server_protocol/login_throttle.rs"]
 mod login_throttle;
+#[path = "server_protocol/memory_budget.rs"]
+mod memory_budget;
 #[path = "server_protocol/messages.rs"]
 mod messages;
 #[path = "server_protocol/queries.rs"]

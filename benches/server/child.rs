@@ -39,6 +39,8 @@ impl ServerProcess {
             .args(extra)
             // Below INFO the address is printed as a plain `listening on ws://…` line.
             .env("CHATIFY_LOG", "warn")
+            // Every load-generator connection comes from 127.0.0.1.
+            .env("CHATIFY_MAX_CONNECTIONS_PER_ADDRESS", "1000000")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

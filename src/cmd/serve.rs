@@ -53,6 +53,23 @@ pub struct Args {
     /// Open connections accepted at once; more are refused with close code 1013.
     #[arg(long, env = "CHATIFY_MAX_CONNECTIONS", default_value_t = 20_000)]
     pub max_connections: usize,
+    /// Open connections one account may hold; one more is refused at login.
+    #[arg(
+        long,
+        env = "CHATIFY_MAX_CONNECTIONS_PER_ACCOUNT",
+        default_value_t = 32
+    )]
+    pub max_connections_per_account: usize,
+    /// Open connections from one address (IPv6: one /64); more are refused with close code 1013.
+    #[arg(
+        long,
+        env = "CHATIFY_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 1_024
+    )]
+    pub max_connections_per_address: usize,
+    /// Server-wide MiB of queued outbound frames; when full, the largest queues are closed (1013).
+    #[arg(long, env = "CHATIFY_OUTBOUND_BUDGET_MIB", default_value_t = 1_024)]
+    pub outbound_budget_mib: usize,
     /// normal survives a crash of the server process; full also survives an OS crash or power loss.
     #[arg(long, env = "CHATIFY_DURABILITY", value_enum, default_value_t = DurabilityArg::Normal)]
     pub durability: DurabilityArg,
@@ -173,6 +190,11 @@ fn server_config(args: &Args, clock: Clock) -> anyhow::Result<ServerConfig> {
         read_burst: args.read_burst,
         queue_depth: args.queue_depth,
         max_connections: args.max_connections,
+        max_connections_per_account: args.max_connections_per_account,
+        max_connections_per_address: args.max_connections_per_address,
+        outbound_budget: crate::server::OutboundBudget::new(
+            args.outbound_budget_mib.saturating_mul(1 << 20),
+        ),
         clock,
         bridge_accounts: args.bridge_accounts.clone(),
         ..ServerConfig::default()

@@ -59,6 +59,8 @@ pub enum ErrorCode {
     Internal,
     /// Added: `revoke` of an id that names none of your sessions.
     NoSuchSession,
+    /// Added: the account already has as many connections open as the server allows.
+    TooManyConnections,
     /// Added: an unknown code from a newer server, kept so clients never fail to decode.
     #[serde(other)]
     Other,
@@ -86,6 +88,7 @@ impl ErrorCode {
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
             ErrorCode::NoSuchSession => "no_such_session",
+            ErrorCode::TooManyConnections => "too_many_connections",
             ErrorCode::Other => "other",
         }
     }

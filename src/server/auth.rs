@@ -21,16 +21,23 @@ use crate::proto::{
 };
 use crate::store::Account;
 
-/// Runs one `auth` attempt. On success the `ok` frame has been queued, the connection is
-/// registered and subscribed, and the user's name as registered is returned with the hash of
-/// the session token.
+/// A successful `auth`: the user as registered, the hash of the session token, and the
+/// connection's place under the account's connection cap.
+pub struct Authenticated {
+    pub user: UserName,
+    pub token_hash: [u8; 32],
+    pub account_slot: super::connection_caps::CapSlot,
+}
+
+/// Runs one `auth` attempt. On success the `ok` frame has been queued and the connection is
+/// registered and subscribed.
 pub async fn authenticate(
     state: &Arc<ServerState>,
     conn: &Arc<ConnHandle>,
     request: AuthFrame,
     rid: Option<String>,
     address: IpAddr,
-) -> Result<(UserName, [u8; 32]), Reject> {
+) -> Result<Authenticated, Reject> {
     if let Some(pk) = &request.pk {
         validate_public_key(pk)?;
     }
@@ -45,6 +52,15 @@ pub async fn authenticate(
         tracing::error!("a stored account has an invalid name");
         Reject::internal()
     })?;
+    let Some(account_slot) = state.caps.enter_account(&user) else {
+        return Err(Reject::new(
+            ErrorCode::TooManyConnections,
+            format!(
+                "this account already has {} connections open; close one first",
+                state.config.max_connections_per_account
+            ),
+        ));
+    };
     let pk_changed = match &request.pk {
         Some(pk) if done.stored_pk.as_deref() != Some(pk.as_str()) => {
             if !done.new_account {
@@ -64,7 +80,11 @@ pub async fn authenticate(
     if let Some(pk) = pk_changed {
         announce_key(state, &user, &pk, Some(conn.id));
     }
-    Ok((user, session_hash))
+    Ok(Authenticated {
+        user,
+        token_hash: session_hash,
+        account_slot,
+    })
 }
 
 /// A successful credential check.

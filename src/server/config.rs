@@ -54,6 +54,16 @@ pub struct ServerConfig {
     pub voice_queue_depth: usize,
     /// Open WebSocket connections accepted at once; more get close 1013 right after the handshake.
     pub max_connections: usize,
+    /// Open connections one account may hold; one more gets `err` `too_many_connections` at
+    /// `auth` (after its credentials are checked).
+    pub max_connections_per_account: usize,
+    /// Open connections from one client address (IPv6: one /64); more get close 1013 right
+    /// after the handshake.
+    pub max_connections_per_address: usize,
+    /// The server-wide budget of queued outbound text (every connection's queue, and frames its
+    /// writer has not flushed yet); when full, the largest queues are closed with 1013 first. A
+    /// handle, so a test or benchmark can read the accounting.
+    pub outbound_budget: super::OutboundBudget,
     /// Time from TCP accept to a successful `auth`.
     pub auth_timeout: Duration,
     /// A connection that sends nothing (not even a pong) for this long is closed.
@@ -109,6 +119,9 @@ impl Default for ServerConfig {
             queue_bytes: 2 * crate::proto::CLIENT_MAX_INBOUND_FRAME,
             voice_queue_depth: 64,
             max_connections: 20_000,
+            max_connections_per_account: 32,
+            max_connections_per_address: 1_024,
+            outbound_budget: super::OutboundBudget::default(),
             auth_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             ping_interval: Duration::from_secs(20),
@@ -135,6 +148,14 @@ impl ServerConfig {
             (self.queue_bytes, "queue_bytes"),
             (self.voice_queue_depth, "voice_queue_depth"),
             (self.max_connections, "max_connections"),
+            (
+                self.max_connections_per_account,
+                "max_connections_per_account",
+            ),
+            (
+                self.max_connections_per_address,
+                "max_connections_per_address",
+            ),
             (self.password_hash_concurrency, "password_hash_concurrency"),
             (self.read_buffer_size, "read_buffer_size"),
             (self.fanout_queue, "fanout_queue"),
@@ -146,6 +167,12 @@ impl ServerConfig {
         }
         if self.queue_depth < 8 {
             return fail("queue_depth", "must be at least 8");
+        }
+        if self.outbound_budget.limit() < self.queue_bytes {
+            return fail(
+                "outbound_budget",
+                "must hold at least one connection's queue_bytes",
+            );
         }
         if self.max_frame < 1024 {
             return fail("max_frame", "must be at least 1024 bytes");

@@ -57,9 +57,11 @@ pub async fn serve_connection<S>(
         bytes: state.config.queue_bytes,
         voice: state.config.voice_queue_depth,
     };
-    let (handle, queues) = ConnHandle::new(state.next_connection_id(), limits);
+    let budget = state.config.outbound_budget.clone();
+    let (handle, queues) = ConnHandle::new(state.next_connection_id(), limits, budget.clone());
     let conn = Arc::new(handle);
     state.registry.track_connection(&conn);
+    budget.enroll(&conn);
     tracing::debug!(conn = conn.id, %address, "connection opened");
     let (sink, source) = ws.split();
     let timing = WriterTiming {
@@ -93,6 +95,7 @@ pub async fn serve_connection<S>(
         teardown(&state, session);
     }
     state.registry.untrack_connection(conn.id);
+    budget.leave(conn.id);
     tracing::debug!(conn = conn.id, "connection closed");
 }
 
@@ -210,13 +213,14 @@ impl ConnectionReader {
         )
         .await
         {
-            Ok((user, token_hash)) => {
+            Ok(done) => {
                 self.session = Some(ServerSession::new(
                     self.state.clone(),
                     self.conn.clone(),
-                    user,
+                    done.user,
                     self.address.ip(),
-                    token_hash,
+                    done.token_hash,
+                    done.account_slot,
                 ));
             }
             Err(reject) => self.conn.send_frame(&reject.to_frame(rid)),

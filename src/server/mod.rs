@@ -8,7 +8,8 @@
 //! (frame → handler) · `auth`, `channel_handlers`, `messages`, `query_handlers`, `presence`,
 //! `voice` (handlers) · `fanout` (the ordered commit → ring → broadcast → ack dispatcher, fed
 //! through the store's `EventLog`) · `frames` (store events → wire frames) · `registry` + `ring`
-//! (live channel state and the folded ring) · `outbound` (per-connection bounded queues) ·
+//! (live channel state and the folded ring) · `outbound` (per-connection bounded queues) · `outbound_budget` (the server-wide budget of
+//! those queues) · `connection_caps` (connections per account and per address) ·
 //! `frame_policy` (which bucket each frame is charged to, at what cost) · `ratelimit` (token
 //! buckets, login throttle) · `config` (with `validate`), `errors`,
 //! `server_state`.
@@ -26,6 +27,7 @@ pub mod auth;
 pub mod channel_handlers;
 pub mod config;
 pub mod connection;
+pub mod connection_caps;
 pub mod dispatch;
 pub mod errors;
 pub mod fanout;
@@ -33,6 +35,7 @@ pub mod frame_policy;
 pub mod frames;
 pub mod messages;
 pub mod outbound;
+pub mod outbound_budget;
 pub mod presence;
 pub mod query_handlers;
 pub mod ratelimit;
@@ -46,6 +49,7 @@ pub mod voice;
 
 pub use admin::metrics::{Health, MetricsSource};
 pub use config::{ConfigError, Registration, ServerConfig};
+pub use outbound_budget::OutboundBudget;
 
 use admin::metrics::ServerMetrics;
 use fanout::FanoutItem;
@@ -110,18 +114,15 @@ pub async fn run_with(
         let _ = stream.set_nodelay(true);
         ServerMetrics::add(&state.metrics.connections_accepted, 1);
         let Ok(slot) = slots.clone().try_acquire_owned() else {
-            ServerMetrics::add(&state.metrics.connections_refused, 1);
-            let (tls, grace) = (state.config.tls.clone(), state.config.close_grace);
-            tokio::spawn(async move {
-                match tls {
-                    Some(tls) => {
-                        if let Some(stream) = tls_handshake(&tls, stream, grace).await {
-                            refuse_connection(stream, grace).await;
-                        }
-                    }
-                    None => refuse_connection(stream, grace).await,
-                }
-            });
+            spawn_refusal(
+                &state,
+                stream,
+                "server is at its connection limit; try again later",
+            );
+            continue;
+        };
+        let Some(address_slot) = state.caps.enter_address(address.ip()) else {
+            spawn_refusal(&state, stream, "too many connections from your address");
             continue;
         };
         let state = state.clone();
@@ -139,6 +140,7 @@ pub async fn run_with(
                 None => connection::serve_connection(state.clone(), stream, address, phase).await,
             }
             ServerMetrics::sub(&state.metrics.connections_open, 1);
+            drop(address_slot);
             drop(slot);
             drop(alive);
         });
@@ -217,8 +219,24 @@ async fn tls_handshake(
     }
 }
 
-/// Over the connection limit: complete the handshake and close with 1013 ("try again later").
-async fn refuse_connection<S>(stream: S, grace: Duration)
+/// Refuses an accepted socket in the background: (TLS and) WebSocket handshake, then close 1013.
+fn spawn_refusal(state: &ServerState, stream: TcpStream, reason: &'static str) {
+    ServerMetrics::add(&state.metrics.connections_refused, 1);
+    let (tls, grace) = (state.config.tls.clone(), state.config.close_grace);
+    tokio::spawn(async move {
+        match tls {
+            Some(tls) => {
+                if let Some(stream) = tls_handshake(&tls, stream, grace).await {
+                    refuse_connection(stream, grace, reason).await;
+                }
+            }
+            None => refuse_connection(stream, grace, reason).await,
+        }
+    });
+}
+
+/// Over a connection limit: complete the handshake and close with 1013 ("try again later").
+async fn refuse_connection<S>(stream: S, grace: Duration, reason: &'static str)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -226,7 +244,7 @@ where
         let mut ws = tokio_tungstenite::accept_async(stream).await.ok()?;
         let frame = tokio_tungstenite::tungstenite::protocol::CloseFrame {
             code: CLOSE_TRY_AGAIN.into(),
-            reason: "server is at its connection limit; try again later".into(),
+            reason: reason.into(),
         };
         ws.close(Some(frame)).await.ok()
     };

@@ -3,8 +3,10 @@
 //! path, fan-out dispatcher, presence, voice relay) uses `try_send` only, so nothing ever waits on a
 //! slow client: a full text queue closes the connection with 1013 instead. The text queue is bounded
 //! both in frames and in bytes, so a client that never reads cannot pin large replies (a `joined`
-//! with a big `hist`, history pages) in server memory by the thousand. The connection's
-//! writer task (connection.rs) owns the receiving ends.
+//! with a big `hist`, history pages) in server memory by the thousand; its bytes (until the
+//! writer has flushed them to the socket) are also charged to the server-wide
+//! `outbound_budget::OutboundBudget`, which closes the largest queues first when it is full. The
+//! connection's writer task (socket_writer.rs) owns the receiving ends.
 
 use std::sync::Arc;
 use std::sync::OnceLock;
@@ -14,6 +16,7 @@ use bytes::Bytes;
 use tokio::sync::{Notify, mpsc};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
+use super::outbound_budget::OutboundBudget;
 use crate::model::UserName;
 use crate::proto::ServerFrame;
 
@@ -64,8 +67,10 @@ pub struct ConnHandle {
     user: OnceLock<UserName>,
     text: mpsc::Sender<Outbound>,
     voice: mpsc::Sender<Bytes>,
-    /// Bytes of text frames queued and not yet taken by the writer.
+    /// Bytes of text frames queued or taken by the writer and not yet flushed.
     queued_bytes: Arc<AtomicUsize>,
+    /// The server-wide budget these bytes are also charged to.
+    budget: OutboundBudget,
     /// Most bytes queued at once (a single larger frame is still accepted into an empty queue).
     max_queued_bytes: usize,
     close_code: AtomicU16,
@@ -80,39 +85,74 @@ pub struct OutboundQueues {
     pub voice: mpsc::Receiver<Bytes>,
 }
 
-/// The receiving end of the text queue; taking an item frees its bytes from the budget.
+/// The receiving end of the text queue. An item taken stays charged (to the connection and to
+/// the server-wide budget) until the writer says it is flushed ([`TextQueue::written`]) or the
+/// queue is dropped.
 #[derive(Debug)]
 pub struct TextQueue {
     receiver: mpsc::Receiver<Outbound>,
     queued_bytes: Arc<AtomicUsize>,
+    budget: OutboundBudget,
+    /// Bytes taken by the writer and not yet flushed.
+    taken: usize,
 }
 
 impl TextQueue {
     /// The next queued item, waiting for one; `None` once every sender is gone.
     pub async fn recv(&mut self) -> Option<Outbound> {
         let item = self.receiver.recv().await;
-        self.release(item.as_ref());
+        self.take(item.as_ref());
         item
     }
 
     /// The next queued item if one is ready.
     pub fn try_recv(&mut self) -> Option<Outbound> {
         let item = self.receiver.try_recv().ok();
-        self.release(item.as_ref());
+        self.take(item.as_ref());
         item
     }
 
-    fn release(&self, item: Option<&Outbound>) {
-        if let Some(Outbound::Text(text)) = item {
-            self.queued_bytes.fetch_sub(text.len(), Ordering::AcqRel);
+    /// Everything taken so far has been flushed to the socket: its bytes are free again.
+    pub fn written(&mut self) {
+        self.queued_bytes.fetch_sub(self.taken, Ordering::AcqRel);
+        self.budget.release(self.taken);
+        self.taken = 0;
+    }
+
+    /// Drops everything still queued (a connection closed without draining) and refuses more.
+    pub fn discard(&mut self) {
+        self.receiver.close();
+        while let Ok(item) = self.receiver.try_recv() {
+            if let Outbound::Text(text) = item {
+                self.queued_bytes.fetch_sub(text.len(), Ordering::AcqRel);
+                self.budget.release(text.len());
+            }
         }
+    }
+
+    fn take(&mut self, item: Option<&Outbound>) {
+        if let Some(Outbound::Text(text)) = item {
+            self.taken += text.len();
+        }
+    }
+}
+
+impl Drop for TextQueue {
+    fn drop(&mut self) {
+        self.discard();
+        self.written();
     }
 }
 
 impl ConnHandle {
     /// A new handle and the queues its writer drains: at most `limits.frames` text frames and
-    /// `limits.bytes` bytes of them queued, and `limits.voice` voice frames.
-    pub fn new(id: u64, limits: QueueLimits) -> (ConnHandle, OutboundQueues) {
+    /// `limits.bytes` bytes of them queued (also charged to `budget`), and `limits.voice` voice
+    /// frames.
+    pub fn new(
+        id: u64,
+        limits: QueueLimits,
+        budget: OutboundBudget,
+    ) -> (ConnHandle, OutboundQueues) {
         let (text_tx, text_rx) = mpsc::channel(limits.frames.max(2));
         let (voice_tx, voice_rx) = mpsc::channel(limits.voice);
         let queued_bytes = Arc::new(AtomicUsize::new(0));
@@ -122,6 +162,7 @@ impl ConnHandle {
             text: text_tx,
             voice: voice_tx,
             queued_bytes: queued_bytes.clone(),
+            budget: budget.clone(),
             max_queued_bytes: limits.bytes,
             close_code: AtomicU16::new(0),
             close_drain: AtomicBool::new(false),
@@ -131,10 +172,17 @@ impl ConnHandle {
             text: TextQueue {
                 receiver: text_rx,
                 queued_bytes,
+                budget,
+                taken: 0,
             },
             voice: voice_rx,
         };
         (handle, queues)
+    }
+
+    /// Bytes queued for this connection (or taken by its writer and not yet flushed).
+    pub fn queued_bytes(&self) -> usize {
+        self.queued_bytes.load(Ordering::Acquire)
     }
 
     /// The authenticated user, if any.
@@ -219,6 +267,10 @@ impl ConnHandle {
             Outbound::Text(text) => text.len(),
             Outbound::Close(..) => 0,
         };
+        if self.close_request().is_some() {
+            // Nothing queued behind a close will be written.
+            return;
+        }
         let before = self.queued_bytes.fetch_add(size, Ordering::AcqRel);
         if before > 0 && before.saturating_add(size) > self.max_queued_bytes {
             self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
@@ -226,16 +278,28 @@ impl ConnHandle {
                 conn = self.id,
                 "outbound queue over its byte budget; closing slow connection"
             );
-            self.request_close(CLOSE_SLOW_CONSUMER, false);
+            self.close_slow();
             return;
         }
+        // Charged before it is queued, so the writer never frees bytes not yet charged; a full
+        // budget closes the largest queues (maybe this one).
+        self.budget.charge(size);
         match self.text.try_send(item) {
             Ok(()) => {}
             Err(error) => {
                 self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
+                self.budget.release(size);
                 self.refused(error);
             }
         }
+    }
+
+    /// Closes this connection for not reading (counted by the server-wide budget).
+    fn close_slow(&self) {
+        if self.close_request().is_none() {
+            self.budget.note_slow_close();
+        }
+        self.request_close(CLOSE_SLOW_CONSUMER, false);
     }
 
     fn refused(&self, error: mpsc::error::TrySendError<Outbound>) {
@@ -245,7 +309,7 @@ impl ConnHandle {
                     conn = self.id,
                     "outbound queue full; closing slow connection"
                 );
-                self.request_close(CLOSE_SLOW_CONSUMER, false);
+                self.close_slow();
             }
             mpsc::error::TrySendError::Closed(_) => {}
         }
@@ -266,12 +330,17 @@ mod tests {
 
     #[tokio::test]
     async fn queued_bytes_over_the_budget_request_close_1013_and_the_writer_frees_them() {
-        let (handle, mut queues) = ConnHandle::new(1, limits(100, 10));
+        let budget = OutboundBudget::new(1 << 20);
+        let (handle, mut queues) = ConnHandle::new(1, limits(100, 10), budget.clone());
         let big = Utf8Bytes::from("x".repeat(25));
         // One frame larger than the whole budget still fits into an empty queue.
         handle.send_text(&big);
         assert_eq!(handle.close_request(), None);
         assert!(matches!(queues.text.recv().await, Some(Outbound::Text(_))));
+        // Taken by the writer, it stays charged until it is flushed.
+        assert_eq!((handle.queued_bytes(), budget.queued_bytes()), (25, 25));
+        queues.text.written();
+        assert_eq!((handle.queued_bytes(), budget.queued_bytes()), (0, 0));
         let small = Utf8Bytes::from_static("12345");
         handle.send_text(&small);
         handle.send_text(&small);
@@ -285,7 +354,7 @@ mod tests {
 
     #[test]
     fn full_queue_requests_close_1013_and_first_request_wins() {
-        let (handle, _queues) = ConnHandle::new(1, limits(2, 1 << 20));
+        let (handle, _queues) = ConnHandle::new(1, limits(2, 1 << 20), OutboundBudget::default());
         let frame = Utf8Bytes::from_static("{}");
         handle.send_text(&frame);
         handle.send_text(&frame);
@@ -307,7 +376,7 @@ mod tests {
 
     #[test]
     fn voice_overflow_is_dropped_without_closing() {
-        let (handle, _queues) = ConnHandle::new(1, limits(2, 1 << 20));
+        let (handle, _queues) = ConnHandle::new(1, limits(2, 1 << 20), OutboundBudget::default());
         let frame = Bytes::from_static(b"v");
         for _ in 0..10 {
             handle.send_voice(&frame);
@@ -315,9 +384,35 @@ mod tests {
         assert_eq!(handle.close_request(), None);
     }
 
+    #[test]
+    fn a_full_server_budget_closes_the_largest_queue_and_dropping_it_returns_its_bytes() {
+        let budget = OutboundBudget::new(100);
+        let open = |id| {
+            let (handle, queues) = ConnHandle::new(id, limits(100, 1 << 20), budget.clone());
+            let handle = Arc::new(handle);
+            budget.enroll(&handle);
+            (handle, queues)
+        };
+        let (small, _small_queues) = open(1);
+        let (large, large_queues) = open(2);
+        small.send_text(&Utf8Bytes::from("s".repeat(30)));
+        large.send_text(&Utf8Bytes::from("l".repeat(70)));
+        assert_eq!(budget.queued_bytes(), 100);
+        // The small queue's push takes the total over 100: the largest queue is closed, not it.
+        small.send_text(&Utf8Bytes::from("s".repeat(30)));
+        assert_eq!(
+            large.close_request().map(|r| r.code),
+            Some(CLOSE_SLOW_CONSUMER)
+        );
+        assert_eq!(small.close_request(), None);
+        assert_eq!((budget.peak_bytes(), budget.slow_closes()), (130, 1));
+        drop(large_queues);
+        assert_eq!(budget.queued_bytes(), 60);
+    }
+
     #[tokio::test]
     async fn a_close_request_wakes_every_waiter() {
-        let (handle, _queues) = ConnHandle::new(1, limits(2, 1 << 20));
+        let (handle, _queues) = ConnHandle::new(1, limits(2, 1 << 20), OutboundBudget::default());
         let handle = std::sync::Arc::new(handle);
         let waiters: Vec<_> = (0..2)
             .map(|_| {

@@ -10,6 +10,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 
 use super::admin::metrics::{Health, MetricsSource, ServerMetrics};
 use super::config::ServerConfig;
+use super::connection_caps::{CapSlot, ConnectionCaps};
 use super::fanout::FanoutItem;
 use super::outbound::ConnHandle;
 use super::ratelimit::{LoginThrottle, TokenBucket};
@@ -30,6 +31,8 @@ pub struct ServerState {
     /// The fan-out dispatcher's bounded inbox.
     pub fanout: mpsc::Sender<FanoutItem>,
     pub throttle: LoginThrottle,
+    /// Open connections per account and per address.
+    pub caps: Arc<ConnectionCaps>,
     /// Bounds simultaneous Argon2 computations.
     pub password_slots: Semaphore,
     /// The open connections of each session, to close them when the session ends.
@@ -51,6 +54,10 @@ impl ServerState {
     ) -> ServerState {
         let registry = Registry::new(config.ring_size);
         let password_slots = Semaphore::new(config.password_hash_concurrency);
+        let caps = Arc::new(ConnectionCaps::new(
+            config.max_connections_per_account,
+            config.max_connections_per_address,
+        ));
         ServerState {
             log: Arc::new(store.clone()),
             store,
@@ -59,6 +66,7 @@ impl ServerState {
             voice: VoiceRooms::new(),
             fanout,
             throttle: LoginThrottle::new(),
+            caps,
             password_slots,
             live_sessions: Default::default(),
             metrics: ServerMetrics::default(),
@@ -91,6 +99,8 @@ pub struct ServerSession {
     pub reads: TokenBucket,
     /// The hash of the session token this connection logged in with.
     pub token_hash: [u8; 32],
+    /// This connection's place under the account's connection cap.
+    _account_slot: CapSlot,
 }
 
 impl ServerSession {
@@ -100,6 +110,7 @@ impl ServerSession {
         user: UserName,
         address: IpAddr,
         token_hash: [u8; 32],
+        account_slot: CapSlot,
     ) -> ServerSession {
         let bucket = TokenBucket::new(state.config.rate_limit, state.config.rate_burst);
         let reads = TokenBucket::new(state.config.read_rate, state.config.read_burst);
@@ -111,6 +122,7 @@ impl ServerSession {
             bucket,
             reads,
             token_hash,
+            _account_slot: account_slot,
         }
     }
 }

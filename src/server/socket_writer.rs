@@ -158,6 +158,7 @@ where
         }
     }
     sink.flush().await?;
+    queues.text.written();
     Ok(flow)
 }
 
@@ -170,6 +171,10 @@ async fn finish<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    if !closing.drain_queue {
+        // What is queued will never be written: free it now, not after the grace period.
+        queues.text.discard();
+    }
     let work = async {
         let mut reason = closing.reason;
         if closing.drain_queue {
