@@ -27,6 +27,8 @@ mod memory_budget;
 mod messages;
 #[path = "server_protocol/queries.rs"]
 mod queries;
+#[path = "server_protocol/read_markers.rs"]
+mod read_markers;
 #[path = "server_protocol/relayed.rs"]
 mod relayed;
 #[path = "server_protocol/sessions.rs"]

@@ -25,9 +25,11 @@ use super::typing::TypingSignal;
 use crate::proto::{ChannelMode, ClientFrame, ServerFrame};
 
 mod account;
+mod catch_up;
 mod channels;
 mod commands;
 mod dms;
+mod join_check;
 mod outbox_sender;
 mod queries;
 
@@ -181,6 +183,7 @@ impl App {
         self.spawn_outbox_sender();
         self.unlock_from_cache_or_preset(&welcome).await;
         self.notice(self.channel_summary());
+        self.catch_up_on_start().await;
         let target = start_channel.or_else(|| {
             let state = lock(&self.state);
             if state.channels.contains_key("general") {
@@ -195,6 +198,7 @@ impl App {
         if lock(&self.state).channels.contains_key(&channel) {
             lock(&self.state).switch_to(&channel);
             self.show_recent(&channel, RECENT_ON_START).await;
+            self.mark_seen(&Place::Channel(channel));
         } else {
             self.join(channel, false).await;
         }
@@ -374,6 +378,11 @@ impl App {
         } else {
             format!("channels: {}", names.join(", "))
         }
+    }
+
+    /// Shows an error line (the REPL's own refusals, e.g. a full command queue).
+    pub fn report_error(&self, text: &str) {
+        self.error(text);
     }
 
     fn notice(&self, text: impl AsRef<str>) {

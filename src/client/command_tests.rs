@@ -300,6 +300,11 @@ fn unknown_commands_are_never_sent_and_get_a_suggestion() {
         message.contains("did you mean /join"),
         "a prefix suggests its command: {message}"
     );
+    for typed in ["/nick bob", "/nock"] {
+        let message = err(typed);
+        assert!(!message.contains("/back"), "{typed}: {message}");
+    }
+    assert!(err("/nick bob").contains("fixed at registration"));
     let message = err("/frobnicate");
     assert!(message.contains("unknown command /frobnicate"), "{message}");
     assert!(!message.contains("did you mean"), "{message}");

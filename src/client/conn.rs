@@ -119,7 +119,7 @@ pub async fn connect(
     Ok((connection, events_rx))
 }
 
-/// Accepts `ws://…`, `wss://…` and a bare `host:port` (taken as `ws://`).
+/// Accepts `ws://…`, `wss://…` and a bare `host[:port]` (taken as `ws://`, port 8765 when none).
 pub fn normalize_url(url: &str) -> Result<String, ClientError> {
     let url = url.trim();
     if url.is_empty() || url.contains(char::is_whitespace) {
@@ -131,8 +131,21 @@ pub fn normalize_url(url: &str) -> Result<String, ClientError> {
     if url.contains("://") {
         return Err(ClientError::BadUrl(url.to_string()));
     }
-    Ok(format!("ws://{url}"))
+    // A bare host means chatify's port, not the WebSocket default of 80.
+    let (authority, rest) = url.split_at(url.find('/').unwrap_or(url.len()));
+    let has_port = match authority.strip_prefix('[') {
+        Some(_) => authority.contains("]:"),
+        None => authority.contains(':'),
+    };
+    if has_port {
+        Ok(format!("ws://{url}"))
+    } else {
+        Ok(format!("ws://{authority}:{DEFAULT_PORT}{rest}"))
+    }
 }
+
+/// The port `chatify serve` listens on by default, assumed for a bare `--server HOST`.
+pub const DEFAULT_PORT: u16 = 8765;
 
 /// Splits a server voice frame `[n][n bytes of sender][payload]`.
 pub fn split_voice(bytes: &[u8]) -> Option<(String, Vec<u8>)> {
@@ -350,6 +363,16 @@ mod tests {
             normalize_url("127.0.0.1:8765").as_deref(),
             Ok("ws://127.0.0.1:8765")
         );
+        assert_eq!(
+            normalize_url("localhost").as_deref(),
+            Ok("ws://localhost:8765")
+        );
+        assert_eq!(
+            normalize_url("chat.example/x").as_deref(),
+            Ok("ws://chat.example:8765/x")
+        );
+        assert_eq!(normalize_url("[::1]").as_deref(), Ok("ws://[::1]:8765"));
+        assert_eq!(normalize_url("[::1]:9").as_deref(), Ok("ws://[::1]:9"));
         assert!(normalize_url("http://h").is_err());
         assert!(normalize_url("").is_err());
         assert!(normalize_url("a b").is_err());

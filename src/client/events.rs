@@ -228,6 +228,7 @@ pub fn on_dm(
         state.count_dm(peer, from_me);
         state.typing.stop(&Place::Dm(peer.clone()), &event.from);
     }
+    state.note_dm_id(peer, event.id);
     let scope = Scope::Dm { peer: peer.clone() };
     let mut lines: Vec<String> = state.day_change(options, event.ts).into_iter().collect();
     let view = MessageView {

@@ -20,6 +20,7 @@ use super::render::{self, RenderOptions, Zone};
 use super::session::{Session, SessionEvents, SessionOptions};
 use crate::proto::ErrorCode;
 
+mod command_worker;
 mod compose_file;
 mod editor;
 mod pipe;
@@ -88,11 +89,14 @@ pub fn run(config: ReplConfig) -> anyhow::Result<ExitCode> {
     let (session, events) = runtime.block_on(log_in(&config, keys.public_key_b64()))?;
     let (lines, receiver) = LineQueue::new();
     let exit = if config.interactive {
+        let wake = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (desk, requests) = command_worker::PromptDesk::new(wake);
         let prompter: Arc<dyn Prompter> = Arc::new(prompts::TerminalPrompter::new(
             config.preset_passphrase.clone(),
+            desk.clone(),
         ));
         let app = App::new(session, keys, lines, options, prompter);
-        editor::run_interactive(&runtime, app, events, receiver, &config)
+        editor::run_interactive(&runtime, app, events, receiver, &config, (desk, requests))
     } else {
         let input = pipe::spawn_stdin_reader();
         let prompter: Arc<dyn Prompter> = Arc::new(prompts::PipePrompter::new(
@@ -125,6 +129,13 @@ async fn log_in(
     options.password = config.password.clone();
     options.security = config.security.clone();
     if config.register && options.password.is_none() {
+        // Say the server is down before asking for a new password twice.
+        let url = super::conn::normalize_url(&options.url)?;
+        if let Err(error) =
+            super::conn::connect(&url, &options.security, options.request_timeout).await
+        {
+            return Err(explain_login_error(error, config));
+        }
         options.password = Some(ask_password(config, true).await?);
     }
     for attempt in 1..=3 {
@@ -144,9 +155,15 @@ async fn log_in(
             }) if config.interactive && attempt < 3 => {
                 eprintln!("wrong username or password; try again");
             }
+            Err(ClientError::Server {
+                code: ErrorCode::WeakPassword,
+                ..
+            }) if config.interactive && attempt < 3 => {
+                eprintln!("that password is too short (at least 8 characters); try another");
+            }
             Err(error) => return Err(explain_login_error(error, config)),
         }
-        options.password = Some(ask_password(config, false).await?);
+        options.password = Some(ask_password(config, config.register).await?);
     }
     anyhow::bail!("could not log in as {}", config.user)
 }
@@ -175,6 +192,14 @@ fn explain_login_error(error: ClientError, config: &ReplConfig) -> anyhow::Error
         ClientError::Connect { .. } => anyhow::anyhow!(
             "{error}; is `chatify serve` running there? (--server URL or CHATIFY_SERVER)"
         ),
+        // The server's own message may already say it ("wrong username or password").
+        _ if hint.is_empty()
+            || error
+                .to_string()
+                .contains(hint.trim_matches([' ', '(', ')'])) =>
+        {
+            anyhow::anyhow!("logging in as {} failed: {error}", config.user)
+        }
         _ => anyhow::anyhow!("logging in as {} failed: {error}{hint}", config.user),
     }
 }

@@ -175,6 +175,11 @@ impl Session {
         &self.inner.options.url
     }
 
+    /// The latest `seq` of `channel` this session has seen (delivered or listed).
+    pub fn seen_seq(&self, channel: &str) -> Option<i64> {
+        lock(&self.inner.tracker).last(channel)
+    }
+
     /// Whether a connection is up right now.
     pub fn is_connected(&self) -> bool {
         self.inner

@@ -82,6 +82,8 @@ pub struct DmState {
     /// The peer's name as registered (or as typed, until the server shows it).
     pub peer: String,
     pub unread: u32,
+    /// The id of the latest DM of this conversation seen (for the read marker).
+    pub latest_id: Option<i64>,
 }
 
 /// A joined channel.
@@ -252,6 +254,20 @@ impl ChatState {
         if !here && !from_me {
             entry.unread = entry.unread.saturating_add(1);
         }
+    }
+
+    /// Notes that DM `id` with `peer` was shown.
+    pub fn note_dm_id(&mut self, peer: &str, id: i64) {
+        let entry = self.dms.entry(peer.to_ascii_lowercase()).or_default();
+        if entry.peer.is_empty() {
+            entry.peer = peer.to_string();
+        }
+        entry.latest_id = entry.latest_id.max(Some(id));
+    }
+
+    /// The id of the latest DM with `peer` seen in this run.
+    pub fn latest_dm_id(&self, peer: &str) -> Option<i64> {
+        self.dms.get(&peer.to_ascii_lowercase())?.latest_id
     }
 
     /// Mentions not looked at yet, over all channels (the prompt's `@N`).

@@ -73,6 +73,21 @@ pub struct RevokeFrame {
     pub id: String,
 }
 
+/// `mark` (added): moves your read marker of a channel (`ch` with `seq`) or of a DM
+/// conversation (`dm` with the id of the latest DM seen). Also the shape of each `markers`
+/// entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarkFrame {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ch: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dm: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+}
+
 /// `password` (added): change your password; `pw` is the current one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PasswordFrame {
@@ -276,6 +291,13 @@ pub enum ClientFrame {
     Password(PasswordFrame),
     /// Added: page through the users sharing a channel with you.
     Users(UsersFrame),
+    /// Added: move a read marker (never backwards).
+    Mark(MarkFrame),
+    /// Added: list your read markers.
+    Markers {},
+    /// Added: what a channel is (open or sealed, with the salt, KDF and kcv of a sealed one)
+    /// without joining it, so a passphrase is checked before anyone sees a join.
+    Info(ChannelFrame),
 }
 
 /// Reads a `limit`: any non-negative integer, saturated to `u32::MAX` (the handlers then clamp

@@ -13,7 +13,7 @@ mod server;
 pub use crate::model::message::MessageEvent;
 pub use client::{
     AuthFrame, ChannelFrame, ClientFrame, CreateChannel, DeleteFrame, DmFrame, EditFrame,
-    HistoryFrame, JoinFrame, KdfSpec, MsgFrame, PasswordFrame, ReactFrame, RevokeFrame,
+    HistoryFrame, JoinFrame, KdfSpec, MarkFrame, MsgFrame, PasswordFrame, ReactFrame, RevokeFrame,
     RewindFrame, SearchFrame, SearchSort, StatusFrame, TypingFrame, UsersFrame, VjoinFrame,
 };
 pub use server::{
@@ -160,7 +160,7 @@ impl FrameError {
 const CLIENT_TYPES: &[&str] = &[
     "auth", "join", "leave", "msg", "edit", "delete", "react", "dm", "history", "search", "rewind",
     "typing", "status", "vjoin", "vleave", "ping", "who", "logout", "sessions", "revoke",
-    "password", "users",
+    "password", "users", "mark", "markers", "info",
 ];
 
 /// Decodes one client text frame: JSON object, valid `rid`, known `t`, fields of the right types.

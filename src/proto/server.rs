@@ -271,6 +271,29 @@ pub enum ServerFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rid: Option<String>,
     },
+    /// Added: reply to `info`: `exists:false` (and nothing else) for a channel nobody created;
+    /// otherwise its mode and, when sealed, what a passphrase is checked against.
+    Info {
+        ch: String,
+        exists: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<ChannelMode>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        salt: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kdf: Option<KdfSpec>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kcv: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<String>,
+    },
+    /// Added: reply to `mark` and to `markers`: read markers, each shaped like a `mark` frame
+    /// (`ch` with `seq`, or `dm` with `id`).
+    Markers {
+        markers: Vec<super::client::MarkFrame>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<String>,
+    },
 }
 
 impl ServerFrame {

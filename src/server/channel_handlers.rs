@@ -98,6 +98,38 @@ pub async fn handle_join(
     Ok(())
 }
 
+/// `info` (added): a channel's mode and sealed-channel parameters, without joining. Anyone
+/// logged in may ask: a join reveals the same.
+pub fn handle_info(
+    session: &ServerSession,
+    request: ChannelFrame,
+    rid: Option<String>,
+) -> Result<(), Reject> {
+    let name = normalize_channel(&request.ch)?;
+    let frame = match session.state.registry.channel(&name) {
+        Some(entry) => ServerFrame::Info {
+            ch: entry.name.clone(),
+            exists: true,
+            mode: Some(entry.mode),
+            salt: entry.salt.clone(),
+            kdf: entry.kdf.clone(),
+            kcv: entry.kcv.clone(),
+            rid,
+        },
+        None => ServerFrame::Info {
+            ch: name.to_string(),
+            exists: false,
+            mode: None,
+            salt: None,
+            kdf: None,
+            kcv: None,
+            rid,
+        },
+    };
+    session.conn.send_frame(&frame);
+    Ok(())
+}
+
 /// `leave`: removes the member (all of the user's connections), replies `left`, announces it.
 pub async fn handle_leave(
     session: &ServerSession,

@@ -79,6 +79,9 @@ async fn route(
             sessions::handle_password(session, change.pw, change.new_pw, rid).await
         }
         ClientFrame::Vleave {} => voice::handle_vleave(session, rid),
+        ClientFrame::Mark(mark) => super::read_markers::handle_mark(session, mark, rid).await,
+        ClientFrame::Markers {} => super::read_markers::handle_markers(session, rid).await,
+        ClientFrame::Info(info) => channel_handlers::handle_info(session, info, rid),
         ClientFrame::Ping {} => {
             session.conn.send_frame(&ServerFrame::Pong {
                 rid,

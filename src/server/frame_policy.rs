@@ -107,7 +107,11 @@ pub fn frame_policy(frame: &ClientFrame) -> FramePolicy {
         ClientFrame::Who(_) | ClientFrame::Vjoin(_) | ClientFrame::Vleave {} => {
             reads(SMALL_READ_COST)
         }
-        ClientFrame::Sessions {} => reads(QUERY_BASE_COST),
+        // `mark` writes a row only its own account reads back.
+        ClientFrame::Sessions {} | ClientFrame::Markers {} | ClientFrame::Mark(_) => {
+            reads(QUERY_BASE_COST)
+        }
+        ClientFrame::Info(_) => reads(SMALL_READ_COST),
         ClientFrame::Ping {} => reads(1),
         // `auth` after login is refused at once; `logout` ends the connection.
         ClientFrame::Auth(_) | ClientFrame::Logout {} => free(),

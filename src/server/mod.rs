@@ -39,6 +39,7 @@ pub mod outbound_budget;
 pub mod presence;
 pub mod query_handlers;
 pub mod ratelimit;
+pub mod read_markers;
 pub mod registry;
 pub mod ring;
 pub mod server_state;

@@ -231,7 +231,7 @@ fn message_frame(message: FoldedMessage) -> ServerFrame {
 }
 
 /// Resolves a DM peer to the name as registered (`no_such_user` when unknown).
-async fn existing_user(session: &ServerSession, name: &str) -> Result<String, Reject> {
+pub(super) async fn existing_user(session: &ServerSession, name: &str) -> Result<String, Reject> {
     validate_username(name).map_err(|_| Reject::no_such_user())?;
     let lookup = name.to_string();
     let account = read(session, move |r| r.account(&lookup)).await?;

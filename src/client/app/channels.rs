@@ -8,6 +8,7 @@ use crate::proto::{
 };
 use zeroize::Zeroizing;
 
+use super::join_check::Peeked;
 use super::{App, RECENT_ON_START, lock};
 use crate::client::conn::ClientError;
 use crate::client::keys::{self, KeyError};
@@ -38,7 +39,17 @@ impl App {
         if sealed && was_member.is_some() {
             return self.switch(channel).await;
         }
-        let (typed, created) = if sealed {
+        let peeked = match was_member {
+            None => self.check_before_join(&channel).await,
+            Some(_) => Peeked::Unknown,
+        };
+        match peeked {
+            Peeked::SealedRefused => return,
+            Peeked::Open if sealed => return self.refuse_open_join(&channel, true).await,
+            _ => {}
+        }
+        let create_new = sealed && matches!(peeked, Peeked::Unknown);
+        let (typed, created) = if create_new {
             match self.create_sealed(&channel).await {
                 Some((passphrase, made)) => (Some(passphrase), Some(made)),
                 None => return,
@@ -77,6 +88,7 @@ impl App {
             &joined.kcv,
         );
         lock(&self.state).switch_to(&channel);
+        self.mark_seen(&Place::Channel(channel.clone()));
         let label = lock(&self.state).channel_scope(&channel);
         self.notice(format!(
             "joined {} — {} member(s): {}",
@@ -325,6 +337,7 @@ impl App {
             return self.error(format!("you are not in #{channel}: /join #{channel}"));
         }
         lock(&self.state).switch_to(&channel);
+        self.mark_seen(&Place::Channel(channel.clone()));
         let label = lock(&self.state).channel_scope(&channel);
         self.notice(format!(
             "now talking in {}",

@@ -26,6 +26,12 @@ impl App {
                 text,
             }
             | Command::Dm { user, text } => self.send_dm(&user, &text).await,
+            Command::Reply { id, .. } if lock(&self.state).message(id).is_none() => {
+                self.error(format!(
+                    "not sent: [{id}] is no message this client has seen (/history or /search \
+                     shows older ones; then /reply {id} works)"
+                ))
+            }
             Command::Reply { id, text } => {
                 if let Some(channel) = self.channel_for(id) {
                     self.send_to_channel(&channel, &text, Some(id)).await;
@@ -64,6 +70,9 @@ impl App {
             Command::Help { topic } => self.help(topic),
             Command::Quit => {
                 self.close_outbox().await;
+                if self.session.is_connected() {
+                    self.mark_current_before_quit().await;
+                }
                 self.quitting
                     .store(true, std::sync::atomic::Ordering::Release);
                 self.session.close();

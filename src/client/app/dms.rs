@@ -8,6 +8,7 @@ use super::{App, lock};
 use crate::client::events;
 use crate::client::reading::{self, Window};
 use crate::client::render::{self, Scope};
+use crate::client::state::Place;
 use crate::proto::DmEvent;
 
 impl App {
@@ -26,6 +27,7 @@ impl App {
             ));
         }
         let peer = lock(&self.state).switch_to_dm(&user);
+        self.mark_seen(&Place::Dm(peer.clone()));
         self.notice(format!(
             "now talking with {} (end-to-end encrypted; /leave or #channel goes back)",
             render::render_scope(&self.options, &Scope::Dm { peer })

@@ -6,6 +6,15 @@ use super::{COMMAND_NAMES, Command, ParseError};
 
 pub(super) fn unknown_command(name: &str) -> ParseError {
     let typed = format!("/{name}");
+    if name.eq_ignore_ascii_case("nick") {
+        return ParseError::new(
+            "there is no /nick: your name is your account's, fixed at registration (nothing was sent)",
+        );
+    }
+    // Two typos only when the first letter is right: "/jion" is "/join", "/nick" is not "/back".
+    let near = |candidate: &str, distance: usize| {
+        distance <= 1 || (distance <= 2 && candidate.chars().nth(1) == typed.chars().nth(1))
+    };
     let by_prefix = COMMAND_NAMES
         .iter()
         .find(|candidate| name.len() >= 2 && candidate.starts_with(&typed))
@@ -14,7 +23,7 @@ pub(super) fn unknown_command(name: &str) -> ParseError {
         COMMAND_NAMES
             .iter()
             .map(|candidate| (edit_distance(&typed, candidate), *candidate))
-            .filter(|(distance, _)| *distance <= 2)
+            .filter(|(distance, candidate)| near(candidate, *distance))
             .min()
     });
     match suggestion {

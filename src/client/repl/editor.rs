@@ -6,7 +6,10 @@
 //! commands, `#channels`, usernames and `@users`; hints come from the input history (this session's lines in memory, plus the
 //! commands saved by `saved_history` — never message text; a line starting with a space is not
 //! recorded at all); a line ending in `\` (or Alt-Enter) continues on the
-//! next line; Ctrl-O opens `$VISUAL`/`$EDITOR` on the buffer. Part of `client::repl`.
+//! next line; Ctrl-O opens `$VISUAL`/`$EDITOR` on the buffer; bracketed paste puts a multi-line
+//! paste into the buffer as one message. Submitted lines go to the `command_worker` queue and
+//! run in order while the editor goes on (it never blocks on a command); the break signal wakes
+//! it to ask a secret for the worker, or to stop. Part of `client::repl`.
 
 use std::borrow::Cow;
 use std::process::ExitCode;
@@ -21,10 +24,11 @@ use reedline::{
 use tokio::sync::mpsc;
 
 use super::ReplConfig;
+use super::command_worker::{self, PromptDesk, PromptRequests};
 use super::compose_file::ComposeFile;
 use super::saved_history::SavedHistory;
 use super::typing_hook::{self, SharedTypingSender, TypingHinter};
-use crate::client::app::{App, Flow};
+use crate::client::app::App;
 use crate::client::command::{COMMAND_NAMES, Command};
 use crate::client::events::{self, ChatState};
 use crate::client::render;
@@ -43,12 +47,14 @@ pub fn run_interactive(
     events: SessionEvents,
     lines: mpsc::UnboundedReceiver<String>,
     config: &ReplConfig,
+    desk: (PromptDesk, PromptRequests),
 ) -> ExitCode {
+    let (desk, prompt_requests) = desk;
+    let wake = desk.wake_signal();
     let printer = ExternalPrinter::<String>::new(PRINTER_CAPACITY);
     forward_lines(lines, printer.sender());
     runtime.spawn(app.clone().run_events(events));
-    let break_signal = Arc::new(AtomicBool::new(false));
-    let (watched, signal) = (app.clone(), break_signal.clone());
+    let (watched, signal) = (app.clone(), wake.clone());
     runtime.spawn(async move {
         watched.ended().await;
         signal.store(true, Ordering::Release);
@@ -63,7 +69,7 @@ pub fn run_interactive(
         printer,
         hinter,
         config,
-        break_signal,
+        wake.clone(),
         compose.as_ref(),
     );
     let repaint = editor.repaint_signal();
@@ -71,7 +77,18 @@ pub fn run_interactive(
     typing_hook::spawn_typing_clock(runtime, app.clone(), typing.clone());
     let saved_history = SavedHistory::new(&config.config_dir, HISTORY_SIZE);
     let prompt = ChatPrompt { state: app.state() };
-    loop {
+    let quit = Arc::new(AtomicBool::new(false));
+    let (commands, worker) =
+        command_worker::spawn_command_worker(runtime, app.clone(), quit.clone(), wake.clone());
+    desk.set_serving(true);
+    let exit = loop {
+        command_worker::serve_prompts(&prompt_requests);
+        if quit.load(Ordering::Acquire) {
+            break ExitCode::SUCCESS;
+        }
+        if app.has_ended() {
+            break ExitCode::from(1);
+        }
         match editor.read_line(&prompt) {
             Ok(Signal::Success(buffer)) => {
                 typing_hook::typing_done(&app, &typing);
@@ -79,28 +96,33 @@ pub fn run_interactive(
                 compose.iter().for_each(ComposeFile::remove);
                 let text = join_continuations(&buffer);
                 saved_history.remember(&text);
-                if runtime.block_on(app.handle_line(&text)) == Flow::Quit {
-                    return ExitCode::SUCCESS;
+                if commands.try_send(text).is_err() {
+                    app.report_error(&format!(
+                        "not taken: {} lines already wait for the command before them to finish",
+                        command_worker::COMMAND_QUEUE
+                    ));
                 }
             }
             Ok(Signal::CtrlC) => {
                 typing_hook::typing_done(&app, &typing);
                 compose.iter().for_each(ComposeFile::remove);
             }
-            Ok(Signal::CtrlD) => break,
-            Ok(_) if app.has_ended() => {
-                runtime.block_on(app.execute(Command::Quit));
-                return ExitCode::from(1);
-            }
+            Ok(Signal::CtrlD) => break ExitCode::SUCCESS,
+            // The break signal: a prompt request, `/quit` done, or the session ended.
             Ok(_) => {}
             Err(error) => {
                 eprintln!("chatify: the line editor failed: {error}");
-                break;
+                break ExitCode::SUCCESS;
             }
         }
-    }
+    };
+    // Lines already submitted still run (their prompts, if any, are asked directly now).
+    desk.set_serving(false);
+    drop(prompt_requests);
+    drop(commands);
+    let _ = runtime.block_on(worker);
     runtime.block_on(app.execute(Command::Quit));
-    ExitCode::SUCCESS
+    exit
 }
 
 /// Moves queued lines to reedline's printer (a blocking channel) on a thread of its own.
@@ -151,6 +173,7 @@ fn build_editor(
         .with_validator(Box::new(ContinuationValidator))
         .with_history_exclusion_prefix(Some(" ".to_string()))
         .with_ansi_colors(config.color)
+        .use_bracketed_paste(true)
         .with_break_signal(break_signal);
     if let Some(history) = SavedHistory::new(&config.config_dir, HISTORY_SIZE).load() {
         editor = editor.with_history(Box::new(history));

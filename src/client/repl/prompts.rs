@@ -9,6 +9,7 @@ use anyhow::Context;
 use tokio::sync::{Mutex, mpsc};
 use zeroize::Zeroizing;
 
+use super::command_worker::PromptDesk;
 use crate::client::app::{PromptFuture, Prompter};
 
 /// Reads a password with echo off from the terminal; asks twice when `confirm`.
@@ -47,14 +48,16 @@ pub fn read_password_file(path: &std::path::Path) -> anyhow::Result<Zeroizing<St
     Ok(Zeroizing::new(first.to_string()))
 }
 
-/// Passphrases from the terminal (echo off), or `CHATIFY_PASSPHRASE` when set.
+/// Passphrases from the terminal (echo off, asked on the editor thread through the
+/// [`PromptDesk`]), or `CHATIFY_PASSPHRASE` when set.
 pub struct TerminalPrompter {
     preset: Option<Zeroizing<String>>,
+    desk: PromptDesk,
 }
 
 impl TerminalPrompter {
-    pub fn new(preset: Option<Zeroizing<String>>) -> Self {
-        TerminalPrompter { preset }
+    pub fn new(preset: Option<Zeroizing<String>>, desk: PromptDesk) -> Self {
+        TerminalPrompter { preset, desk }
     }
 }
 
@@ -69,11 +72,7 @@ impl Prompter for TerminalPrompter {
             } else {
                 format!("passphrase for 🔒#{channel}")
             };
-            let asked = tokio::task::spawn_blocking(move || prompt_password(&label, confirm)).await;
-            match asked {
-                Ok(Ok(passphrase)) => Some(passphrase),
-                _ => None,
-            }
+            self.desk.ask(label, confirm).await
         })
     }
 
@@ -83,11 +82,9 @@ impl Prompter for TerminalPrompter {
 
     fn password<'a>(&'a self, label: &'a str, confirm: bool) -> PromptFuture<'a> {
         Box::pin(async move {
-            let label = label.to_string();
-            let asked = tokio::task::spawn_blocking(move || prompt_password(&label, confirm)).await;
-            asked
-                .ok()
-                .and_then(Result::ok)
+            self.desk
+                .ask(label.to_string(), confirm)
+                .await
                 .filter(|password| !password.is_empty())
         })
     }
