@@ -1,11 +1,14 @@
 //! Generates the shell completions (`completions/`) and man pages (`man/`) from the clap
 //! definitions in `cli.rs`. The files are committed; `tests/cli_docs.rs` fails when they are
-//! stale and rewrites them when run with `CHATIFY_BLESS=1`.
+//! stale and rewrites them when run with `CHATIFY_BLESS=1`. `chatify-connect.1` also lists the
+//! in-chat commands, key bindings, files, environment and examples (`connect_page`).
 
 use std::path::PathBuf;
 
 use clap::CommandFactory;
 use clap_complete::Shell;
+
+mod connect_page;
 
 /// One generated file: its path relative to the repository root and its contents.
 pub struct GeneratedFile {
@@ -60,6 +63,9 @@ fn man_pages() -> Result<Vec<GeneratedFile>, std::io::Error> {
 fn render_man(command: clap::Command, file_name: &str) -> Result<GeneratedFile, std::io::Error> {
     let mut contents = Vec::new();
     clap_mangen::Man::new(command).render(&mut contents)?;
+    if file_name == "chatify-connect.1" {
+        contents.extend_from_slice(connect_page::extra_sections().as_bytes());
+    }
     Ok(GeneratedFile {
         path: PathBuf::from("man").join(file_name),
         contents,

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use owo_colors::{AnsiColors, OwoColorize, Style};
+use owo_colors::{OwoColorize, Style};
 
 mod sanitize;
 
@@ -263,23 +263,24 @@ pub fn paint_nick(options: &RenderOptions, nick: &str) -> String {
     }
 }
 
-/// The stable colour of a nick: the same name (any case) always gets the same colour.
-pub fn nick_color(nick: &str) -> AnsiColors {
-    const PALETTE: [AnsiColors; 10] = [
-        AnsiColors::Red,
-        AnsiColors::Green,
-        AnsiColors::Yellow,
-        AnsiColors::Blue,
-        AnsiColors::Magenta,
-        AnsiColors::Cyan,
-        AnsiColors::BrightRed,
-        AnsiColors::BrightGreen,
-        AnsiColors::BrightBlue,
-        AnsiColors::BrightMagenta,
+/// The stable colour of a nick: the same name (any case) always gets the same colour, from
+/// eight hues 45° apart at middle lightness (xterm-256 colours), so two names never differ
+/// only by brightness (blue and bright blue) and every colour reads on dark and light
+/// backgrounds alike.
+pub fn nick_color(nick: &str) -> owo_colors::DynColors {
+    const PALETTE: [u8; 8] = [
+        167, // red
+        172, // orange
+        70,  // green
+        37,  // teal
+        33,  // blue
+        98,  // purple
+        169, // pink
+        136, // ochre
     ];
     let hash = blake3::hash(nick.to_lowercase().as_bytes());
     let index = usize::from(hash.as_bytes()[0]) % PALETTE.len();
-    PALETTE[index]
+    owo_colors::DynColors::Xterm(owo_colors::XtermColors::from(PALETTE[index]))
 }
 
 /// Whether `text` mentions `me`: the name as a whole word (optionally after `@`), any case.

@@ -271,6 +271,11 @@ fn nick_colours_are_stable_and_case_insensitive() {
             .map(|nick| format!("{:?}", nick_color(nick)))
             .collect();
     assert!(distinct.len() > 1, "different names get different colours");
+    assert_ne!(
+        format!("{:?}", nick_color("alice")),
+        format!("{:?}", nick_color("bob")),
+        "the two names of the README's session are told apart"
+    );
     let options = coloured("x");
     assert_ne!(paint_nick(&options, "alice"), "alice");
     assert_eq!(paint_nick(&plain("x"), "alice"), "alice");

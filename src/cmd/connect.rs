@@ -15,7 +15,7 @@ use crate::client::{keys, repl};
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = AFTER_HELP)]
 pub struct Args {
-    /// Server address (ws://host:port or wss://host:port).
+    /// Server address: ws://host:port, wss://host:port, or a bare host[:port] (ws://, port 8765 when none).
     #[arg(
         long,
         value_name = "URL",

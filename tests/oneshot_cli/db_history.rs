@@ -246,6 +246,14 @@ async fn db_exit_code_2_means_an_error_explained_on_stderr() {
             run.stderr()
         );
     }
+    // `chatify history #general` unquoted: the shell passes `chatify history --db …` only.
+    let commented = fixture.cli().args(["history", "--db", db]).run().await;
+    assert_eq!(commented.code(), 2);
+    assert!(
+        commented.stderr().contains("'#general' in quotes"),
+        "{}",
+        commented.stderr()
+    );
     let no_user = fixture.cli().args(["history", "#general"]).run().await;
     assert!(no_user.stderr().contains("--user"), "{}", no_user.stderr());
     let missing_run = fixture

@@ -123,6 +123,12 @@ impl App {
             .channels
             .get(&channel)
             .is_some_and(|c| c.mode == ChannelMode::Sealed);
+        if sealed && words.split_whitespace().any(|word| word.ends_with('*')) {
+            return self.error(
+                "prefixes (word*) don't work in sealed channels: their search matches whole \
+                 words only",
+            );
+        }
         let terms = if sealed {
             match lock(&self.keys).search_tokens(&channel, words) {
                 Ok(tokens) if tokens.is_empty() => {
@@ -143,10 +149,10 @@ impl App {
                     return self.notice(format!("nothing in #{channel} matches “{words}”"));
                 }
                 self.notice(format!(
-                    "{} result(s) for “{words}” in #{channel}, oldest first",
+                    "{} result(s) for “{words}” in #{channel}, newest first (as `chatify search`)",
                     found.len()
                 ));
-                found.sort_by_key(|event| event.id);
+                found.sort_by_key(|event| std::cmp::Reverse(event.id));
                 self.show_listing(found, Listing::Everything);
             }
             Err(error) => self.error(format!("search failed: {}", describe(&error))),
