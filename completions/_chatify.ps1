@@ -78,7 +78,7 @@ Register-ArgumentCompleter -Native -CommandName 'chatify' -ScriptBlock {
             break
         }
         'chatify;connect' {
-            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server address: ws://host:port, wss://host:port, or a bare host[:port] (ws://, port 8765 when none)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Server address: ws://host:port, wss://host:port, or a bare host[:port] (ws://, port 8765 when none). Repeat it (or give a comma list) for the nodes of a cluster: the next is tried when one cannot be reached, at start and on every reconnect')
             [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'Your username')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Your username')
             [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the password from the first line of this file instead of asking')

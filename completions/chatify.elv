@@ -73,7 +73,7 @@ set edit:completion:arg-completer[chatify] = {|@words|
             cand --version 'Print version'
         }
         &'chatify;connect'= {
-            cand --server 'Server address: ws://host:port, wss://host:port, or a bare host[:port] (ws://, port 8765 when none)'
+            cand --server 'Server address: ws://host:port, wss://host:port, or a bare host[:port] (ws://, port 8765 when none). Repeat it (or give a comma list) for the nodes of a cluster: the next is tried when one cannot be reached, at start and on every reconnect'
             cand -u 'Your username'
             cand --user 'Your username'
             cand --password-file 'Read the password from the first line of this file instead of asking'

@@ -73,7 +73,7 @@ complete -c chatify -n "__fish_chatify_using_subcommand serve" -s v -l verbose -
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -s q -l quiet -d 'Only errors on stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -s V -l version -d 'Print version'
-complete -c chatify -n "__fish_chatify_using_subcommand connect" -l server -d 'Server address: ws://host:port, wss://host:port, or a bare host[:port] (ws://, port 8765 when none)' -r
+complete -c chatify -n "__fish_chatify_using_subcommand connect" -l server -d 'Server address: ws://host:port, wss://host:port, or a bare host[:port] (ws://, port 8765 when none). Repeat it (or give a comma list) for the nodes of a cluster: the next is tried when one cannot be reached, at start and on every reconnect' -r
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -s u -l user -d 'Your username' -r
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -l password-file -d 'Read the password from the first line of this file instead of asking' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -s c -l channel -d 'The channel to start in (joined if you are not a member yet)' -r

@@ -33,6 +33,8 @@ pub use prompts::{prompt_password, read_password_file};
 /// Everything `chatify connect` decided from its flags and environment.
 pub struct ReplConfig {
     pub server: String,
+    /// The other `--server` addresses (a cluster's nodes), tried in turn when one is down.
+    pub fallback_servers: Vec<String>,
     pub user: String,
     pub register: bool,
     /// From `--password-file` or `CHATIFY_PASSWORD`; otherwise asked for when needed.
@@ -123,6 +125,7 @@ async fn log_in(
     public_key: String,
 ) -> anyhow::Result<(Session, SessionEvents)> {
     let mut options = SessionOptions::new(config.server.clone(), config.user.clone());
+    options.fallback_urls = config.fallback_servers.clone();
     options.public_key = Some(public_key);
     options.config_dir = Some(config.config_dir.clone());
     options.register = config.register;

@@ -23,6 +23,10 @@ use crate::proto::{ChannelInfo, ClientFrame, ServerFrame, ServerInfo, UserInfo};
 pub struct SessionOptions {
     /// `ws://host:port` (a bare `host:port` means `ws://`).
     pub url: String,
+    /// Other addresses of the same service (a cluster's other nodes), tried in order when `url`
+    /// cannot be reached, at the first connect and at every reconnect. Saved session tokens stay
+    /// filed under `url`.
+    pub fallback_urls: Vec<String>,
     pub user: String,
     /// Used when no saved session works, and kept (zeroized on drop) to log in again if the
     /// session expires while reconnecting.
@@ -46,6 +50,7 @@ impl SessionOptions {
     pub fn new(url: impl Into<String>, user: impl Into<String>) -> Self {
         SessionOptions {
             url: url.into(),
+            fallback_urls: Vec::new(),
             user: user.into(),
             password: None,
             register: false,
@@ -118,6 +123,8 @@ struct Inner {
     shutdown: watch::Sender<bool>,
     /// When this session first logged in (client clock): DMs older than this were never missed.
     started_ms: i64,
+    /// The address connected to now (`options.url` or one of its fallbacks).
+    current_url: Mutex<String>,
 }
 
 /// How often the client checks that the server still answers.
@@ -135,9 +142,17 @@ impl Session {
     /// [`ClientError::PasswordNeeded`] means: ask for a password and call again.
     pub async fn connect(options: SessionOptions) -> Result<(Session, SessionEvents), ClientError> {
         let url = conn::normalize_url(&options.url)?;
-        let options = SessionOptions { url, ..options };
-        let (connection, conn_events) =
-            conn::connect(&options.url, &options.security, options.request_timeout).await?;
+        let fallback_urls = options
+            .fallback_urls
+            .iter()
+            .map(|url| conn::normalize_url(url))
+            .collect::<Result<Vec<_>, _>>()?;
+        let options = SessionOptions {
+            url,
+            fallback_urls,
+            ..options
+        };
+        let (connection, conn_events, current_url) = connect_first_reachable(&options).await?;
         let saved = match (&options.config_dir, options.register) {
             (Some(dir), false) => tokens::load_token(dir, &options.url, &options.user),
             _ => None,
@@ -155,6 +170,7 @@ impl Session {
             dm_peers: Mutex::new(Default::default()),
             shutdown: watch::Sender::new(false),
             started_ms: chrono::Utc::now().timestamp_millis(),
+            current_url: Mutex::new(current_url),
         });
         tokio::spawn(supervise(inner.clone(), conn_events, events_tx));
         Ok((Session { inner }, SessionEvents { events }))
@@ -170,9 +186,9 @@ impl Session {
         lock(&self.inner.welcome).user.clone()
     }
 
-    /// The server URL.
-    pub fn url(&self) -> &str {
-        &self.inner.options.url
+    /// The server URL connected to now (the first `--server`, or a fallback).
+    pub fn url(&self) -> String {
+        lock(&self.inner.current_url).clone()
     }
 
     /// The latest `seq` of `channel` this session has seen (delivered or listed).
@@ -283,6 +299,29 @@ impl Inner {
 /// Logs in on `connection`: saved token first, then the password. Returns the welcome (with
 /// every user page fetched, see [`fetch_more_users`]) and the (new) token, which is saved when a
 /// config dir is set.
+/// Every address to try, in order: the main one, then the fallbacks.
+fn all_urls(options: &SessionOptions) -> Vec<String> {
+    std::iter::once(options.url.clone())
+        .chain(options.fallback_urls.iter().cloned())
+        .collect()
+}
+
+/// Connects to the first address that answers (a refused or unreachable one moves on to the
+/// next; a TLS trust failure stops).
+async fn connect_first_reachable(
+    options: &SessionOptions,
+) -> Result<(Connection, mpsc::UnboundedReceiver<conn::ConnEvent>, String), ClientError> {
+    let mut last_error = None;
+    for url in all_urls(options) {
+        match conn::connect(&url, &options.security, options.request_timeout).await {
+            Ok((connection, events)) => return Ok((connection, events, url)),
+            Err(error @ ClientError::Connect { .. }) => last_error = Some(error),
+            Err(error) => return Err(error),
+        }
+    }
+    Err(last_error.unwrap_or(ClientError::Disconnected))
+}
+
 async fn authenticate(
     connection: &Connection,
     options: &SessionOptions,

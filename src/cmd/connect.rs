@@ -16,13 +16,16 @@ use crate::client::{keys, repl};
 #[command(after_long_help = AFTER_HELP)]
 pub struct Args {
     /// Server address: ws://host:port, wss://host:port, or a bare host[:port] (ws://, port 8765 when none).
+    /// Repeat it (or give a comma list) for the nodes of a cluster: the next is tried when one
+    /// cannot be reached, at start and on every reconnect.
     #[arg(
         long,
         value_name = "URL",
         env = "CHATIFY_SERVER",
+        value_delimiter = ',',
         default_value = "ws://127.0.0.1:8765"
     )]
-    pub server: String,
+    pub server: Vec<String>,
     /// Your username.
     #[arg(short, long, value_name = "NAME", env = "CHATIFY_USER")]
     pub user: Option<String>,
@@ -74,8 +77,13 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         None => env_secret("CHATIFY_PASSWORD"),
     };
     let config_dir = crate::paths::config_dir()?;
+    let mut servers = args.server.into_iter().filter(|url| !url.trim().is_empty());
+    let Some(server) = servers.next() else {
+        anyhow::bail!("--server needs an address (ws://host:port)");
+    };
     let config = repl::ReplConfig {
-        server: args.server,
+        server,
+        fallback_servers: servers.collect(),
         user,
         register: args.register,
         password,

@@ -47,9 +47,14 @@ impl Client {
         login: Login,
         config: tempfile::TempDir,
     ) -> Client {
+        Client::spawn_at(&server.url, name, login, config)
+    }
+
+    /// [`Client::spawn`] with `--server` given as is (e.g. a comma list of addresses).
+    pub fn spawn_at(servers: &str, name: &str, login: Login, config: tempfile::TempDir) -> Client {
         let mut command = Command::new(env!("CARGO_BIN_EXE_chatify"));
         command
-            .args(["connect", "--server", &server.url, "--user", name])
+            .args(["connect", "--server", servers, "--user", name])
             .env("CHATIFY_CONFIG_DIR", config.path())
             .env("CHATIFY_TEST_WEAK_KDF", "1")
             .env("NO_COLOR", "1")

@@ -22,6 +22,9 @@ use crate::proto::{
 const SHOWN_PER_PLACE: usize = 20;
 /// DM conversations checked at start.
 const DM_PEERS_CHECKED: usize = 100;
+/// DMs read per conversation at start: small, since up to [`DM_PEERS_CHECKED`] such reads are
+/// charged to the connection's read budget at once (100 × 60 units of the 20,000 burst).
+const DM_CATCH_UP_LIMIT: u32 = crate::proto::HISTORY_DEFAULT_LIMIT;
 
 /// The user's markers, by channel and by DM peer (lowercase).
 #[derive(Default)]
@@ -139,7 +142,7 @@ impl App {
     async fn show_missed_dms(&self, peer: &str, read: Option<&i64>) -> bool {
         let window = Window::default();
         let Ok((dms, _more)) =
-            reading::dm_history(&self.session, peer, &window, HISTORY_MAX_LIMIT).await
+            reading::dm_history(&self.session, peer, &window, DM_CATCH_UP_LIMIT).await
         else {
             return false;
         };

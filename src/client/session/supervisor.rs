@@ -247,7 +247,8 @@ async fn reconnect(
             () = shut_down(&mut shutdown) => return Err("session closed".into()),
         }
         let options = &inner.options;
-        let connected = conn::connect(&options.url, &options.security, options.request_timeout);
+        let url = url_for_attempt(inner, attempt);
+        let connected = conn::connect(&url, &options.security, options.request_timeout);
         let (connection, events) = match connected.await {
             Ok(pair) => pair,
             // A changed or untrusted certificate does not get better by retrying.
@@ -260,6 +261,7 @@ async fn reconnect(
         let token = lock(&inner.token).clone();
         match authenticate(&connection, options, token, false).await {
             Ok((welcome, token)) => {
+                *lock(&inner.current_url) = url;
                 *lock(&inner.token) = Some(token);
                 *lock(&inner.welcome) = welcome.clone();
                 inner.connection.send_replace(Some(Arc::new(connection)));
@@ -276,6 +278,16 @@ async fn reconnect(
             Err(error) => tracing::debug!("logging in again failed: {error}"),
         }
     }
+}
+
+/// The address of reconnect attempt `attempt` (1, 2, …): the one we lost first, then each
+/// fallback in turn, round and round.
+fn url_for_attempt(inner: &Inner, attempt: u32) -> String {
+    let urls = super::all_urls(&inner.options);
+    let current = lock(&inner.current_url).clone();
+    let start = urls.iter().position(|url| *url == current).unwrap_or(0);
+    let step = usize::try_from(attempt.saturating_sub(1)).unwrap_or(0);
+    urls[(start + step) % urls.len()].clone()
 }
 
 async fn catch_up_after_reconnect(

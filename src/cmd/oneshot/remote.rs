@@ -136,7 +136,7 @@ impl Remote<'_> {
     fn open_ring(&self) -> anyhow::Result<KeyRing> {
         let (ring, _created) = KeyRing::open(
             self.config_dir,
-            self.session.url(),
+            &self.session.url(),
             &self.welcome.user,
             keys::weak_kdf_for_tests_from_env(),
         )
