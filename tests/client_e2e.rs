@@ -3,7 +3,8 @@
 //! config dir. Covers channel messages and DMs delivered and decrypted (also with the DM as the
 //! current place: `@bob`, then plain lines), a sealed channel whose
 //! stored rows hold none of the plaintext, a wrong passphrase refused, and a server killed and
-//! restarted mid-session without the client losing anything or needing help to reconnect.
+//! restarted mid-session without the client losing anything or needing help to reconnect, and
+//! a wrong password explained once (not "… (wrong username or password)" twice).
 //! Every read has a timeout; readiness is awaited by reading output, never by sleeping.
 
 use std::path::{Path, PathBuf};
@@ -273,5 +274,33 @@ fn repl_password_ends_the_other_sessions_and_logout_ends_this_one() {
     assert!(
         stderr.contains("password is needed"),
         "the saved session is gone: {stderr}"
+    );
+}
+
+#[test]
+fn a_wrong_password_is_explained_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = ServeProcess::start(&dir.path().join("chat.db"));
+    Client::start(&server, "alice").quit();
+    let config = tempfile::tempdir().expect("config dir");
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_chatify"))
+            .args(["connect", "--server", &server.url, "--user", "alice"])
+            .env("CHATIFY_CONFIG_DIR", config.path())
+            .env("CHATIFY_PASSWORD", "not alice's password")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .expect("chatify connect runs")
+    };
+    let refused = run();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.matches("wrong username or password").count(),
+        1,
+        "said once: {stderr}"
     );
 }
