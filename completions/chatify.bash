@@ -737,7 +737,7 @@ _chatify() {
             return 0
             ;;
         chatify__subcmd__serve)
-            opts="-v -q -h -V --listen --db --registration --max-frame --rate-limit --rate-burst --read-rate --read-burst --queue-depth --max-connections --max-connections-per-account --max-connections-per-address --outbound-budget-mib --durability --no-auto-migrate --bridge-account --admin-listen --tls-cert --tls-key --tls-self-signed --tls-name --verbose --quiet --color --help --version"
+            opts="-v -q -h -V --listen --db --registration --max-frame --rate-limit --rate-burst --read-rate --read-burst --queue-depth --max-connections --max-connections-per-account --max-connections-per-address --registrations-per-hour --outbound-budget-mib --durability --no-auto-migrate --bridge-account --admin-listen --tls-cert --tls-key --tls-self-signed --tls-name --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -788,6 +788,10 @@ _chatify() {
                     return 0
                     ;;
                 --max-connections-per-address)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --registrations-per-hour)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

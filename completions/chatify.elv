@@ -53,6 +53,7 @@ set edit:completion:arg-completer[chatify] = {|@words|
             cand --max-connections 'Open connections accepted at once; more are refused with close code 1013'
             cand --max-connections-per-account 'Open connections one account may hold; one more is refused at login'
             cand --max-connections-per-address 'Open connections from one address (IPv6: one /64); more are refused with close code 1013'
+            cand --registrations-per-hour 'Registrations accepted per client address (IPv6: per /64) and hour; 0 never limits'
             cand --outbound-budget-mib 'Server-wide MiB of queued outbound frames; when full, the largest queues are closed (1013)'
             cand --durability 'normal survives a crash of the server process; full also survives an OS crash or power loss'
             cand --bridge-account 'Account allowed to relay messages for people on another network (shown as name@network), such as the Discord bridge''s account. Repeatable; the variable takes a comma-separated list'

@@ -56,6 +56,7 @@ complete -c chatify -n "__fish_chatify_using_subcommand serve" -l queue-depth -d
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l max-connections -d 'Open connections accepted at once; more are refused with close code 1013' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l max-connections-per-account -d 'Open connections one account may hold; one more is refused at login' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l max-connections-per-address -d 'Open connections from one address (IPv6: one /64); more are refused with close code 1013' -r
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l registrations-per-hour -d 'Registrations accepted per client address (IPv6: per /64) and hour; 0 never limits' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l outbound-budget-mib -d 'Server-wide MiB of queued outbound frames; when full, the largest queues are closed (1013)' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l durability -d 'normal survives a crash of the server process; full also survives an OS crash or power loss' -r -f -a "normal\t''
 full\t''"

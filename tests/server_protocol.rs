@@ -5,6 +5,8 @@
 
 mod common;
 
+#[path = "server_protocol/argon2_admission.rs"]
+mod argon2_admission;
 #[path = "server_protocol/auth.rs"]
 mod auth;
 #[path = "server_protocol/channels.rs"]

@@ -67,6 +67,9 @@ pub struct Args {
         default_value_t = 1_024
     )]
     pub max_connections_per_address: usize,
+    /// Registrations accepted per client address (IPv6: per /64) and hour; 0 never limits.
+    #[arg(long, env = "CHATIFY_REGISTRATIONS_PER_HOUR", default_value_t = 10)]
+    pub registrations_per_hour: u32,
     /// Server-wide MiB of queued outbound frames; when full, the largest queues are closed (1013).
     #[arg(long, env = "CHATIFY_OUTBOUND_BUDGET_MIB", default_value_t = 1_024)]
     pub outbound_budget_mib: usize,
@@ -190,6 +193,7 @@ fn server_config(args: &Args, clock: Clock) -> anyhow::Result<ServerConfig> {
         read_burst: args.read_burst,
         queue_depth: args.queue_depth,
         max_connections: args.max_connections,
+        registrations_per_address_per_hour: args.registrations_per_hour,
         max_connections_per_account: args.max_connections_per_account,
         max_connections_per_address: args.max_connections_per_address,
         outbound_budget: crate::server::OutboundBudget::new(

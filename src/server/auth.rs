@@ -1,5 +1,6 @@
-//! Authentication (PROTOCOL.md §1, DESIGN.md §5): `auth` with `register:true`, password login and
-//! session resume; Argon2 on the blocking pool behind a semaphore; random session tokens stored
+//! Authentication (PROTOCOL.md §1, DESIGN.md §5): `auth` with `register:true` (throttled per
+//! address), password login and session resume; Argon2 on the blocking pool behind the
+//! two-lane `password_gate` (logins from a known address first); random session tokens stored
 //! only as a BLAKE3 hash; the login throttle; `pk` updates with `key` announcements; and the
 //! `ok` reply, built while the user's channels are locked so its `seq` values are exactly where
 //! the connection's broadcasts begin. Called by the connection's read loop before authentication.
@@ -12,6 +13,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
 use super::errors::Reject;
 use super::outbound::ConnHandle;
+use super::password_gate::Lane;
 use super::presence::{announce_key, announce_presence};
 use super::registry::ChannelEntry;
 use super::server_state::ServerState;
@@ -44,7 +46,7 @@ pub async fn authenticate(
     let done = if let Some(token) = &request.session {
         resume(state, &request.u, token.expose()).await?
     } else if request.register {
-        register(state, &request).await?
+        register(state, &request, address).await?
     } else {
         login(state, &request, address).await?
     };
@@ -131,7 +133,11 @@ async fn resume(state: &ServerState, user: &str, token: &str) -> Result<Verified
     })
 }
 
-async fn register(state: &ServerState, request: &AuthFrame) -> Result<Verified, Reject> {
+async fn register(
+    state: &ServerState,
+    request: &AuthFrame,
+    address: IpAddr,
+) -> Result<Verified, Reject> {
     if state.config.registration == super::config::Registration::Closed {
         return Err(Reject::new(
             ErrorCode::RegistrationClosed,
@@ -146,7 +152,16 @@ async fn register(state: &ServerState, request: &AuthFrame) -> Result<Verified, 
             "a password needs at least 8 characters",
         ));
     }
-    let phc = with_password_slot(state, move || {
+    if let Err(wait) = state.registrations.try_register(address) {
+        return Err(Reject::new(
+            ErrorCode::RateLimited,
+            format!(
+                "too many registrations from your address; try again in {} s",
+                wait.as_secs().max(1)
+            ),
+        ));
+    }
+    let phc = with_password_slot(state, Lane::Ordinary, move || {
         crate::crypto::hash_password(password.expose())
     })
     .await?
@@ -179,7 +194,8 @@ async fn login(
     let Some(password) = request.pw.clone() else {
         return Err(Reject::bad_frame("auth needs pw (or session)"));
     };
-    let attempt = match state.throttle.begin_attempt(&request.u, address) {
+    let known_address = state.throttle.is_known_address(&request.u, address);
+    let attempt = match state.throttle.begin_attempt(&request.u, address).await {
         Ok(attempt) => attempt,
         Err(wait) => {
             let seconds = wait.as_secs().max(1);
@@ -195,14 +211,18 @@ async fn login(
         None
     };
     let phc = account.as_ref().map(|a| a.password_phc.clone());
-    let verified = with_password_slot(state, move || {
+    let lane = match (&account, known_address) {
+        (Some(_), true) => Lane::Priority,
+        _ => Lane::Ordinary,
+    };
+    let verified = with_password_slot(state, lane, move || {
         let phc = phc.unwrap_or_else(|| dummy_phc().to_string());
         crate::crypto::verify_password(password.expose(), &phc)
     })
     .await?;
     match account {
         Some(account) if verified => {
-            state.throttle.succeeded(attempt, &account.name);
+            attempt.succeeded(&account.name);
             let token = new_session(state, &account.name).await?;
             Ok(Verified {
                 user: account.name,
@@ -212,7 +232,8 @@ async fn login(
             })
         }
         _ => {
-            // Already counted by `begin_attempt`, before Argon2 ran.
+            // Counted by `begin_attempt` before Argon2 ran; dropping it makes it a failure.
+            drop(attempt);
             tracing::info!(%address, "failed login");
             Err(auth_failed())
         }
@@ -231,16 +252,19 @@ pub(super) async fn load_account(
         .map_err(Reject::from_store)
 }
 
-/// Runs an Argon2 computation on the blocking pool, at most `password_hash_concurrency` at once.
+/// Runs an Argon2 computation on the blocking pool once `lane` gets a turn at the password gate
+/// (at most `password_hash_concurrency` at once); a full ordinary lane is `rate_limited`.
 pub(super) async fn with_password_slot<T: Send + 'static>(
     state: &ServerState,
+    lane: Lane,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Reject> {
-    let _permit = state
-        .password_slots
-        .acquire()
-        .await
-        .map_err(|_| Reject::internal())?;
+    let _permit = state.password_gate.acquire(lane).await.map_err(|_| {
+        Reject::new(
+            ErrorCode::RateLimited,
+            "the server is busy checking passwords; try again in a moment",
+        )
+    })?;
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|_| Reject::internal())

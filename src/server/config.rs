@@ -78,6 +78,12 @@ pub struct ServerConfig {
     pub ring_size: usize,
     /// Simultaneous Argon2 computations (logins and registrations); others wait their turn.
     pub password_hash_concurrency: usize,
+    /// Attempts from unknown addresses (and registrations) that may wait for an Argon2 turn;
+    /// one more gets `rate_limited` at once. Logins from an address the account logged in from
+    /// before, and password changes, wait in a lane of their own that goes first.
+    pub password_hash_queue: usize,
+    /// Registrations accepted per client address (IPv6: per /64) and hour; `0` never limits.
+    pub registrations_per_address_per_hour: u32,
     /// WebSocket read buffer per connection (idle memory matters: tungstenite's default is 128 KiB).
     pub read_buffer_size: usize,
     /// Bytes of outgoing frames buffered before tungstenite writes them to the socket.
@@ -129,6 +135,8 @@ impl Default for ServerConfig {
             max_outbound_frame: crate::proto::CLIENT_MAX_INBOUND_FRAME,
             ring_size: crate::proto::JOIN_HISTORY,
             password_hash_concurrency: 4,
+            password_hash_queue: 64,
+            registrations_per_address_per_hour: 10,
             read_buffer_size: 4 * 1024,
             write_buffer_size: 8 * 1024,
             tls: None,
@@ -157,6 +165,7 @@ impl ServerConfig {
                 "max_connections_per_address",
             ),
             (self.password_hash_concurrency, "password_hash_concurrency"),
+            (self.password_hash_queue, "password_hash_queue"),
             (self.read_buffer_size, "read_buffer_size"),
             (self.fanout_queue, "fanout_queue"),
         ];

@@ -11,7 +11,7 @@
 //! (live channel state and the folded ring) · `outbound` (per-connection bounded queues) · `outbound_budget` (the server-wide budget of
 //! those queues) · `connection_caps` (connections per account and per address) ·
 //! `frame_policy` (which bucket each frame is charged to, at what cost) · `ratelimit` (token
-//! buckets, login throttle) · `config` (with `validate`), `errors`,
+//! buckets, login and registration throttles) · `password_gate` (Argon2 admission in two lanes) · `config` (with `validate`), `errors`,
 //! `server_state`.
 
 use std::future::Future;
@@ -36,6 +36,7 @@ pub mod frames;
 pub mod messages;
 pub mod outbound;
 pub mod outbound_budget;
+pub mod password_gate;
 pub mod presence;
 pub mod query_handlers;
 pub mod ratelimit;

@@ -6,14 +6,15 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 
 use super::admin::metrics::{Health, MetricsSource, ServerMetrics};
 use super::config::ServerConfig;
 use super::connection_caps::{CapSlot, ConnectionCaps};
 use super::fanout::FanoutItem;
 use super::outbound::ConnHandle;
-use super::ratelimit::{LoginThrottle, TokenBucket};
+use super::password_gate::PasswordGate;
+use super::ratelimit::{LoginThrottle, RegistrationThrottle, TokenBucket};
 use super::registry::Registry;
 use super::voice::VoiceRooms;
 use crate::model::UserName;
@@ -33,8 +34,9 @@ pub struct ServerState {
     pub throttle: LoginThrottle,
     /// Open connections per account and per address.
     pub caps: Arc<ConnectionCaps>,
-    /// Bounds simultaneous Argon2 computations.
-    pub password_slots: Semaphore,
+    pub registrations: RegistrationThrottle,
+    /// Bounds simultaneous Argon2 computations and the attempts waiting for one.
+    pub password_gate: PasswordGate,
     /// The open connections of each session, to close them when the session ends.
     pub live_sessions: super::sessions::LiveSessions,
     /// Counters and gauges for `/metrics`.
@@ -53,11 +55,17 @@ impl ServerState {
         fanout: mpsc::Sender<FanoutItem>,
     ) -> ServerState {
         let registry = Registry::new(config.ring_size);
-        let password_slots = Semaphore::new(config.password_hash_concurrency);
+        let password_gate =
+            PasswordGate::new(config.password_hash_concurrency, config.password_hash_queue);
         let caps = Arc::new(ConnectionCaps::new(
             config.max_connections_per_account,
             config.max_connections_per_address,
         ));
+        let throttle = LoginThrottle::new(config.clock.clone());
+        let registrations = RegistrationThrottle::new(
+            config.registrations_per_address_per_hour,
+            config.clock.clone(),
+        );
         ServerState {
             log: Arc::new(store.clone()),
             store,
@@ -65,9 +73,10 @@ impl ServerState {
             registry,
             voice: VoiceRooms::new(),
             fanout,
-            throttle: LoginThrottle::new(),
+            throttle,
+            registrations,
             caps,
-            password_slots,
+            password_gate,
             live_sessions: Default::default(),
             metrics: ServerMetrics::default(),
             health: watch::Sender::new(Health::Ready),

@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 use super::auth::{load_account, with_password_slot};
 use super::errors::Reject;
 use super::outbound::ConnHandle;
+use super::password_gate::Lane;
 use super::server_state::ServerSession;
 use crate::proto::{ErrorCode, MIN_PASSWORD_CHARS, SecretString, ServerFrame, SessionInfo};
 
@@ -178,6 +179,7 @@ pub async fn handle_password(
     let attempt = match state
         .throttle
         .begin_attempt(session.user.as_str(), session.address)
+        .await
     {
         Ok(attempt) => attempt,
         Err(wait) => {
@@ -194,20 +196,22 @@ pub async fn handle_password(
         .await?
         .ok_or_else(Reject::internal)?;
     let phc = account.password_phc;
-    let verified = with_password_slot(state, move || {
+    let verified = with_password_slot(state, Lane::Priority, move || {
         crate::crypto::verify_password(&current, &phc)
     })
     .await?;
     if !verified {
         return Err(Reject::new(ErrorCode::AuthFailed, "wrong current password"));
     }
-    state.throttle.succeeded(attempt, session.user.as_str());
-    let new_phc = with_password_slot(state, move || crate::crypto::hash_password(&new))
-        .await?
-        .map_err(|error| {
-            tracing::error!(%error, "hashing a password failed");
-            Reject::internal()
-        })?;
+    attempt.succeeded(session.user.as_str());
+    let new_phc = with_password_slot(state, Lane::Priority, move || {
+        crate::crypto::hash_password(&new)
+    })
+    .await?
+    .map_err(|error| {
+        tracing::error!(%error, "hashing a password failed");
+        Reject::internal()
+    })?;
     let revoked = state
         .store
         .change_password(session.user.as_str(), &new_phc, session.token_hash)

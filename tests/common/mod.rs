@@ -104,6 +104,28 @@ impl Client {
         }
     }
 
+    /// Connects from `from`, a loopback address other than 127.0.0.1 (all of 127/8 is loopback
+    /// on Linux), as a client on another machine would.
+    pub async fn connect_from(server: &TestServer, from: std::net::IpAddr) -> Client {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .bind(std::net::SocketAddr::new(from, 0))
+            .expect("bind a loopback address");
+        let stream = socket.connect(server.addr).await.expect("tcp connect");
+        let (ws, _) =
+            tokio_tungstenite::client_async(server.url.as_str(), MaybeTlsStream::Plain(stream))
+                .await
+                .expect("websocket handshake");
+        Client {
+            ws,
+            user: String::new(),
+            session: String::new(),
+            pk: String::new(),
+            ok: Value::Null,
+            backlog: Default::default(),
+        }
+    }
+
     pub async fn send_json(&mut self, value: Value) {
         self.send_text(&value.to_string()).await;
     }

@@ -110,6 +110,7 @@ pub fn test_config() -> ServerConfig {
     ServerConfig {
         rate_limit: 0.0,
         read_rate: 0.0,
+        registrations_per_address_per_hour: 0,
         ..ServerConfig::default()
     }
 }
