@@ -27,6 +27,8 @@ mod login_throttle;
 mod memory_budget;
 #[path = "server_protocol/messages.rs"]
 mod messages;
+#[path = "server_protocol/presence.rs"]
+mod presence;
 #[path = "server_protocol/queries.rs"]
 mod queries;
 #[path = "server_protocol/read_markers.rs"]

@@ -13,8 +13,8 @@ use chatify::proto::{self, ChannelMode, KdfSpec, SearchSort, ServerFrame};
 use chatify::server::frames::event_frame;
 use chatify::store::migrations::{self, MigrateOptions, MigrateProgress};
 use chatify::store::{
-    AppendOp, FoldedMessage, HistoryQuery, LoggedEvent, NewChannel, SearchOptions, Store,
-    StoreError, StoreOptions, StoreReader,
+    AppendOp, HistoryQuery, LoggedEvent, NewChannel, SearchOptions, Store, StoreError,
+    StoreOptions, StoreReader,
 };
 
 #[path = "store/accounts.rs"]
@@ -223,7 +223,7 @@ fn dm(event: LoggedEvent) -> proto::DmEvent {
     chatify::server::frames::dm_frame(event).expect("a dm")
 }
 
-fn texts(events: &[FoldedMessage]) -> Vec<String> {
+fn texts(events: &[chatify::model::MessageEvent]) -> Vec<String> {
     events
         .iter()
         .map(|event| event.c.clone().unwrap_or_else(|| "<deleted>".into()))

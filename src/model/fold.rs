@@ -1,41 +1,13 @@
 //! The one fold (PROTOCOL.md §5): applying edits, deletions and reactions to a message to get the
 //! one object that `history`, `search`, `rewind`, `joined.hist` and the client's timeline show.
-//! Pure functions, no I/O. The store calls it to keep its current-state table and to rebuild a
-//! message as it stood at a past time (rewind); the server's in-memory ring calls it for every
-//! committed event; the client calls it for the reactions it shows. Written once here, so the
-//! three agree by construction.
+//! Pure functions over the one message type, [`MessageEvent`], no I/O. The store calls it to keep
+//! its current-state table and to rebuild a message as it stood at a past time (rewind); the
+//! server's in-memory ring calls it for every committed event; the client calls it for the
+//! reactions it shows. Written once here, so the three agree by construction.
 
 use std::collections::BTreeMap;
 
 use super::message::MessageEvent;
-
-/// A message that can be folded: whatever shape a side keeps its messages in (the wire's
-/// [`MessageEvent`], the store's own row type) lends the fold its foldable fields.
-pub trait MessageView {
-    fn foldable(&mut self) -> Foldable<'_>;
-}
-
-/// The fields of a message that edits, deletions and reactions change.
-pub struct Foldable<'a> {
-    pub c: &'a mut Option<String>,
-    pub enc: &'a mut Option<String>,
-    pub edited: &'a mut Option<i64>,
-    pub deleted: &'a mut bool,
-    /// emoji → users in the order they reacted; `None` when there are none.
-    pub reacts: &'a mut Option<BTreeMap<String, Vec<String>>>,
-}
-
-impl MessageView for MessageEvent {
-    fn foldable(&mut self) -> Foldable<'_> {
-        Foldable {
-            c: &mut self.c,
-            enc: &mut self.enc,
-            edited: &mut self.edited,
-            deleted: &mut self.deleted,
-            reacts: &mut self.reacts,
-        }
-    }
-}
 
 /// One change to a message, taken from an `edit`, `delete` or `react` event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,37 +29,36 @@ pub enum Change {
 }
 
 /// Applies one change. Changes to a deleted message are ignored (nothing can revive it).
-pub fn apply(message: &mut impl MessageView, change: &Change) {
-    let message = message.foldable();
-    if *message.deleted {
+pub fn apply(message: &mut MessageEvent, change: &Change) {
+    if message.deleted {
         return;
     }
     match change {
         Change::Edit { c, enc, ts } => {
-            *message.c = Some(c.clone());
-            *message.enc = enc.clone();
-            *message.edited = Some(*ts);
+            message.c = Some(c.clone());
+            message.enc = enc.clone();
+            message.edited = Some(*ts);
         }
         Change::Delete => {
-            *message.deleted = true;
-            *message.c = None;
-            *message.enc = None;
-            *message.edited = None;
-            *message.reacts = None;
+            message.deleted = true;
+            message.c = None;
+            message.enc = None;
+            message.edited = None;
+            message.reacts = None;
         }
         Change::React { user, emoji, on } => {
             let mut reacts = message.reacts.take().unwrap_or_default();
             apply_reaction(&mut reacts, user, emoji, *on);
-            *message.reacts = (!reacts.is_empty()).then_some(reacts);
+            message.reacts = (!reacts.is_empty()).then_some(reacts);
         }
     }
 }
 
 /// Applies changes in order (the order of their event ids).
-pub fn fold<'a, M: MessageView>(
-    mut message: M,
+pub fn fold<'a>(
+    mut message: MessageEvent,
     changes: impl IntoIterator<Item = &'a Change>,
-) -> M {
+) -> MessageEvent {
     for change in changes {
         apply(&mut message, change);
     }

@@ -10,7 +10,7 @@ pub mod limits;
 pub mod message;
 mod names;
 
-pub use fold::{Change, MessageView};
+pub use fold::Change;
 pub use message::MessageEvent;
 pub use names::{ChannelName, NameError, Scope, UserName};
 

@@ -77,7 +77,7 @@ pub async fn handle_join(
     let mut inner = entry.lock();
     let added = state.registry.add_member(&entry, &mut inner, &session.user);
     let hist = match &inner.ring {
-        RingState::Loaded(ring) => ring.snapshot().into_iter().map(Into::into).collect(),
+        RingState::Loaded(ring) => ring.snapshot(),
         _ => Vec::new(),
     };
     session.conn.send_frame(&ServerFrame::Joined {

@@ -100,6 +100,9 @@ pub struct ServerConfig {
     /// Accounts that may relay others' messages with `as` (`name@network`), e.g. the Discord
     /// bridge's account. Compared case-insensitively.
     pub bridge_accounts: Vec<String>,
+    /// Shortest time between two `presence` announcements of one user's `status` changes;
+    /// changes in between are folded into one announcement of the latest state at its end.
+    pub presence_interval: Duration,
 }
 
 impl ServerConfig {
@@ -143,6 +146,7 @@ impl Default for ServerConfig {
             fanout_queue: 8 * 1024,
             clock: Clock::system(),
             bridge_accounts: Vec::new(),
+            presence_interval: Duration::from_secs(1),
         }
     }
 }

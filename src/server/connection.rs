@@ -326,6 +326,7 @@ fn teardown(state: &ServerState, session: &ServerSession) {
         channel.lock().unsubscribe(session.conn.id);
     }
     if last {
+        state.presence_gate.forget(&session.user);
         super::presence::announce_presence(
             state,
             &session.user,

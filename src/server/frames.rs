@@ -1,29 +1,12 @@
 //! Where the store's event types become wire frames: a committed [`LoggedEvent`] becomes the
-//! `msg`/`edit`/`delete`/`react`/`dm` broadcast, and a [`FoldedMessage`] the message object of
-//! `history`, `search`, `rewind` and `joined.hist`. The store never sees a frame; this file is
-//! the one place that maps between the two (the one-shot tools' `--db` mode uses it as well).
+//! `msg`/`edit`/`delete`/`react`/`dm` broadcast. (A folded message needs no mapping: the store
+//! returns the model's `MessageEvent`, the message object of `history`, `search`, `rewind` and
+//! `joined.hist`.) The store never sees a frame; this file is the one place that maps between
+//! the two (the one-shot tools' `--db` mode uses it as well).
 //! Conversions take their input by value, so no text is copied.
 
 use crate::proto::{DeleteEvent, DmEvent, EditEvent, MessageEvent, ReactEvent, ServerFrame};
-use crate::store::{EventBody, FoldedMessage, LoggedEvent};
-
-impl From<FoldedMessage> for MessageEvent {
-    fn from(message: FoldedMessage) -> MessageEvent {
-        MessageEvent {
-            ch: message.channel,
-            id: message.id,
-            seq: message.seq,
-            u: message.sender,
-            c: message.c,
-            ts: message.ts,
-            enc: message.enc,
-            reply_to: message.reply_to,
-            edited: message.edited,
-            deleted: message.deleted,
-            reacts: message.reacts,
-        }
-    }
-}
+use crate::store::{EventBody, LoggedEvent};
 
 /// The broadcast frame of a committed event.
 pub fn event_frame(event: LoggedEvent) -> ServerFrame {

@@ -12,7 +12,8 @@ use crate::model::UserName;
 use crate::model::limits::MAX_STATUS_TEXT_CHARS;
 use crate::proto::{PresenceState, ServerFrame, StatusFrame, TypingFrame};
 
-/// `status`: sets the user's presence and tells everyone who shares a channel with them.
+/// `status`: sets the user's presence and tells everyone who shares a channel with them, at most
+/// once per `presence_interval` (`presence_gate`).
 pub fn handle_status(session: &ServerSession, status: StatusFrame) -> Result<(), Reject> {
     let StatusFrame { state, text } = status;
     if state == PresenceState::Offline {
@@ -29,13 +30,7 @@ pub fn handle_status(session: &ServerSession, status: StatusFrame) -> Result<(),
         .state
         .registry
         .set_presence(&session.user, state, &text);
-    announce_presence(
-        &session.state,
-        &session.user,
-        state,
-        &text,
-        Some(session.conn.id),
-    );
+    super::presence_gate::announce_status_change(&session.state, &session.user, session.conn.id);
     Ok(())
 }
 

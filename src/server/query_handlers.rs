@@ -7,12 +7,13 @@ use super::channel_handlers::member_channel;
 use super::errors::Reject;
 use super::frames::{dm_frame, event_frame};
 use super::server_state::ServerSession;
+use crate::model::MessageEvent;
 use crate::proto::{
     self, ChannelMode, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, HistoryFrame, RewindFrame,
     SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT, SearchFrame, SearchSort, ServerFrame,
     validate_username,
 };
-use crate::store::{FoldedMessage, HistoryQuery, SearchOptions};
+use crate::store::{HistoryQuery, SearchOptions};
 
 /// Which end of a page's event list to drop from when it must be trimmed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,7 +139,7 @@ async fn search_channel(
     q: Option<String>,
     idx: Option<Vec<String>>,
     mut options: SearchOptions,
-) -> Result<(String, Vec<FoldedMessage>), Reject> {
+) -> Result<(String, Vec<MessageEvent>), Reject> {
     let channel = member_channel(session, ch)?;
     let name = channel.name.clone();
     let events = match (channel.mode, q, idx) {
@@ -175,7 +176,7 @@ async fn search_open_channels(
     session: &ServerSession,
     q: String,
     options: SearchOptions,
-) -> Result<Vec<FoldedMessage>, Reject> {
+) -> Result<Vec<MessageEvent>, Reject> {
     let q = non_empty_query(q)?;
     let channels: Vec<String> = session
         .state
@@ -226,8 +227,8 @@ async fn read<T: Send + 'static>(
 }
 
 /// The message object of a folded message.
-fn message_frame(message: FoldedMessage) -> ServerFrame {
-    ServerFrame::Msg(message.into())
+fn message_frame(message: MessageEvent) -> ServerFrame {
+    ServerFrame::Msg(message)
 }
 
 /// Resolves a DM peer to the name as registered (`no_such_user` when unknown).

@@ -8,19 +8,20 @@
 
 use std::collections::VecDeque;
 
+use crate::model::MessageEvent;
 use crate::model::fold;
-use crate::store::{FoldedMessage, LoggedEvent};
+use crate::store::LoggedEvent;
 
 /// Recent folded messages of one channel, oldest first.
 #[derive(Debug, Clone, Default)]
 pub struct Ring {
-    messages: VecDeque<FoldedMessage>,
+    messages: VecDeque<MessageEvent>,
     capacity: usize,
 }
 
 impl Ring {
     /// A ring seeded with folded messages (oldest first), keeping the newest `capacity`.
-    pub fn from_folded(messages: Vec<FoldedMessage>, capacity: usize) -> Ring {
+    pub fn from_folded(messages: Vec<MessageEvent>, capacity: usize) -> Ring {
         let mut ring = Ring {
             messages: VecDeque::with_capacity(messages.len().min(capacity)),
             capacity,
@@ -32,7 +33,7 @@ impl Ring {
     }
 
     /// The folded messages, oldest first.
-    pub fn snapshot(&self) -> Vec<FoldedMessage> {
+    pub fn snapshot(&self) -> Vec<MessageEvent> {
         self.messages.iter().cloned().collect()
     }
 
@@ -55,7 +56,7 @@ impl Ring {
         }
     }
 
-    fn push_message(&mut self, message: FoldedMessage) {
+    fn push_message(&mut self, message: MessageEvent) {
         if self.capacity == 0 {
             return;
         }

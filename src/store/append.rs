@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::commit_thread::CommitCounters;
 use super::error::StoreError;
-use super::events::{EventBody, FoldedMessage, LoggedEvent};
+use super::events::{EventBody, LoggedEvent};
 use super::fts;
 use super::rows::{
     self, DELETE_PAYLOAD, DmPayload, EditPayload, MESSAGE_COLUMNS, MsgPayload, ReactPayload,
@@ -16,6 +16,7 @@ use super::rows::{
 use super::types::AppendOp;
 use crate::model::fold::{self, Change};
 use crate::model::limits::{MAX_BLIND_TOKENS, MAX_DISTINCT_REACTIONS};
+use crate::model::{MessageEvent, UserName};
 use crate::proto::{self, ChannelMode};
 
 /// Applies one append.
@@ -141,9 +142,7 @@ fn append_edit(
     mut payload: EditPayload,
 ) -> Result<LoggedEvent, StoreError> {
     let mut message = load_live_target(conn, channel, target)?;
-    if !message.sender.eq_ignore_ascii_case(sender) {
-        return Err(StoreError::Forbidden);
-    }
+    check_author(&message, sender)?;
     let mode = state.channel_mode(conn, channel)?;
     let new_tokens = match mode {
         ChannelMode::Sealed => payload.idx.take().map(dedupe_tokens),
@@ -191,9 +190,7 @@ fn append_delete(
     target: i64,
 ) -> Result<LoggedEvent, StoreError> {
     let mut message = load_live_target(conn, channel, target)?;
-    if !message.sender.eq_ignore_ascii_case(sender) {
-        return Err(StoreError::Forbidden);
-    }
+    check_author(&message, sender)?;
     let mode = state.channel_mode(conn, channel)?;
     let scope = proto::channel_scope(channel);
     let ts = state.next_ts();
@@ -304,24 +301,39 @@ fn logged(id: i64, seq: i64, ts: i64, sender: &str, body: EventBody) -> LoggedEv
     }
 }
 
+/// `Forbidden` unless `sender` wrote `message`. Accounts compare as [`UserName`]s (ignoring
+/// ASCII case); a relayed author (`name@network`, which is no user name) is compared the same way
+/// as text.
+fn check_author(message: &MessageEvent, sender: &str) -> Result<(), StoreError> {
+    let same = match UserName::parse(&message.u) {
+        Ok(author) => author.is(sender),
+        Err(_) => message.u.eq_ignore_ascii_case(sender),
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden)
+    }
+}
+
 /// The current state of a message of `channel` that is not deleted; else `NoSuchMessage`.
 fn load_live_target(
     conn: &Connection,
     channel: &str,
     target: i64,
-) -> Result<FoldedMessage, StoreError> {
+) -> Result<MessageEvent, StoreError> {
     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?1");
     let message = conn
         .prepare_cached(&sql)?
         .query_row([target], rows::message_from_row)
         .optional()?;
     match message {
-        Some(message) if message.channel == channel && !message.deleted => Ok(message),
+        Some(message) if message.ch == channel && !message.deleted => Ok(message),
         _ => Err(StoreError::NoSuchMessage),
     }
 }
 
-fn write_message_state(conn: &Connection, message: &FoldedMessage) -> Result<(), StoreError> {
+fn write_message_state(conn: &Connection, message: &MessageEvent) -> Result<(), StoreError> {
     conn.prepare_cached(
         "UPDATE messages SET c = ?2, enc = ?3, edited_ms = ?4, deleted = ?5, reacts = ?6
          WHERE id = ?1",

@@ -1,13 +1,12 @@
 //! The store's own event types, independent of the wire protocol: [`LoggedEvent`] (one committed
 //! entry of the event log: id, per-scope seq and ts assigned at commit, the sender, and an
-//! [`EventBody`]) and [`FoldedMessage`] (a channel message with its edits, deletion and reactions
-//! applied, as history, search, rewind and the server's ring show it). The server turns these
-//! into frames (`server::frames`); nothing here knows how they are encoded on the wire. Edits,
-//! deletions and reactions fold into a `FoldedMessage` with the one fold, `model::fold`.
+//! [`EventBody`]). The server turns these into frames (`server::frames`); nothing here knows how
+//! they are encoded on the wire. A channel message with its edits, deletion and reactions applied
+//! (what history, search, rewind and the server's ring show) is the model's one message type,
+//! [`MessageEvent`], folded with the one fold, `model::fold`.
 
-use std::collections::BTreeMap;
-
-use crate::model::fold::{Change, Foldable, MessageView};
+use crate::model::MessageEvent;
+use crate::model::fold::Change;
 
 /// What was said, by kind. Channel names are canonical (no `#`); users as registered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +97,7 @@ impl LoggedEvent {
     }
 
     /// The message a `msg` event created, unfolded; `None` for other kinds.
-    pub fn to_message(&self) -> Option<FoldedMessage> {
+    pub fn to_message(&self) -> Option<MessageEvent> {
         let EventBody::Msg {
             channel,
             c,
@@ -108,12 +107,12 @@ impl LoggedEvent {
         else {
             return None;
         };
-        Some(FoldedMessage {
-            channel: channel.clone(),
+        Some(MessageEvent {
+            ch: channel.clone(),
             id: self.id,
             seq: self.seq,
             ts: self.ts,
-            sender: self.sender.clone(),
+            u: self.sender.clone(),
             c: Some(c.clone()),
             enc: enc.clone(),
             reply_to: *reply_to,
@@ -121,38 +120,5 @@ impl LoggedEvent {
             deleted: false,
             reacts: None,
         })
-    }
-}
-
-/// A channel message with later edits, its deletion and reactions folded in (PROTOCOL.md §5).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FoldedMessage {
-    pub channel: String,
-    pub id: i64,
-    /// The seq of the original `msg` event.
-    pub seq: i64,
-    /// When it was first posted.
-    pub ts: i64,
-    pub sender: String,
-    /// Current text; `None` once deleted.
-    pub c: Option<String>,
-    pub enc: Option<String>,
-    pub reply_to: Option<i64>,
-    /// ts of the latest edit.
-    pub edited: Option<i64>,
-    pub deleted: bool,
-    /// emoji → users in the order they reacted; `None` when there are none.
-    pub reacts: Option<BTreeMap<String, Vec<String>>>,
-}
-
-impl MessageView for FoldedMessage {
-    fn foldable(&mut self) -> Foldable<'_> {
-        Foldable {
-            c: &mut self.c,
-            enc: &mut self.enc,
-            edited: &mut self.edited,
-            deleted: &mut self.deleted,
-            reacts: &mut self.reacts,
-        }
     }
 }

@@ -6,10 +6,11 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::error::StoreError;
-use super::events::{FoldedMessage, LoggedEvent};
+use super::events::LoggedEvent;
 use super::reader::StoreReader;
 use super::rows::{self, EVENT_COLUMNS, EventRow, MESSAGE_COLUMNS};
 use super::types::{HistoryQuery, Page};
+use crate::model::MessageEvent;
 use crate::model::fold;
 use crate::proto;
 
@@ -67,7 +68,7 @@ impl StoreReader {
         &self,
         channel: &str,
         query: &HistoryQuery,
-    ) -> Result<Page<FoldedMessage>, StoreError> {
+    ) -> Result<Page<MessageEvent>, StoreError> {
         let scope = proto::channel_scope(channel);
         let bounds = self.bounds(&scope, query)?;
         let limit = i64::from(query.limit.min(proto::HISTORY_MAX_LIMIT));
@@ -194,7 +195,7 @@ impl StoreReader {
         channel: &str,
         at_ms: i64,
         limit: u32,
-    ) -> Result<Vec<FoldedMessage>, StoreError> {
+    ) -> Result<Vec<MessageEvent>, StoreError> {
         let scope = proto::channel_scope(channel);
         let limit = i64::from(limit.min(proto::HISTORY_MAX_LIMIT));
         let mut statement = self.conn.prepare_cached(&sql(REWIND_PAGE))?;
@@ -218,14 +219,14 @@ impl StoreReader {
     }
 
     /// The current (folded) state of one message of a channel.
-    pub fn message(&self, channel: &str, id: i64) -> Result<Option<FoldedMessage>, StoreError> {
+    pub fn message(&self, channel: &str, id: i64) -> Result<Option<MessageEvent>, StoreError> {
         let query = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?1");
         let message = self
             .conn
             .prepare_cached(&query)?
             .query_row([id], rows::message_from_row)
             .optional()?;
-        Ok(message.filter(|message| message.channel == channel))
+        Ok(message.filter(|message| message.ch == channel))
     }
 
     /// Turns `before_seq` / `before_id` into both forms of the bound.

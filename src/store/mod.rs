@@ -2,9 +2,9 @@
 //! commit: every queued request of a batch in one transaction, then their callbacks in commit
 //! order) and a pool of read-only [`StoreReader`] connections used off the async runtime. It is the
 //! durable event log of the server behind the [`EventLog`] trait (append with a commit callback,
-//! read ranges, subscribe from a position), speaking only its own types ([`LoggedEvent`],
-//! [`FoldedMessage`]), never wire frames. The one-shot tools open a [`StoreReader`] directly on a
-//! database file; `chatify migrate` uses [`migrations`].
+//! read ranges, subscribe from a position), speaking only its own types ([`LoggedEvent`], the
+//! model's [`MessageEvent`](crate::model::MessageEvent)), never wire frames. The one-shot tools
+//! open a [`StoreReader`] directly on a database file; `chatify migrate` uses [`migrations`].
 //!
 //! Files: `schema` (migration SQL as data, the read-only probe), `migrations` (status, migrate)
 //! with `backfill` (the data half of step 2) and `files` (WAL setup, backups); `commit_thread`
@@ -38,7 +38,7 @@ use std::sync::{Arc, Mutex};
 
 pub use crate::clock::Clock;
 pub use error::StoreError;
-pub use events::{EventBody, FoldedMessage, LoggedEvent};
+pub use events::{EventBody, LoggedEvent};
 pub use log::{CommitCallback, EventLog, EventSubscription, LogFuture};
 pub use migrations::SCHEMA_VERSION;
 pub use reader::StoreReader;

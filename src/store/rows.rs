@@ -9,7 +9,8 @@ use rusqlite::Row;
 use serde::{Deserialize, Serialize};
 
 use super::error::StoreError;
-use super::events::{EventBody, FoldedMessage, LoggedEvent};
+use super::events::{EventBody, LoggedEvent};
+use crate::model::MessageEvent;
 
 /// Payload of a `msg` event. `idx` (blind tokens) is stored but never broadcast.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -141,7 +142,7 @@ impl EventRow {
     }
 
     /// The original (unfolded) message of a `msg` event.
-    pub fn to_message(&self) -> Result<FoldedMessage, StoreError> {
+    pub fn to_message(&self) -> Result<MessageEvent, StoreError> {
         self.to_event()?
             .to_message()
             .ok_or_else(|| corrupt_event(self.id))
@@ -149,7 +150,7 @@ impl EventRow {
 }
 
 /// Reads a `messages` row selected with [`MESSAGE_COLUMNS`] as a folded message event.
-pub(crate) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<FoldedMessage> {
+pub(crate) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<MessageEvent> {
     let scope: String = row.get(1)?;
     let reacts: Option<String> = row.get(10)?;
     let reacts = match reacts {
@@ -158,12 +159,12 @@ pub(crate) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<FoldedMessage>
         })?),
         None => None,
     };
-    Ok(FoldedMessage {
-        channel: channel_of_scope(&scope).to_string(),
+    Ok(MessageEvent {
+        ch: channel_of_scope(&scope).to_string(),
         id: row.get(0)?,
         seq: row.get(2)?,
         ts: row.get(3)?,
-        sender: row.get(4)?,
+        u: row.get(4)?,
         c: row.get(5)?,
         enc: row.get(6)?,
         reply_to: row.get(7)?,

@@ -8,13 +8,13 @@ use rusqlite::types::Value;
 use rusqlite::{ToSql, params};
 
 use super::error::StoreError;
-use super::events::FoldedMessage;
 use super::fts;
 use super::history::sql;
 use super::rank;
 use super::reader::StoreReader;
 use super::rows;
 use super::types::SearchOptions;
+use crate::model::MessageEvent;
 use crate::model::limits::MAX_BLIND_TOKENS;
 use crate::proto::{self, SearchSort};
 
@@ -39,7 +39,7 @@ impl StoreReader {
         channels: &[String],
         query: &str,
         options: &SearchOptions,
-    ) -> Result<Vec<FoldedMessage>, StoreError> {
+    ) -> Result<Vec<MessageEvent>, StoreError> {
         let terms = fts::parse_query(query)?;
         let Some(expression) = fts::match_expression(&terms, channels) else {
             return Ok(Vec::new());
@@ -72,7 +72,7 @@ impl StoreReader {
         channel: &str,
         tokens: &[String],
         options: &SearchOptions,
-    ) -> Result<Vec<FoldedMessage>, StoreError> {
+    ) -> Result<Vec<MessageEvent>, StoreError> {
         let mut distinct: Vec<&String> = Vec::with_capacity(tokens.len());
         for token in tokens {
             if !token.is_empty() && !distinct.contains(&token) {

@@ -57,7 +57,7 @@ async fn history_pages_backwards_by_seq_time_and_author() {
     };
     let page = fx.read(move |r| r.history("general", &by_bob)).await;
     assert_eq!(texts(&page.events), ["m93", "m96", "m99"]);
-    assert!(page.events.iter().all(|e| e.sender == "Bob"));
+    assert!(page.events.iter().all(|e| e.u == "Bob"));
     assert!(page.more);
     let empty = fx.read(|r| r.history("nowhere", &query(50))).await;
     assert_eq!((empty.events.len(), empty.more), (0, false));
@@ -178,7 +178,7 @@ async fn history_folds_edits_deletes_and_reactions() {
     let folded_b = &page.events[1];
     assert!(folded_b.deleted);
     assert_eq!(
-        (folded_b.id, folded_b.seq, folded_b.sender.as_str()),
+        (folded_b.id, folded_b.seq, folded_b.u.as_str()),
         (b.id, 2, "bob")
     );
     assert_eq!(

@@ -83,10 +83,7 @@ fn channel_query(
             };
             let events: Vec<proto::MessageEvent> = reader
                 .rewind(channel, *at_ms, fetch_limit)
-                .context("rewinding")?
-                .into_iter()
-                .map(Into::into)
-                .collect();
+                .context("rewinding")?;
             let kept = super::filter_from(events.iter(), from.as_deref(), *limit).cloned();
             Ok((kept.collect(), false))
         }
@@ -112,7 +109,7 @@ fn search(
         }
     };
     let found = found.context("searching")?;
-    Ok(found.into_iter().map(Into::into).collect())
+    Ok(found)
 }
 
 /// Blind tokens of a sealed-channel search query, or an error when it has no searchable word.
@@ -214,10 +211,7 @@ fn channel_history(
             until_ms: window.until_ms,
             from: window.from.clone(),
         };
-        let page = reader
-            .history(channel, &query)
-            .context("reading history")?
-            .map(Into::into);
+        let page = reader.history(channel, &query).context("reading history")?;
         pager.add(page.events, page.more);
     }
     Ok(pager.finish())
