@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rusqlite::{Connection, OptionalExtension};
 
+use super::checkpointer::{Checkpointer, WRITER_AUTOCHECKPOINT_PAGES};
 use super::error::StoreError;
+use super::fts;
 use super::types::StoreStats;
 use crate::clock::Clock;
 use crate::proto::ChannelMode;
@@ -92,6 +94,8 @@ pub(crate) struct CommitThread {
     stats: Arc<SharedStats>,
     /// Told the id of the newest committed event after every commit (log subscribers wait on it).
     committed: tokio::sync::watch::Sender<i64>,
+    /// Copies the WAL into the main file off this thread.
+    checkpointer: Checkpointer,
 }
 
 /// Counters shared between the writer thread and `Store::stats`.
@@ -140,6 +144,7 @@ impl CommitThread {
         clock: Clock,
         stats: Arc<SharedStats>,
         committed: tokio::sync::watch::Sender<i64>,
+        checkpointer: Checkpointer,
     ) -> Result<CommitThread, StoreError> {
         let last_ts: Option<i64> = conn
             .query_row(
@@ -149,12 +154,15 @@ impl CommitThread {
             )
             .optional()?;
         conn.set_prepared_statement_cache_capacity(64);
+        conn.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES)?;
+        fts::tune_for_ingest(&conn)?;
         Ok(CommitThread {
             conn,
             counters: CommitCounters::new(last_ts.unwrap_or(0), clock),
             batch_max,
             stats,
             committed,
+            checkpointer,
         })
     }
 
@@ -171,6 +179,7 @@ impl CommitThread {
             }
             self.process(&mut batch);
         }
+        self.checkpointer.stop();
         if let Err(error) = self
             .conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
@@ -184,6 +193,7 @@ impl CommitThread {
         commit_batch(&mut self.conn, &mut self.counters, batch);
         self.stats.transactions.fetch_add(1, Ordering::Relaxed);
         self.stats.requests.fetch_add(count, Ordering::Relaxed);
+        self.checkpointer.committed(count);
         // Subscribers learn of the commit before the callbacks run, so one that is told of an
         // event by a callback can always read it.
         match last_event_id(&self.conn) {
@@ -295,13 +305,16 @@ impl CommitCounters {
 
     /// The next seq of `scope`, remembering the previous value for rollback.
     pub fn next_seq(&mut self, conn: &Connection, scope: &str) -> Result<i64, StoreError> {
-        let current = match self.seqs.get(scope) {
-            Some(seq) => *seq,
-            None => conn
-                .prepare_cached("SELECT max(seq) FROM events WHERE scope = ?1")?
-                .query_row([scope], |row| row.get::<_, Option<i64>>(0))?
-                .unwrap_or(0),
-        };
+        if let Some(seq) = self.seqs.get_mut(scope) {
+            let current = *seq;
+            *seq = current + 1;
+            self.undo.push((scope.to_string(), current));
+            return Ok(current + 1);
+        }
+        let current = conn
+            .prepare_cached("SELECT max(seq) FROM events WHERE scope = ?1")?
+            .query_row([scope], |row| row.get::<_, Option<i64>>(0))?
+            .unwrap_or(0);
         self.undo.push((scope.to_string(), current));
         self.seqs.insert(scope.to_string(), current + 1);
         Ok(current + 1)

@@ -8,7 +8,8 @@
 //!
 //! Files: `schema` (migration SQL as data, the read-only probe), `migrations` (status, migrate)
 //! with `backfill` (the data half of step 2) and `files` (WAL setup, backups); `commit_thread`
-//! (the writer thread, group commit) running the typed `requests`: `append` (events) and
+//! (the writer thread, group commit) with `checkpointer` (WAL checkpoints off the writer thread)
+//! running the typed `requests`: `append` (events) and
 //! `accounts` (everything else); `log` (the [`EventLog`] trait and its SQLite implementation);
 //! `events` (the store's event types, folded with `model::fold`); `reader` (accounts/channels
 //! queries) with `history` and `search`; `fts` (safe search-query translation); `rows` (row
@@ -17,6 +18,7 @@
 mod accounts;
 mod append;
 mod backfill;
+mod checkpointer;
 mod commit_thread;
 mod error;
 mod events;
@@ -92,6 +94,7 @@ impl Store {
             options.clock.clone(),
             stats.clone(),
             committed_tx,
+            checkpointer::Checkpointer::start(path, options.durability)?,
         )?;
         let handle = std::thread::Builder::new()
             .name("chatify-store-writer".into())
