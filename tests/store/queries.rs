@@ -185,7 +185,7 @@ async fn history_folds_edits_deletes_and_reactions() {
         (folded_b.c.clone(), folded_b.edited, folded_b.reacts.clone()),
         (None, None, None)
     );
-    let json = serde_json::to_value(ServerFrame::Msg(folded_b.clone().into())).expect("json");
+    let json = serde_json::to_value(ServerFrame::Msg(folded_b.clone())).expect("json");
     assert_eq!(json.get("c"), None);
     assert_eq!(json["deleted"], true);
     // The channel's seqs went on counting edits, reactions and the delete; no rejected op took one.
