@@ -14,7 +14,6 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::checkpointer::{Checkpointer, WRITER_AUTOCHECKPOINT_PAGES};
 use super::error::StoreError;
-use super::fts;
 use super::types::StoreStats;
 use crate::clock::Clock;
 use crate::proto::ChannelMode;
@@ -155,7 +154,6 @@ impl CommitThread {
             .optional()?;
         conn.set_prepared_statement_cache_capacity(64);
         conn.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES)?;
-        fts::tune_for_ingest(&conn)?;
         Ok(CommitThread {
             conn,
             counters: CommitCounters::new(last_ts.unwrap_or(0), clock),

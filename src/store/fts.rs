@@ -2,11 +2,8 @@
 //! small — words (all must match), `pre*` prefixes and `"quoted phrases"` — and every term is
 //! re-emitted as a quoted FTS5 string, so FTS5 operators, column filters, parentheses or stray
 //! quotes in the input are only ever searched for as text and can never reach the parser as
-//! syntax. Also the per-channel token that restricts a search to a list of channels (pure; used
-//! by `reader` (queries) and `append`/`migrations` (indexing)), and the index's merge setting,
-//! which the writer sets when it opens (`tune_for_ingest`).
-
-use rusqlite::Connection;
+//! syntax. Also the per-channel token that restricts a search to a list of channels. Pure; used
+//! by `reader` (queries) and `append`/`migrations` (indexing).
 
 use super::error::StoreError;
 use crate::model::limits::MAX_SEARCH_TERMS;
@@ -105,22 +102,6 @@ pub(crate) fn match_expression(terms: &[Term], channels: &[String]) -> Option<St
         .collect::<Vec<_>>()
         .join(" OR ");
     Some(format!("c : ({text}) AND ch : ({scope})"))
-}
-
-/// Segments of one size the FTS5 index collects before merging them into one ('automerge';
-/// SQLite's default is 4). Merging is a quarter of the writer's SQLite work at the default (the
-/// callgrind profile in docs/BENCHMARKS.md); at 16 the index is rewritten half as often, and a
-/// search reads a few more segments (measured by `cargo bench --bench store`).
-pub(crate) const FTS_AUTOMERGE: u32 = 16;
-
-/// Sets the FTS5 index's merge policy ([`FTS_AUTOMERGE`]); kept in the index's own config
-/// table, so it is set again (to the same value) on every open of the writer.
-pub(crate) fn tune_for_ingest(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute(
-        "INSERT INTO message_fts (message_fts, rank) VALUES ('automerge', ?1)",
-        [FTS_AUTOMERGE],
-    )?;
-    Ok(())
 }
 
 /// The token stored in the FTS `ch` column: `ch` + the channel name in hex, one unambiguous
