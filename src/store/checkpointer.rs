@@ -93,3 +93,7 @@ fn run(conn: Connection, woken: Receiver<()>) {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "checkpointer_tests.rs"]
+mod tests;
