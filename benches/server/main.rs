@@ -3,7 +3,7 @@
 //! `clients`): (d) `serve` start to accepting on an empty database; (c) session-token resumes of
 //! S subscribers; (a) fan-out of M 200-byte messages to 1 channel × S subscribers, with the
 //! server's own CPU time per delivery from `/proc/PID/stat`; (b) end-to-end latency at a fixed
-//! send rate. Accounts and sessions are written through the store API before the server starts
+//! send rate; (h) the kernel's floor for one write per delivery (`floor`). Accounts and sessions are written through the store API before the server starts
 //! (one Argon2 hash reused), so set-up costs no Argon2 per user. Loopback only; every wait bounded.
 
 #[path = "../common/mod.rs"]
@@ -11,6 +11,7 @@ mod common;
 
 mod child;
 mod clients;
+mod floor;
 mod ingest;
 mod memory;
 
@@ -46,10 +47,11 @@ struct Sizes {
     idle_counts: Vec<usize>,
     logins: usize,
     login_concurrency: usize,
+    floor_rounds: usize,
 }
 
 /// Every phase, in the order they run (`CHATIFY_BENCH_PHASES` picks a subset).
-const ALL_PHASES: &str = "start,resumes,fanout,latency,ingest,logins,idle";
+const ALL_PHASES: &str = "start,resumes,fanout,latency,ingest,logins,idle,floor";
 
 impl Sizes {
     fn from_env() -> Sizes {
@@ -72,6 +74,7 @@ impl Sizes {
             idle_counts: common::env_list("CHATIFY_BENCH_IDLE", &[1_000, 5_000, 10_000]),
             logins: common::env_usize("CHATIFY_BENCH_LOGINS", 1_000).max(1),
             login_concurrency: common::env_usize("CHATIFY_BENCH_LOGIN_CONCURRENCY", 50).max(1),
+            floor_rounds: common::env_usize("CHATIFY_BENCH_FLOOR_ROUNDS", 100).max(1),
         }
     }
 
@@ -117,6 +120,10 @@ async fn run(sizes: &Sizes) -> anyhow::Result<()> {
     }
     if sizes.runs("idle") {
         memory::idle_phase(dir.path(), &sizes.idle_counts, sizes.connect_concurrency).await?;
+    }
+    if sizes.runs("floor") {
+        // About the size of a `msg` broadcast carrying a 200-byte text.
+        floor::floor_phase(sizes.subscribers, sizes.floor_rounds, MESSAGE_BYTES + 100).await?;
     }
     Ok(())
 }
