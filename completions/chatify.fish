@@ -65,11 +65,18 @@ complete -c chatify -n "__fish_chatify_using_subcommand serve" -l admin-listen -
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l tls-cert -d 'Serve wss:// with this PEM certificate chain (leaf first); SIGHUP reloads it' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l tls-key -d 'The PEM private key of --tls-cert; SIGHUP reloads it' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l tls-name -d 'Another name (DNS name or IP address) for the self-signed certificate, besides localhost and the loopback addresses; repeatable. Only used when the certificate is generated' -r
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l cluster -d 'Run as one node of a cluster sharing a NATS JetStream log: comma-separated NATS URLs (nats://h1:4222,nats://h2:4222). Without it: one node, SQLite only' -r
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l nats-creds -d 'A NATS credentials (.creds) file for --cluster' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l nats-ca -d 'Extra PEM root certificates for tls:// NATS servers' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l cluster-stream -d 'The JetStream stream holding the log (created if missing)' -r
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l cluster-replicas -d 'Replicas of the stream when this node creates it: 1 for a laptop, 3 for production' -r
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l node-name -d 'This node\'s name in logs [default: the host name and listen address]' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l color -d 'When to use colour; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l no-auto-migrate -d 'Refuse to start on an older schema instead of migrating it (run `chatify migrate`)'
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l tls-self-signed -d 'Serve wss:// with a self-signed certificate, generated on first start and kept beside the database (<db>.tls-cert.pem, <db>.tls-key.pem, mode 0600); its SHA-256 fingerprint is printed at start. Clients pin it on first use'
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l nats-require-tls -d 'Refuse a NATS connection without TLS'
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -s q -l quiet -d 'Only errors on stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -s h -l help -d 'Print help'

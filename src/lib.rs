@@ -9,6 +9,8 @@ pub mod cli;
 pub mod cli_docs;
 pub mod client;
 pub mod clock;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod cmd;
 pub mod crypto;
 pub mod model;

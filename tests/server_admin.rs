@@ -32,6 +32,7 @@ async fn start_admin_server() -> AdminServer {
     let (stop, stopped) = oneshot::channel::<()>();
     let extras = ServeExtras {
         admin: Some(admin_listener),
+        ..Default::default()
     };
     let task = tokio::spawn(chatify::server::run_with(
         listener,

@@ -94,6 +94,61 @@ pub struct Args {
     pub admin_listen: Option<String>,
     #[command(flatten)]
     pub tls: TlsArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// The cluster flags of `chatify serve` (docs/CLUSTER.md; builds with `--features cluster`).
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Cluster (NATS JetStream)")]
+pub struct ClusterArgs {
+    /// Run as one node of a cluster sharing a NATS JetStream log: comma-separated NATS URLs
+    /// (nats://h1:4222,nats://h2:4222). Without it: one node, SQLite only.
+    #[arg(
+        long,
+        env = "CHATIFY_CLUSTER",
+        value_delimiter = ',',
+        value_name = "URLS"
+    )]
+    pub cluster: Vec<String>,
+    /// A NATS credentials (.creds) file for --cluster.
+    #[arg(
+        long,
+        env = "CHATIFY_NATS_CREDS",
+        value_name = "PATH",
+        requires = "cluster"
+    )]
+    pub nats_creds: Option<PathBuf>,
+    /// Extra PEM root certificates for tls:// NATS servers.
+    #[arg(
+        long,
+        env = "CHATIFY_NATS_CA",
+        value_name = "PATH",
+        requires = "cluster"
+    )]
+    pub nats_ca: Option<PathBuf>,
+    /// Refuse a NATS connection without TLS.
+    #[arg(long, env = "CHATIFY_NATS_REQUIRE_TLS", requires = "cluster")]
+    pub nats_require_tls: bool,
+    /// The JetStream stream holding the log (created if missing).
+    #[arg(
+        long,
+        env = "CHATIFY_CLUSTER_STREAM",
+        default_value = "CHATIFY",
+        value_name = "NAME"
+    )]
+    pub cluster_stream: String,
+    /// Replicas of the stream when this node creates it: 1 for a laptop, 3 for production.
+    #[arg(
+        long,
+        env = "CHATIFY_CLUSTER_REPLICAS",
+        default_value_t = 1,
+        value_name = "N"
+    )]
+    pub cluster_replicas: usize,
+    /// This node's name in logs [default: the host name and listen address].
+    #[arg(long, env = "CHATIFY_NODE_NAME", value_name = "NAME")]
+    pub node_name: Option<String>,
 }
 
 /// The TLS flags of `chatify serve`.
@@ -172,7 +227,14 @@ pub fn run(args: Args, _global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let result = runtime.block_on(serve(args.listen, args.admin_listen, store.clone(), config));
+    let result = runtime.block_on(async {
+        let extras = crate::server::ServeExtras {
+            admin: bind_admin(args.admin_listen.clone()).await?,
+            ..Default::default()
+        };
+        let extras = cluster_extras(&args, store.clone(), extras).await?;
+        serve(args.listen.clone(), store.clone(), config, extras).await
+    });
     store.close();
     result?;
     Ok(ExitCode::SUCCESS)
@@ -242,13 +304,10 @@ fn say(line: &str) {
 
 async fn serve(
     listen: String,
-    admin_listen: Option<String>,
     store: Store,
     config: ServerConfig,
+    extras: crate::server::ServeExtras,
 ) -> anyhow::Result<()> {
-    let extras = crate::server::ServeExtras {
-        admin: bind_admin(admin_listen).await?,
-    };
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
@@ -270,6 +329,57 @@ async fn serve(
     }
     let shutdown = super::shutdown_signal();
     crate::server::run_with(listener, store, config, extras, shutdown).await
+}
+
+/// With `--cluster`: joins the cluster (the store becomes a replica of the shared log) and
+/// makes the server catch up before accepting clients.
+#[cfg(feature = "cluster")]
+async fn cluster_extras(
+    args: &Args,
+    store: Store,
+    mut extras: crate::server::ServeExtras,
+) -> anyhow::Result<crate::server::ServeExtras> {
+    if args.cluster.cluster.is_empty() {
+        return Ok(extras);
+    }
+    if args.cluster.cluster_replicas == 0 || args.cluster.cluster_replicas > 5 {
+        anyhow::bail!("--cluster-replicas must be 1 to 5");
+    }
+    let options = crate::cluster::ClusterOptions {
+        urls: args.cluster.cluster.clone(),
+        credentials: args.cluster.nats_creds.clone(),
+        tls_ca: args.cluster.nats_ca.clone(),
+        require_tls: args.cluster.nats_require_tls,
+        stream: args.cluster.cluster_stream.clone(),
+        replicas: args.cluster.cluster_replicas,
+        node_name: args
+            .cluster
+            .node_name
+            .clone()
+            .unwrap_or_else(|| args.listen.clone()),
+    };
+    let node = crate::cluster::ClusterNode::start(&options, store, Clock::system()).await?;
+    say(&format!(
+        "cluster node {}: catching up with stream {}",
+        options.node_name, options.stream
+    ));
+    extras.health = Some(node.health());
+    extras.extra_metrics = Some(node.metrics());
+    extras.before_accepting = Some(Box::pin(node.caught_up()));
+    Ok(extras)
+}
+
+/// Without the `cluster` feature, `--cluster` says how to get it.
+#[cfg(not(feature = "cluster"))]
+async fn cluster_extras(
+    args: &Args,
+    _store: Store,
+    extras: crate::server::ServeExtras,
+) -> anyhow::Result<crate::server::ServeExtras> {
+    if args.cluster.cluster.is_empty() {
+        return Ok(extras);
+    }
+    anyhow::bail!("this chatify was built without cluster support; rebuild with --features cluster")
 }
 
 /// Binds `--admin-listen` (before the WebSocket listener, so its line is printed first).

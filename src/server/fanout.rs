@@ -18,7 +18,7 @@ use super::outbound::ConnHandle;
 use super::server_state::ServerState;
 use crate::model::UserName;
 use crate::proto::ServerFrame;
-use crate::store::{AppendOp, EventBody, LoggedEvent, StoreError};
+use crate::store::{AppendOp, EventBody, ForeignChange, LoggedEvent, StoreError};
 
 /// One item of the dispatcher's inbox.
 pub enum FanoutItem {
@@ -26,6 +26,9 @@ pub enum FanoutItem {
     Committed(Box<Committed>),
     /// Answered once everything queued before it has been dispatched.
     Barrier(oneshot::Sender<()>),
+    /// A change another cluster node made, applied here: events are broadcast (nobody to
+    /// ack); channels and memberships update the registry.
+    Foreign(Box<ForeignChange>),
 }
 
 /// The outcome of one append and whom to answer.
@@ -60,6 +63,7 @@ pub async fn run_dispatcher(state: Arc<ServerState>, mut inbox: mpsc::Receiver<F
             FanoutItem::Barrier(reply) => {
                 let _ = reply.send(());
             }
+            FanoutItem::Foreign(change) => apply_foreign_change(&state, *change),
         }
     }
 }
@@ -101,6 +105,43 @@ fn dispatch_committed(
         seq: event.channel_seq(),
         ts: event.ts,
     };
+    deliver_event(state, event);
+    origin.send_frame(&ack);
+}
+
+/// Brings this node's live state up to date with another node's change.
+fn apply_foreign_change(state: &ServerState, change: ForeignChange) {
+    match change {
+        ForeignChange::Event(event) => {
+            ServerMetrics::add(&state.metrics.events_committed, 1);
+            deliver_event(state, event);
+        }
+        ForeignChange::Channel(record) => {
+            state.registry.insert_channel(record);
+        }
+        ForeignChange::Joined { channel, user } => update_membership(state, &channel, &user, true),
+        ForeignChange::Left { channel, user } => update_membership(state, &channel, &user, false),
+    }
+}
+
+/// Adds or removes a member of a channel this node's registry knows (one it does not know is
+/// loaded from the store, members included, when first needed).
+fn update_membership(state: &ServerState, channel: &str, user: &str, joined: bool) {
+    let (Some(entry), Some(user)) = (state.registry.channel(channel), UserName::parse(user).ok())
+    else {
+        return;
+    };
+    let mut inner = entry.lock();
+    if joined {
+        state.registry.add_member(&entry, &mut inner, &user);
+    } else {
+        state.registry.remove_member(&entry, &mut inner, &user);
+    }
+}
+
+/// Delivers a committed event to this node's connections: a DM to both users, a channel event
+/// through the channel's ring.
+fn deliver_event(state: &ServerState, event: LoggedEvent) {
     match &event.body {
         EventBody::Dm { to, .. } => {
             let users = [event.sender.as_str(), to.as_str()].map(UserName::parse);
@@ -110,7 +151,6 @@ fn dispatch_committed(
         }
         _ => broadcast_channel_event(state, event),
     }
-    origin.send_frame(&ack);
 }
 
 /// Folds a committed channel event into the ring and broadcasts it, under the channel's lock
@@ -120,7 +160,9 @@ fn broadcast_channel_event(state: &ServerState, event: LoggedEvent) {
         .channel()
         .and_then(|name| state.registry.channel(name))
     else {
-        tracing::error!("committed event for a channel the registry does not know");
+        // On a cluster node, a channel created on another node that nobody here has joined
+        // yet; its ring is loaded from the store on the first join.
+        tracing::debug!("committed event for a channel the registry does not know");
         return;
     };
     let mut inner = entry.lock();

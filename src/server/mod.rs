@@ -64,6 +64,14 @@ use server_state::{Phase, ServerState};
 pub struct ServeExtras {
     /// `--admin-listen`: serve `/healthz` and `/metrics` here (`admin`).
     pub admin: Option<TcpListener>,
+    /// What `/healthz` reports, when something besides the server sets it (the cluster node).
+    pub health: Option<watch::Sender<Health>>,
+    /// Extra `/metrics` series (the cluster node's).
+    pub extra_metrics: Option<Arc<dyn MetricsSource>>,
+    /// Awaited (with `/healthz` up) before the registry is loaded and clients are accepted:
+    /// a cluster node catching up from the shared log. An error stops the server.
+    pub before_accepting:
+        Option<std::pin::Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>>,
 }
 
 /// Serves `listener` until `shutdown` resolves, then shuts down gracefully: stops accepting,
@@ -89,12 +97,28 @@ pub async fn run_with(
 ) -> anyhow::Result<()> {
     config.validate()?;
     let (fanout_tx, fanout_rx) = mpsc::channel(config.fanout_queue);
-    let state = Arc::new(ServerState::new(store, config, fanout_tx));
-    load_registry(&state).await?;
+    store.set_foreign_event_sink(foreign_event_sink(fanout_tx.clone()));
+    let mut state = ServerState::new(store, config, fanout_tx);
+    if let Some(health) = extras.health {
+        state.health = health;
+    }
+    state.extra_metrics = extras.extra_metrics;
+    let state = Arc::new(state);
     let admin = extras
         .admin
         .map(|admin| tokio::spawn(admin::serve_admin(admin, state.clone())));
+    // Before catching up: events applied meanwhile flow through it (into an empty registry).
     let dispatcher = tokio::spawn(fanout::run_dispatcher(state.clone(), fanout_rx));
+    if let Some(catch_up) = extras.before_accepting
+        && let Err(error) = catch_up.await
+    {
+        if let Some(admin) = admin {
+            admin.abort();
+        }
+        dispatcher.abort();
+        return Err(error);
+    }
+    load_registry(&state).await?;
     let (phase_tx, phase_rx) = watch::channel(Phase::Running);
     let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
     let slots = Arc::new(Semaphore::new(state.config.max_connections));
@@ -167,6 +191,14 @@ pub async fn run_with(
         admin.abort();
     }
     Ok(())
+}
+
+/// Hands events another cluster node committed (applied by this node's store) to the fan-out
+/// dispatcher. Runs on the store's writer thread, like a commit callback.
+fn foreign_event_sink(inbox: mpsc::Sender<FanoutItem>) -> crate::store::ForeignEventSink {
+    Arc::new(move |event| {
+        let _ = inbox.blocking_send(FanoutItem::Foreign(Box::new(event)));
+    })
 }
 
 /// Loads every channel (metadata, members, last seq) into the registry.

@@ -30,6 +30,12 @@ pub(crate) trait WriteRequest: Send + 'static {
         conn: &Connection,
         counters: &mut CommitCounters,
     ) -> Result<Self::Reply, StoreError>;
+
+    /// The request as a cluster node replicates it through the shared log (`replication`);
+    /// `None`: it cannot be replicated, and a cluster node refuses it.
+    fn replicated(&self) -> Option<super::replication::ReplicatedWrite> {
+        None
+    }
 }
 
 /// What the writer gets for a reply: the result, called once, after the commit, in order.
@@ -125,6 +131,8 @@ pub(crate) struct CommitCounters {
     last_ts: i64,
     /// Time source of event `ts`.
     clock: Clock,
+    /// Set while a replicated write is applied: its origin's time (`pin_now`).
+    pinned_now: Option<i64>,
 }
 
 /// The id of the newest event in the log (0 when empty).
@@ -289,12 +297,21 @@ impl CommitCounters {
             modes: HashMap::new(),
             last_ts,
             clock,
+            pinned_now: None,
         }
+    }
+
+    /// Makes `next_ts` use `now` instead of the clock (`None`: the clock again). A cluster node
+    /// applies a replicated write at the time its origin gave it, so every node computes the
+    /// same `ts`.
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    pub fn pin_now(&mut self, now: Option<i64>) {
+        self.pinned_now = now;
     }
 
     /// The ts of a new event: now, but never below an earlier event's.
     pub fn next_ts(&mut self) -> i64 {
-        let now = self.clock.now_ms();
+        let now = self.pinned_now.unwrap_or_else(|| self.clock.now_ms());
         if now > self.last_ts {
             self.last_ts = now;
         }

@@ -29,6 +29,7 @@ mod log;
 pub mod migrations;
 mod rank;
 mod reader;
+pub(crate) mod replication;
 mod requests;
 mod rows;
 mod schema;
@@ -44,6 +45,7 @@ pub use events::{EventBody, LoggedEvent};
 pub use log::{CommitCallback, EventLog, EventSubscription, LogFuture};
 pub use migrations::SCHEMA_VERSION;
 pub use reader::StoreReader;
+pub use replication::{ForeignChange, ForeignEventSink};
 pub use types::{
     Account, AppendOp, ChannelRecord, Durability, HistoryQuery, NewChannel, Page, ReadMarker,
     SearchOptions, SessionRecord, StoreOptions, StoreStats,
@@ -70,6 +72,10 @@ struct Inner {
     stats: Arc<commit_thread::SharedStats>,
     /// The id of the newest committed event, updated by the commit thread after each commit.
     committed: tokio::sync::watch::Receiver<i64>,
+    /// Set on a cluster node: every write goes to the shared log first (`replication`).
+    replicator: std::sync::OnceLock<Arc<dyn replication::WriteReplicator>>,
+    /// Set by the server: where other nodes' committed events go once applied here.
+    foreign_sink: std::sync::OnceLock<replication::ForeignEventSink>,
 }
 
 impl Store {
@@ -110,6 +116,8 @@ impl Store {
                 busy_timeout_ms: options.busy_timeout_ms,
                 stats,
                 committed,
+                replicator: std::sync::OnceLock::new(),
+                foreign_sink: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -144,8 +152,12 @@ impl Store {
     /// a thread of its own) but must never wait for the store. A full queue or a closed store
     /// is refused at once with `Unavailable`, and `on_commit` is then never called.
     pub fn append(&self, op: AppendOp, on_commit: CommitCallback) -> Result<(), StoreError> {
-        self.inner
-            .try_submit(Queued::boxed(requests::AppendEvent(op), on_commit))
+        let request = requests::AppendEvent(op);
+        if let Some(replicator) = self.inner.replicator.get() {
+            let write = replication::ReplicatedWrite::AppendEvent(request.clone());
+            return replicator.replicate(write, Queued::boxed(request, on_commit));
+        }
+        self.inner.try_submit(Queued::boxed(request, on_commit))
     }
 
     /// [`Store::append`] awaiting the result (waits for queue space instead of failing).
@@ -303,6 +315,19 @@ impl Store {
 
     /// Queues a typed request, waiting for queue space, and awaits its reply.
     async fn submit<R: WriteRequest>(&self, request: R) -> Result<R::Reply, StoreError> {
+        if let Some(replicator) = self.inner.replicator.get() {
+            let write = request.replicated().ok_or_else(|| {
+                StoreError::Unavailable("this write is not available on a cluster node".into())
+            })?;
+            let (reply, wait) = tokio::sync::oneshot::channel();
+            let callback: ReplyCallback<R::Reply> = Box::new(move |result| {
+                let _ = reply.send(result);
+            });
+            replicator.replicate(write, Queued::boxed(request, callback))?;
+            return wait.await.map_err(|_| {
+                StoreError::Unavailable("the cluster log dropped the write".into())
+            })?;
+        }
         let sender = self
             .inner
             .sender
@@ -331,6 +356,19 @@ impl Store {
 }
 
 impl Inner {
+    /// Queues straight to the writer (never through the replicator), waiting for space.
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    async fn submit_direct(&self, request: Box<dyn QueuedWrite>) -> Result<(), StoreError> {
+        let sender = self.sender.lock().ok().and_then(|guard| guard.clone());
+        let Some(sender) = sender else {
+            return Err(StoreError::Unavailable("the store is closed".into()));
+        };
+        sender
+            .send(request)
+            .await
+            .map_err(|_| StoreError::Unavailable("the store writer has stopped".into()))
+    }
+
     /// Queues without waiting; a full queue or a stopped writer is an error, and the request
     /// (with its callback) is dropped unanswered.
     fn try_submit(&self, request: Box<dyn QueuedWrite>) -> Result<(), StoreError> {

@@ -10,13 +10,19 @@ use super::append;
 use super::commit_thread::{CommitCounters, WriteRequest};
 use super::error::StoreError;
 use super::events::LoggedEvent;
+use super::replication::ReplicatedWrite;
 use super::types::{Account, AppendOp, ChannelRecord, NewChannel};
 
 /// Appends one event to the log.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct AppendEvent(pub AppendOp);
 
 impl WriteRequest for AppendEvent {
     type Reply = LoggedEvent;
+
+    fn replicated(&self) -> Option<ReplicatedWrite> {
+        Some(ReplicatedWrite::AppendEvent(self.clone()))
+    }
 
     fn apply(
         &self,
@@ -28,6 +34,7 @@ impl WriteRequest for AppendEvent {
 }
 
 /// Creates an account (and its membership of `general`).
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct CreateAccount {
     pub name: String,
     pub password_phc: String,
@@ -37,6 +44,10 @@ pub(crate) struct CreateAccount {
 
 impl WriteRequest for CreateAccount {
     type Reply = Account;
+
+    fn replicated(&self) -> Option<ReplicatedWrite> {
+        Some(ReplicatedWrite::CreateAccount(self.clone()))
+    }
 
     fn apply(&self, conn: &Connection, _: &mut CommitCounters) -> Result<Account, StoreError> {
         accounts::create_account(
@@ -50,6 +61,7 @@ impl WriteRequest for CreateAccount {
 }
 
 /// Replaces a user's identity public key.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct SetPublicKey {
     pub name: String,
     pub pk: String,
@@ -58,12 +70,17 @@ pub(crate) struct SetPublicKey {
 impl WriteRequest for SetPublicKey {
     type Reply = ();
 
+    fn replicated(&self) -> Option<ReplicatedWrite> {
+        Some(ReplicatedWrite::SetPublicKey(self.clone()))
+    }
+
     fn apply(&self, conn: &Connection, _: &mut CommitCounters) -> Result<(), StoreError> {
         accounts::set_public_key(conn, &self.name, &self.pk)
     }
 }
 
 /// Stores a new session's token hash.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct CreateSession {
     pub user: String,
     pub token_hash: [u8; 32],
@@ -73,12 +90,17 @@ pub(crate) struct CreateSession {
 impl WriteRequest for CreateSession {
     type Reply = ();
 
+    fn replicated(&self) -> Option<ReplicatedWrite> {
+        Some(ReplicatedWrite::CreateSession(self.clone()))
+    }
+
     fn apply(&self, conn: &Connection, _: &mut CommitCounters) -> Result<(), StoreError> {
         accounts::create_session(conn, &self.user, &self.token_hash, self.now_ms)
     }
 }
 
 /// Marks a session used.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct TouchSession {
     pub token_hash: [u8; 32],
     pub now_ms: i64,
@@ -87,18 +109,27 @@ pub(crate) struct TouchSession {
 impl WriteRequest for TouchSession {
     type Reply = ();
 
+    fn replicated(&self) -> Option<ReplicatedWrite> {
+        Some(ReplicatedWrite::TouchSession(self.clone()))
+    }
+
     fn apply(&self, conn: &Connection, _: &mut CommitCounters) -> Result<(), StoreError> {
         accounts::touch_session(conn, &self.token_hash, self.now_ms)
     }
 }
 
 /// Forgets a session.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct DeleteSession {
     pub token_hash: [u8; 32],
 }
 
 impl WriteRequest for DeleteSession {
     type Reply = ();
+
+    fn replicated(&self) -> Option<ReplicatedWrite> {
+        Some(ReplicatedWrite::DeleteSession(self.clone()))
+    }
 
     fn apply(&self, conn: &Connection, _: &mut CommitCounters) -> Result<(), StoreError> {
         accounts::delete_session(conn, &self.token_hash)
@@ -107,6 +138,7 @@ impl WriteRequest for DeleteSession {
 
 /// Sets a new password hash and deletes every other session of the user (all but `keep`);
 /// replies how many sessions were deleted.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ChangePassword {
     pub user: String,
     pub password_phc: String,
@@ -116,16 +148,25 @@ pub(crate) struct ChangePassword {
 impl WriteRequest for ChangePassword {
     type Reply = usize;
 
+    fn replicated(&self) -> Option<ReplicatedWrite> {
+        Some(ReplicatedWrite::ChangePassword(self.clone()))
+    }
+
     fn apply(&self, conn: &Connection, _: &mut CommitCounters) -> Result<usize, StoreError> {
         accounts::change_password(conn, &self.user, &self.password_phc, &self.keep)
     }
 }
 
 /// Creates a channel unless it exists.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct CreateChannel(pub NewChannel);
 
 impl WriteRequest for CreateChannel {
     type Reply = ChannelRecord;
+
+    fn replicated(&self) -> Option<ReplicatedWrite> {
+        Some(ReplicatedWrite::CreateChannel(self.clone()))
+    }
 
     fn apply(
         &self,
@@ -137,6 +178,7 @@ impl WriteRequest for CreateChannel {
 }
 
 /// Makes a user a member of a channel.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct AddMember {
     pub channel: String,
     pub user: String,
@@ -146,12 +188,17 @@ pub(crate) struct AddMember {
 impl WriteRequest for AddMember {
     type Reply = ();
 
+    fn replicated(&self) -> Option<ReplicatedWrite> {
+        Some(ReplicatedWrite::AddMember(self.clone()))
+    }
+
     fn apply(&self, conn: &Connection, _: &mut CommitCounters) -> Result<(), StoreError> {
         accounts::add_member(conn, &self.channel, &self.user, self.now_ms)
     }
 }
 
 /// Removes a user from a channel.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct RemoveMember {
     pub channel: String,
     pub user: String,
@@ -160,12 +207,17 @@ pub(crate) struct RemoveMember {
 impl WriteRequest for RemoveMember {
     type Reply = ();
 
+    fn replicated(&self) -> Option<ReplicatedWrite> {
+        Some(ReplicatedWrite::RemoveMember(self.clone()))
+    }
+
     fn apply(&self, conn: &Connection, _: &mut CommitCounters) -> Result<(), StoreError> {
         accounts::remove_member(conn, &self.channel, &self.user)
     }
 }
 
 /// Moves a read marker forward.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct SetReadMarker {
     pub user: String,
     pub scope: String,
@@ -175,6 +227,10 @@ pub(crate) struct SetReadMarker {
 
 impl WriteRequest for SetReadMarker {
     type Reply = ();
+
+    fn replicated(&self) -> Option<ReplicatedWrite> {
+        Some(ReplicatedWrite::SetReadMarker(self.clone()))
+    }
 
     fn apply(&self, conn: &Connection, _: &mut CommitCounters) -> Result<(), StoreError> {
         accounts::set_read_marker(conn, &self.user, &self.scope, self.seq, self.now_ms)

@@ -97,7 +97,8 @@ impl Default for StoreOptions {
 }
 
 /// A durable event to append. Names are canonical: channels without `#`, users as registered.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serializable: a cluster node replicates it through the shared log (`replication`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AppendOp {
     Msg {
         channel: String,
@@ -158,7 +159,7 @@ pub struct Account {
 }
 
 /// A channel to create.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NewChannel {
     pub name: String,
     pub mode: proto::ChannelMode,

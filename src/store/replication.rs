@@ -1,0 +1,279 @@
+//! The replicated write path of a cluster node (`serve --cluster`, docs/CLUSTER.md). A node's
+//! SQLite file is then a materialised index of one shared, totally ordered log (a NATS
+//! JetStream stream): every write request is first handed to a [`WriteReplicator`] (which
+//! appends it to the log as a [`ReplicatedWrite`]), and the node's materialiser applies each
+//! log entry, in log order, through [`Store::apply_replicated`] — the entry's own request with
+//! its caller's callback when this node wrote it, a decoded copy otherwise. Because every node
+//! applies the same requests in the same order at the same pinned time, every node assigns the
+//! same ids, `seq`s and `ts`, and reaches the same decision where two writes race (the second
+//! registration of a name is refused on every node). The position of the last applied entry is
+//! stored in the same transaction as the entry (`cluster_position`), so each entry is applied
+//! exactly once, across crashes too.
+
+// Compiled into every build; only `--features cluster` installs a replicator.
+#![cfg_attr(not(feature = "cluster"), allow(dead_code))]
+
+use std::sync::Arc;
+
+use rusqlite::{Connection, OptionalExtension};
+
+use super::Store;
+pub(crate) use super::commit_thread::QueuedWrite;
+use super::commit_thread::{CommitCounters, Queued, WriteRequest};
+use super::error::StoreError;
+use super::events::LoggedEvent;
+use super::requests;
+
+/// One write request as it travels through the shared log.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "w", content = "r", rename_all = "snake_case")]
+pub enum ReplicatedWrite {
+    AppendEvent(requests::AppendEvent),
+    CreateAccount(requests::CreateAccount),
+    SetPublicKey(requests::SetPublicKey),
+    CreateSession(requests::CreateSession),
+    TouchSession(requests::TouchSession),
+    DeleteSession(requests::DeleteSession),
+    ChangePassword(requests::ChangePassword),
+    CreateChannel(requests::CreateChannel),
+    AddMember(requests::AddMember),
+    RemoveMember(requests::RemoveMember),
+    SetReadMarker(requests::SetReadMarker),
+}
+
+/// Appends write requests to the shared log. The local request (with its caller's callback)
+/// is kept until the materialiser meets the entry again; it is answered once, then: applied,
+/// or failed when the append itself failed.
+pub(crate) trait WriteReplicator: Send + Sync {
+    /// Starts appending `write`; `local` is what the materialiser applies for it. `Err` at once
+    /// (without ever calling `local`'s callback) when the log cannot take it now.
+    fn replicate(
+        &self,
+        write: ReplicatedWrite,
+        local: Box<dyn QueuedWrite>,
+    ) -> Result<(), StoreError>;
+}
+
+/// What the materialiser applies for one log entry.
+pub(crate) enum EntryWrite {
+    /// This node's own request, with its caller's callback.
+    Local(Box<dyn QueuedWrite>),
+    /// Another node's request, decoded from the log.
+    Foreign(ReplicatedWrite),
+}
+
+/// What another node changed that this node's live state (the server's registry and fan-out)
+/// must learn, once applied here.
+#[derive(Debug)]
+pub enum ForeignChange {
+    /// A committed event, to deliver to this node's connections.
+    Event(LoggedEvent),
+    /// A channel created (or found) by another node.
+    Channel(super::types::ChannelRecord),
+    /// A user joined a channel (registering joins `general`).
+    Joined { channel: String, user: String },
+    /// A user left a channel.
+    Left { channel: String, user: String },
+}
+
+/// Receives other nodes' changes after this node applied them; runs on the writer thread.
+pub type ForeignEventSink = Arc<dyn Fn(ForeignChange) + Send + Sync>;
+
+impl ReplicatedWrite {
+    /// The request of another node's entry, answered into `sink` (events) or nowhere.
+    fn into_queued(self, sink: Option<ForeignEventSink>) -> Box<dyn QueuedWrite> {
+        fn quiet<R: WriteRequest>(request: R) -> Box<dyn QueuedWrite> {
+            Queued::boxed(request, Box::new(|_| {}))
+        }
+        let tell = move |change: ForeignChange| {
+            if let Some(sink) = &sink {
+                sink(change);
+            }
+        };
+        match self {
+            ReplicatedWrite::AppendEvent(request) => Queued::boxed(
+                request,
+                Box::new(move |result| {
+                    if let Ok(event) = result {
+                        tell(ForeignChange::Event(event));
+                    }
+                }),
+            ),
+            ReplicatedWrite::CreateAccount(request) => Queued::boxed(
+                request,
+                Box::new(move |result| {
+                    if let Ok(account) = result {
+                        let (channel, user) = ("general".to_string(), account.name);
+                        tell(ForeignChange::Joined { channel, user });
+                    }
+                }),
+            ),
+            ReplicatedWrite::CreateChannel(request) => Queued::boxed(
+                request,
+                Box::new(move |result| {
+                    if let Ok(record) = result {
+                        tell(ForeignChange::Channel(record));
+                    }
+                }),
+            ),
+            ReplicatedWrite::AddMember(request) => {
+                let (channel, user) = (request.channel.clone(), request.user.clone());
+                Queued::boxed(
+                    request,
+                    Box::new(move |result| {
+                        if result.is_ok() {
+                            tell(ForeignChange::Joined { channel, user });
+                        }
+                    }),
+                )
+            }
+            ReplicatedWrite::RemoveMember(request) => {
+                let (channel, user) = (request.channel.clone(), request.user.clone());
+                Queued::boxed(
+                    request,
+                    Box::new(move |result| {
+                        if result.is_ok() {
+                            tell(ForeignChange::Left { channel, user });
+                        }
+                    }),
+                )
+            }
+            ReplicatedWrite::SetPublicKey(request) => quiet(request),
+            ReplicatedWrite::CreateSession(request) => quiet(request),
+            ReplicatedWrite::TouchSession(request) => quiet(request),
+            ReplicatedWrite::DeleteSession(request) => quiet(request),
+            ReplicatedWrite::ChangePassword(request) => quiet(request),
+            ReplicatedWrite::SetReadMarker(request) => quiet(request),
+        }
+    }
+}
+
+/// A log entry being applied: the write, at its origin's time, recording its position.
+struct PositionedWrite {
+    inner: Box<dyn QueuedWrite>,
+    position: u64,
+    ts: i64,
+    applied: tokio::sync::watch::Sender<ApplyState>,
+    failed: bool,
+}
+
+/// How far the materialiser got: the last applied position, or a halt (a failed transaction:
+/// the node must not skip an entry, so it stops applying until restarted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplyState {
+    Applied(u64),
+    Halted(u64),
+}
+
+impl QueuedWrite for PositionedWrite {
+    fn run(&mut self, conn: &Connection, counters: &mut CommitCounters) -> Result<(), StoreError> {
+        self.failed = false;
+        counters.pin_now(Some(self.ts));
+        let result = self.inner.run(conn, counters);
+        counters.pin_now(None);
+        result?;
+        conn.prepare_cached(
+            "INSERT INTO cluster_position (id, stream_seq) VALUES (1, ?1)
+             ON CONFLICT (id) DO UPDATE SET stream_seq = excluded.stream_seq",
+        )?
+        .execute([self.position as i64])?;
+        Ok(())
+    }
+
+    fn fail(&mut self, error: StoreError) {
+        self.failed = true;
+        self.inner.fail(error);
+    }
+
+    fn reply(self: Box<Self>) {
+        let state = if self.failed {
+            ApplyState::Halted(self.position)
+        } else {
+            ApplyState::Applied(self.position)
+        };
+        self.inner.reply();
+        self.applied.send_replace(state);
+    }
+}
+
+/// Creates the position table if missing and reads the last applied log position (0: none).
+#[derive(Clone)]
+struct ReadClusterPosition;
+
+impl WriteRequest for ReadClusterPosition {
+    type Reply = u64;
+
+    fn apply(&self, conn: &Connection, _: &mut CommitCounters) -> Result<u64, StoreError> {
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS cluster_position (
+                 id INTEGER PRIMARY KEY CHECK (id = 1),
+                 stream_seq INTEGER NOT NULL
+             )",
+        )?;
+        let position: Option<i64> = conn
+            .query_row(
+                "SELECT stream_seq FROM cluster_position WHERE id = 1",
+                [],
+                |row| row.get(0),
+            )
+            .optional()?;
+        let has_accounts: bool =
+            conn.query_row("SELECT EXISTS (SELECT 1 FROM accounts)", [], |row| {
+                row.get(0)
+            })?;
+        if position.is_none() && has_accounts {
+            // Its ids and seqs would collide with the stream's: importing is not built.
+            return Err(StoreError::Unavailable(
+                "this database was not made by a cluster node; start a cluster node on a new, \
+                 empty database (importing a single-node database is not supported yet)"
+                    .into(),
+            ));
+        }
+        Ok(position.unwrap_or(0).max(0) as u64)
+    }
+}
+
+impl Store {
+    /// Prepares this store to be a cluster node's index: returns the last applied log
+    /// position (0 for a fresh file) and, from now on, hands every write to `replicator`.
+    pub(crate) async fn become_replica(
+        &self,
+        replicator: Arc<dyn WriteReplicator>,
+    ) -> Result<u64, StoreError> {
+        let position = self.submit(ReadClusterPosition).await?;
+        self.inner
+            .replicator
+            .set(replicator)
+            .map_err(|_| StoreError::Unavailable("the store is already a replica".into()))?;
+        Ok(position)
+    }
+
+    /// Where events another node committed go once applied here (the server's fan-out).
+    pub fn set_foreign_event_sink(&self, sink: ForeignEventSink) {
+        let _ = self.inner.foreign_sink.set(sink);
+    }
+
+    /// Applies log entry `position` (at its origin's time `ts`) after everything queued before
+    /// it, waiting for queue space. `applied` is told the position once it is committed (or
+    /// that applying failed).
+    pub(crate) async fn apply_replicated(
+        &self,
+        position: u64,
+        ts: i64,
+        write: EntryWrite,
+        applied: &tokio::sync::watch::Sender<ApplyState>,
+    ) -> Result<(), StoreError> {
+        let inner = match write {
+            EntryWrite::Local(local) => local,
+            EntryWrite::Foreign(write) => write.into_queued(self.inner.foreign_sink.get().cloned()),
+        };
+        let positioned = PositionedWrite {
+            inner,
+            position,
+            ts,
+            applied: applied.clone(),
+            failed: false,
+        };
+        self.inner.submit_direct(Box::new(positioned)).await
+    }
+}
