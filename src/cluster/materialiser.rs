@@ -3,7 +3,8 @@
 //! `Store::apply_replicated` (this node's own request with its caller's callback, or another
 //! node's decoded copy). The consumer is recreated from the last applied position whenever it
 //! fails (a NATS node gone, a reconnect). An entry this build cannot decode is skipped with a
-//! warning (a newer node's write); a failed local transaction halts applying.
+//! warning (a newer node's write); a failed local transaction halts applying. A consumer that
+//! delivers nothing for 3 s while this node's own writes are in flight is recreated.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -17,6 +18,9 @@ use super::Shared;
 use super::publisher::LogEntry;
 use crate::store::Store;
 use crate::store::replication::{ApplyState, EntryWrite};
+
+/// How long the consumer may deliver nothing while this node waits for its own writes.
+const STALL_CHECK: Duration = Duration::from_secs(3);
 
 /// Follows the stream from `position` until aborted or halted.
 pub(crate) async fn run(shared: Arc<Shared>, store: Store, mut position: u64) {
@@ -47,7 +51,22 @@ async fn follow(shared: &Shared, store: &Store, position: &mut u64) -> anyhow::R
         })
         .await?;
     let mut messages = consumer.messages().await?;
-    while let Some(message) = messages.next().await {
+    loop {
+        let next = match tokio::time::timeout(STALL_CHECK, messages.next()).await {
+            Ok(next) => next,
+            // Nothing for a while although this node has writes in flight: the consumer may be
+            // stuck on a NATS server that went away; recreate it from the applied position.
+            Err(_)
+                if shared
+                    .pending
+                    .lock()
+                    .is_ok_and(|pending| !pending.is_empty()) =>
+            {
+                anyhow::bail!("no entries while writes are in flight")
+            }
+            Err(_) => continue,
+        };
+        let Some(message) = next else { break };
         let message = message?;
         let info = message.info().map_err(|error| anyhow::anyhow!("{error}"))?;
         let sequence = info.stream_sequence;
