@@ -265,7 +265,11 @@ async fn connect(
                 async_nats::Event::Disconnected => false,
                 _ => return,
             };
-            tracing::warn!(%event, "NATS connection");
+            if up {
+                tracing::info!(%event, "NATS connection");
+            } else {
+                tracing::warn!(%event, "NATS connection");
+            }
             status.nats_connected.store(up, Ordering::Relaxed);
             status.refresh();
         }
