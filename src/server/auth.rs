@@ -15,6 +15,7 @@ use super::errors::Reject;
 use super::outbound::ConnHandle;
 use super::password_gate::Lane;
 use super::presence::{announce_key, announce_presence};
+use super::ratelimit::throttle_key;
 use super::registry::ChannelEntry;
 use super::server_state::ServerState;
 use crate::model::UserName;
@@ -194,8 +195,12 @@ async fn login(
     let Some(password) = request.pw.clone() else {
         return Err(Reject::bad_frame("auth needs pw (or session)"));
     };
-    let known_address = state.throttle.is_known_address(&request.u, address);
-    let attempt = match state.throttle.begin_attempt(&request.u, address).await {
+    let known_address = is_login_address(state, &request.u, address).await?;
+    let attempt = match state
+        .throttle
+        .begin_attempt(&request.u, address, known_address)
+        .await
+    {
         Ok(attempt) => attempt,
         Err(wait) => {
             let seconds = wait.as_secs().max(1);
@@ -222,7 +227,8 @@ async fn login(
     .await?;
     match account {
         Some(account) if verified => {
-            attempt.succeeded(&account.name);
+            attempt.succeeded();
+            remember_login_address(state, &account.name, address).await?;
             let token = new_session(state, &account.name).await?;
             Ok(Verified {
                 user: account.name,
@@ -238,6 +244,38 @@ async fn login(
             Err(auth_failed())
         }
     }
+}
+
+/// Whether `user` logged in with its password from `address` (as the throttle counts it: IPv6
+/// by /64) before, as the store remembers it across restarts.
+pub(super) async fn is_login_address(
+    state: &ServerState,
+    user: &str,
+    address: IpAddr,
+) -> Result<bool, Reject> {
+    let Ok(user) = UserName::parse(user) else {
+        return Ok(false);
+    };
+    let address = throttle_key(address).to_string();
+    state
+        .store
+        .read(move |reader| reader.is_login_address(user.as_str(), &address))
+        .await
+        .map_err(Reject::from_store)
+}
+
+/// Remembers `address` as one `user` logs in from (the store keeps the newest 8).
+async fn remember_login_address(
+    state: &ServerState,
+    user: &str,
+    address: IpAddr,
+) -> Result<(), Reject> {
+    let address = throttle_key(address).to_string();
+    state
+        .store
+        .remember_login_address(user, &address, state.now_ms())
+        .await
+        .map_err(Reject::from_store)
 }
 
 pub(super) async fn load_account(

@@ -84,9 +84,6 @@ const ACCOUNT_BURST: f64 = 3.0;
 const ACCOUNT_REFILL_MS: i64 = 10_000;
 /// Records kept per table; past it, new names or addresses share one overflow record.
 const MAX_RECORDS: usize = 100_000;
-/// Addresses remembered per account as having logged in successfully; failures from elsewhere
-/// do not delay logins from them, so an attacker cannot keep the real user out.
-const TRUSTED_ADDRESSES_PER_ACCOUNT: usize = 8;
 /// The address record that every new address shares once the table is full.
 const OVERFLOW_ADDRESS: IpAddr = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
 
@@ -133,8 +130,6 @@ pub enum Refusal {
 pub struct LoginThrottle {
     accounts: DashMap<AccountKey, AccountRecord>,
     addresses: DashMap<IpAddr, AddressRecord>,
-    /// Per account, the addresses (as throttled) of its most recent successful logins.
-    trusted: DashMap<UserName, Vec<IpAddr>>,
     capacity: usize,
     clock: Clock,
     last_sweep_ms: Mutex<Option<i64>>,
@@ -153,8 +148,6 @@ pub struct CountedAttempt<'a> {
     account_key: Option<AccountKey>,
     /// The address record charged.
     address_key: IpAddr,
-    /// The address as throttled (IPv6 by /64).
-    address: IpAddr,
     succeeded: bool,
 }
 
@@ -174,7 +167,6 @@ impl LoginThrottle {
         LoginThrottle {
             accounts: DashMap::new(),
             addresses: DashMap::new(),
-            trusted: DashMap::new(),
             capacity: capacity.max(1),
             clock,
             last_sweep_ms: Mutex::new(None),
@@ -182,18 +174,20 @@ impl LoginThrottle {
         }
     }
 
-    /// Admits a password attempt for `account` from `address`, waiting while the answer depends
-    /// on attempts still running; `Err` says how long the caller must wait.
+    /// Admits a password attempt for `account` from `address` (`known`: an address the account
+    /// logged in from before, as the store remembers them), waiting while the answer depends on
+    /// attempts still running; `Err` says how long the caller must wait.
     pub async fn begin_attempt(
         &self,
         account: &str,
         address: IpAddr,
+        known: bool,
     ) -> Result<CountedAttempt<'_>, Duration> {
         loop {
             let settled = self.settled.notified();
             tokio::pin!(settled);
             settled.as_mut().enable();
-            match self.try_begin_attempt(account, address) {
+            match self.try_begin_attempt(account, address, known) {
                 Ok(attempt) => return Ok(attempt),
                 Err(Refusal::Wait(wait)) => return Err(wait),
                 Err(Refusal::Busy) => settled.await,
@@ -202,11 +196,13 @@ impl LoginThrottle {
     }
 
     /// Admits a password attempt and counts it at once, or refuses it. From an address the
-    /// account logged in from before, failures on the account made elsewhere do not count.
+    /// account logged in from before (`known`), the account's bucket is not used: failures
+    /// made elsewhere cannot hold it back.
     pub fn try_begin_attempt(
         &self,
         account: &str,
         address: IpAddr,
+        known: bool,
     ) -> Result<CountedAttempt<'_>, Refusal> {
         let now = self.clock.now_ms();
         self.sweep_if_needed(now);
@@ -215,7 +211,7 @@ impl LoginThrottle {
         // attacker-sized); the address record still counts the attempt.
         let account = UserName::parse(account).ok();
         let account_key = match account {
-            Some(name) if !self.is_trusted(&name, address) => {
+            Some(name) if !known => {
                 let named = AccountKey::Name(name);
                 let key =
                     key_or_overflow(&self.accounts, named, AccountKey::Overflow, self.capacity);
@@ -238,32 +234,8 @@ impl LoginThrottle {
             throttle: self,
             account_key,
             address_key,
-            address,
             succeeded: false,
         })
-    }
-
-    /// Whether `address` is one `account` logged in from recently.
-    pub fn is_known_address(&self, account: &str, address: IpAddr) -> bool {
-        UserName::parse(account).is_ok_and(|name| self.is_trusted(&name, throttle_key(address)))
-    }
-
-    fn is_trusted(&self, account: &UserName, address: IpAddr) -> bool {
-        self.trusted
-            .get(account)
-            .is_some_and(|addresses| addresses.contains(&address))
-    }
-
-    fn remember(&self, account: &str, address: IpAddr) {
-        let Ok(account) = UserName::parse(account) else {
-            return;
-        };
-        let mut trusted = self.trusted.entry(account).or_default();
-        trusted.retain(|known| *known != address);
-        if trusted.len() >= TRUSTED_ADDRESSES_PER_ACCOUNT {
-            trusted.remove(0);
-        }
-        trusted.push(address);
     }
 
     fn sweep_if_needed(&self, now: i64) {
@@ -291,11 +263,10 @@ impl LoginThrottle {
 
 impl CountedAttempt<'_> {
     /// The password was right: the account gets its token back, the address only this
-    /// attempt's count (a login to one's own account does not wipe the guesses made on others),
-    /// and the address is remembered as one this account logs in from.
-    pub fn succeeded(mut self, account: &str) {
+    /// attempt's count (a login to one's own account does not wipe the guesses made on others).
+    /// The caller remembers the address in the store ([`throttle_key`] names it).
+    pub fn succeeded(mut self) {
         self.succeeded = true;
-        self.throttle.remember(account, self.address);
     }
 }
 

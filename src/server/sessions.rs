@@ -176,9 +176,11 @@ pub async fn handle_password(
         ));
     }
     // Counted as a failed login before Argon2 runs, like a password login.
+    let known =
+        super::auth::is_login_address(state, session.user.as_str(), session.address).await?;
     let attempt = match state
         .throttle
-        .begin_attempt(session.user.as_str(), session.address)
+        .begin_attempt(session.user.as_str(), session.address, known)
         .await
     {
         Ok(attempt) => attempt,
@@ -203,7 +205,7 @@ pub async fn handle_password(
     if !verified {
         return Err(Reject::new(ErrorCode::AuthFailed, "wrong current password"));
     }
-    attempt.succeeded(session.user.as_str());
+    attempt.succeeded();
     let new_phc = with_password_slot(state, Lane::Priority, move || {
         crate::crypto::hash_password(&new)
     })

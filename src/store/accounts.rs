@@ -190,3 +190,28 @@ fn registered_name(conn: &Connection, name: &str) -> Result<Option<String>, Stor
         .query_row([name], |row| row.get(0))
         .optional()?)
 }
+
+/// Login addresses kept per account (the newest by last successful login).
+pub(crate) const LOGIN_ADDRESSES_PER_ACCOUNT: i64 = 8;
+
+/// Remembers that `user` logged in with its password from `address` at `now_ms`, keeping only
+/// the account's newest [`LOGIN_ADDRESSES_PER_ACCOUNT`].
+pub(crate) fn remember_login_address(
+    conn: &Connection,
+    user: &str,
+    address: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO login_addresses (user, address, last_ms) VALUES (?1, ?2, ?3)
+         ON CONFLICT (user, address) DO UPDATE SET last_ms = max(last_ms, excluded.last_ms)",
+    )?
+    .execute(params![user, address, now_ms])?;
+    conn.prepare_cached(
+        "DELETE FROM login_addresses WHERE user = ?1 AND address NOT IN (
+             SELECT address FROM login_addresses WHERE user = ?1
+             ORDER BY last_ms DESC, address LIMIT ?2)",
+    )?
+    .execute(params![user, LOGIN_ADDRESSES_PER_ACCOUNT])?;
+    Ok(())
+}

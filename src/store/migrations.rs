@@ -19,7 +19,7 @@ use super::schema::{self, Probe};
 use super::types::{Durability, StoreOptions};
 
 /// The latest schema version this build supports (= the number of steps).
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// One migration step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +38,10 @@ pub const STEPS: &[Step] = &[
     Step {
         version: 2,
         description: "full-text index of open channels and blind-token index of sealed channels, back-filled from existing messages",
+    },
+    Step {
+        version: 3,
+        description: "addresses each account logged in from (the login throttle's known addresses)",
     },
 ];
 
@@ -229,6 +233,7 @@ fn migration_list(sink: Sender<MigrateProgress>) -> Migrations<'static> {
             backfill_v2(tx, &sink)
         })
         .comment("v2: FTS5 and blind-token indexes, back-filled"),
+        M::up(schema::V3_SQL).comment("v3: login addresses"),
     ])
 }
 

@@ -214,6 +214,22 @@ impl Store {
             .await
     }
 
+    /// Remembers that `user` logged in with its password from `address` (the login throttle's
+    /// key of the client address); the account keeps its 8 newest.
+    pub async fn remember_login_address(
+        &self,
+        user: &str,
+        address: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.submit(requests::RememberLoginAddress {
+            user: user.to_string(),
+            address: address.to_string(),
+            now_ms,
+        })
+        .await
+    }
+
     /// Forgets a session (logout). Unknown sessions are fine.
     pub async fn delete_session(&self, token_hash: [u8; 32]) -> Result<(), StoreError> {
         self.submit(requests::DeleteSession { token_hash }).await

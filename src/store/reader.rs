@@ -70,6 +70,16 @@ impl StoreReader {
             .optional()?)
     }
 
+    /// Whether `user` logged in with its password from `address` (one of its newest 8).
+    pub fn is_login_address(&self, user: &str, address: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM login_addresses WHERE user = ?1 AND address = ?2")?
+            .query_row([user, address], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
     /// The user of a session, or `None` if the token is unknown or unused for over 30 days.
     pub fn session_user(
         &self,

@@ -118,6 +118,21 @@ impl WriteRequest for TouchSession {
     }
 }
 
+/// Remembers an address an account logged in from with its password.
+pub(crate) struct RememberLoginAddress {
+    pub user: String,
+    pub address: String,
+    pub now_ms: i64,
+}
+
+impl WriteRequest for RememberLoginAddress {
+    type Reply = ();
+
+    fn apply(&self, conn: &Connection, _: &mut CommitCounters) -> Result<(), StoreError> {
+        accounts::remember_login_address(conn, &self.user, &self.address, self.now_ms)
+    }
+}
+
 /// Forgets a session.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct DeleteSession {

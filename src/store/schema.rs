@@ -118,6 +118,20 @@ INSERT INTO schema_meta (key, value) VALUES ('schema_version', '2')
     ON CONFLICT (key) DO UPDATE SET value = excluded.value;
 "#;
 
+/// Schema version 3: the addresses each account logged in from with its password (the login
+/// throttle does not hold failures made elsewhere against them), at most 8 per account.
+pub(crate) const V3_SQL: &str = r#"
+CREATE TABLE login_addresses (
+    user TEXT NOT NULL COLLATE NOCASE,
+    address TEXT NOT NULL,
+    last_ms INTEGER NOT NULL,
+    PRIMARY KEY (user, address)
+) WITHOUT ROWID;
+
+INSERT INTO schema_meta (key, value) VALUES ('schema_version', '3')
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+"#;
+
 /// What a database path holds, found without modifying it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Probe {

@@ -38,7 +38,24 @@ fn old_database(dir: &Path, version: u32) -> PathBuf {
     let path = dir.join(format!("v{version}.db"));
     migrations::create_at_version(&path, version).expect("old database");
     fill_v1(&path);
+    if version >= 2 {
+        index_v1_rows(&path);
+    }
     path
+}
+
+/// From schema version 2 on, the rows of [`fill_v1`] are in the full-text index as chatify
+/// writes them (`ch` is the channel's token: `ch` and the name's bytes in hex).
+fn index_v1_rows(path: &Path) {
+    let conn = rusqlite::Connection::open(path).expect("open database");
+    conn.execute_batch(
+        r#"
+        INSERT INTO message_fts (rowid, c, ch) VALUES
+            (1, 'migrated rollback notes', 'ch67656e6572616c'),
+            (5, 'kept through the upgrade', 'ch67656e6572616c');
+        "#,
+    )
+    .expect("v2 index rows");
 }
 
 fn backups_of(path: &Path) -> Vec<PathBuf> {

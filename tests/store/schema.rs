@@ -40,10 +40,13 @@ fn migrating_a_v1_database_with_rows_keeps_data_and_backfills_indexes() {
     migrations::create_at_version(&path, 1).expect("v1 database");
     fill_v1(&path);
     let status = migrations::status(&path).expect("status");
-    assert_eq!((status.current, status.target), (1, 2));
+    assert_eq!(
+        (status.current, status.target),
+        (1, chatify::store::SCHEMA_VERSION)
+    );
     assert_eq!(
         status.pending.iter().map(|s| s.version).collect::<Vec<_>>(),
-        [2]
+        (2..=chatify::store::SCHEMA_VERSION).collect::<Vec<_>>()
     );
 
     // Refused without auto-migration, with a hint; nothing changes.
@@ -58,7 +61,7 @@ fn migrating_a_v1_database_with_rows_keeps_data_and_backfills_indexes() {
     let Err(
         error @ StoreError::NeedsMigration {
             found: 1,
-            target: 2,
+            target: chatify::store::SCHEMA_VERSION,
             ..
         },
     ) = refused
@@ -74,7 +77,11 @@ fn migrating_a_v1_database_with_rows_keeps_data_and_backfills_indexes() {
         panic!("a dry run reports no progress")
     })
     .expect("dry run");
-    assert!(report.dry_run && report.steps.len() == 1 && report.backup.is_none());
+    assert!(
+        report.dry_run
+            && report.steps.len() == chatify::store::SCHEMA_VERSION as usize - 1
+            && report.backup.is_none()
+    );
     assert_eq!(sha(&path), before, "dry run changes nothing");
     assert!(matches!(
         StoreReader::open(&path),
@@ -84,7 +91,10 @@ fn migrating_a_v1_database_with_rows_keeps_data_and_backfills_indexes() {
     let mut events = Vec::new();
     let report = migrations::migrate(&path, &MigrateOptions::default(), &mut |e| events.push(e))
         .expect("migrate");
-    assert_eq!((report.from, report.to), (1, 2));
+    assert_eq!(
+        (report.from, report.to),
+        (1, chatify::store::SCHEMA_VERSION)
+    );
     let backup = report.backup.expect("a backup");
     assert!(
         backup
@@ -111,12 +121,18 @@ fn migrating_a_v1_database_with_rows_keeps_data_and_backfills_indexes() {
             .iter()
             .any(|e| matches!(e, MigrateProgress::BackupFinished { .. }))
     );
-    assert_eq!(migrations::status(&path).expect("status").current, 2);
+    assert_eq!(
+        migrations::status(&path).expect("status").current,
+        chatify::store::SCHEMA_VERSION
+    );
     let again = migrations::migrate(&path, &MigrateOptions::default(), &mut |_| {}).expect("no-op");
     assert!(again.steps.is_empty() && again.backup.is_none());
 
     let reader = StoreReader::open(&path).expect("current schema");
-    assert_eq!(reader.schema_version().expect("version"), 2);
+    assert_eq!(
+        reader.schema_version().expect("version"),
+        chatify::store::SCHEMA_VERSION
+    );
     assert_eq!(
         reader.account("ALICE").expect("query").map(|a| a.pk),
         Some(Some("cGtB".into()))
@@ -271,7 +287,7 @@ fn newer_schema_is_refused_and_the_file_stays_byte_identical() {
         let Err(
             error @ StoreError::NewerSchema {
                 found: 7,
-                supported: 2,
+                supported: chatify::store::SCHEMA_VERSION,
             },
         ) = opened
         else {
@@ -331,7 +347,7 @@ fn newer_schema_only_in_the_wal_is_still_refused_without_touching_the_files() {
         opened,
         Err(StoreError::NewerSchema {
             found: 9,
-            supported: 2
+            supported: chatify::store::SCHEMA_VERSION
         })
     ));
     let migrated = migrations::migrate(&path, &MigrateOptions::default(), &mut |_| {});

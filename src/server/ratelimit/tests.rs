@@ -10,14 +10,28 @@ use super::*;
 
 /// A failed attempt: admitted (and so counted), then dropped, which counts a failure.
 fn fail(throttle: &LoginThrottle, account: &str, address: IpAddr) -> Result<(), Refusal> {
-    throttle.try_begin_attempt(account, address).map(drop)
+    throttle
+        .try_begin_attempt(account, address, false)
+        .map(drop)
 }
 
-/// A successful attempt.
+/// A successful attempt from an address the account never logged in from.
 fn log_in(throttle: &LoginThrottle, account: &str, address: IpAddr) -> Result<(), Refusal> {
     throttle
-        .try_begin_attempt(account, address)?
-        .succeeded(account);
+        .try_begin_attempt(account, address, false)?
+        .succeeded();
+    Ok(())
+}
+
+/// A successful attempt from an address the account logged in from before.
+fn log_in_from_known(
+    throttle: &LoginThrottle,
+    account: &str,
+    address: IpAddr,
+) -> Result<(), Refusal> {
+    throttle
+        .try_begin_attempt(account, address, true)?
+        .succeeded();
     Ok(())
 }
 
@@ -82,17 +96,21 @@ fn attempts_still_running_argon2_already_count() {
     let throttle = LoginThrottle::default();
     let attacker = ip("192.0.2.7");
     let admitted: Vec<CountedAttempt> = (0..20)
-        .filter_map(|_| throttle.try_begin_attempt("alice", attacker).ok())
+        .filter_map(|_| throttle.try_begin_attempt("alice", attacker, false).ok())
         .collect();
     assert_eq!(admitted.len() as f64, ACCOUNT_BURST);
     // The others are not refused for good: they wait for how the running ones end.
     assert_eq!(
-        throttle.try_begin_attempt("alice", attacker).map(drop),
+        throttle
+            .try_begin_attempt("alice", attacker, false)
+            .map(drop),
         Err(Refusal::Busy)
     );
     drop(admitted);
     assert!(matches!(
-        throttle.try_begin_attempt("alice", attacker).map(drop),
+        throttle
+            .try_begin_attempt("alice", attacker, false)
+            .map(drop),
         Err(Refusal::Wait(_))
     ));
 }
@@ -123,7 +141,7 @@ fn failures_from_elsewhere_never_delay_an_address_the_account_logged_in_from() {
     assert!(fail(&throttle, "alice", attacker).is_err());
     assert!(fail(&throttle, "alice", elsewhere).is_err());
     for _ in 0..3 {
-        log_in(&throttle, "ALICE", home).expect("home is never held back");
+        log_in_from_known(&throttle, "ALICE", home).expect("home is never held back");
     }
 }
 
@@ -152,7 +170,7 @@ fn the_real_users_login_gives_the_attacker_no_new_guesses() {
     for _ in 0..ACCOUNT_BURST as u32 {
         fail(&throttle, "alice", attacker).expect("free failure");
     }
-    log_in(&throttle, "alice", home).expect("the real user");
+    log_in_from_known(&throttle, "alice", home).expect("the real user");
     assert!(fail(&throttle, "alice", attacker).is_err());
 }
 
@@ -163,16 +181,16 @@ fn concurrent_correct_logins_behind_one_address_wait_for_each_other_instead_of_f
     let running: Vec<_> = (0..ADDRESS_FREE_FAILURES)
         .map(|n| {
             throttle
-                .try_begin_attempt(&format!("user{n}"), nat)
+                .try_begin_attempt(&format!("user{n}"), nat, false)
                 .expect("admitted")
         })
         .collect();
     assert_eq!(
-        throttle.try_begin_attempt("late", nat).map(drop),
+        throttle.try_begin_attempt("late", nat, false).map(drop),
         Err(Refusal::Busy)
     );
-    for (n, attempt) in running.into_iter().enumerate() {
-        attempt.succeeded(&format!("user{n}"));
+    for attempt in running {
+        attempt.succeeded();
     }
     log_in(&throttle, "late", nat).expect("admitted once the others succeeded");
 }
