@@ -118,7 +118,9 @@ impl WriteRequest for TouchSession {
     }
 }
 
-/// Remembers an address an account logged in from with its password.
+/// Remembers an address an account logged in from with its password (replicated, so a
+/// cluster's nodes all know it).
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct RememberLoginAddress {
     pub user: String,
     pub address: String,
@@ -127,6 +129,10 @@ pub(crate) struct RememberLoginAddress {
 
 impl WriteRequest for RememberLoginAddress {
     type Reply = ();
+
+    fn replicated(&self) -> Option<ReplicatedWrite> {
+        Some(ReplicatedWrite::RememberLoginAddress(self.clone()))
+    }
 
     fn apply(&self, conn: &Connection, _: &mut CommitCounters) -> Result<(), StoreError> {
         accounts::remember_login_address(conn, &self.user, &self.address, self.now_ms)
