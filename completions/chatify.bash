@@ -16,6 +16,9 @@ _chatify() {
             ",$1")
                 cmd="chatify"
                 ;;
+            chatify,admin)
+                cmd="chatify__subcmd__admin"
+                ;;
             chatify,bridge)
                 cmd="chatify__subcmd__bridge"
                 ;;
@@ -51,6 +54,99 @@ _chatify() {
                 ;;
             chatify,sessions)
                 cmd="chatify__subcmd__sessions"
+                ;;
+            chatify__subcmd__admin,channels)
+                cmd="chatify__subcmd__admin__subcmd__channels"
+                ;;
+            chatify__subcmd__admin,delete-channel)
+                cmd="chatify__subcmd__admin__subcmd__delete__subcmd__channel"
+                ;;
+            chatify__subcmd__admin,delete-user)
+                cmd="chatify__subcmd__admin__subcmd__delete__subcmd__user"
+                ;;
+            chatify__subcmd__admin,disable)
+                cmd="chatify__subcmd__admin__subcmd__disable"
+                ;;
+            chatify__subcmd__admin,disconnect)
+                cmd="chatify__subcmd__admin__subcmd__disconnect"
+                ;;
+            chatify__subcmd__admin,enable)
+                cmd="chatify__subcmd__admin__subcmd__enable"
+                ;;
+            chatify__subcmd__admin,grant)
+                cmd="chatify__subcmd__admin__subcmd__grant"
+                ;;
+            chatify__subcmd__admin,help)
+                cmd="chatify__subcmd__admin__subcmd__help"
+                ;;
+            chatify__subcmd__admin,purge)
+                cmd="chatify__subcmd__admin__subcmd__purge"
+                ;;
+            chatify__subcmd__admin,reset-password)
+                cmd="chatify__subcmd__admin__subcmd__reset__subcmd__password"
+                ;;
+            chatify__subcmd__admin,revoke)
+                cmd="chatify__subcmd__admin__subcmd__revoke"
+                ;;
+            chatify__subcmd__admin,revoke-session)
+                cmd="chatify__subcmd__admin__subcmd__revoke__subcmd__session"
+                ;;
+            chatify__subcmd__admin,revoke-sessions)
+                cmd="chatify__subcmd__admin__subcmd__revoke__subcmd__sessions"
+                ;;
+            chatify__subcmd__admin,sessions)
+                cmd="chatify__subcmd__admin__subcmd__sessions"
+                ;;
+            chatify__subcmd__admin,users)
+                cmd="chatify__subcmd__admin__subcmd__users"
+                ;;
+            chatify__subcmd__admin__subcmd__help,channels)
+                cmd="chatify__subcmd__admin__subcmd__help__subcmd__channels"
+                ;;
+            chatify__subcmd__admin__subcmd__help,delete-channel)
+                cmd="chatify__subcmd__admin__subcmd__help__subcmd__delete__subcmd__channel"
+                ;;
+            chatify__subcmd__admin__subcmd__help,delete-user)
+                cmd="chatify__subcmd__admin__subcmd__help__subcmd__delete__subcmd__user"
+                ;;
+            chatify__subcmd__admin__subcmd__help,disable)
+                cmd="chatify__subcmd__admin__subcmd__help__subcmd__disable"
+                ;;
+            chatify__subcmd__admin__subcmd__help,disconnect)
+                cmd="chatify__subcmd__admin__subcmd__help__subcmd__disconnect"
+                ;;
+            chatify__subcmd__admin__subcmd__help,enable)
+                cmd="chatify__subcmd__admin__subcmd__help__subcmd__enable"
+                ;;
+            chatify__subcmd__admin__subcmd__help,grant)
+                cmd="chatify__subcmd__admin__subcmd__help__subcmd__grant"
+                ;;
+            chatify__subcmd__admin__subcmd__help,help)
+                cmd="chatify__subcmd__admin__subcmd__help__subcmd__help"
+                ;;
+            chatify__subcmd__admin__subcmd__help,purge)
+                cmd="chatify__subcmd__admin__subcmd__help__subcmd__purge"
+                ;;
+            chatify__subcmd__admin__subcmd__help,reset-password)
+                cmd="chatify__subcmd__admin__subcmd__help__subcmd__reset__subcmd__password"
+                ;;
+            chatify__subcmd__admin__subcmd__help,revoke)
+                cmd="chatify__subcmd__admin__subcmd__help__subcmd__revoke"
+                ;;
+            chatify__subcmd__admin__subcmd__help,revoke-session)
+                cmd="chatify__subcmd__admin__subcmd__help__subcmd__revoke__subcmd__session"
+                ;;
+            chatify__subcmd__admin__subcmd__help,revoke-sessions)
+                cmd="chatify__subcmd__admin__subcmd__help__subcmd__revoke__subcmd__sessions"
+                ;;
+            chatify__subcmd__admin__subcmd__help,sessions)
+                cmd="chatify__subcmd__admin__subcmd__help__subcmd__sessions"
+                ;;
+            chatify__subcmd__admin__subcmd__help,users)
+                cmd="chatify__subcmd__admin__subcmd__help__subcmd__users"
+                ;;
+            chatify__subcmd__help,admin)
+                cmd="chatify__subcmd__help__subcmd__admin"
                 ;;
             chatify__subcmd__help,bridge)
                 cmd="chatify__subcmd__help__subcmd__bridge"
@@ -88,6 +184,48 @@ _chatify() {
             chatify__subcmd__help,sessions)
                 cmd="chatify__subcmd__help__subcmd__sessions"
                 ;;
+            chatify__subcmd__help__subcmd__admin,channels)
+                cmd="chatify__subcmd__help__subcmd__admin__subcmd__channels"
+                ;;
+            chatify__subcmd__help__subcmd__admin,delete-channel)
+                cmd="chatify__subcmd__help__subcmd__admin__subcmd__delete__subcmd__channel"
+                ;;
+            chatify__subcmd__help__subcmd__admin,delete-user)
+                cmd="chatify__subcmd__help__subcmd__admin__subcmd__delete__subcmd__user"
+                ;;
+            chatify__subcmd__help__subcmd__admin,disable)
+                cmd="chatify__subcmd__help__subcmd__admin__subcmd__disable"
+                ;;
+            chatify__subcmd__help__subcmd__admin,disconnect)
+                cmd="chatify__subcmd__help__subcmd__admin__subcmd__disconnect"
+                ;;
+            chatify__subcmd__help__subcmd__admin,enable)
+                cmd="chatify__subcmd__help__subcmd__admin__subcmd__enable"
+                ;;
+            chatify__subcmd__help__subcmd__admin,grant)
+                cmd="chatify__subcmd__help__subcmd__admin__subcmd__grant"
+                ;;
+            chatify__subcmd__help__subcmd__admin,purge)
+                cmd="chatify__subcmd__help__subcmd__admin__subcmd__purge"
+                ;;
+            chatify__subcmd__help__subcmd__admin,reset-password)
+                cmd="chatify__subcmd__help__subcmd__admin__subcmd__reset__subcmd__password"
+                ;;
+            chatify__subcmd__help__subcmd__admin,revoke)
+                cmd="chatify__subcmd__help__subcmd__admin__subcmd__revoke"
+                ;;
+            chatify__subcmd__help__subcmd__admin,revoke-session)
+                cmd="chatify__subcmd__help__subcmd__admin__subcmd__revoke__subcmd__session"
+                ;;
+            chatify__subcmd__help__subcmd__admin,revoke-sessions)
+                cmd="chatify__subcmd__help__subcmd__admin__subcmd__revoke__subcmd__sessions"
+                ;;
+            chatify__subcmd__help__subcmd__admin,sessions)
+                cmd="chatify__subcmd__help__subcmd__admin__subcmd__sessions"
+                ;;
+            chatify__subcmd__help__subcmd__admin,users)
+                cmd="chatify__subcmd__help__subcmd__admin__subcmd__users"
+                ;;
             *)
                 ;;
         esac
@@ -95,8 +233,534 @@ _chatify() {
 
     case "${cmd}" in
         chatify)
-            opts="-v -q -h -V --verbose --quiet --color --help --version serve connect history search rewind migrate keygen logout sessions password bridge help"
+            opts="-v -q -h -V --verbose --quiet --color --help --version serve connect history search rewind migrate keygen admin logout sessions password bridge help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin)
+            opts="-u -v -q -h -V --db --live --server --user --password-file --timeout --ca-file --allow-insecure --verbose --quiet --color --help --version users disable enable disconnect reset-password delete-user grant revoke sessions revoke-sessions revoke-session channels delete-channel purge help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__channels)
+            opts="-v -q -h -V --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__delete__subcmd__channel)
+            opts="-v -q -h -V --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__delete__subcmd__user)
+            opts="-v -q -h -V --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__disable)
+            opts="-v -q -h -V --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__disconnect)
+            opts="-v -q -h -V --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__enable)
+            opts="-v -q -h -V --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__grant)
+            opts="-v -q -h -V --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__help)
+            opts="users disable enable disconnect reset-password delete-user grant revoke sessions revoke-sessions revoke-session channels delete-channel purge help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__help__subcmd__channels)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__help__subcmd__delete__subcmd__channel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__help__subcmd__delete__subcmd__user)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__help__subcmd__disable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__help__subcmd__disconnect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__help__subcmd__enable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__help__subcmd__grant)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__help__subcmd__purge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__help__subcmd__reset__subcmd__password)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__help__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__help__subcmd__revoke__subcmd__session)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__help__subcmd__revoke__subcmd__sessions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__help__subcmd__sessions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__help__subcmd__users)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__purge)
+            opts="-v -q -h -V --before --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --before)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__reset__subcmd__password)
+            opts="-v -q -h -V --stdin --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__revoke)
+            opts="-v -q -h -V --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__revoke__subcmd__session)
+            opts="-v -q -h -V --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__revoke__subcmd__sessions)
+            opts="-v -q -h -V --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__sessions)
+            opts="-v -q -h -V --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__admin__subcmd__users)
+            opts="-v -q -h -V --verbose --quiet --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -189,8 +853,218 @@ _chatify() {
             return 0
             ;;
         chatify__subcmd__help)
-            opts="serve connect history search rewind migrate keygen logout sessions password bridge help"
+            opts="serve connect history search rewind migrate keygen admin logout sessions password bridge help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__help__subcmd__admin)
+            opts="users disable enable disconnect reset-password delete-user grant revoke sessions revoke-sessions revoke-session channels delete-channel purge"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__help__subcmd__admin__subcmd__channels)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__help__subcmd__admin__subcmd__delete__subcmd__channel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__help__subcmd__admin__subcmd__delete__subcmd__user)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__help__subcmd__admin__subcmd__disable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__help__subcmd__admin__subcmd__disconnect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__help__subcmd__admin__subcmd__enable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__help__subcmd__admin__subcmd__grant)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__help__subcmd__admin__subcmd__purge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__help__subcmd__admin__subcmd__reset__subcmd__password)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__help__subcmd__admin__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__help__subcmd__admin__subcmd__revoke__subcmd__session)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__help__subcmd__admin__subcmd__revoke__subcmd__sessions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__help__subcmd__admin__subcmd__sessions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        chatify__subcmd__help__subcmd__admin__subcmd__users)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -737,7 +1611,7 @@ _chatify() {
             return 0
             ;;
         chatify__subcmd__serve)
-            opts="-v -q -h -V --listen --db --registration --max-frame --rate-limit --rate-burst --read-rate --read-burst --queue-depth --max-connections --max-connections-per-account --max-connections-per-address --registrations-per-hour --outbound-budget-mib --durability --no-auto-migrate --bridge-account --admin-listen --tls-cert --tls-key --tls-self-signed --tls-name --cluster --nats-creds --nats-ca --nats-require-tls --cluster-stream --cluster-replicas --node-name --verbose --quiet --color --help --version"
+            opts="-v -q -h -V --listen --db --registration --max-frame --rate-limit --rate-burst --read-rate --read-burst --queue-depth --max-connections --max-connections-per-account --max-connections-per-address --registrations-per-hour --outbound-budget-mib --durability --no-auto-migrate --bridge-account --admin-listen --retention --tls-cert --tls-key --tls-self-signed --tls-name --cluster --nats-creds --nats-ca --nats-require-tls --cluster-stream --cluster-replicas --node-name --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -808,6 +1682,10 @@ _chatify() {
                     return 0
                     ;;
                 --admin-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retention)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

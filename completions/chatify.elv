@@ -34,6 +34,7 @@ set edit:completion:arg-completer[chatify] = {|@words|
             cand rewind 'Show a channel as it stood at a moment in the past'
             cand migrate 'Upgrade a database''s schema in place (after writing a backup)'
             cand keygen 'Create or show your X25519 identity key'
+            cand admin 'Administer accounts and channels: on the database file, or live through the server'
             cand logout 'End your saved session on the server and forget it here'
             cand sessions 'List your sessions on the server, or end one (--revoke ID)'
             cand password 'Change your account password; every other session ends'
@@ -58,6 +59,7 @@ set edit:completion:arg-completer[chatify] = {|@words|
             cand --durability 'normal survives a crash of the server process; full also survives an OS crash or power loss'
             cand --bridge-account 'Account allowed to relay messages for people on another network (shown as name@network), such as the Discord bridge''s account. Repeatable; the variable takes a comma-separated list'
             cand --admin-listen 'Serve plain-HTTP /healthz (200 ready, else 503) and /metrics (Prometheus text) on this address, for a load balancer and monitoring; keep it on a private address'
+            cand --retention 'Server-wide retention: purge messages older than this in every channel (e.g. 30d, 12w; at least 1m). A channel''s own retention (/mode retention=…) can only shorten it'
             cand --tls-cert 'Serve wss:// with this PEM certificate chain (leaf first); SIGHUP reloads it'
             cand --tls-key 'The PEM private key of --tls-cert; SIGHUP reloads it'
             cand --tls-name 'Another name (DNS name or IP address) for the self-signed certificate, besides localhost and the loopback addresses; repeatable. Only used when the certificate is generated'
@@ -212,6 +214,244 @@ set edit:completion:arg-completer[chatify] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'chatify;admin'= {
+            cand --db 'The database file [default: the server''s, <data dir>/chatify.db]'
+            cand --server 'Server address (ws://host:port or wss://host:port)'
+            cand -u 'Your username on the server'
+            cand --user 'Your username on the server'
+            cand --password-file 'Read the account password from this file (first line) when there is no saved session'
+            cand --timeout 'Seconds to wait for the server''s answers'
+            cand --ca-file 'For wss://: trust only the CA certificates in this PEM file (a private CA) instead of the system roots; certificates are then never pinned on first use'
+            cand --color 'When to use colour; NO_COLOR in the environment means never'
+            cand --live 'Act through the running server with your session (you must be a server admin): disable, enable, disconnect, revoke-sessions'
+            cand --allow-insecure 'Send the password or session token over plain ws:// even to a host that is not this machine (anyone on the network can read them)'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand users 'List every account: admin, disabled, saved sessions, channels, created'
+            cand disable 'Disable an account: it cannot log in and its sessions are revoked (with --live its connections also end at once)'
+            cand enable 'Enable a disabled account'
+            cand disconnect 'Close every connection of an account now (--live only); it may log in again'
+            cand reset-password 'Set a new password (printed, random) and revoke the account''s sessions'
+            cand delete-user 'Delete an account with its sessions, memberships and roles (its past messages stay)'
+            cand grant 'Make an account a server admin'
+            cand revoke 'Take server admin away from an account'
+            cand sessions 'List saved sessions (short ids, never tokens), of one account or all'
+            cand revoke-sessions 'Revoke every session of an account (with --live its connections also end at once)'
+            cand revoke-session 'Revoke one session by the id `sessions` shows'
+            cand channels 'List every channel: mode, owner, members, messages, settings, topic'
+            cand delete-channel 'Delete a channel with its whole history'
+            cand purge 'Delete a channel''s messages older than a time, for real (rows, search index, blind tokens)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'chatify;admin;users'= {
+            cand --color 'When to use colour; NO_COLOR in the environment means never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chatify;admin;disable'= {
+            cand --color 'When to use colour; NO_COLOR in the environment means never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chatify;admin;enable'= {
+            cand --color 'When to use colour; NO_COLOR in the environment means never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chatify;admin;disconnect'= {
+            cand --color 'When to use colour; NO_COLOR in the environment means never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chatify;admin;reset-password'= {
+            cand --color 'When to use colour; NO_COLOR in the environment means never'
+            cand --stdin 'Read the new password from the first line of stdin instead of generating one'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chatify;admin;delete-user'= {
+            cand --color 'When to use colour; NO_COLOR in the environment means never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chatify;admin;grant'= {
+            cand --color 'When to use colour; NO_COLOR in the environment means never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chatify;admin;revoke'= {
+            cand --color 'When to use colour; NO_COLOR in the environment means never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chatify;admin;sessions'= {
+            cand --color 'When to use colour; NO_COLOR in the environment means never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chatify;admin;revoke-sessions'= {
+            cand --color 'When to use colour; NO_COLOR in the environment means never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chatify;admin;revoke-session'= {
+            cand --color 'When to use colour; NO_COLOR in the environment means never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chatify;admin;channels'= {
+            cand --color 'When to use colour; NO_COLOR in the environment means never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chatify;admin;delete-channel'= {
+            cand --color 'When to use colour; NO_COLOR in the environment means never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chatify;admin;purge'= {
+            cand --before 'Messages before this time: an age (30d), an RFC 3339 time or YYYY-MM-DD [HH:MM]'
+            cand --color 'When to use colour; NO_COLOR in the environment means never'
+            cand -v 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand --verbose 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'chatify;admin;help'= {
+            cand users 'List every account: admin, disabled, saved sessions, channels, created'
+            cand disable 'Disable an account: it cannot log in and its sessions are revoked (with --live its connections also end at once)'
+            cand enable 'Enable a disabled account'
+            cand disconnect 'Close every connection of an account now (--live only); it may log in again'
+            cand reset-password 'Set a new password (printed, random) and revoke the account''s sessions'
+            cand delete-user 'Delete an account with its sessions, memberships and roles (its past messages stay)'
+            cand grant 'Make an account a server admin'
+            cand revoke 'Take server admin away from an account'
+            cand sessions 'List saved sessions (short ids, never tokens), of one account or all'
+            cand revoke-sessions 'Revoke every session of an account (with --live its connections also end at once)'
+            cand revoke-session 'Revoke one session by the id `sessions` shows'
+            cand channels 'List every channel: mode, owner, members, messages, settings, topic'
+            cand delete-channel 'Delete a channel with its whole history'
+            cand purge 'Delete a channel''s messages older than a time, for real (rows, search index, blind tokens)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'chatify;admin;help;users'= {
+        }
+        &'chatify;admin;help;disable'= {
+        }
+        &'chatify;admin;help;enable'= {
+        }
+        &'chatify;admin;help;disconnect'= {
+        }
+        &'chatify;admin;help;reset-password'= {
+        }
+        &'chatify;admin;help;delete-user'= {
+        }
+        &'chatify;admin;help;grant'= {
+        }
+        &'chatify;admin;help;revoke'= {
+        }
+        &'chatify;admin;help;sessions'= {
+        }
+        &'chatify;admin;help;revoke-sessions'= {
+        }
+        &'chatify;admin;help;revoke-session'= {
+        }
+        &'chatify;admin;help;channels'= {
+        }
+        &'chatify;admin;help;delete-channel'= {
+        }
+        &'chatify;admin;help;purge'= {
+        }
+        &'chatify;admin;help;help'= {
+        }
         &'chatify;logout'= {
             cand --server 'Server address (ws://host:port or wss://host:port)'
             cand -u 'Your username on the server'
@@ -291,6 +531,7 @@ set edit:completion:arg-completer[chatify] = {|@words|
             cand rewind 'Show a channel as it stood at a moment in the past'
             cand migrate 'Upgrade a database''s schema in place (after writing a backup)'
             cand keygen 'Create or show your X25519 identity key'
+            cand admin 'Administer accounts and channels: on the database file, or live through the server'
             cand logout 'End your saved session on the server and forget it here'
             cand sessions 'List your sessions on the server, or end one (--revoke ID)'
             cand password 'Change your account password; every other session ends'
@@ -310,6 +551,50 @@ set edit:completion:arg-completer[chatify] = {|@words|
         &'chatify;help;migrate'= {
         }
         &'chatify;help;keygen'= {
+        }
+        &'chatify;help;admin'= {
+            cand users 'List every account: admin, disabled, saved sessions, channels, created'
+            cand disable 'Disable an account: it cannot log in and its sessions are revoked (with --live its connections also end at once)'
+            cand enable 'Enable a disabled account'
+            cand disconnect 'Close every connection of an account now (--live only); it may log in again'
+            cand reset-password 'Set a new password (printed, random) and revoke the account''s sessions'
+            cand delete-user 'Delete an account with its sessions, memberships and roles (its past messages stay)'
+            cand grant 'Make an account a server admin'
+            cand revoke 'Take server admin away from an account'
+            cand sessions 'List saved sessions (short ids, never tokens), of one account or all'
+            cand revoke-sessions 'Revoke every session of an account (with --live its connections also end at once)'
+            cand revoke-session 'Revoke one session by the id `sessions` shows'
+            cand channels 'List every channel: mode, owner, members, messages, settings, topic'
+            cand delete-channel 'Delete a channel with its whole history'
+            cand purge 'Delete a channel''s messages older than a time, for real (rows, search index, blind tokens)'
+        }
+        &'chatify;help;admin;users'= {
+        }
+        &'chatify;help;admin;disable'= {
+        }
+        &'chatify;help;admin;enable'= {
+        }
+        &'chatify;help;admin;disconnect'= {
+        }
+        &'chatify;help;admin;reset-password'= {
+        }
+        &'chatify;help;admin;delete-user'= {
+        }
+        &'chatify;help;admin;grant'= {
+        }
+        &'chatify;help;admin;revoke'= {
+        }
+        &'chatify;help;admin;sessions'= {
+        }
+        &'chatify;help;admin;revoke-sessions'= {
+        }
+        &'chatify;help;admin;revoke-session'= {
+        }
+        &'chatify;help;admin;channels'= {
+        }
+        &'chatify;help;admin;delete-channel'= {
+        }
+        &'chatify;help;admin;purge'= {
         }
         &'chatify;help;logout'= {
         }

@@ -94,6 +94,8 @@ pub enum Command {
     Migrate(cmd::migrate::Args),
     /// Create or show your X25519 identity key.
     Keygen(cmd::keygen::Args),
+    /// Administer accounts and channels: on the database file, or live through the server.
+    Admin(cmd::admin::Args),
     /// End your saved session on the server and forget it here.
     Logout(cmd::logout::Args),
     /// List your sessions on the server, or end one (--revoke ID).

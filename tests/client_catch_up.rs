@@ -22,6 +22,10 @@ fn dms_sealed_messages_and_mentions_sent_while_offline_are_shown_and_counted_on_
     alice.send("/join #vault --sealed");
     alice.send(PASSPHRASE);
     alice.expect("joined 🔒#vault");
+    // A sealed channel is invite-only: alice (its owner) invites bob first.
+    alice.send("/invite bob");
+    alice.expect("#vault -- alice invited bob");
+    bob.expect("alice invited you to #vault");
     bob.send("/join #vault");
     bob.send(PASSPHRASE);
     bob.expect("joined 🔒#vault");
@@ -76,6 +80,10 @@ fn a_wrong_passphrase_is_refused_before_the_join_and_no_member_sees_it() {
     alice.send("/join #vault --sealed");
     alice.send(PASSPHRASE);
     alice.expect("joined 🔒#vault");
+    // A sealed channel is invite-only: alice (its owner) invites bob first.
+    alice.send("/invite bob");
+    alice.expect("#vault -- alice invited bob");
+    bob.expect("alice invited you to #vault");
 
     bob.send("/join #vault");
     bob.send("not the passphrase");

@@ -98,6 +98,12 @@ fn messages_dms_and_sealed_channels_are_delivered_decrypted_and_stored_encrypted
     alice.send("launch window opens at dawn");
     alice.expect("🔒#ops <alice> launch window opens at dawn");
 
+    // A sealed channel is invite-only: bob is refused until alice invites him.
+    bob.send("/join #ops");
+    bob.expect("needs an invitation");
+    alice.send("/invite bob");
+    alice.expect("#ops -- alice invited bob");
+    bob.expect("alice invited you to #ops");
     bob.send("/join #ops");
     bob.send("not the passphrase");
     let refused = bob.expect("wrong passphrase for #ops");

@@ -131,6 +131,10 @@ fn lines_typed_right_after_a_sealed_join_land_in_the_sealed_channel_in_order() {
         .map(|line| format!("🔒#vault <alice> {line}"))
         .collect();
     alice.expect(shown.last().expect("5 lines"));
+    // A sealed channel is invite-only: alice (its owner) invites bob first.
+    alice.send("/invite bob");
+    alice.expect("#vault -- alice invited bob");
+    bob.expect("alice invited you to #vault");
     bob.send("/join #vault");
     bob.send(PASSPHRASE);
     bob.expect("joined 🔒#vault");

@@ -119,6 +119,14 @@ impl Run {
             .map(|line| serde_json::from_str(line).expect("each line is JSON"))
             .collect()
     }
+    /// Exit 0, and the JSON objects of stdout that are messages, not system lines (moderation
+    /// events such as the invitation a sealed channel needs before anyone else can join).
+    fn json_messages(&self) -> Vec<Value> {
+        self.json()
+            .into_iter()
+            .filter(|record| record["sys"].is_null())
+            .collect()
+    }
     fn assert_code(&self, code: i32) -> &Run {
         assert_eq!(
             self.code(),

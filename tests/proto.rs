@@ -99,6 +99,7 @@ fn server_frames_use_the_binding_field_names() {
         edited: None,
         deleted: false,
         reacts: None,
+        sys: None,
     });
     let value: Value = serde_json::from_str(&msg.to_json()).unwrap();
     assert_eq!(
@@ -135,6 +136,7 @@ fn a_deleted_folded_message_carries_no_content() {
         edited: None,
         deleted: true,
         reacts: None,
+        sys: None,
     };
     let value: Value = serde_json::to_value(ServerFrame::Msg(deleted)).unwrap();
     assert_eq!(

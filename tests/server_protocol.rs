@@ -19,6 +19,8 @@ mod edges;
 mod errors;
 #[path = "server_protocol/frame_metering.rs"]
 mod frame_metering;
+#[path = "server_protocol/governance.rs"]
+mod governance;
 #[path = "server_protocol/hostile.rs"]
 mod hostile;
 #[path = "server_protocol/login_throttle.rs"]
@@ -35,6 +37,8 @@ mod queries;
 mod read_markers;
 #[path = "server_protocol/relayed.rs"]
 mod relayed;
+#[path = "server_protocol/retention.rs"]
+mod retention;
 #[path = "server_protocol/sessions.rs"]
 mod sessions;
 #[path = "server_protocol/users.rs"]

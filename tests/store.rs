@@ -21,6 +21,8 @@ use chatify::store::{
 mod accounts;
 #[path = "store/appends.rs"]
 mod appends;
+#[path = "store/governance.rs"]
+mod governance;
 #[path = "store/log.rs"]
 mod log;
 #[path = "store/queries.rs"]

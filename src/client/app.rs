@@ -30,6 +30,7 @@ mod channels;
 mod commands;
 mod dms;
 mod join_check;
+mod moderation;
 mod outbox_sender;
 mod queries;
 

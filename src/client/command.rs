@@ -7,6 +7,9 @@
 use crate::proto::PresenceState;
 
 mod args;
+mod moderation;
+
+pub use moderation::{ModCommand, ModCommandAction, mode_completions, parse_duration_secs};
 
 use args::{
     channel_arg, id_and_text, no_arguments, only_id, optional_channel, optional_user,
@@ -43,6 +46,17 @@ pub const COMMAND_NAMES: &[&str] = &[
     "/trust",
     "/unread",
     "/mentions",
+    "/invite",
+    "/kick",
+    "/ban",
+    "/unban",
+    "/mute",
+    "/unmute",
+    "/op",
+    "/deop",
+    "/topic",
+    "/mode",
+    "/list",
     "/help",
     "/quit",
 ];
@@ -135,6 +149,12 @@ pub enum Command {
     Sessions(SessionsAction),
     /// Change your password (asked for, never on the command line).
     Password,
+    /// `/invite`, `/kick`, `/ban`, `/unban`, `/mute`, `/unmute`, `/op`, `/deop`, `/topic`, `/mode`.
+    Moderate(ModCommand),
+    /// `/list [after]`: a page of the server's listed channels.
+    List {
+        after: Option<String>,
+    },
     Help {
         topic: Option<String>,
     },
@@ -225,6 +245,14 @@ pub fn help_lines() -> Vec<&'static str> {
         "/sessions [revoke ID]  your sessions on the server, or end one",
         "/password              change your password (every other session ends)",
         "/logout                end this session on the server and quit",
+        "/list [after-#ch]      the server's listed channels with topic and member count",
+        "/invite [#ch] user     let user join an invite-only channel (operators)",
+        "/kick [#ch] user [why] remove user from the channel (operators)",
+        "/ban [#ch] user [why]  remove and keep out user   /unban [#ch] user",
+        "/mute [#ch] user 10m [why]  silence user for a while   /unmute [#ch] user",
+        "/op [#ch] user  /deop [#ch] user   make or unmake an operator",
+        "/topic [#ch] text|--clear   set the channel topic (operators)",
+        "/mode [#ch] +i|-i +m|-m +s|-s retention=7d|off   invite-only, moderated, secret, retention",
         "/help                  this list          /quit  leave chatify",
     ]
 }
@@ -313,7 +341,7 @@ fn parse_named_rest(name: &str, rest: &str) -> Result<Command, ParseError> {
             topic: Some(rest.trim().trim_start_matches('/').to_string()).filter(|t| !t.is_empty()),
         }),
         "quit" | "exit" | "q" => Ok(Command::Quit),
-        _ => Err(unknown_command(name)),
+        _ => moderation::parse_governance(name, rest).unwrap_or_else(|| Err(unknown_command(name))),
     }
 }
 

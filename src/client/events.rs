@@ -40,6 +40,7 @@ pub fn handle_frame(
         // Already on screen from a listing fetched while it was on its way: not twice.
         ServerFrame::Msg(event) if state.message(event.id).is_some() => Vec::new(),
         ServerFrame::Dm(event) if state.message(event.id).is_some() => Vec::new(),
+        ServerFrame::Msg(event) if event.sys.is_some() => on_system_line(state, options, &event),
         ServerFrame::Msg(event) => {
             let sealed = channel_is_sealed(state, keys, &event.ch);
             let body = decrypt_message(Some(keys), sealed, &event);
@@ -76,8 +77,63 @@ pub fn handle_frame(
             )]
         }
         ServerFrame::Err { m, .. } => vec![render::render_error(options, &render::printable(&m))],
+        ServerFrame::Left {
+            ch, by: Some(by), ..
+        } => on_removed(state, options, &ch, &by),
+        ServerFrame::Invited(notice) => vec![render::render_notice(
+            options,
+            &format!(
+                "{} invited you to #{}: /join #{}",
+                render::printable(&notice.by),
+                render::printable(&notice.ch),
+                render::printable(&notice.ch)
+            ),
+        )],
         _ => Vec::new(),
     }
+}
+
+/// A system line (a moderation event), live or from a listing: shown as who did what, from the
+/// structured `sys` (the server's `c` is only for clients that do not know `sys`).
+pub fn on_system_line(
+    state: &mut ChatState,
+    options: &RenderOptions,
+    event: &MessageEvent,
+) -> Vec<String> {
+    let Some(sys) = &event.sys else {
+        return Vec::new();
+    };
+    let mut lines: Vec<String> = state.day_change(options, event.ts).into_iter().collect();
+    lines.push(render::render_system_line(
+        options,
+        &event.ch,
+        &event.u,
+        &sys.describe(),
+        event.ts,
+        event.id,
+    ));
+    lines
+}
+
+/// The server removed us from a channel (kick or ban): it is no longer ours.
+fn on_removed(
+    state: &mut ChatState,
+    options: &RenderOptions,
+    channel: &str,
+    by: &str,
+) -> Vec<String> {
+    state.channels.remove(channel);
+    if state.current_channel() == Some(channel) {
+        state.current = state.channels.keys().next().cloned().map(Place::Channel);
+    }
+    vec![render::render_error(
+        options,
+        &format!(
+            "{} removed you from #{}",
+            render::printable(by),
+            render::printable(channel)
+        ),
+    )]
 }
 
 /// A message (live, replayed or from a history page): remembers it, counts unread and
@@ -90,6 +146,9 @@ pub fn on_message(
     body: Body,
     live: bool,
 ) -> Vec<String> {
+    if event.sys.is_some() {
+        return on_system_line(state, options, event);
+    }
     let scope = state.channel_scope(&event.ch);
     let body = if event.deleted { Body::Deleted } else { body };
     let reacts = event.reacts.clone().unwrap_or_default();

@@ -62,6 +62,7 @@ fn msg(ch: &str, id: i64, u: &str, c: &str, ts: i64) -> MessageEvent {
         edited: None,
         deleted: false,
         reacts: None,
+        sys: None,
     }
 }
 

@@ -146,6 +146,20 @@ pub async fn rewind(
     from: Option<&str>,
     limit: u32,
 ) -> Result<Vec<MessageEvent>, ClientError> {
+    Ok(rewind_retained(session, channel, at_ms, from, limit)
+        .await?
+        .0)
+}
+
+/// [`rewind`], with where the channel's retained history begins (`retained_from`, Unix ms;
+/// `None` when nothing was ever purged).
+pub async fn rewind_retained(
+    session: &Session,
+    channel: &str,
+    at_ms: i64,
+    from: Option<&str>,
+    limit: u32,
+) -> Result<(Vec<MessageEvent>, Option<i64>), ClientError> {
     let asked = if from.is_some() {
         HISTORY_MAX_LIMIT
     } else {
@@ -157,9 +171,14 @@ pub async fn rewind(
         limit: Some(asked),
     });
     match session.request(frame).await? {
-        ServerFrame::Rewind { events, .. } => {
+        ServerFrame::Rewind {
+            events,
+            retained_from,
+            ..
+        } => {
             let events = ServerFrame::message_events(events);
-            Ok(filter_from(events.iter(), from, limit).cloned().collect())
+            let kept = filter_from(events.iter(), from, limit).cloned().collect();
+            Ok((kept, retained_from))
         }
         other => Err(unexpected(&other)),
     }

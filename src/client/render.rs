@@ -202,6 +202,28 @@ pub fn render_notice(options: &RenderOptions, text: &str) -> String {
     format!("{} {}", dim(options, "--"), text)
 }
 
+/// A system line (a moderation event in a channel's history):
+/// `09:31 #ops -- alice kicked bob (spam) [88]`. Never marked sealed: it is not encrypted.
+/// `text` comes from the server: it is sanitised here.
+pub fn render_system_line(
+    options: &RenderOptions,
+    channel: &str,
+    actor: &str,
+    text: &str,
+    ts: i64,
+    id: i64,
+) -> String {
+    format!(
+        "{} #{} {} {} {} {}",
+        dim(options, &format_time(options, ts)),
+        printable(channel),
+        dim(options, "--"),
+        paint_nick(options, &printable(actor)),
+        printable(text),
+        dim(options, &format!("[{id}]"))
+    )
+}
+
 /// An error or refusal, in red: `!! wrong passphrase for #ops`.
 pub fn render_error(options: &RenderOptions, text: &str) -> String {
     let line = format!("!! {text}");

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use crate::cli::{Cli, Command};
 
 pub mod account;
+pub mod admin;
 pub mod bridge;
 pub mod connect;
 pub mod history;
@@ -31,6 +32,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rewind(args) => rewind::run(args, &global),
         Command::Migrate(args) => migrate::run(args, &global),
         Command::Keygen(args) => keygen::run(args, &global),
+        Command::Admin(args) => admin::run(args, &global),
         Command::Logout(args) => logout::run(args, &global),
         Command::Sessions(args) => sessions::run(args, &global),
         Command::Password(args) => password::run(args, &global),

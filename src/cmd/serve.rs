@@ -92,6 +92,10 @@ pub struct Args {
     /// address, for a load balancer and monitoring; keep it on a private address.
     #[arg(long, env = "CHATIFY_ADMIN_LISTEN", value_name = "ADDR")]
     pub admin_listen: Option<String>,
+    /// Server-wide retention: purge messages older than this in every channel (e.g. 30d, 12w;
+    /// at least 1m). A channel's own retention (/mode retention=…) can only shorten it.
+    #[arg(long, env = "CHATIFY_RETENTION", value_name = "DURATION", value_parser = parse_retention)]
+    pub retention: Option<std::time::Duration>,
     #[command(flatten)]
     pub tls: TlsArgs,
     #[command(flatten)]
@@ -149,6 +153,14 @@ pub struct ClusterArgs {
     /// This node's name in logs [default: the host name and listen address].
     #[arg(long, env = "CHATIFY_NODE_NAME", value_name = "NAME")]
     pub node_name: Option<String>,
+}
+
+/// `--retention`: an age such as `30d` or `1w2d`.
+fn parse_retention(text: &str) -> Result<std::time::Duration, String> {
+    crate::timespec::parse_age_ms(text)
+        .and_then(|ms| u64::try_from(ms).ok())
+        .map(std::time::Duration::from_millis)
+        .ok_or_else(|| "use an age such as 90m, 30d or 12w".to_string())
 }
 
 /// The TLS flags of `chatify serve`.
@@ -263,6 +275,7 @@ fn server_config(args: &Args, clock: Clock) -> anyhow::Result<ServerConfig> {
         ),
         clock,
         bridge_accounts: args.bridge_accounts.clone(),
+        retention: args.retention,
         ..ServerConfig::default()
     };
     if let Err(error) = config.validate() {

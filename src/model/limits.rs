@@ -64,3 +64,15 @@ pub const MAX_EMOJI_BYTES: usize = 64;
 pub const MAX_DISTINCT_REACTIONS: usize = 32;
 /// Most terms of an open-channel full-text search.
 pub const MAX_SEARCH_TERMS: usize = 16;
+
+// --- governance -----------------------------------------------------------------------------
+
+/// Longest channel topic, in bytes.
+pub const MAX_TOPIC_BYTES: usize = 300;
+/// Longest moderation reason (kick, ban, mute), in bytes.
+pub const MAX_REASON_BYTES: usize = 200;
+/// Longest mute: 28 days, in seconds.
+pub const MAX_MUTE_SECS: u64 = 28 * 24 * 60 * 60;
+/// `list` default and maximum page sizes.
+pub const LIST_DEFAULT_LIMIT: u32 = 50;
+pub const LIST_MAX_LIMIT: u32 = 200;

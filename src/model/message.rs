@@ -28,6 +28,10 @@ pub struct MessageEvent {
     pub deleted: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reacts: Option<BTreeMap<String, Vec<String>>>,
+    /// Added: present on a system line (a moderation event); `u` is who acted, `c` says it in
+    /// words for clients that do not know `sys` (docs/PROTOCOL.md §11.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sys: Option<Box<super::governance::SysEvent>>,
 }
 
 /// `skip_serializing_if` for flags that are only sent when set.

@@ -6,6 +6,7 @@
 //! it, so the store never needs the wire types to know what a name or a folded message is.
 
 pub mod fold;
+pub mod governance;
 pub mod limits;
 pub mod message;
 mod names;

@@ -95,6 +95,7 @@ mod fold {
             edited: None,
             deleted: false,
             reacts: None,
+            sys: None,
         }
     }
 

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::governance::{AdminFrame, ListFrame, ModTargetFrame, ModeFrame, MuteFrame, TopicFrame};
 use super::{ChannelMode, PresenceState, SecretString, is_false};
 
 /// KDF parameters of a sealed channel, as carried in `create.kdf` / `joined.kdf`.
@@ -298,6 +299,21 @@ pub enum ClientFrame {
     /// Added: what a channel is (open or sealed, with the salt, KDF and kcv of a sealed one)
     /// without joining it, so a passphrase is checked before anyone sees a join.
     Info(ChannelFrame),
+    /// Added (governance, PROTOCOL.md §11): moderation requests.
+    Invite(ModTargetFrame),
+    Kick(ModTargetFrame),
+    Ban(ModTargetFrame),
+    Unban(ModTargetFrame),
+    Mute(MuteFrame),
+    Unmute(ModTargetFrame),
+    Op(ModTargetFrame),
+    Deop(ModTargetFrame),
+    Topic(TopicFrame),
+    Mode(ModeFrame),
+    /// Added: a page of the listed channels.
+    List(ListFrame),
+    /// Added: a server admin's action on an account.
+    Admin(AdminFrame),
 }
 
 /// Reads a `limit`: any non-negative integer, saturated to `u32::MAX` (the handlers then clamp

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 mod client;
+pub mod governance;
 mod server;
 
 pub use crate::model::message::MessageEvent;
@@ -61,6 +62,14 @@ pub enum ErrorCode {
     NoSuchSession,
     /// Added: the account already has as many connections open as the server allows.
     TooManyConnections,
+    /// Added (governance): the channel is invite-only and you were not invited.
+    InviteOnly,
+    /// Added (governance): you are banned from the channel.
+    Banned,
+    /// Added (governance): you are muted in the channel (or it is moderated and you are no operator).
+    Muted,
+    /// Added (governance): the account is disabled by a server admin.
+    AccountDisabled,
     /// Added: an unknown code from a newer server, kept so clients never fail to decode.
     #[serde(other)]
     Other,
@@ -89,6 +98,10 @@ impl ErrorCode {
             ErrorCode::Internal => "internal",
             ErrorCode::NoSuchSession => "no_such_session",
             ErrorCode::TooManyConnections => "too_many_connections",
+            ErrorCode::InviteOnly => "invite_only",
+            ErrorCode::Banned => "banned",
+            ErrorCode::Muted => "muted",
+            ErrorCode::AccountDisabled => "account_disabled",
             ErrorCode::Other => "other",
         }
     }
@@ -160,7 +173,8 @@ impl FrameError {
 const CLIENT_TYPES: &[&str] = &[
     "auth", "join", "leave", "msg", "edit", "delete", "react", "dm", "history", "search", "rewind",
     "typing", "status", "vjoin", "vleave", "ping", "who", "logout", "sessions", "revoke",
-    "password", "users", "mark", "markers", "info",
+    "password", "users", "mark", "markers", "info", "invite", "kick", "ban", "unban", "mute",
+    "unmute", "op", "deop", "topic", "mode", "list", "admin",
 ];
 
 /// Decodes one client text frame: JSON object, valid `rid`, known `t`, fields of the right types.

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::governance::{AdminReply, ChannelRole, InvitedNotice, ListPage};
 use super::{ChannelMode, ErrorCode, KdfSpec, MessageEvent, PresenceState, SecretString, is_false};
 use crate::model::fold::Change;
 
@@ -25,6 +26,15 @@ pub struct UserInfo {
     pub state: PresenceState,
     #[serde(default)]
     pub text: String,
+    /// Added, in `who` only: the member's role in the channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<ChannelRole>,
+    /// Added, in `who` only: a server admin.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub admin: bool,
+    /// Added, in `who` only: muted in the channel until this time (Unix ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub muted_until: Option<i64>,
 }
 
 /// One entry of `sessions.sessions` (added): a session of yours, most recently used first.
@@ -145,6 +155,9 @@ pub enum ServerFrame {
         kcv: Option<String>,
         members: Vec<String>,
         seq: i64,
+        /// Added: the channel topic (absent when empty).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        topic: Option<String>,
         /// Serialized as `msg` frames (with `"t":"msg"`), exactly like `history` events.
         #[serde(serialize_with = "serialize_as_msg_frames")]
         hist: Vec<MessageEvent>,
@@ -153,6 +166,9 @@ pub enum ServerFrame {
     },
     Left {
         ch: String,
+        /// Added: the operator who removed you (kick or ban); absent when you left yourself.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rid: Option<String>,
     },
@@ -174,6 +190,10 @@ pub enum ServerFrame {
         dm: Option<String>,
         events: Vec<ServerFrame>,
         more: bool,
+        /// Added: where the channel's retained history begins (Unix ms): everything older was
+        /// purged (retention or an operator's purge). Absent when nothing was ever purged.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retained_from: Option<i64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rid: Option<String>,
     },
@@ -188,6 +208,9 @@ pub enum ServerFrame {
         ch: String,
         at: i64,
         events: Vec<ServerFrame>,
+        /// Added: as in `history`; a rewind to before it shows only what was retained.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retained_from: Option<i64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rid: Option<String>,
     },
@@ -294,6 +317,12 @@ pub enum ServerFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rid: Option<String>,
     },
+    /// Added (governance): reply to `list`.
+    List(ListPage),
+    /// Added (governance): reply to `admin`.
+    Admin(AdminReply),
+    /// Added (governance): you were invited into a channel.
+    Invited(InvitedNotice),
 }
 
 impl ServerFrame {

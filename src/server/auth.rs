@@ -101,6 +101,13 @@ struct Verified {
     new_account: bool,
 }
 
+fn account_disabled() -> Reject {
+    Reject::new(
+        ErrorCode::AccountDisabled,
+        "this account is disabled; ask the server's operator",
+    )
+}
+
 fn auth_failed() -> Reject {
     Reject::new(ErrorCode::AuthFailed, "wrong username or password")
 }
@@ -126,6 +133,9 @@ async fn resume(state: &ServerState, user: &str, token: &str) -> Result<Verified
         .await
         .map_err(Reject::from_store)?;
     let account = load_account(state, &owner).await?.ok_or_else(auth_failed)?;
+    if account.disabled {
+        return Err(account_disabled());
+    }
     Ok(Verified {
         user: account.name,
         token: token.to_string(),
@@ -226,6 +236,10 @@ async fn login(
     })
     .await?;
     match account {
+        Some(account) if verified && account.disabled => {
+            attempt.succeeded();
+            Err(account_disabled())
+        }
         Some(account) if verified => {
             attempt.succeeded();
             remember_login_address(state, &account.name, address).await?;

@@ -63,7 +63,12 @@ pub async fn handle_join(
         ));
     }
     let entry = match state.registry.channel(&name) {
-        Some(entry) => entry,
+        Some(entry) => {
+            if !already_member {
+                check_may_join(session, &entry).await?;
+            }
+            entry
+        }
         None => create_channel(session, &name, create).await?,
     };
     if !entry.lock().is_member(&session.user) {
@@ -88,6 +93,7 @@ pub async fn handle_join(
         kcv: entry.kcv.clone(),
         members: inner.member_names(),
         seq: inner.last_seq,
+        topic: Some(inner.gov.topic.clone()).filter(|topic| !topic.is_empty()),
         hist,
         rid,
     });
@@ -99,14 +105,22 @@ pub async fn handle_join(
 }
 
 /// `info` (added): a channel's mode and sealed-channel parameters, without joining. Anyone
-/// logged in may ask: a join reveals the same.
-pub fn handle_info(
+/// logged in may ask and learns what a join would reveal: of an invite-only channel (every
+/// sealed one by default) a non-member who was not invited gets `invite_only` (or `banned`).
+pub async fn handle_info(
     session: &ServerSession,
     request: ChannelFrame,
     rid: Option<String>,
 ) -> Result<(), Reject> {
     let name = normalize_channel(&request.ch)?;
-    let frame = match session.state.registry.channel(&name) {
+    let entry = session.state.registry.channel(&name);
+    if let Some(entry) = &entry
+        && !entry.lock().is_member(&session.user)
+    {
+        // An outsider learns no more than `join` would tell them (invite-only, banned).
+        check_may_join(session, entry).await?;
+    }
+    let frame = match entry {
         Some(entry) => ServerFrame::Info {
             ch: entry.name.clone(),
             exists: true,
@@ -166,6 +180,7 @@ pub async fn handle_leave(
     }
     session.conn.send_frame(&ServerFrame::Left {
         ch: entry.name.clone(),
+        by: None,
         rid,
     });
     Ok(())
@@ -185,18 +200,25 @@ pub async fn handle_who(
         .read(move |reader| {
             names
                 .iter()
-                .map(|name| reader.account(name))
-                .collect::<Result<Vec<_>, _>>()
+                .map(|name| Ok((reader.account(name)?, reader.is_admin(name)?)))
+                .collect::<Result<Vec<_>, crate::store::StoreError>>()
         })
         .await
         .map_err(Reject::from_store)?;
+    let now = session.state.now_ms();
+    let inner = entry.lock();
     let members = accounts
         .into_iter()
-        .flatten()
-        .filter_map(|account| Some((UserName::parse(&account.name).ok()?, account)))
-        .map(|(name, account)| {
+        .filter_map(|(account, admin)| {
+            let account = account?;
+            Some((UserName::parse(&account.name).ok()?, account, admin))
+        })
+        .map(|(name, account, admin)| {
             let (online, state, text) = presence_of(&session.state, &name);
             UserInfo {
+                role: inner.role_of(&name),
+                admin,
+                muted_until: inner.muted_until(&name, now),
                 u: account.name,
                 pk: account.pk,
                 online,
@@ -205,11 +227,55 @@ pub async fn handle_who(
             }
         })
         .collect();
+    drop(inner);
     session.conn.send_frame(&ServerFrame::Who {
         ch: entry.name.clone(),
         members,
         rid,
     });
+    Ok(())
+}
+
+/// Before a non-member joins an existing channel: a banned account gets `banned`; an invite-only
+/// channel needs an invitation (its owner and server admins need none). The refusal names the
+/// channel and nothing else about it: no mode, members, key check value or history.
+async fn check_may_join(session: &ServerSession, entry: &ChannelEntry) -> Result<(), Reject> {
+    let (invite_only, is_owner) = {
+        let inner = entry.lock();
+        (
+            inner.gov.invite_only,
+            inner.gov.owner.as_ref() == Some(&session.user),
+        )
+    };
+    let channel = entry.name.clone();
+    let user = session.user.to_string();
+    let (banned, invited, admin) = session
+        .state
+        .store
+        .read(move |reader| {
+            Ok((
+                reader.is_banned(&channel, &user)?,
+                reader.is_invited(&channel, &user)?,
+                reader.is_admin(&user)?,
+            ))
+        })
+        .await
+        .map_err(Reject::from_store)?;
+    if banned {
+        return Err(Reject::new(
+            ErrorCode::Banned,
+            format!("you are banned from #{}", entry.name),
+        ));
+    }
+    if invite_only && !invited && !is_owner && !admin {
+        return Err(Reject::new(
+            ErrorCode::InviteOnly,
+            format!(
+                "#{} needs an invitation from one of its operators",
+                entry.name
+            ),
+        ));
+    }
     Ok(())
 }
 

@@ -103,6 +103,11 @@ pub struct ServerConfig {
     /// Shortest time between two `presence` announcements of one user's `status` changes;
     /// changes in between are folded into one announcement of the latest state at its end.
     pub presence_interval: Duration,
+    /// Server-wide retention (`serve --retention`): messages older than this are purged in
+    /// every channel (a channel's own `mode retention` may only shorten it). `None` keeps them.
+    pub retention: Option<Duration>,
+    /// How often the retention sweep runs (`server::retention`).
+    pub retention_sweep: Duration,
 }
 
 impl ServerConfig {
@@ -147,6 +152,8 @@ impl Default for ServerConfig {
             clock: Clock::system(),
             bridge_accounts: Vec::new(),
             presence_interval: Duration::from_secs(1),
+            retention: None,
+            retention_sweep: Duration::from_secs(60),
         }
     }
 }
@@ -209,6 +216,7 @@ impl ServerConfig {
             (self.auth_timeout, "auth_timeout"),
             (self.idle_timeout, "idle_timeout"),
             (self.ping_interval, "ping_interval"),
+            (self.retention_sweep, "retention_sweep"),
         ];
         for (value, field) in timeouts {
             if value.is_zero() {
@@ -221,6 +229,12 @@ impl ServerConfig {
             .any(|name| crate::model::UserName::parse(name).is_err());
         if bad_bridge_account {
             return fail("bridge_accounts", "must be valid account names");
+        }
+        if self
+            .retention
+            .is_some_and(|period| period < Duration::from_secs(60))
+        {
+            return fail("retention", "must be at least one minute");
         }
         Ok(())
     }

@@ -6,7 +6,9 @@
 use super::errors::Reject;
 use super::frame_policy::{FramePolicy, Meter, frame_policy, voice_policy};
 use super::server_state::ServerSession;
-use super::{channel_handlers, messages, presence, query_handlers, sessions, voice};
+use super::{
+    channel_handlers, directory, governance, messages, presence, query_handlers, sessions, voice,
+};
 use crate::proto::{ClientFrame, ErrorCode, ServerFrame};
 
 /// Handles one frame; every outcome (reply, broadcast, error) is queued on the connection.
@@ -61,7 +63,7 @@ async fn route(
         ClientFrame::Users(request) => super::users::handle_users(session, request, rid).await,
         ClientFrame::Msg(message) => messages::handle_msg(session, message, rid),
         ClientFrame::Edit(edit) => messages::handle_edit(session, edit, rid),
-        ClientFrame::Delete(delete) => messages::handle_delete(session, delete, rid),
+        ClientFrame::Delete(delete) => messages::handle_delete(session, delete, rid).await,
         ClientFrame::React(react) => messages::handle_react(session, react, rid),
         ClientFrame::Dm(dm) => messages::handle_dm(session, dm, rid).await,
         ClientFrame::History(history) => {
@@ -81,7 +83,22 @@ async fn route(
         ClientFrame::Vleave {} => voice::handle_vleave(session, rid),
         ClientFrame::Mark(mark) => super::read_markers::handle_mark(session, mark, rid).await,
         ClientFrame::Markers {} => super::read_markers::handle_markers(session, rid).await,
-        ClientFrame::Info(info) => channel_handlers::handle_info(session, info, rid),
+        ClientFrame::Info(info) => channel_handlers::handle_info(session, info, rid).await,
+        ClientFrame::Invite(_)
+        | ClientFrame::Kick(_)
+        | ClientFrame::Ban(_)
+        | ClientFrame::Unban(_)
+        | ClientFrame::Mute(_)
+        | ClientFrame::Unmute(_)
+        | ClientFrame::Op(_)
+        | ClientFrame::Deop(_)
+        | ClientFrame::Topic(_)
+        | ClientFrame::Mode(_) => governance::route(session, frame, rid).await,
+        ClientFrame::List(request) => {
+            directory::handle_list(session, request, rid);
+            Ok(())
+        }
+        ClientFrame::Admin(request) => directory::handle_admin(session, request, rid).await,
         ClientFrame::Ping {} => {
             session.conn.send_frame(&ServerFrame::Pong {
                 rid,

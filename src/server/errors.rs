@@ -67,6 +67,14 @@ impl Reject {
                 Reject::new(ErrorCode::Forbidden, error.to_string())
             }
             StoreError::BadQuery(reason) => Reject::bad_frame(reason),
+            StoreError::Banned => {
+                Reject::new(ErrorCode::Banned, "that account is banned from the channel")
+            }
+            StoreError::TargetNotMember => Reject::new(
+                ErrorCode::NotMember,
+                "that account is not a member of the channel",
+            ),
+            StoreError::Conflict(reason) => Reject::new(ErrorCode::Forbidden, reason),
             StoreError::Unavailable(_) | StoreError::Sqlite(_) | StoreError::Io { .. } => {
                 tracing::warn!(error = %error, "storage failure");
                 Reject::unavailable()

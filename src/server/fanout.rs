@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::admin::metrics::ServerMetrics;
 use super::errors::Reject;
-use super::frames::event_frame;
+use super::frames::{event_frame, moderated_delete_frame};
 use super::outbound::ConnHandle;
 use super::server_state::ServerState;
 use crate::model::UserName;
@@ -155,6 +155,8 @@ fn deliver_event(state: &ServerState, event: LoggedEvent) {
 
 /// Folds a committed channel event into the ring and broadcasts it, under the channel's lock
 /// (so a `join` sees the event either in its `hist` or as a broadcast, never both or neither).
+/// A system line then updates the registry (`governance::apply_committed`): a kicked member
+/// has seen the line and stops receiving from here on.
 fn broadcast_channel_event(state: &ServerState, event: LoggedEvent) {
     let Some(entry) = event
         .channel()
@@ -166,10 +168,19 @@ fn broadcast_channel_event(state: &ServerState, event: LoggedEvent) {
         return;
     };
     let mut inner = entry.lock();
+    if let Some(delete) = moderated_delete_frame(&event) {
+        // A moderator's deletion: its `delete` event committed just before this system line.
+        let _ = inner.broadcast(&Utf8Bytes::from(delete.to_json()), None);
+    }
     inner.apply_event(&event);
+    let system_line = matches!(event.body, EventBody::Sys { .. }).then(|| event.clone());
     let text = Utf8Bytes::from(event_frame(event).to_json());
     let delivered = inner.broadcast(&text, None);
     ServerMetrics::add(&state.metrics.fanout_deliveries, delivered as u64);
+    drop(inner);
+    if let Some(line) = system_line {
+        super::governance::apply_committed(state, &line);
+    }
 }
 
 /// Queues `text` to every connection of the given users (each user once), except connection

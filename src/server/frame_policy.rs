@@ -6,6 +6,7 @@
 //! presence, voice: a cost in units of about one row, `--read-rate`/`--read-burst`), so a
 //! 500-row `history` costs fifty times a 10-row one and a `ping` almost nothing.
 
+use crate::proto::governance::{LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT};
 use crate::proto::{
     ClientFrame, HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT,
 };
@@ -78,7 +79,24 @@ pub fn frame_policy(frame: &ClientFrame) -> FramePolicy {
         | ClientFrame::Join(_)
         | ClientFrame::Leave(_)
         | ClientFrame::Revoke(_)
-        | ClientFrame::Password(_) => sends(),
+        | ClientFrame::Password(_)
+        | ClientFrame::Invite(_)
+        | ClientFrame::Kick(_)
+        | ClientFrame::Ban(_)
+        | ClientFrame::Unban(_)
+        | ClientFrame::Mute(_)
+        | ClientFrame::Unmute(_)
+        | ClientFrame::Op(_)
+        | ClientFrame::Deop(_)
+        | ClientFrame::Topic(_)
+        | ClientFrame::Mode(_)
+        | ClientFrame::Admin(_) => sends(),
+        ClientFrame::List(list) => reads(rows_cost(
+            QUERY_BASE_COST,
+            list.limit,
+            LIST_DEFAULT_LIMIT,
+            LIST_MAX_LIMIT,
+        )),
         ClientFrame::History(history) => reads(rows_cost(
             QUERY_BASE_COST,
             history.limit,

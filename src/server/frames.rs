@@ -35,6 +35,21 @@ pub fn event_frame(event: LoggedEvent) -> ServerFrame {
             edited: None,
             deleted: false,
             reacts: None,
+            sys: None,
+        }),
+        EventBody::Sys { channel, c, sys } => ServerFrame::Msg(MessageEvent {
+            ch: channel,
+            id,
+            seq,
+            u,
+            c: Some(c),
+            ts,
+            enc: None,
+            reply_to: None,
+            edited: None,
+            deleted: false,
+            reacts: None,
+            sys: Some(Box::new(sys)),
         }),
         EventBody::Edit {
             channel,
@@ -80,6 +95,19 @@ pub fn event_frame(event: LoggedEvent) -> ServerFrame {
             ts,
         }),
     }
+}
+
+/// The `delete` frame of a moderator's deletion, rebuilt from the system line committed right
+/// after it (`LoggedEvent::moderated_delete`); `None` for any other event.
+pub fn moderated_delete_frame(event: &LoggedEvent) -> Option<ServerFrame> {
+    let (seq, target) = event.moderated_delete()?;
+    Some(ServerFrame::Delete(DeleteEvent {
+        ch: event.channel()?.to_string(),
+        id: target,
+        seq,
+        u: event.sender.clone(),
+        ts: event.ts,
+    }))
 }
 
 /// The `dm` frame of a committed DM; `None` for a channel event.

@@ -3,12 +3,14 @@
 //! channel or a DM, `bad_frame` for `enc` in an open one), checks membership, and submits the
 //! append; the store assigns id/seq/ts and the fan-out dispatcher broadcasts and acks after commit.
 //! Target checks (author, deleted, unknown) are the store's, mapped to `forbidden` /
-//! `no_such_message`. A bridge account (`ServerConfig::bridge_accounts`) may name the relayed
+//! `no_such_message`. Mutes and moderated channels are checked first (`governance`), and an
+//! operator's `delete` of someone else's message is a moderation action. A bridge account (`ServerConfig::bridge_accounts`) may name the relayed
 //! author with `as`; the event is then stored and broadcast with `u` = that `name@network`.
 
 use super::channel_handlers::member_channel;
 use super::errors::Reject;
 use super::fanout::submit;
+use super::governance::{check_may_speak, moderator_delete};
 use super::server_state::ServerSession;
 use crate::model::limits::{MAX_BLIND_TOKEN_LEN, MAX_BLIND_TOKENS, MAX_EMOJI_BYTES};
 use crate::proto::{
@@ -24,6 +26,7 @@ pub fn handle_msg(
     rid: Option<String>,
 ) -> Result<(), Reject> {
     let channel = member_channel(session, &message.ch)?;
+    check_may_speak(session, &channel)?;
     check_encryption(channel.mode, message.enc.as_deref(), message.idx.as_deref())?;
     if message.c.is_empty() {
         return Err(Reject::bad_frame("c must not be empty"));
@@ -51,6 +54,7 @@ pub fn handle_edit(
     rid: Option<String>,
 ) -> Result<(), Reject> {
     let channel = member_channel(session, &edit.ch)?;
+    check_may_speak(session, &channel)?;
     check_encryption(channel.mode, edit.enc.as_deref(), edit.idx.as_deref())?;
     if edit.c.is_empty() {
         return Err(Reject::bad_frame("c must not be empty"));
@@ -68,18 +72,24 @@ pub fn handle_edit(
     Ok(())
 }
 
-/// `delete`.
-pub fn handle_delete(
+/// `delete`: the author's own, or any message for an operator (recorded as a system line).
+pub async fn handle_delete(
     session: &ServerSession,
     delete: DeleteFrame,
     rid: Option<String>,
 ) -> Result<(), Reject> {
     let channel = member_channel(session, &delete.ch)?;
-    let sender = event_sender(session, delete.relayed_as)?;
-    let op = AppendOp::Delete {
-        channel: channel.name.clone(),
-        sender,
-        target: delete.id,
+    let moderated = match delete.relayed_as {
+        Some(_) => None,
+        None => moderator_delete(session, &channel, delete.id).await?,
+    };
+    let op = match moderated {
+        Some(op) => op,
+        None => AppendOp::Delete {
+            channel: channel.name.clone(),
+            sender: event_sender(session, delete.relayed_as)?,
+            target: delete.id,
+        },
     };
     submit(&session.state, op, &session.conn, rid);
     Ok(())
@@ -93,6 +103,7 @@ pub fn handle_react(
 ) -> Result<(), Reject> {
     let ReactFrame { ch, id, emoji, on } = react;
     let channel = member_channel(session, &ch)?;
+    check_may_speak(session, &channel)?;
     if emoji.is_empty() || emoji.len() > MAX_EMOJI_BYTES || emoji.chars().any(char::is_control) {
         return Err(Reject::bad_frame(
             "emoji must be 1 to 64 bytes of printable text",

@@ -6,7 +6,9 @@
 //!
 //! Map: `connection` (per-socket read loop) and `socket_writer` (its sending task) · `dispatch`
 //! (frame → handler) · `auth`, `channel_handlers`, `messages`, `query_handlers`, `presence`,
-//! `voice` (handlers) · `fanout` (the ordered commit → ring → broadcast → ack dispatcher, fed
+//! `voice`, `governance` (ranks, moderation, speaking rules), `directory` (`list`, live
+//! `admin`) (handlers) · `live_governance` (a channel's roles and settings in the registry) ·
+//! `retention` (the retention sweep) · `fanout` (the ordered commit → ring → broadcast → ack dispatcher, fed
 //! through the store's `EventLog`) · `frames` (store events → wire frames) · `registry` + `ring`
 //! (live channel state and the folded ring) · `outbound` (per-connection bounded queues) · `outbound_budget` (the server-wide budget of
 //! those queues) · `connection_caps` (connections per account and per address) ·
@@ -28,11 +30,14 @@ pub mod channel_handlers;
 pub mod config;
 pub mod connection;
 pub mod connection_caps;
+pub mod directory;
 pub mod dispatch;
 pub mod errors;
 pub mod fanout;
 pub mod frame_policy;
 pub mod frames;
+pub mod governance;
+pub mod live_governance;
 pub mod messages;
 pub mod outbound;
 pub mod outbound_budget;
@@ -43,6 +48,7 @@ pub mod query_handlers;
 pub mod ratelimit;
 pub mod read_markers;
 pub mod registry;
+pub mod retention;
 pub mod ring;
 pub mod server_state;
 pub mod sessions;
@@ -119,6 +125,7 @@ pub async fn run_with(
         return Err(error);
     }
     load_registry(&state).await?;
+    let sweeps = tokio::spawn(retention::run_sweeps(state.clone()));
     let (phase_tx, phase_rx) = watch::channel(Phase::Running);
     let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
     let slots = Arc::new(Semaphore::new(state.config.max_connections));
@@ -173,6 +180,7 @@ pub async fn run_with(
         });
     }
     drop(listener);
+    sweeps.abort();
     tracing::info!("shutting down");
     state.health.send_replace(Health::ShuttingDown);
     let _ = phase_tx.send(Phase::Draining);

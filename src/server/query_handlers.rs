@@ -44,10 +44,12 @@ pub async fn handle_history(
         from: request.from.clone(),
         ..HistoryQuery::default()
     };
+    let mut retained_from = None;
     let (events, more, ch, dm, trim) = match (request.ch, request.dm) {
         (Some(ch), None) => {
             let channel = member_channel(session, &ch)?.name.clone();
             let name = channel.clone();
+            retained_from = retained_from_of(session, &channel).await?;
             if let Some(after) = request.after {
                 // Catch-up reads the event log itself, through the log seam.
                 let scope = proto::channel_scope(&name);
@@ -90,6 +92,7 @@ pub async fn handle_history(
         dm: dm.clone(),
         events,
         more: more || trimmed,
+        retained_from,
         rid: rid.clone(),
     };
     send_fitting(session, events, trim, build);
@@ -204,10 +207,12 @@ pub async fn handle_rewind(
     let name = channel.clone();
     let events = read(session, move |r| r.rewind(&name, at, limit)).await?;
     let events: Vec<ServerFrame> = events.into_iter().map(message_frame).collect();
+    let retained_from = retained_from_of(session, &channel).await?;
     let build = |events, _trimmed| ServerFrame::Rewind {
         ch: channel.clone(),
         at,
         events,
+        retained_from,
         rid: rid.clone(),
     };
     send_fitting(session, events, TrimEnd::Front, build);
@@ -224,6 +229,12 @@ async fn read<T: Send + 'static>(
         .read(f)
         .await
         .map_err(Reject::from_store)
+}
+
+/// Where a channel's retained history begins (`retained_from`): `None` if never purged.
+async fn retained_from_of(session: &ServerSession, channel: &str) -> Result<Option<i64>, Reject> {
+    let channel = channel.to_string();
+    read(session, move |r| r.purged_before(&channel)).await
 }
 
 /// The message object of a folded message.
@@ -330,6 +341,7 @@ mod tests {
             edited: None,
             deleted: false,
             reacts: None,
+            sys: None,
         })
     }
 
@@ -349,6 +361,7 @@ mod tests {
             dm: None,
             events,
             more: true,
+            retained_from: None,
             rid: None,
         }
     }

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use dashmap::DashMap;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
+use super::live_governance::LiveGovernance;
 use super::outbound::ConnHandle;
 use super::ring::Ring;
 use crate::model::UserName;
@@ -56,6 +57,8 @@ pub struct ChannelInner {
     /// The `seq` of the last channel event dispatched.
     pub last_seq: i64,
     pub ring: RingState,
+    /// Owner, operators, mutes, topic and settings (kept in step by `governance`).
+    pub gov: LiveGovernance,
 }
 
 /// Whether a channel's folded ring is in memory yet.
@@ -107,6 +110,7 @@ impl Registry {
                 }
             })
             .collect();
+        let gov = LiveGovernance::from_record(&record);
         let entry = Arc::new(ChannelEntry {
             name: record.name.clone(),
             mode: record.mode,
@@ -118,6 +122,7 @@ impl Registry {
                 subscribers: Vec::new(),
                 last_seq: record.last_seq,
                 ring: RingState::Unloaded,
+                gov,
             }),
             ring_load: tokio::sync::Mutex::new(()),
         });
@@ -137,6 +142,14 @@ impl Registry {
 
     pub fn channel(&self, name: &str) -> Option<Arc<ChannelEntry>> {
         self.channels.get(name).map(|entry| entry.clone())
+    }
+
+    /// Every channel (for `list` and retention); guards are released before returning.
+    pub fn all_channels(&self) -> Vec<Arc<ChannelEntry>> {
+        self.channels
+            .iter()
+            .map(|entry| entry.value().clone())
+            .collect()
     }
 
     /// Channels `user` is a member of, sorted by name (the order to lock several in).

@@ -45,8 +45,12 @@ impl Ring {
         self.messages.is_empty()
     }
 
-    /// Applies one committed channel event (`msg`, `edit`, `delete`, `react`); DMs are ignored.
+    /// Applies one committed channel event (`msg`, `edit`, `delete`, `react`, a system line,
+    /// which for a moderator's deletion also deletes its target); DMs are ignored.
     pub fn apply(&mut self, event: &LoggedEvent) {
+        if let Some((_, target)) = event.moderated_delete() {
+            self.fold_into(target, &fold::Change::Delete);
+        }
         if let Some(message) = event.to_message() {
             self.push_message(message);
         } else if let Some((target, change)) = event.change()
@@ -54,6 +58,17 @@ impl Ring {
         {
             fold::apply(message, &change);
         }
+    }
+
+    fn fold_into(&mut self, target: i64, change: &fold::Change) {
+        if let Some(message) = self.messages.iter_mut().rev().find(|m| m.id == target) {
+            fold::apply(message, change);
+        }
+    }
+
+    /// Drops the messages posted before `before_ms` (a retention purge deleted them).
+    pub fn forget_before(&mut self, before_ms: i64) {
+        self.messages.retain(|message| message.ts >= before_ms);
     }
 
     fn push_message(&mut self, message: MessageEvent) {

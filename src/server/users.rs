@@ -40,6 +40,9 @@ pub async fn sharing_users_page(
                 online,
                 state: presence,
                 text,
+                role: None,
+                admin: false,
+                muted_until: None,
             }
         })
         .collect();

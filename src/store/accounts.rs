@@ -6,8 +6,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::SESSION_MAX_IDLE_MS;
 use super::error::StoreError;
-use super::reader;
 use super::types::{Account, ChannelRecord, NewChannel};
+use super::{governance, reader};
 
 /// The channel every new account joins.
 pub(crate) const GENERAL: &str = "general";
@@ -22,6 +22,7 @@ pub(crate) fn create_account(
     if registered_name(conn, name)?.is_some() {
         return Err(StoreError::UserExists);
     }
+    let first = governance::is_first_account(conn)?;
     conn.prepare_cached(
         "INSERT INTO accounts (name, password_phc, pk, created_ms) VALUES (?1, ?2, ?3, ?4)",
     )?
@@ -35,11 +36,15 @@ pub(crate) fn create_account(
         "INSERT OR IGNORE INTO memberships (channel, user, joined_ms) VALUES (?1, ?2, ?3)",
     )?
     .execute(params![GENERAL, name, now_ms])?;
+    if first {
+        governance::grant_admin(conn, name, None, now_ms)?;
+    }
     Ok(Account {
         name: name.to_string(),
         password_phc: password_phc.to_string(),
         pk: pk.map(str::to_string),
         created_ms: now_ms,
+        disabled: false,
     })
 }
 
@@ -119,9 +124,12 @@ pub(crate) fn create_channel(
         .kdf
         .as_ref()
         .map(|kdf| serde_json::to_string(kdf).expect("a KDF spec always serializes"));
+    // Sealed channels are invite-only and unlisted by default (docs/PROTOCOL.md §11).
+    let sealed = channel.mode == crate::proto::ChannelMode::Sealed;
     conn.prepare_cached(
-        "INSERT OR IGNORE INTO channels (name, mode, salt, kdf, kcv, created_by, created_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT OR IGNORE INTO channels
+             (name, mode, salt, kdf, kcv, created_by, created_ms, invite_only, listed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         channel.name,
@@ -131,6 +139,8 @@ pub(crate) fn create_channel(
         channel.kcv,
         channel.creator,
         channel.now_ms,
+        sealed,
+        !sealed,
     ])?;
     reader::load_channel(conn, &channel.name)?.ok_or(StoreError::NoSuchChannel)
 }
@@ -149,6 +159,7 @@ pub(crate) fn add_member(
         return Err(StoreError::NoSuchChannel);
     }
     let user = registered_name(conn, user)?.ok_or(StoreError::NoSuchUser)?;
+    governance::admit_member(conn, channel, &user)?;
     conn.prepare_cached(
         "INSERT OR IGNORE INTO memberships (channel, user, joined_ms) VALUES (?1, ?2, ?3)",
     )?

@@ -39,6 +39,7 @@ pub(crate) fn apply(
                 enc,
                 idx: Some(idx),
                 reply_to,
+                sys: None,
             };
             append_msg(conn, state, &channel, &sender, payload)
         }
@@ -77,6 +78,9 @@ pub(crate) fn apply(
             ReactPayload { emoji, on },
         ),
         AppendOp::Dm { from, to, c, enc } => append_dm(conn, state, &from, &to, c, enc),
+        AppendOp::Moderate(moderation) => {
+            super::governance::apply_moderation(conn, state, moderation)
+        }
     }
 }
 
@@ -189,8 +193,33 @@ fn append_delete(
     sender: &str,
     target: i64,
 ) -> Result<LoggedEvent, StoreError> {
+    delete_target(conn, state, channel, sender, target, false).map(|(event, _)| event)
+}
+
+/// An operator's deletion of any live message of the channel; also returns the author.
+pub(crate) fn delete_as_moderator(
+    conn: &Connection,
+    state: &mut CommitCounters,
+    channel: &str,
+    actor: &str,
+    target: i64,
+) -> Result<(LoggedEvent, String), StoreError> {
+    delete_target(conn, state, channel, actor, target, true)
+}
+
+fn delete_target(
+    conn: &Connection,
+    state: &mut CommitCounters,
+    channel: &str,
+    sender: &str,
+    target: i64,
+    as_moderator: bool,
+) -> Result<(LoggedEvent, String), StoreError> {
     let mut message = load_live_target(conn, channel, target)?;
-    check_author(&message, sender)?;
+    if !as_moderator {
+        check_author(&message, sender)?;
+    }
+    let author = message.u.clone();
     let mode = state.channel_mode(conn, channel)?;
     let scope = proto::channel_scope(channel);
     let ts = state.next_ts();
@@ -215,7 +244,7 @@ fn append_delete(
         channel: channel.to_string(),
         target,
     };
-    Ok(logged(id, seq, ts, sender, body))
+    Ok((logged(id, seq, ts, sender, body), author))
 }
 
 fn append_react(
@@ -291,7 +320,7 @@ fn append_dm(
     Ok(logged(id, seq, ts, from, body))
 }
 
-fn logged(id: i64, seq: i64, ts: i64, sender: &str, body: EventBody) -> LoggedEvent {
+pub(crate) fn logged(id: i64, seq: i64, ts: i64, sender: &str, body: EventBody) -> LoggedEvent {
     LoggedEvent {
         id,
         seq,
@@ -328,7 +357,9 @@ fn load_live_target(
         .query_row([target], rows::message_from_row)
         .optional()?;
     match message {
-        Some(message) if message.ch == channel && !message.deleted => Ok(message),
+        Some(message) if message.ch == channel && !message.deleted && message.sys.is_none() => {
+            Ok(message)
+        }
         _ => Err(StoreError::NoSuchMessage),
     }
 }
@@ -350,7 +381,7 @@ fn write_message_state(conn: &Connection, message: &MessageEvent) -> Result<(), 
 }
 
 #[allow(clippy::too_many_arguments)]
-fn insert_event(
+pub(crate) fn insert_event(
     conn: &Connection,
     ts: i64,
     kind: &str,

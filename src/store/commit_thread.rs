@@ -135,6 +135,11 @@ pub(crate) struct CommitCounters {
     pinned_now: Option<i64>,
 }
 
+/// The highest seq of a scope: its newest event, or what a purge deleted (seqs never restart).
+pub(crate) const LAST_SEQ_SQL: &str = "SELECT max(
+    coalesce((SELECT max(seq) FROM events WHERE scope = ?1), 0),
+    coalesce((SELECT last_seq FROM purge_marks WHERE scope = ?1), 0))";
+
 /// The id of the newest event in the log (0 when empty).
 pub(crate) fn last_event_id(conn: &Connection) -> Result<i64, StoreError> {
     let id: Option<i64> = conn
@@ -327,7 +332,7 @@ impl CommitCounters {
             return Ok(current + 1);
         }
         let current = conn
-            .prepare_cached("SELECT max(seq) FROM events WHERE scope = ?1")?
+            .prepare_cached(LAST_SEQ_SQL)?
             .query_row([scope], |row| row.get::<_, Option<i64>>(0))?
             .unwrap_or(0);
         self.undo.push((scope.to_string(), current));

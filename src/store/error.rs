@@ -49,6 +49,15 @@ pub enum StoreError {
     /// A new reaction on a message that already carries the most distinct emoji allowed.
     #[error("a message carries at most {limit} different reactions")]
     TooManyReactions { limit: usize },
+    /// Governance: the account is banned from the channel (it cannot join or be invited).
+    #[error("banned from the channel")]
+    Banned,
+    /// Governance: the account acted on is not a member of the channel.
+    #[error("not a member of the channel")]
+    TargetNotMember,
+    /// Governance: the action changes nothing (already invited, not banned, …); says why.
+    #[error("{0}")]
+    Conflict(String),
     /// A search query that cannot be run (too many terms, a too-short prefix, …).
     #[error("{0}")]
     BadQuery(String),
@@ -85,6 +94,9 @@ impl StoreError {
                 | StoreError::Forbidden
                 | StoreError::TooManyReactions { .. }
                 | StoreError::BadQuery(_)
+                | StoreError::Banned
+                | StoreError::TargetNotMember
+                | StoreError::Conflict(_)
         )
     }
 

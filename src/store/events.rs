@@ -7,6 +7,7 @@
 
 use crate::model::MessageEvent;
 use crate::model::fold::Change;
+use crate::model::governance::{ModAction, SysEvent};
 
 /// What was said, by kind. Channel names are canonical (no `#`); users as registered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +37,15 @@ pub enum EventBody {
     },
     /// An end-to-end encrypted direct message to `to`.
     Dm { to: String, c: String, enc: String },
+    /// A system line: a moderation action by the sender, recorded in the channel's history
+    /// (stored as a `msg` event whose payload has `sys`; `c` says it in words). A moderator's
+    /// deletion of someone else's message is the `delete` event followed, in the same commit,
+    /// by this line (`sys.act` = delete): the `delete` has the seq just before the line's.
+    Sys {
+        channel: String,
+        c: String,
+        sys: SysEvent,
+    },
 }
 
 /// One committed event of the log.
@@ -59,7 +69,8 @@ impl LoggedEvent {
             EventBody::Msg { channel, .. }
             | EventBody::Edit { channel, .. }
             | EventBody::Delete { channel, .. }
-            | EventBody::React { channel, .. } => Some(channel),
+            | EventBody::React { channel, .. }
+            | EventBody::Sys { channel, .. } => Some(channel),
             EventBody::Dm { .. } => None,
         }
     }
@@ -92,20 +103,34 @@ impl LoggedEvent {
                     on: *on,
                 },
             )),
-            EventBody::Msg { .. } | EventBody::Dm { .. } => None,
+            EventBody::Msg { .. } | EventBody::Dm { .. } | EventBody::Sys { .. } => None,
+        }
+    }
+
+    /// A moderator's deletion that this system line records, as the `delete` event committed
+    /// just before it (same ts, the seq before): `(seq, target)`. `None` for anything else.
+    pub fn moderated_delete(&self) -> Option<(i64, i64)> {
+        match &self.body {
+            EventBody::Sys { sys, .. } if sys.act == ModAction::Delete => {
+                sys.msg.map(|target| (self.seq - 1, target))
+            }
+            _ => None,
         }
     }
 
     /// The message a `msg` event created, unfolded; `None` for other kinds.
     pub fn to_message(&self) -> Option<MessageEvent> {
-        let EventBody::Msg {
-            channel,
-            c,
-            enc,
-            reply_to,
-        } = &self.body
-        else {
-            return None;
+        let (channel, c, enc, reply_to, sys) = match &self.body {
+            EventBody::Msg {
+                channel,
+                c,
+                enc,
+                reply_to,
+            } => (channel, c, enc.clone(), *reply_to, None),
+            EventBody::Sys { channel, c, sys } => {
+                (channel, c, None, None, Some(Box::new(sys.clone())))
+            }
+            _ => return None,
         };
         Some(MessageEvent {
             ch: channel.clone(),
@@ -114,11 +139,12 @@ impl LoggedEvent {
             ts: self.ts,
             u: self.sender.clone(),
             c: Some(c.clone()),
-            enc: enc.clone(),
-            reply_to: *reply_to,
+            enc,
+            reply_to,
             edited: None,
             deleted: false,
             reacts: None,
+            sys,
         })
     }
 }

@@ -19,7 +19,7 @@ use super::schema::{self, Probe};
 use super::types::{Durability, StoreOptions};
 
 /// The latest schema version this build supports (= the number of steps).
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// One migration step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +42,10 @@ pub const STEPS: &[Step] = &[
     Step {
         version: 3,
         description: "addresses each account logged in from (the login throttle's known addresses)",
+    },
+    Step {
+        version: 4,
+        description: "governance: server admins, disabled accounts, channel settings, operators, invitations, bans, mutes, system lines",
     },
 ];
 
@@ -234,6 +238,7 @@ fn migration_list(sink: Sender<MigrateProgress>) -> Migrations<'static> {
         })
         .comment("v2: FTS5 and blind-token indexes, back-filled"),
         M::up(schema::V3_SQL).comment("v3: login addresses"),
+        M::up(schema::V4_SQL).comment("v4: governance tables and channel settings"),
     ])
 }
 

@@ -10,9 +10,10 @@
 //! with `backfill` (the data half of step 2) and `files` (WAL setup, backups); `commit_thread`
 //! (the writer thread, group commit) with `checkpointer` (WAL checkpoints off the writer thread)
 //! running the typed `requests`: `append` (events) and
-//! `accounts` (everything else); `log` (the [`EventLog`] trait and its SQLite implementation);
+//! `accounts` (everything else) and `governance` (+ `governance_admin`: moderation with its
+//! system lines, operator administration, purges and retention); `log` (the [`EventLog`] trait and its SQLite implementation);
 //! `events` (the store's event types, folded with `model::fold`); `reader` (accounts/channels
-//! queries) with `history` and `search`; `fts` (safe search-query translation); `rows` (row
+//! queries) with `history`, `search` and `governance_reads`; `fts` (safe search-query translation); `rows` (row
 //! layout).
 
 mod accounts;
@@ -24,6 +25,8 @@ mod error;
 mod events;
 mod files;
 mod fts;
+mod governance;
+mod governance_reads;
 mod history;
 mod log;
 pub mod migrations;
@@ -42,13 +45,15 @@ use std::sync::{Arc, Mutex};
 pub use crate::clock::Clock;
 pub use error::StoreError;
 pub use events::{EventBody, LoggedEvent};
+pub use governance::AdminOp;
 pub use log::{CommitCallback, EventLog, EventSubscription, LogFuture};
 pub use migrations::SCHEMA_VERSION;
 pub use reader::StoreReader;
 pub use replication::{ForeignChange, ForeignEventSink};
 pub use types::{
-    Account, AppendOp, ChannelRecord, Durability, HistoryQuery, NewChannel, Page, ReadMarker,
-    SearchOptions, SessionRecord, StoreOptions, StoreStats,
+    Account, AccountSummary, AppendOp, ChannelGovernance, ChannelRecord, ChannelSummary,
+    Durability, HistoryQuery, Moderation, ModerationAction, NewChannel, Page, ReadMarker,
+    SearchOptions, SessionRecord, SessionSummary, StoreOptions, StoreStats,
 };
 
 use commit_thread::{Queued, QueuedWrite, ReplyCallback, WriteRequest};
@@ -295,6 +300,12 @@ impl Store {
             now_ms,
         })
         .await
+    }
+
+    /// Runs one administration op (`chatify admin`, the live `admin` frame, retention purges);
+    /// returns its count (see [`AdminOp`]).
+    pub async fn administer(&self, op: AdminOp) -> Result<u64, StoreError> {
+        self.submit(requests::Administer(op)).await
     }
 
     /// Runs `f` with a pooled read-only connection on tokio's blocking pool.

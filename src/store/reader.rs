@@ -13,7 +13,7 @@ use super::SESSION_MAX_IDLE_MS;
 use super::error::StoreError;
 use super::migrations::SCHEMA_VERSION;
 use super::schema::{self, Probe};
-use super::types::{Account, ChannelRecord, ReadMarker};
+use super::types::{Account, ChannelGovernance, ChannelRecord, ReadMarker};
 use crate::proto::{self, ChannelMode};
 
 /// A read-only connection to a chatify database.
@@ -21,8 +21,8 @@ pub struct StoreReader {
     pub(crate) conn: Connection,
 }
 
-const ACCOUNT_COLUMNS: &str = "a.name, a.password_phc, a.pk, a.created_ms";
-const CHANNEL_COLUMNS: &str = "name, mode, salt, kdf, kcv, created_by, created_ms";
+const ACCOUNT_COLUMNS: &str = "a.name, a.password_phc, a.pk, a.created_ms, a.disabled";
+const CHANNEL_COLUMNS: &str = "name, mode, salt, kdf, kcv, created_by, created_ms, topic, invite_only, listed, moderated, retention_ms";
 
 impl StoreReader {
     /// Opens a database file read-only (never creates or modifies it). Refuses a newer schema
@@ -144,6 +144,7 @@ impl StoreReader {
         for channel in &mut channels {
             channel.members = members.remove(&channel.name).unwrap_or_default();
             channel.last_seq = last_seq(&self.conn, &proto::channel_scope(&channel.name))?;
+            super::governance_reads::load_roles(&self.conn, channel)?;
         }
         Ok(channels)
     }
@@ -263,12 +264,13 @@ pub(crate) fn load_channel(
         .query_map([name], |row| row.get(0))?
         .collect::<Result<Vec<String>, _>>()?;
     channel.last_seq = last_seq(conn, &proto::channel_scope(name))?;
+    super::governance_reads::load_roles(conn, &mut channel)?;
     Ok(Some(channel))
 }
 
 fn last_seq(conn: &Connection, scope: &str) -> Result<i64, StoreError> {
     let seq: Option<i64> = conn
-        .prepare_cached("SELECT max(seq) FROM events WHERE scope = ?1")?
+        .prepare_cached(super::commit_thread::LAST_SEQ_SQL)?
         .query_row([scope], |row| row.get(0))?;
     Ok(seq.unwrap_or(0))
 }
@@ -279,6 +281,7 @@ fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
         password_phc: row.get(1)?,
         pk: row.get(2)?,
         created_ms: row.get(3)?,
+        disabled: row.get::<_, i64>(4)? != 0,
     })
 }
 
@@ -311,6 +314,15 @@ fn channel_from_row(row: &Row<'_>) -> rusqlite::Result<ChannelRecord> {
         created_ms: row.get(6)?,
         last_seq: 0,
         members: Vec::new(),
+        governance: ChannelGovernance {
+            topic: row.get(7)?,
+            invite_only: row.get::<_, i64>(8)? != 0,
+            listed: row.get::<_, i64>(9)? != 0,
+            moderated: row.get::<_, i64>(10)? != 0,
+            retention_ms: row.get(11)?,
+            ops: Vec::new(),
+            mutes: Vec::new(),
+        },
     })
 }
 

@@ -1,7 +1,7 @@
 //! One struct per write the store can do, each with its own reply type, run by the commit
 //! thread inside its group-commit transaction: [`AppendEvent`] (the event log) and the account,
-//! session, channel, membership and read-marker writes. `Store`'s typed methods build these;
-//! the SQL is in `append` and `accounts`.
+//! session, channel, membership and read-marker writes, and the operator's [`Administer`]. `Store`'s typed methods build these;
+//! the SQL is in `append`, `accounts` and `governance`.
 
 use rusqlite::Connection;
 
@@ -10,6 +10,7 @@ use super::append;
 use super::commit_thread::{CommitCounters, WriteRequest};
 use super::error::StoreError;
 use super::events::LoggedEvent;
+use super::governance::{self, AdminOp};
 use super::replication::ReplicatedWrite;
 use super::types::{Account, AppendOp, ChannelRecord, NewChannel};
 
@@ -255,5 +256,18 @@ impl WriteRequest for SetReadMarker {
 
     fn apply(&self, conn: &Connection, _: &mut CommitCounters) -> Result<(), StoreError> {
         accounts::set_read_marker(conn, &self.user, &self.scope, self.seq, self.now_ms)
+    }
+}
+
+/// One administration op (`chatify admin`, the live `admin` frame, retention purges); replies
+/// its count (see [`AdminOp`]). Judged by the commit thread's clock.
+pub(crate) struct Administer(pub AdminOp);
+
+impl WriteRequest for Administer {
+    type Reply = u64;
+
+    fn apply(&self, conn: &Connection, counters: &mut CommitCounters) -> Result<u64, StoreError> {
+        let now_ms = counters.next_ts();
+        governance::administer(conn, self.0.clone(), now_ms)
     }
 }

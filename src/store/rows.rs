@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::error::StoreError;
 use super::events::{EventBody, LoggedEvent};
 use crate::model::MessageEvent;
+use crate::model::governance::SysEvent;
 
 /// Payload of a `msg` event. `idx` (blind tokens) is stored but never broadcast.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -22,6 +23,9 @@ pub(crate) struct MsgPayload {
     pub idx: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<i64>,
+    /// A system line (moderation event); see `governance`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sys: Option<SysEvent>,
 }
 
 /// Payload of an `edit` event.
@@ -53,7 +57,7 @@ pub(crate) struct DmPayload {
 pub(crate) const DELETE_PAYLOAD: &str = "{}";
 
 /// Columns of `messages` read by [`message_from_row`], in order.
-pub(crate) const MESSAGE_COLUMNS: &str = "m.id, m.scope, m.seq, m.ts, m.sender, m.c, m.enc, m.reply_to, m.edited_ms, m.deleted, m.reacts";
+pub(crate) const MESSAGE_COLUMNS: &str = "m.id, m.scope, m.seq, m.ts, m.sender, m.c, m.enc, m.reply_to, m.edited_ms, m.deleted, m.reacts, m.sys";
 
 /// Columns of `events` read by [`EventRow::from_row`], in order.
 pub(crate) const EVENT_COLUMNS: &str =
@@ -93,11 +97,18 @@ impl EventRow {
         let body = match self.kind.as_str() {
             "msg" => {
                 let payload: MsgPayload = parse_payload(self)?;
-                EventBody::Msg {
-                    channel: channel(),
-                    c: payload.c,
-                    enc: payload.enc,
-                    reply_to: payload.reply_to,
+                match payload.sys {
+                    Some(sys) => EventBody::Sys {
+                        channel: channel(),
+                        c: payload.c,
+                        sys,
+                    },
+                    None => EventBody::Msg {
+                        channel: channel(),
+                        c: payload.c,
+                        enc: payload.enc,
+                        reply_to: payload.reply_to,
+                    },
                 }
             }
             "edit" => {
@@ -159,6 +170,13 @@ pub(crate) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<MessageEvent> 
         })?),
         None => None,
     };
+    let sys: Option<String> = row.get(11)?;
+    let sys = match sys {
+        Some(text) => Some(serde_json::from_str::<SysEvent>(&text).map_err(|error| {
+            rusqlite::Error::FromSqlConversionFailure(11, rusqlite::types::Type::Text, error.into())
+        })?),
+        None => None,
+    };
     Ok(MessageEvent {
         ch: channel_of_scope(&scope).to_string(),
         id: row.get(0)?,
@@ -171,6 +189,7 @@ pub(crate) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<MessageEvent> 
         edited: row.get(8)?,
         deleted: row.get::<_, i64>(9)? != 0,
         reacts,
+        sys: sys.map(Box::new),
     })
 }
 

@@ -132,6 +132,76 @@ INSERT INTO schema_meta (key, value) VALUES ('schema_version', '3')
     ON CONFLICT (key) DO UPDATE SET value = excluded.value;
 "#;
 
+/// Schema version 4: governance. Server admins, disabled accounts, per-channel settings (topic,
+/// invite-only, listed, moderated, retention), channel operators, invitations, bans and timed
+/// mutes, the `sys` column of system lines (moderation events shown in history), and purge marks
+/// (a purged scope's highest seq, so seqs never restart, and where its history now begins). Existing
+/// sealed channels become invite-only and unlisted (the default for new sealed channels), and the
+/// oldest account becomes the first server admin, as it would have on an empty server.
+pub(crate) const V4_SQL: &str = r#"
+ALTER TABLE accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE server_admins (
+    user TEXT NOT NULL PRIMARY KEY COLLATE NOCASE,
+    granted_by TEXT,
+    granted_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+
+ALTER TABLE channels ADD COLUMN topic TEXT NOT NULL DEFAULT '';
+ALTER TABLE channels ADD COLUMN invite_only INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE channels ADD COLUMN listed INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE channels ADD COLUMN moderated INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE channels ADD COLUMN retention_ms INTEGER;
+
+CREATE TABLE channel_ops (
+    channel TEXT NOT NULL,
+    user TEXT NOT NULL COLLATE NOCASE,
+    granted_by TEXT NOT NULL,
+    granted_ms INTEGER NOT NULL,
+    PRIMARY KEY (channel, user)
+) WITHOUT ROWID;
+
+CREATE TABLE channel_invites (
+    channel TEXT NOT NULL,
+    user TEXT NOT NULL COLLATE NOCASE,
+    invited_by TEXT NOT NULL,
+    invited_ms INTEGER NOT NULL,
+    PRIMARY KEY (channel, user)
+) WITHOUT ROWID;
+
+CREATE TABLE channel_bans (
+    channel TEXT NOT NULL,
+    user TEXT NOT NULL COLLATE NOCASE,
+    banned_by TEXT NOT NULL,
+    banned_ms INTEGER NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (channel, user)
+) WITHOUT ROWID;
+
+CREATE TABLE channel_mutes (
+    channel TEXT NOT NULL,
+    user TEXT NOT NULL COLLATE NOCASE,
+    muted_by TEXT NOT NULL,
+    until_ms INTEGER NOT NULL,
+    PRIMARY KEY (channel, user)
+) WITHOUT ROWID;
+
+ALTER TABLE messages ADD COLUMN sys TEXT;
+
+CREATE TABLE purge_marks (
+    scope TEXT NOT NULL PRIMARY KEY,
+    last_seq INTEGER NOT NULL,
+    purged_before_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+
+UPDATE channels SET invite_only = 1, listed = 0 WHERE mode = 'sealed';
+INSERT INTO server_admins (user, granted_by, granted_ms)
+    SELECT name, NULL, created_ms FROM accounts ORDER BY created_ms, name LIMIT 1;
+
+INSERT INTO schema_meta (key, value) VALUES ('schema_version', '4')
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+"#;
+
 /// What a database path holds, found without modifying it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Probe {

@@ -4,6 +4,7 @@
 
 use super::error::StoreError;
 use crate::clock::Clock;
+use crate::model::governance::ChannelSettings;
 use crate::proto;
 
 /// How hard commits are pushed to disk.
@@ -136,6 +137,66 @@ pub enum AppendOp {
         c: String,
         enc: String,
     },
+    /// A moderation action in a channel: its change and its system line, in one transaction.
+    Moderate(Moderation),
+}
+
+/// A moderation action by `actor` in `channel`. The server checks the actor's role first; the
+/// store checks the target (registered, member, banned, …), applies the change, and appends the
+/// system line (a `msg` event with `sys`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Moderation {
+    pub channel: String,
+    pub actor: String,
+    pub action: ModerationAction,
+}
+
+/// What a [`Moderation`] does.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ModerationAction {
+    /// Lets `user` join an invite-only channel (and rejoin after leaving) until kicked or
+    /// banned. Refused for a banned user or a member.
+    Invite {
+        user: String,
+    },
+    /// Removes a member; they may rejoin unless the channel is invite-only.
+    Kick {
+        user: String,
+        reason: Option<String>,
+    },
+    /// Removes a member (if one) and keeps them out: no join, no invitation, until unbanned.
+    Ban {
+        user: String,
+        reason: Option<String>,
+    },
+    Unban {
+        user: String,
+    },
+    /// `user` may not speak in the channel for `secs` seconds from the event's `ts`.
+    Mute {
+        user: String,
+        secs: u64,
+        reason: Option<String>,
+    },
+    Unmute {
+        user: String,
+    },
+    /// Makes a member an operator.
+    Op {
+        user: String,
+    },
+    Deop {
+        user: String,
+    },
+    Topic {
+        topic: String,
+    },
+    Settings(ChannelSettings),
+    /// Deletes another member's message: a `delete` event by the actor, then the system line
+    /// (the append reports the line; see `EventBody::Sys`).
+    DeleteMessage {
+        target: i64,
+    },
 }
 
 /// One stored session of an account (PROTOCOL.md `sessions`): its token hash and times.
@@ -156,6 +217,8 @@ pub struct Account {
     /// Base64 X25519 identity public key.
     pub pk: Option<String>,
     pub created_ms: i64,
+    /// Disabled by a server admin: cannot log in, has no sessions.
+    pub disabled: bool,
 }
 
 /// A channel to create.
@@ -184,6 +247,57 @@ pub struct ChannelRecord {
     pub last_seq: i64,
     /// Member names as registered, in order of joining.
     pub members: Vec<String>,
+    /// Topic, settings, operators and mutes.
+    pub governance: ChannelGovernance,
+}
+
+/// A channel's governance state (schema v3). The owner is `ChannelRecord::created_by`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChannelGovernance {
+    pub topic: String,
+    pub invite_only: bool,
+    pub listed: bool,
+    pub moderated: bool,
+    /// Messages older than this are purged; `None` keeps them (unless the server has a default).
+    pub retention_ms: Option<i64>,
+    /// Operators, as registered.
+    pub ops: Vec<String>,
+    /// Mutes that have not ended: (user as registered, until ms).
+    pub mutes: Vec<(String, i64)>,
+}
+
+/// One account as `chatify admin users` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSummary {
+    pub name: String,
+    pub created_ms: i64,
+    pub admin: bool,
+    pub disabled: bool,
+    pub sessions: u32,
+    pub channels: u32,
+}
+
+/// One saved session as `chatify admin sessions` lists it: never the token, only a short id
+/// (the first 8 hex digits of the token's hash) to name it for revocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSummary {
+    pub id: String,
+    pub user: String,
+    pub created_ms: i64,
+    pub last_used_ms: i64,
+}
+
+/// One channel as `chatify admin channels` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelSummary {
+    pub name: String,
+    pub mode: proto::ChannelMode,
+    pub owner: String,
+    pub members: u32,
+    pub messages: u64,
+    pub topic: String,
+    pub invite_only: bool,
+    pub listed: bool,
 }
 
 /// A read marker: the last seq a user has read in a scope (`#channel` or `@a:b`).

@@ -27,6 +27,13 @@ async fn a_sealed_channel_is_decrypted_for_discord_and_encrypted_for_chatify() {
     );
     let bridge = home.start(&config, &discord).await;
 
+    // Sealed channels are invite-only: the bridge's account, their owner, invites alice.
+    let (mut owner, _) = login(&server, BRIDGE_USER).await;
+    let invited = owner
+        .request(json!({"t": "invite", "ch": "ops", "u": "alice"}), "i")
+        .await;
+    assert_eq!(invited["t"], "ack", "{invited}");
+
     // Alice joins the channel the bridge created and derives its key from the passphrase.
     let joined = alice.request(json!({"t": "join", "ch": "ops"}), "j").await;
     assert_eq!(joined["mode"], "sealed", "{joined}");

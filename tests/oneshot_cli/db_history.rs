@@ -64,6 +64,7 @@ fn assert_stable_channel_record(record: &Value) {
         "reacts",
         "sealed",
         "undecryptable",
+        "sys",
     ]
     .into();
     let keys: BTreeSet<&str> = record

@@ -15,12 +15,23 @@ async fn assert_alice_reads_the_vault_with_her_cached_key(server: &ServerFixture
         .args(["history", "#vault", "--json"])
         .run()
         .await
-        .json();
+        .json_messages();
     assert_eq!(
         texts(&records),
         ["the launch code is 0000", "rotate the deploy keys"]
     );
     assert!(records.iter().all(|r| r["sealed"] == true));
+    let lines = server
+        .cli_as("alice")
+        .args(["history", "#vault", "--json"])
+        .run()
+        .await
+        .json();
+    assert_eq!(lines[0]["sys"]["act"], "invite");
+    assert_eq!(
+        (&lines[0]["text"], lines[0]["sealed"].as_bool()),
+        (&"invited bob".into(), Some(false))
+    );
     let human = server
         .cli_as("alice")
         .args(["history", "#vault"])
@@ -39,14 +50,14 @@ async fn assert_alice_reads_the_vault_with_her_cached_key(server: &ServerFixture
         .args(["search", "#vault", "DEPLOY keys", "--json"])
         .run()
         .await
-        .json();
+        .json_messages();
     assert_eq!(texts(&found), ["rotate the deploy keys"]);
     let rewound = server
         .cli_as("alice")
         .args(["rewind", "#vault", "--at", "now", "--json"])
         .run()
         .await
-        .json();
+        .json_messages();
     assert_eq!(rewound.len(), 2);
     assert_eq!(rewound[0]["text"], "the launch code is 0000");
 }
@@ -58,7 +69,7 @@ async fn assert_the_server_only_has_ciphertext(server: &ServerFixture) {
         .arg_path(&server.db())
         .run()
         .await
-        .json();
+        .json_messages();
     assert!(raw.iter().all(|r| r["text"].is_null()), "{raw:?}");
 }
 
@@ -69,7 +80,7 @@ async fn assert_bob_is_locked_out_without_the_passphrase(server: &ServerFixture)
         .args(["history", "#vault", "--json"])
         .run()
         .await;
-    assert!(locked.json().iter().all(|r| r["text"].is_null()));
+    assert!(locked.json_messages().iter().all(|r| r["text"].is_null()));
     assert!(
         locked.stderr().contains("no key for #vault"),
         "{}",
@@ -112,7 +123,7 @@ async fn assert_bob_unlocks_the_vault_with_the_passphrase(server: &ServerFixture
         .env("CHATIFY_PASSPHRASE", PASSPHRASE)
         .run()
         .await
-        .json();
+        .json_messages();
     assert_eq!(
         texts(&unlocked),
         ["the launch code is 0000", "rotate the deploy keys"]
@@ -122,7 +133,7 @@ async fn assert_bob_unlocks_the_vault_with_the_passphrase(server: &ServerFixture
         .args(["search", "#vault", "launch", "--json"])
         .run()
         .await
-        .json();
+        .json_messages();
     assert_eq!(texts(&cached), ["the launch code is 0000"]);
 }
 
@@ -133,7 +144,7 @@ async fn assert_dms_are_decrypted_on_both_sides(server: &ServerFixture) {
         .args(["history", "@bob", "--json"])
         .run()
         .await
-        .json();
+        .json_messages();
     assert_eq!(texts(&from_alice), ["psst bob", "hi alice"]);
     assert!(
         from_alice
@@ -149,7 +160,7 @@ async fn assert_dms_are_decrypted_on_both_sides(server: &ServerFixture) {
         .args(["history", "@alice", "--from", "bob", "--json"])
         .run()
         .await
-        .json();
+        .json_messages();
     assert_eq!(texts(&from_filter), ["hi alice"]);
 }
 
@@ -163,6 +174,16 @@ async fn server_sealed_channels_and_dms_are_decrypted_locally() {
     let mut alice = Person::register(&server, "alice").await;
     let mut bob = Person::register(&server, "bob").await;
     alice.join_sealed("vault").await;
+    // A sealed channel is invite-only: bob can unlock it below because alice invites him.
+    let invite = proto::ClientFrame::Invite(proto::governance::ModTargetFrame {
+        ch: "vault".into(),
+        u: "bob".into(),
+        reason: None,
+    });
+    assert!(matches!(
+        alice.request(invite).await,
+        proto::ServerFrame::Ack { .. }
+    ));
     alice.say("vault", "the launch code is 0000").await;
     alice.say("vault", "rotate the deploy keys").await;
     alice.dm(&bob, "bob", "psst bob").await;

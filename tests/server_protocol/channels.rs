@@ -96,8 +96,7 @@ async fn typing_status_and_who() {
         .iter()
         .find(|m| m["u"] == "bob")
         .expect("bob listed");
-    let expected =
-        json!({"u": "bob", "pk": bob.pk, "online": true, "state": "busy", "text": "focus"});
+    let expected = json!({"u": "bob", "pk": bob.pk, "online": true, "state": "busy", "text": "focus", "role": "member"});
     assert_eq!(bob_entry, &expected);
     let pong = alice.request(json!({"t": "ping"}), "p").await;
     assert_eq!(pong["rid"], "p");

@@ -99,6 +99,13 @@ async fn info_describes_a_channel_without_joining_it() {
         .request(json!({"t": "join", "ch": "general"}), "j2")
         .await;
     let mut bob = register(&server, "bob").await;
+    // A sealed channel is invite-only: until invited, `info` refuses as `join` would.
+    bob.expect_err(json!({"t": "info", "ch": "vault"}), "i0", "invite_only")
+        .await;
+    let invited = alice
+        .request(json!({"t": "invite", "ch": "vault", "u": "bob"}), "inv")
+        .await;
+    assert_eq!(invited["t"], "ack", "{invited}");
 
     let sealed = bob.request(json!({"t": "info", "ch": "Vault"}), "i1").await;
     assert_eq!(

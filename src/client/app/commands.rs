@@ -67,6 +67,8 @@ impl App {
             Command::Logout => return self.logout().await,
             Command::Sessions(action) => self.sessions(action).await,
             Command::Password => self.change_password().await,
+            Command::Moderate(command) => self.moderate(command).await,
+            Command::List { after } => self.list_channels(after).await,
             Command::Help { topic } => self.help(topic),
             Command::Quit => {
                 self.close_outbox().await;

@@ -77,7 +77,9 @@ impl App {
         else {
             return;
         };
-        self.notice(format!("last {} message(s) of #{channel}", events.len()));
+        // System lines (moderation events) are shown among them but not counted as messages.
+        let messages = events.iter().filter(|event| event.sys.is_none()).count();
+        self.notice(format!("last {messages} message(s) of #{channel}"));
         self.show_listing(events, Listing::Everything);
         if more {
             self.notice("older messages exist: /history with a larger number, or /rewind");
@@ -172,8 +174,15 @@ impl App {
             Ok(at) => at,
             Err(error) => return self.error(error.message),
         };
-        match reading::rewind(&self.session, &channel, at, None, REWIND_LIMIT).await {
-            Ok(events) => {
+        match reading::rewind_retained(&self.session, &channel, at, None, REWIND_LIMIT).await {
+            Ok((events, retained_from)) => {
+                if let Some(from) = retained_from {
+                    self.notice(format!(
+                        "#{channel} keeps its history from {} {}; older messages were purged",
+                        render::day_of(&self.options, from).format("%Y-%m-%d"),
+                        render::format_time(&self.options, from)
+                    ));
+                }
                 let moment = render::day_of(&self.options, at)
                     .format("%Y-%m-%d")
                     .to_string();

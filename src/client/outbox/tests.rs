@@ -29,6 +29,7 @@ fn echo(channel: &str, user: &str, text: &str) -> ServerFrame {
         edited: None,
         deleted: false,
         reacts: None,
+        sys: None,
     })
 }
 

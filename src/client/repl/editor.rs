@@ -29,7 +29,7 @@ use super::compose_file::ComposeFile;
 use super::saved_history::SavedHistory;
 use super::typing_hook::{self, SharedTypingSender, TypingHinter};
 use crate::client::app::App;
-use crate::client::command::{COMMAND_NAMES, Command};
+use crate::client::command::{self, COMMAND_NAMES, Command};
 use crate::client::events::{self, ChatState};
 use crate::client::render;
 use crate::client::session::SessionEvents;
@@ -274,7 +274,7 @@ fn prompt_right(state: &ChatState, now: std::time::Instant) -> String {
     parts.join(" ")
 }
 
-/// Completes `/commands`, `#channels` and usernames.
+/// Completes `/commands`, `#channels`, `/mode` settings and usernames.
 struct ChatCompleter {
     state: Arc<Mutex<ChatState>>,
 }
@@ -284,8 +284,11 @@ impl Completer for ChatCompleter {
         let before = line.get(..pos).unwrap_or(line);
         let start = word_start(before);
         let word = &before[start..];
+        let first = before.split_whitespace().next().unwrap_or_default();
         let candidates: Vec<String> = if start == 0 && word.starts_with('/') {
             COMMAND_NAMES.iter().map(|name| name.to_string()).collect()
+        } else if let Some(words) = command::mode_completions(first, word).filter(|_| start > 0) {
+            words.iter().map(|word| word.to_string()).collect()
         } else if word.starts_with('#') {
             let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
             state

@@ -41,6 +41,13 @@ pub fn fetch(path: &Path, query: &Query, source: &SourceArgs) -> anyhow::Result<
     };
     let access = ChannelAccess::open(&reader, path, channel, source, &mut fetched.notes)?;
     let (events, more) = channel_query(&reader, &access, channel, query)?;
+    if matches!(query, Query::Rewind { .. } | Query::History { .. })
+        && let Some(from) = reader
+            .purged_before(channel)
+            .context("reading the channel")?
+    {
+        fetched.notes.push(super::retained_from_note(channel, from));
+    }
     fetched.records = events.iter().map(|event| access.record(event)).collect();
     if more {
         fetched.notes.push(super::older_exist_note());

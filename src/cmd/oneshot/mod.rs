@@ -6,7 +6,7 @@
 //! pipe (`| head`) ends the command quietly with 0.
 
 mod local;
-mod output;
+pub(crate) mod output;
 mod remote;
 mod secrets;
 
@@ -112,6 +112,7 @@ JSON Lines output (--json): one object per message, with these fields (always pr
   reacts        {\"emoji\": [\"user\", ...]} (empty object when none)
   sealed        true for sealed (end-to-end encrypted) channels and DMs
   undecryptable why the text could not be decrypted, or null
+  sys           for a system line (a moderation event, `u` did it): {\"act\": \"kick\", \"target\": ...}; else null
 
 Exit status: 0 when something was printed, 1 when nothing matched, 2 on an error.";
 
@@ -264,6 +265,14 @@ fn nothing_found(query: &Query) -> String {
 pub fn no_searchable_words() -> &'static str {
     "the query has no searchable words: sealed channels match whole words of 2 or more \
      letters or digits (no prefixes or phrases)"
+}
+
+/// The note printed when a channel's older history was purged (retention, `admin purge`).
+pub fn retained_from_note(channel: &str, retained_from_ms: i64) -> String {
+    let from = chrono::DateTime::from_timestamp_millis(retained_from_ms)
+        .map(|time| time.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| retained_from_ms.to_string());
+    format!("#{channel} keeps its history from {from}; older messages were purged")
 }
 
 /// The note printed when a page limit cut off older messages.

@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::{Fetched, Query};
 use crate::cli::GlobalArgs;
 use crate::client::render::{self, Body, MessageView, RenderOptions, ReplyQuote, Scope, Zone};
+use crate::proto::governance::SysEvent;
 use crate::proto::{DmEvent, MessageEvent};
 
 /// One message as printed: the JSON Lines object of `--json` (see `JSON_FIELDS_HELP`).
@@ -36,11 +37,16 @@ pub struct Record {
     /// `undecryptable` starts with "rejected:" there).
     #[serde(skip)]
     pub rejected_raw: Option<String>,
+    /// A system line (a moderation event): what was done; `u` is who did it.
+    pub sys: Option<SysEvent>,
 }
 
 /// A folded channel message as a record, with its body decided by
 /// [`crate::client::events::channel_body`].
 pub fn channel_record(event: &MessageEvent, sealed: bool, body: Body) -> Record {
+    if let Some(sys) = &event.sys {
+        return system_record(event, sys);
+    }
     let (text, undecryptable, rejected_raw) = body_fields(body);
     Record {
         id: event.id,
@@ -58,6 +64,29 @@ pub fn channel_record(event: &MessageEvent, sealed: bool, body: Body) -> Record 
         sealed: sealed || event.enc.is_some(),
         undecryptable,
         rejected_raw,
+        sys: None,
+    }
+}
+
+/// A system line as a record: its text made from `sys` (never encrypted, never sealed).
+fn system_record(event: &MessageEvent, sys: &SysEvent) -> Record {
+    Record {
+        id: event.id,
+        seq: Some(event.seq),
+        ch: Some(event.ch.clone()),
+        dm: None,
+        u: event.u.clone(),
+        ts: event.ts,
+        ts_iso: iso_time(event.ts),
+        text: Some(sys.describe()),
+        edited: None,
+        deleted: false,
+        reply_to: None,
+        reacts: BTreeMap::new(),
+        sealed: false,
+        undecryptable: None,
+        rejected_raw: None,
+        sys: Some(sys.clone()),
     }
 }
 
@@ -85,6 +114,7 @@ pub fn dm_record(event: &DmEvent, me: &str, body: Body) -> Record {
         sealed: true,
         undecryptable,
         rejected_raw,
+        sys: None,
     }
 }
 
@@ -169,6 +199,12 @@ fn render_record(
     record: &Record,
     known: &HashMap<i64, &Record>,
 ) -> String {
+    if let (Some(sys), Some(channel)) = (&record.sys, &record.ch) {
+        let text = sys.describe();
+        return render::render_system_line(
+            options, channel, &record.u, &text, record.ts, record.id,
+        );
+    }
     let scope = match (&record.ch, &record.dm) {
         (Some(name), _) => Scope::Channel {
             name: name.clone(),
@@ -254,6 +290,7 @@ mod tests {
             edited: None,
             deleted: false,
             reacts: None,
+            sys: None,
         }
     }
 

@@ -119,10 +119,21 @@ impl Remote<'_> {
                 limit,
             } => {
                 let access = self.channel_access(channel).await?;
-                let kept = reading::rewind(self.session, channel, *at_ms, from.as_deref(), *limit)
-                    .await
-                    .with_context(|| self.doing("rewinding"))?;
+                let (kept, retained_from) = reading::rewind_retained(
+                    self.session,
+                    channel,
+                    *at_ms,
+                    from.as_deref(),
+                    *limit,
+                )
+                .await
+                .with_context(|| self.doing("rewinding"))?;
                 self.fetched.records = records(&access, &kept);
+                if let Some(from) = retained_from {
+                    self.fetched
+                        .notes
+                        .push(super::retained_from_note(channel, from));
+                }
             }
         }
         Ok(())
