@@ -226,22 +226,14 @@ pub fn mode_completions(first: &str, word: &str) -> Option<&'static [&'static st
     (first.eq_ignore_ascii_case("/mode") && !word.starts_with('#')).then_some(MODE_WORDS)
 }
 
-/// `30s`, `10m`, `2h`, `1d`, `1w` (or plain seconds) as seconds; `None` when not one.
+/// `30s`, `10m`, `2h`, `1d`, `1w`, `1h30m` (the ages `timespec` reads) or plain seconds, as
+/// seconds; `None` when not one, or zero.
 pub fn parse_duration_secs(text: &str) -> Option<u64> {
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().ok()?;
-    let unit_secs = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 604_800,
-        _ => return None,
+    let secs = match text.parse::<u64>() {
+        Ok(plain) => plain,
+        Err(_) => u64::try_from(crate::timespec::parse_age_ms(text)? / 1_000).ok()?,
     };
-    number.checked_mul(unit_secs).filter(|secs| *secs > 0)
+    (secs > 0).then_some(secs)
 }
 
 #[cfg(test)]
