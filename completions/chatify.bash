@@ -807,7 +807,7 @@ _chatify() {
             return 0
             ;;
         chatify__subcmd__connect)
-            opts="-u -c -v -q -h -V --server --user --register --password-file --channel --ca-file --allow-insecure --verbose --quiet --color --help --version"
+            opts="-u -c -v -q -h -V --server --user --register --password-file --channel --seconds --links --ca-file --allow-insecure --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -835,6 +835,10 @@ _chatify() {
                     ;;
                 -c)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --links)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 --ca-file)

@@ -87,11 +87,15 @@ complete -c chatify -n "__fish_chatify_using_subcommand connect" -l server -d 'S
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -s u -l user -d 'Your username' -r
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -l password-file -d 'Read the password from the first line of this file instead of asking' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -s c -l channel -d 'The channel to start in (joined if you are not a member yet)' -r
+complete -c chatify -n "__fish_chatify_using_subcommand connect" -l links -d 'Make http(s) and mailto URLs in messages clickable (OSC 8 hyperlinks): auto = when stdout is a terminal and TERM is set and not "dumb"' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -l ca-file -d 'For wss://: trust only the CA certificates in this PEM file (a private CA) instead of the system roots; certificates are then never pinned on first use' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -l color -d 'When to use colour; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -l register -d 'Create the account (asks for the password twice in a terminal)'
+complete -c chatify -n "__fish_chatify_using_subcommand connect" -l seconds -d 'Show times with seconds (09:31:07) instead of minutes (09:31)'
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -l allow-insecure -d 'Send the password or session token over plain ws:// even to a host that is not this machine (anyone on the network can read them)'
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -s v -l verbose -d 'More log output (-v info, -vv debug, -vvv trace); logs go to stderr'
 complete -c chatify -n "__fish_chatify_using_subcommand connect" -s q -l quiet -d 'Only errors on stderr'

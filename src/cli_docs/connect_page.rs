@@ -5,7 +5,9 @@
 use crate::client::command::help_lines;
 
 const KEY_BINDINGS: &[&str] = &[
-    "Enter          send the line (a multi-line paste arrives as one message: bracketed paste)",
+    "Enter          send the line (a multi-line paste arrives as one message: bracketed paste;",
+    "               a paste never sends itself, one over 5 lines is announced, one larger than",
+    "               the server's frame limit is refused at once with its size)",
     "Alt-Enter      new line in the same message; a line ending in \\ continues too",
     "Tab            complete commands, #channels, users and @users",
     "Ctrl-O         edit the message in $VISUAL or $EDITOR",
@@ -21,6 +23,7 @@ const FILES: &[&str] = &[
     "channel-keys/*.json     cached keys of sealed channels you unlocked (0600)",
     "trusted-keys/*.json     the keys you pinned for other users (trust on first use)",
     "tls-pins/*.json         pinned server certificates for wss:// (trust on first use)",
+    "state/*.json            per-server client state: the /ignore list (0600)",
     "history.txt             the commands you typed (never message text)",
     "compose/                the $EDITOR buffer while Ctrl-O is open (0700; removed after)",
 ];
@@ -31,6 +34,9 @@ const ENVIRONMENT: &[&str] = &[
     "CHATIFY_PASSPHRASE     sealed-channel passphrase used without asking (pipe mode, scripts)",
     "CHATIFY_CONFIG_DIR     the config dir (default ~/.config/chatify)",
     "CHATIFY_KEY_FILE       the identity key file",
+    "CHATIFY_SECONDS        true: times with seconds (as --seconds)",
+    "CHATIFY_LINKS          auto|always|never: OSC 8 links for URLs (as --links)",
+    "TERM                   dumb (or unset): no OSC 8 links with --links auto",
     "NO_COLOR               no colours (as --color never)",
     "VISUAL, EDITOR         the editor of Ctrl-O",
 ];
@@ -43,7 +49,8 @@ const EXAMPLES: &[&str] = &[
     "printf '/join #ops --sealed\\nmy passphrase\\nhello\\n' | chatify connect --user alice",
     "    pipe mode: create a sealed channel and say hello from a script",
     "In the REPL:  /join #vault --sealed   @bob   /dm bob are you there?   /react 12 +1",
-    "              /history 50   /search deploy*   /rewind 2h   /unread   /mentions",
+    "              /history 50   /more   /search deploy*   /rewind 2h   /unread   /mentions",
+    "              /ignore spammer   /unignore spammer   /clear",
 ];
 
 /// The roff text of the extra sections.

@@ -29,9 +29,11 @@ mod catch_up;
 mod channels;
 mod commands;
 mod dms;
+mod ignore;
 mod join_check;
 mod moderation;
 mod outbox_sender;
+mod paging;
 mod queries;
 
 /// Where passphrases for sealed channels come from (the terminal, or lines of a pipe).
@@ -85,6 +87,10 @@ pub struct App {
     held_after_open_join: Mutex<Option<String>>,
     /// Stored events the user submitted, sent in order by the sender task.
     outbox: Outbox,
+    /// Users whose lines are not shown (`/ignore`).
+    ignored: Mutex<ignore::IgnoreList>,
+    /// Where `/more` goes on: the place and the oldest message its last page showed.
+    page_cursor: Mutex<Option<paging::PageCursor>>,
 }
 
 impl App {
@@ -110,6 +116,8 @@ impl App {
             prompt_refresh: OnceLock::new(),
             held_after_open_join: Mutex::new(None),
             outbox: Outbox::new(),
+            ignored: Mutex::new(ignore::IgnoreList::default()),
+            page_cursor: Mutex::new(None),
         })
     }
 
@@ -271,6 +279,9 @@ impl App {
     }
 
     async fn on_frame(&self, frame: ServerFrame) {
+        if ignore::frame_author(&frame).is_some_and(|user| self.is_ignored(user)) {
+            return;
+        }
         let typing = matches!(frame, ServerFrame::Typing { .. });
         if let ServerFrame::Dm(dm) = &frame {
             let peer = if dm.from.eq_ignore_ascii_case(&self.options.me) {
@@ -384,6 +395,19 @@ impl App {
     /// Shows an error line (the REPL's own refusals, e.g. a full command queue).
     pub fn report_error(&self, text: &str) {
         self.error(text);
+    }
+
+    /// Shows a notice line (the REPL's own, e.g. about a long paste).
+    pub fn report_notice(&self, text: &str) {
+        self.notice(text);
+    }
+
+    /// The most bytes one message can hold: the server's frame limit (from its welcome).
+    pub fn message_limit(&self) -> usize {
+        match self.session.welcome().server.max_frame {
+            0 => crate::proto::DEFAULT_MAX_FRAME,
+            max => max,
+        }
     }
 
     fn notice(&self, text: impl AsRef<str>) {

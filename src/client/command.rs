@@ -34,6 +34,10 @@ pub const COMMAND_NAMES: &[&str] = &[
     "/delete",
     "/react",
     "/history",
+    "/more",
+    "/clear",
+    "/ignore",
+    "/unignore",
     "/search",
     "/rewind",
     "/who",
@@ -112,6 +116,17 @@ pub enum Command {
     },
     History {
         count: Option<u32>,
+    },
+    /// `/more` or `/history more`: the page before the last one shown of the current place.
+    More,
+    /// `/clear`: clears the terminal (screen and scrollback) in interactive mode.
+    Clear,
+    /// `/ignore user`, or `/ignore` alone to list the ignored users.
+    Ignore {
+        user: Option<String>,
+    },
+    Unignore {
+        user: String,
     },
     Search {
         words: String,
@@ -231,6 +246,10 @@ pub fn help_lines() -> Vec<&'static str> {
         "/delete id             delete your message [id]",
         "/react id emoji        add (or, again, remove) a reaction",
         "/history [n]           the last n messages of the current channel or DM (default 20)",
+        "/more  /history more   the page of older messages before the last one shown",
+        "/clear                 clear the terminal screen and scrollback (interactive mode)",
+        "/ignore [user]         hide user's messages, DMs, typing and presence here (alone: list)",
+        "/unignore user         show user's lines again",
         "/search words          search the current channel (prefix dep*, \"a phrase\"; not DMs)",
         "/rewind when           the channel as it stood at 1h / 2d ago, 09:30, 2026-11-25 09:30",
         "/who [#ch]             members of the channel and their presence",
@@ -313,6 +332,15 @@ fn parse_named_rest(name: &str, rest: &str) -> Result<Command, ParseError> {
             channel: optional_channel(rest)?,
         }),
         "users" => no_arguments(rest, Command::Users, "/users"),
+        "more" => no_arguments(rest, Command::More, "/more"),
+        "clear" | "cls" => no_arguments(rest, Command::Clear, "/clear"),
+        "ignore" => Ok(Command::Ignore {
+            user: optional_user(rest)?,
+        }),
+        "unignore" => match optional_user(rest)? {
+            Some(user) => Ok(Command::Unignore { user }),
+            None => Err(ParseError::new("usage: /unignore user")),
+        },
         "status" => parse_status(rest),
         "away" => Ok(Command::Away {
             text: Some(rest.trim().to_string()).filter(|t| !t.is_empty()),
@@ -403,10 +431,13 @@ fn parse_history(rest: &str) -> Result<Command, ParseError> {
     if rest.is_empty() {
         return Ok(Command::History { count: None });
     }
+    if rest.eq_ignore_ascii_case("more") {
+        return Ok(Command::More);
+    }
     match rest.parse::<u32>() {
         Ok(count) if count > 0 => Ok(Command::History { count: Some(count) }),
         _ => Err(ParseError::new(
-            "usage: /history [n] with n a positive number",
+            "usage: /history [n] with n a positive number, or /history more",
         )),
     }
 }

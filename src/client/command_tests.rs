@@ -371,3 +371,26 @@ fn account_commands_parse_and_never_take_a_password_on_the_line() {
     assert!(parse_line("/password hunter22 newpass99").is_err());
     assert!(parse_line("/logout now").is_err());
 }
+
+#[test]
+fn display_commands_parse() {
+    assert_eq!(ok("/more"), Command::More);
+    assert_eq!(ok("/history more"), Command::More);
+    assert_eq!(ok("/clear"), Command::Clear);
+    assert_eq!(ok("/ignore"), Command::Ignore { user: None });
+    assert_eq!(
+        ok("/ignore Carol"),
+        Command::Ignore {
+            user: Some("Carol".into())
+        }
+    );
+    assert_eq!(
+        ok("/unignore carol"),
+        Command::Unignore {
+            user: "carol".into()
+        }
+    );
+    assert!(parse_line("/unignore").is_err());
+    assert!(parse_line("/ignore carol dave").is_err());
+    assert!(parse_line("/more 3").is_err());
+}

@@ -40,6 +40,8 @@ fn fixture() -> Fixture {
         bell: false,
         me: "carol".into(),
         zone: Zone::Fixed(chrono::FixedOffset::east_opt(0).expect("offset")),
+        seconds: false,
+        links: false,
     };
     Fixture {
         _dir: dir,

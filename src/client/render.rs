@@ -1,24 +1,32 @@
 //! Timeline rendering: turns decrypted events into display lines — time, a stable colour per
 //! nick, 🔒 for sealed channels and DMs, edited/deleted marks, quoted replies, reaction
 //! summaries, highlighted mentions (with a bell), day separators. Colour is on or off per
-//! [`RenderOptions`] (the caller applies `--color` and `NO_COLOR`). Pure functions returning
+//! [`RenderOptions`] (the caller applies `--color` and `NO_COLOR`), and so are times with
+//! seconds (`--seconds`) and clickable OSC 8 links (`--links`, see `links`). Pure functions returning
 //! `String`s; used by `client::events` and the one-shot tools, tested without a terminal.
 
 use std::collections::BTreeMap;
 
 use owo_colors::{OwoColorize, Style};
 
+mod links;
 mod sanitize;
 
+pub use links::linkify;
 pub use sanitize::{printable, printable_line, terminal_safe};
 
-/// How to render: colour, bell on mentions, who "me" is, and the time zone.
+/// How to render: colour, bell on mentions, who "me" is, the time zone, times with seconds,
+/// and whether URLs in message text become OSC 8 hyperlinks.
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
     pub color: bool,
     pub bell: bool,
     pub me: String,
     pub zone: Zone,
+    /// `HH:MM:SS` instead of `HH:MM`.
+    pub seconds: bool,
+    /// http(s) and mailto URLs in message text become clickable OSC 8 hyperlinks.
+    pub links: bool,
 }
 
 /// The time zone for times and day separators.
@@ -256,9 +264,10 @@ pub fn day_of(options: &RenderOptions, ts: i64) -> chrono::NaiveDate {
     local_time(options, ts).date_naive()
 }
 
-/// `HH:MM` of a timestamp in the chosen zone.
+/// `HH:MM` (or `HH:MM:SS` with [`RenderOptions::seconds`]) of a timestamp in the chosen zone.
 pub fn format_time(options: &RenderOptions, ts: i64) -> String {
-    local_time(options, ts).format("%H:%M").to_string()
+    let format = if options.seconds { "%H:%M:%S" } else { "%H:%M" };
+    local_time(options, ts).format(format).to_string()
 }
 
 /// The scope label: `#general`, `🔒#ops`, `🔒@bob`.
@@ -355,6 +364,13 @@ fn render_body(options: &RenderOptions, body: &Body, mentioned: bool) -> String 
             let text = if text.contains('\n') {
                 indented = text.replace('\n', "\n      ");
                 indented.as_str()
+            } else {
+                text
+            };
+            let linked;
+            let text = if options.links {
+                linked = linkify(text);
+                linked.as_str()
             } else {
                 text
             };

@@ -8,6 +8,8 @@ fn plain(me: &str) -> RenderOptions {
         bell: false,
         me: me.to_string(),
         zone: Zone::Fixed(chrono::FixedOffset::east_opt(0).expect("zero offset is valid")),
+        seconds: false,
+        links: false,
     }
 }
 
@@ -315,4 +317,63 @@ fn hostile_text_never_reaches_the_terminal_as_control_sequences() {
     reacts.insert("\u{1b}[31m👍".to_string(), vec!["bob".to_string()]);
     assert!(!reaction_summary(&reacts).contains('\u{1b}'));
     assert!(!snippet("a\u{1b}[2J b", 3).contains('\u{1b}'));
+}
+
+#[test]
+fn urls_become_osc8_links_only_when_asked_and_only_for_web_and_mail_schemes() {
+    let linked = RenderOptions {
+        links: true,
+        ..plain("x")
+    };
+    let scope = general();
+    let body = Body::Text("docs at https://example.org/a_b. or ftp://x javascript:y".into());
+    let line = render_message(&linked, &view(&scope, "alice", &body));
+    let link = "\u{1b}]8;;https://example.org/a_b\u{1b}\\https://example.org/a_b\u{1b}]8;;\u{1b}\\";
+    assert!(
+        line.contains(&format!("docs at {link}. or ftp://x javascript:y")),
+        "{line:?}"
+    );
+    assert_eq!(terminal_safe(&line), line);
+    let unlinked = render_message(&plain("x"), &view(&scope, "alice", &body));
+    assert!(!unlinked.contains('\u{1b}'), "{unlinked:?}");
+    assert_eq!(
+        linkify("xhttps://a.example HTTPS://B.example"),
+        format!(
+            "xhttps://a.example \u{1b}]8;;HTTPS://B.example\u{1b}\\HTTPS://B.example\u{1b}]8;;\u{1b}\\"
+        )
+    );
+    assert_eq!(linkify("https:// mailto:"), "https:// mailto:");
+}
+
+#[test]
+fn a_crafted_url_or_a_forged_link_never_carries_a_sequence_to_the_terminal() {
+    let linked = RenderOptions {
+        links: true,
+        ..plain("x")
+    };
+    let scope = general();
+    let body = Body::Text("https://a.example/\u{1b}]52;c;cHduZWQ=\u{7}\u{1b}\\tail".into());
+    let line = render_message(&linked, &view(&scope, "alice", &body));
+    assert!(
+        line.contains(
+            "\u{1b}]8;;https://a.example/\u{1b}\\https://a.example/\u{1b}]8;;\u{1b}\\\u{FFFD}]52"
+        ),
+        "{line:?}"
+    );
+    assert!(!line.contains('\u{7}'), "{line:?}");
+    // Links that a hostile server could put straight into a display line are not let through.
+    for forged in [
+        "\u{1b}]8;;javascript:alert(1)\u{1b}\\x",
+        "\u{1b}]8;id=1;https://a.example\u{1b}\\x",
+        "\u{1b}]8;;https://a.example/\u{7}\u{1b}\\x",
+        "\u{1b}]8;;https://a.example/ é\u{1b}\\x",
+        "\u{1b}]8;;https://a.example/",
+    ] {
+        assert!(terminal_safe(forged).starts_with('\u{FFFD}'), "{forged:?}");
+    }
+    // A link left open is closed at the end of its line.
+    assert_eq!(
+        terminal_safe("\u{1b}]8;;https://a.example\u{1b}\\rest"),
+        "\u{1b}]8;;https://a.example\u{1b}\\rest\u{1b}]8;;\u{1b}\\"
+    );
 }

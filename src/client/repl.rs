@@ -23,6 +23,7 @@ use crate::proto::ErrorCode;
 mod command_worker;
 mod compose_file;
 mod editor;
+mod paste;
 mod pipe;
 mod prompts;
 mod saved_history;
@@ -46,6 +47,10 @@ pub struct ReplConfig {
     pub security: crate::tls::ConnectSecurity,
     /// Colour on stdout (the caller applied `--color` and `NO_COLOR`).
     pub color: bool,
+    /// Times with seconds (`--seconds`).
+    pub seconds: bool,
+    /// OSC 8 hyperlinks for URLs (the caller applied `--links` and the terminal check).
+    pub links: bool,
     /// Whether stdin is a terminal (reedline) or not (plain lines).
     pub interactive: bool,
     /// `CHATIFY_PASSPHRASE`: sealed-channel passphrase used without asking.
@@ -68,6 +73,8 @@ pub fn run(config: ReplConfig) -> anyhow::Result<ExitCode> {
         bell: config.interactive,
         me: config.user.clone(),
         zone: Zone::Local,
+        seconds: config.seconds,
+        links: config.links,
     };
     let (keys, created) = KeyRing::open(
         &config.config_dir,
@@ -98,6 +105,7 @@ pub fn run(config: ReplConfig) -> anyhow::Result<ExitCode> {
             desk.clone(),
         ));
         let app = App::new(session, keys, lines, options, prompter);
+        app.load_ignore_list(&config.config_dir, &config.server);
         editor::run_interactive(&runtime, app, events, receiver, &config, (desk, requests))
     } else {
         let input = pipe::spawn_stdin_reader();
@@ -106,6 +114,7 @@ pub fn run(config: ReplConfig) -> anyhow::Result<ExitCode> {
             input.clone(),
         ));
         let app = App::new(session, keys, lines, options, prompter);
+        app.load_ignore_list(&config.config_dir, &config.server);
         runtime.block_on(pipe::run_pipe(
             app,
             events,

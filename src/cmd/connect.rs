@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use zeroize::Zeroizing;
 
-use crate::cli::GlobalArgs;
+use crate::cli::{ColorChoice, GlobalArgs};
 use crate::client::{keys, repl};
 
 /// Flags of `chatify connect`.
@@ -38,6 +38,19 @@ pub struct Args {
     /// The channel to start in (joined if you are not a member yet).
     #[arg(short, long, value_name = "#CHANNEL", env = "CHATIFY_CHANNEL")]
     pub channel: Option<String>,
+    /// Show times with seconds (09:31:07) instead of minutes (09:31).
+    #[arg(long, env = "CHATIFY_SECONDS")]
+    pub seconds: bool,
+    /// Make http(s) and mailto URLs in messages clickable (OSC 8 hyperlinks): auto = when stdout
+    /// is a terminal and TERM is set and not "dumb".
+    #[arg(
+        long,
+        value_name = "WHEN",
+        value_enum,
+        env = "CHATIFY_LINKS",
+        default_value = "auto"
+    )]
+    pub links: ColorChoice,
     #[command(flatten)]
     pub transport: crate::cli::TransportArgs,
 }
@@ -55,7 +68,8 @@ Use --sealed in scripts: the join is then refused if the channel turns out open.
 /join that finds an open channel, the next plain line is held back (it may be a passphrase).
 
 Environment: CHATIFY_SERVER, CHATIFY_USER, CHATIFY_PASSWORD, CHATIFY_PASSPHRASE,
-CHATIFY_CONFIG_DIR (state dir), CHATIFY_KEY_FILE (identity key), NO_COLOR.
+CHATIFY_CONFIG_DIR (state dir), CHATIFY_KEY_FILE (identity key), CHATIFY_SECONDS (true: like
+--seconds), CHATIFY_LINKS (auto|always|never: like --links), TERM (dumb: no links), NO_COLOR.
 Test builds only (cargo feature test-weak-kdf): CHATIFY_TEST_WEAK_KDF=1 makes sealed channels
 with tiny Argon2 parameters; other builds ignore it.";
 
@@ -91,11 +105,26 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         security: args.transport.security(&config_dir),
         config_dir,
         color: global.use_color(std::io::stdout().is_terminal()),
+        seconds: args.seconds,
+        links: use_links(args.links, std::io::stdout().is_terminal()),
         interactive: std::io::stdin().is_terminal(),
         preset_passphrase: env_secret("CHATIFY_PASSPHRASE"),
         weak_kdf_for_tests: keys::weak_kdf_for_tests_from_env(),
     };
     repl::run(config)
+}
+
+/// Whether URLs become OSC 8 hyperlinks: `auto` only on a terminal whose TERM is set and not
+/// `dumb` (terminals without OSC 8 support ignore the sequence; a dumb one would print it).
+fn use_links(choice: ColorChoice, stdout_is_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            let term = std::env::var("TERM").unwrap_or_default();
+            stdout_is_terminal && !term.is_empty() && term != "dumb"
+        }
+    }
 }
 
 fn env_secret(name: &str) -> Option<Zeroizing<String>> {

@@ -52,9 +52,23 @@ impl Client {
 
     /// [`Client::spawn`] with `--server` given as is (e.g. a comma list of addresses).
     pub fn spawn_at(servers: &str, name: &str, login: Login, config: tempfile::TempDir) -> Client {
+        Client::spawn_with_args(servers, name, login, config, &[])
+    }
+
+    /// [`Client::spawn_at`] with more `chatify connect` flags (e.g. `--seconds`).
+    pub fn spawn_with_args(
+        servers: &str,
+        name: &str,
+        login: Login,
+        config: tempfile::TempDir,
+        extra: &[&str],
+    ) -> Client {
         let mut command = Command::new(env!("CARGO_BIN_EXE_chatify"));
         command
             .args(["connect", "--server", servers, "--user", name])
+            .args(extra)
+            .env_remove("CHATIFY_LINKS")
+            .env_remove("CHATIFY_SECONDS")
             .env("CHATIFY_CONFIG_DIR", config.path())
             .env("CHATIFY_TEST_WEAK_KDF", "1")
             .env("NO_COLOR", "1")

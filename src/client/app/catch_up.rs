@@ -6,6 +6,9 @@
 //! without a marker starts one at its latest event (nothing old is called new); a DM
 //! conversation without one counts what came after our own latest DM there. The marker of a
 //! place moves when the user looks at it: switching there, and the current place at the end.
+//! Entering a place later in the session (switching to a channel or DM that got messages while
+//! the user looked elsewhere) shows the same line above the messages that came meanwhile.
+//! What ignored users (`/ignore`) sent is neither shown nor counted.
 //! Part of `client::app`.
 
 use std::collections::BTreeMap;
@@ -123,7 +126,7 @@ impl App {
         };
         let new_messages = events
             .iter()
-            .filter(|event| matches!(event, ServerFrame::Msg(m) if !m.u.eq_ignore_ascii_case(&self.options.me)))
+            .filter(|event| matches!(event, ServerFrame::Msg(m) if !m.u.eq_ignore_ascii_case(&self.options.me) && !self.is_ignored(&m.u)))
             .count();
         if new_messages == 0 {
             return false;
@@ -140,6 +143,9 @@ impl App {
     /// Shows the DMs from `peer` after `read`. A conversation without a marker (never opened
     /// since markers exist) counts what came after our own latest DM there, else all of it.
     async fn show_missed_dms(&self, peer: &str, read: Option<&i64>) -> bool {
+        if self.is_ignored(peer) {
+            return false;
+        }
         let window = Window::default();
         let Ok((dms, _more)) =
             reading::dm_history(&self.session, peer, &window, DM_CATCH_UP_LIMIT).await
@@ -171,7 +177,10 @@ impl App {
     }
 
     /// Handles missed events as live ones (unread, mentions), printing only the last few.
-    fn show_missed_frames(&self, frames: Vec<ServerFrame>) {
+    fn show_missed_frames(&self, mut frames: Vec<ServerFrame>) {
+        frames.retain(|frame| {
+            super::ignore::frame_author(frame).is_none_or(|user| !self.is_ignored(user))
+        });
         let total = frames.len();
         let mut lines = Vec::new();
         {
@@ -191,6 +200,61 @@ impl App {
             ));
         }
         self.lines.extend(lines);
+    }
+
+    /// How many unread messages `place` has (switching there clears the count).
+    pub(super) fn unread_in(&self, place: &Place) -> u32 {
+        let state = lock(&self.state);
+        match place {
+            Place::Channel(channel) => state.channels.get(channel).map_or(0, |c| c.unread),
+            Place::Dm(peer) => state
+                .dms
+                .get(&peer.to_ascii_lowercase())
+                .map_or(0, |dm| dm.unread),
+        }
+    }
+
+    /// Entering `place`, which got `unread` messages while the user looked elsewhere: a
+    /// `── new since you left ──` line, then those messages (the last [`SHOWN_PER_PLACE`]).
+    pub(super) async fn show_new_since_left(&self, place: Place, unread: u32) {
+        let shown = unread.min(SHOWN_PER_PLACE as u32);
+        let window = Window::default();
+        let label = match &place {
+            Place::Channel(channel) => lock(&self.state).channel_scope(channel),
+            Place::Dm(peer) => crate::client::render::Scope::Dm { peer: peer.clone() },
+        };
+        let label = crate::client::render::render_scope(&self.options, &label);
+        let separator = format!("── new since you left: {label} ({unread}) ──");
+        let oldest = match &place {
+            Place::Channel(channel) => {
+                let Ok((events, _)) =
+                    reading::channel_history(&self.session, channel, &window, shown).await
+                else {
+                    return;
+                };
+                self.notice(separator);
+                let oldest = events.first().map(|event| event.seq);
+                self.show_listing(events, super::queries::Listing::Everything);
+                oldest
+            }
+            Place::Dm(peer) => {
+                let Ok((dms, _)) = reading::dm_history(&self.session, peer, &window, shown).await
+                else {
+                    return;
+                };
+                self.notice(separator);
+                let oldest = dms.first().map(|dm| dm.id);
+                self.show_dm_listing(dms);
+                oldest
+            }
+        };
+        if unread > shown {
+            self.notice(format!(
+                "({} earlier new message(s) not shown: /more)",
+                unread - shown
+            ));
+        }
+        self.set_page_cursor(place, oldest);
     }
 
     /// Moves the read marker of `place` to the latest event seen there (in the background).

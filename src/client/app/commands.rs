@@ -39,16 +39,17 @@ impl App {
             }
             Command::Join { channel, sealed } => self.join(channel, sealed).await,
             Command::Leave { channel } => self.leave(channel).await,
-            Command::Switch {
-                target: Target::Channel(channel),
-            } => self.switch(channel).await,
-            Command::Switch {
-                target: Target::User(user),
-            } => self.switch_dm(user).await,
+            Command::Switch { target } => self.enter(target).await,
             Command::Edit { id, text } => self.edit(id, &text).await,
             Command::Delete { id } => self.delete(id).await,
             Command::React { id, emoji } => self.react(id, emoji).await,
             Command::History { count } => self.history(count).await,
+            Command::More => self.more().await,
+            Command::Clear => self.notice(
+                "/clear clears the terminal in interactive mode; piped output has no screen",
+            ),
+            Command::Ignore { user } => self.ignore(user),
+            Command::Unignore { user } => self.unignore(&user),
             Command::Search { words } => self.search(&words).await,
             Command::Rewind { when } => self.rewind(&when).await,
             Command::Who { channel } => self.who(channel).await,
@@ -91,6 +92,24 @@ impl App {
             Some(Place::Channel(channel)) => self.send_to_channel(&channel, text, None).await,
             Some(Place::Dm(peer)) => self.send_dm(&peer, text).await,
             None => self.error("no current channel: /join #channel first"),
+        }
+    }
+
+    /// `#ch`, `@user`, `/switch`: makes the place current; when it got messages while the user
+    /// looked elsewhere, shows them under a `── new since you left ──` line.
+    async fn enter(&self, target: Target) {
+        let place = match &target {
+            Target::Channel(channel) => Place::Channel(channel.clone()),
+            Target::User(user) => Place::Dm(user.clone()),
+        };
+        let unread = self.unread_in(&place);
+        match target {
+            Target::Channel(channel) => self.switch(channel).await,
+            Target::User(user) => self.switch_dm(user).await,
+        }
+        let now = lock(&self.state).current.clone();
+        if let Some(now) = now.filter(|now| unread > 0 && *now == place) {
+            self.show_new_since_left(now, unread).await;
         }
     }
 

@@ -56,9 +56,10 @@ impl App {
         match reading::dm_history(&self.session, peer, &Window::default(), limit).await {
             Ok((dms, more)) => {
                 self.notice(format!("last {} message(s) with @{peer}", dms.len()));
+                self.set_page_cursor(Place::Dm(peer.to_string()), dms.first().map(|dm| dm.id));
                 self.show_dm_listing(dms);
                 if more {
-                    self.notice("older messages exist: /history with a larger number");
+                    self.notice("older messages exist: /more pages back");
                 }
             }
             Err(error) => self.error(format!(
@@ -69,11 +70,11 @@ impl App {
     }
 
     /// Renders DMs (oldest first) as a listing: not unread, no bell.
-    fn show_dm_listing(&self, dms: Vec<DmEvent>) {
+    pub(super) fn show_dm_listing(&self, dms: Vec<DmEvent>) {
         let mut state = lock(&self.state);
         let mut keys = lock(&self.keys);
         let mut lines = Vec::new();
-        for dm in dms {
+        for dm in dms.into_iter().filter(|dm| !self.is_ignored(&dm.from)) {
             let body = events::decrypt_dm(&mut keys, &dm);
             lines.extend(events::on_dm(&mut state, &self.options, &dm, body, false));
         }

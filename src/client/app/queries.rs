@@ -10,6 +10,7 @@ use crate::client::command;
 use crate::client::events;
 use crate::client::reading::{self, SearchTerms, Window};
 use crate::client::render;
+use crate::client::state::Place;
 use crate::proto::ChannelFrame;
 use crate::proto::{ChannelMode, ClientFrame, MessageEvent, ServerFrame, UserInfo};
 
@@ -43,7 +44,9 @@ impl App {
         let keys = lock(&self.keys);
         let mut lines = Vec::new();
         for event in events {
-            if which == Listing::SkipShown && state.message(event.id).is_some() {
+            if which == Listing::SkipShown && state.message(event.id).is_some()
+                || self.is_ignored(&event.u)
+            {
                 continue;
             }
             let sealed = events::channel_is_sealed(&state, &keys, &event.ch);
@@ -79,10 +82,14 @@ impl App {
         };
         // System lines (moderation events) are shown among them but not counted as messages.
         let messages = events.iter().filter(|event| event.sys.is_none()).count();
+        self.set_page_cursor(
+            Place::Channel(channel.clone()),
+            events.first().map(|e| e.seq),
+        );
         self.notice(format!("last {messages} message(s) of #{channel}"));
         self.show_listing(events, Listing::Everything);
         if more {
-            self.notice("older messages exist: /history with a larger number, or /rewind");
+            self.notice("older messages exist: /more pages back, or /rewind");
         }
     }
 

@@ -4,8 +4,8 @@
 //! screen, `\r` overwrite a line to forge a sender, and bidi overrides reorder what is shown.
 //! [`printable`] neutralises every such character in a piece of untrusted text (the renderer
 //! applies it to what it is given); [`terminal_safe`] is the last line of defence at the display
-//! queue: it keeps only the colour (SGR) sequences the renderer itself writes, the bell and
-//! newlines. Used by `client::render` and `client::state::LineQueue`.
+//! queue: it keeps only the colour (SGR) sequences and OSC 8 hyperlinks (with a plain ASCII
+//! http(s)/mailto target) the renderer itself writes, the bell and newlines. Used by `client::render` and `client::state::LineQueue`.
 
 /// What replaces a neutralised control character: visible, one column, obviously not text.
 const REPLACEMENT: char = '\u{FFFD}';
@@ -53,12 +53,14 @@ fn is_pictograph(c: char) -> bool {
     matches!(c, '\u{2600}'..='\u{27BF}' | '\u{1F000}'..='\u{1FAFF}')
 }
 
-/// A rendered display line made safe to print: colour sequences (`ESC [ digits;… m`), the bell
-/// (mention ring), newlines and tabs pass; any other escape sequence or control character is
-/// shown as `�`.
+/// A rendered display line made safe to print: colour sequences (`ESC [ digits;… m`), OSC 8
+/// hyperlinks as `links::linkify` writes them, the bell (mention ring), newlines and tabs pass;
+/// any other escape sequence or control character is shown as `�`. A link still open at the
+/// end of the line is closed there, so it cannot spread over what is printed next.
 pub fn terminal_safe(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
+    let mut link_open = false;
     while let Some(c) = rest.chars().next() {
         if c == '\u{1b}'
             && let Some(length) = sgr_length(rest)
@@ -67,12 +69,23 @@ pub fn terminal_safe(line: &str) -> String {
             rest = &rest[length..];
             continue;
         }
+        if c == '\u{1b}'
+            && let Some((length, opens)) = super::links::hyperlink_length(rest)
+        {
+            out.push_str(&rest[..length]);
+            rest = &rest[length..];
+            link_open = opens;
+            continue;
+        }
         out.push(match c {
             '\n' | '\t' | '\u{7}' => c,
             c if is_dangerous(c) => REPLACEMENT,
             c => c,
         });
         rest = &rest[c.len_utf8()..];
+    }
+    if link_open {
+        out.push_str(super::links::CLOSE_LINK);
     }
     out
 }

@@ -7,7 +7,8 @@
 //! commands saved by `saved_history` — never message text; a line starting with a space is not
 //! recorded at all); a line ending in `\` (or Alt-Enter) continues on the
 //! next line; Ctrl-O opens `$VISUAL`/`$EDITOR` on the buffer; bracketed paste puts a multi-line
-//! paste into the buffer as one message. Submitted lines go to the `command_worker` queue and
+//! paste into the buffer as one message (`paste` refuses one too large and flags a long one);
+//! `/clear` clears the screen and scrollback here, in the editor. Submitted lines go to the `command_worker` queue and
 //! run in order while the editor goes on (it never blocks on a command); the break signal wakes
 //! it to ask a secret for the worker, or to stop. Part of `client::repl`.
 
@@ -26,6 +27,7 @@ use tokio::sync::mpsc;
 use super::ReplConfig;
 use super::command_worker::{self, PromptDesk, PromptRequests};
 use super::compose_file::ComposeFile;
+use super::paste::PasteGuard;
 use super::saved_history::SavedHistory;
 use super::typing_hook::{self, SharedTypingSender, TypingHinter};
 use crate::client::app::App;
@@ -65,7 +67,7 @@ pub fn run_interactive(
     // Dropped on every way out of this function (a panic too): the compose file goes with it.
     let compose = ComposeFile::prepare(&config.config_dir).ok();
     let mut editor = build_editor(
-        app.state(),
+        app.clone(),
         printer,
         hinter,
         config,
@@ -96,6 +98,12 @@ pub fn run_interactive(
                 compose.iter().for_each(ComposeFile::remove);
                 let text = join_continuations(&buffer);
                 saved_history.remember(&text);
+                if matches!(command::parse_line(&text), Ok(Command::Clear)) {
+                    if let Err(error) = editor.clear_scrollback() {
+                        app.report_error(&format!("could not clear the terminal: {error}"));
+                    }
+                    continue;
+                }
                 if commands.try_send(text).is_err() {
                     app.report_error(&format!(
                         "not taken: {} lines already wait for the command before them to finish",
@@ -140,7 +148,7 @@ fn forward_lines(
 }
 
 fn build_editor(
-    state: Arc<Mutex<ChatState>>,
+    app: Arc<App>,
     printer: ExternalPrinter<String>,
     hinter: TypingHinter,
     config: &ReplConfig,
@@ -162,9 +170,10 @@ fn build_editor(
         ReedlineEvent::Edit(vec![reedline::EditCommand::InsertNewline]),
     );
     let menu = ColumnarMenu::default().with_name("completion_menu");
+    let state = app.state();
     let mut editor = Reedline::create()
         .with_external_printer(printer)
-        .with_edit_mode(Box::new(Emacs::new(keybindings)))
+        .with_edit_mode(Box::new(PasteGuard::new(Emacs::new(keybindings), app)))
         .with_completer(Box::new(ChatCompleter { state }))
         .with_menu(ReedlineMenu::EngineCompleter(Box::new(menu)))
         .with_quick_completions(true)

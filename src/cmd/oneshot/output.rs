@@ -164,6 +164,8 @@ pub fn print(
             bell: false,
             me: fetched.me.clone(),
             zone: Zone::Local,
+            seconds: false,
+            links: false,
         };
         timeline(query, &fetched.records, &options)
     };
