@@ -362,7 +362,13 @@ fn render_body(options: &RenderOptions, body: &Body, mentioned: bool) -> String 
             // Continuation lines of a multi-line message line up under the text.
             let indented;
             let text = if text.contains('\n') {
-                indented = text.replace('\n', "\n      ");
+                // As wide as the time in front: `09:31 ` or `09:31:07 `.
+                let indent = if options.seconds {
+                    "\n         "
+                } else {
+                    "\n      "
+                };
+                indented = text.replace('\n', indent);
                 indented.as_str()
             } else {
                 text

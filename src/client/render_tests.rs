@@ -377,3 +377,17 @@ fn a_crafted_url_or_a_forged_link_never_carries_a_sequence_to_the_terminal() {
         "\u{1b}]8;;https://a.example\u{1b}\\rest\u{1b}]8;;\u{1b}\\"
     );
 }
+
+#[test]
+fn seconds_widen_the_time_and_the_continuation_indent_with_it() {
+    let seconds = RenderOptions {
+        seconds: true,
+        ..plain("x")
+    };
+    assert_eq!(format_time(&seconds, TS + 7_000), "16:00:07");
+    assert_eq!(format_time(&plain("x"), TS + 7_000), "16:00");
+    let scope = general();
+    let body = Body::Text("one\ntwo".into());
+    let line = render_message(&seconds, &view(&scope, "alice", &body));
+    assert!(line.contains("one\n         two"), "{line:?}");
+}
