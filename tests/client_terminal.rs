@@ -1,9 +1,10 @@
-//! Bracketed paste through the real binary in a pseudo-terminal (issue 10): `chatify connect`
-//! runs its interactive editor on a pty this test holds the other end of (answering the
-//! editor's cursor-position queries as a terminal would), against a real `chatify serve`, with
-//! a second client in pipe mode reading what arrives. A paste larger than the server's frame
+//! The interactive editor through the real binary in a pseudo-terminal (issue 10): `chatify
+//! connect` runs reedline on a pty this test holds the other end of (answering the editor's
+//! cursor-position queries as a terminal would), against a real `chatify serve`, with a second
+//! client in pipe mode reading what arrives. A bracketed paste larger than the server's frame
 //! limit is refused at once with its size and never drawn; a 12-line paste is announced, stays
-//! in the editor until Enter, and arrives as one message. Every wait has a timeout.
+//! in the editor until Enter, and arrives as one message; `/clear` wipes the screen and the
+//! scrollback. Every wait has a timeout.
 
 #![cfg(unix)]
 
@@ -166,14 +167,17 @@ fn spawn_terminal(
             let keep = tail.len().min(3);
             tail.drain(..tail.len() - keep);
             let (lock, changed) = &*screen;
+            // A test that failed holding the lock must not hide its message behind ours.
             lock.lock()
-                .expect("screen")
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .bytes
                 .extend_from_slice(&chunk[..read]);
             changed.notify_all();
         }
         let (lock, changed) = &*screen;
-        lock.lock().expect("screen").closed = true;
+        lock.lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .closed = true;
         changed.notify_all();
     });
 }
@@ -220,4 +224,21 @@ fn a_huge_paste_is_refused_at_once_and_a_long_one_arrives_as_one_message() {
         status.success(),
         "bob exited with {status} after showing {announced} bytes"
     );
+}
+
+#[test]
+fn clear_wipes_the_screen_and_the_scrollback_and_sends_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = ServeProcess::start(&dir.path().join("chat.db"));
+    let mut alice = Client::start(&server, "alice");
+    let config = tempfile::tempdir().expect("config dir");
+    let bob = PtyClient::start(&server, "bob", config.path());
+    let ready = bob.expect_after(0, "#general> ");
+    bob.type_bytes(b"/clear\r");
+    // Erase the screen (ESC [ 2 J), then the scrollback (ESC [ 3 J).
+    let cleared = bob.expect_after(ready, "\u{1b}[2J\u{1b}[3J");
+    bob.type_bytes(b"after the clear\r");
+    alice.expect("<bob> after the clear");
+    bob.expect_after(cleared, "#general> ");
+    assert_eq!(alice.count("/clear"), 0, "{}", alice.transcript.join("\n"));
 }
