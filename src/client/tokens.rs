@@ -19,14 +19,21 @@ struct SavedSession {
 
 /// The file that holds the token for `server` and `user`.
 pub fn token_path(config_dir: &Path, server: &str, user: &str) -> PathBuf {
+    let name = per_server_file_name("chatify 2026-11 session file name v1", server, user);
+    config_dir.join("sessions").join(name)
+}
+
+/// `<hex>.json`: a file name for `server` and `user` (any case) that names neither, derived
+/// under `context` (one per kind of file).
+pub(crate) fn per_server_file_name(context: &str, server: &str, user: &str) -> String {
     let key = format!(
         "{}\n{}",
         server.trim_end_matches('/'),
         user.to_ascii_lowercase()
     );
-    let digest = blake3::derive_key("chatify 2026-11 session file name v1", key.as_bytes());
+    let digest = blake3::derive_key(context, key.as_bytes());
     let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-    config_dir.join("sessions").join(format!("{name}.json"))
+    format!("{name}.json")
 }
 
 /// The saved token for `server` and `user`, if any (a damaged file counts as none).

@@ -48,14 +48,9 @@ pub enum IgnoreError {
 
 /// The per-server state file of `user` at `server` in `config_dir`.
 pub fn client_state_path(config_dir: &Path, server: &str, user: &str) -> PathBuf {
-    let key = format!(
-        "{}\n{}",
-        server.trim_end_matches('/'),
-        user.to_ascii_lowercase()
-    );
-    let digest = blake3::derive_key("chatify 2026-12 client state file name v1", key.as_bytes());
-    let name: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-    config_dir.join("state").join(format!("{name}.json"))
+    let context = "chatify 2026-12 client state file name v1";
+    let name = crate::client::tokens::per_server_file_name(context, server, user);
+    config_dir.join("state").join(name)
 }
 
 impl IgnoreList {
