@@ -1615,7 +1615,7 @@ _chatify() {
             return 0
             ;;
         chatify__subcmd__serve)
-            opts="-v -q -h -V --listen --db --registration --max-frame --rate-limit --rate-burst --read-rate --read-burst --queue-depth --max-connections --max-connections-per-account --max-connections-per-address --registrations-per-hour --outbound-budget-mib --durability --no-auto-migrate --bridge-account --admin-listen --retention --tls-cert --tls-key --tls-self-signed --tls-name --cluster --nats-creds --nats-ca --nats-require-tls --cluster-stream --cluster-replicas --node-name --verbose --quiet --color --help --version"
+            opts="-v -q -h -V --listen --db --registration --max-frame --rate-limit --rate-burst --read-rate --read-burst --queue-depth --max-connections --max-connections-per-account --max-connections-per-address --registrations-per-hour --outbound-budget-mib --durability --no-auto-migrate --bridge-account --admin-listen --retention --tls-cert --tls-key --tls-self-signed --tls-name --cluster --nats-creds --nats-ca --nats-require-tls --cluster-stream --cluster-replicas --node-name --cluster-heartbeat-ms --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1726,6 +1726,10 @@ _chatify() {
                     return 0
                     ;;
                 --node-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster-heartbeat-ms)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -69,6 +69,7 @@ set edit:completion:arg-completer[chatify] = {|@words|
             cand --cluster-stream 'The JetStream stream holding the log (created if missing)'
             cand --cluster-replicas 'Replicas of the stream when this node creates it: 1 for a laptop, 3 for production'
             cand --node-name 'This node''s name in logs [default: the host name and listen address]'
+            cand --cluster-heartbeat-ms 'How often this node tells the others it is alive, in milliseconds; its users show offline elsewhere after three missed heartbeats'
             cand --color 'When to use colour; NO_COLOR in the environment means never'
             cand --no-auto-migrate 'Refuse to start on an older schema instead of migrating it (run `chatify migrate`)'
             cand --tls-self-signed 'Serve wss:// with a self-signed certificate, generated on first start and kept beside the database (<db>.tls-cert.pem, <db>.tls-key.pem, mode 0600); its SHA-256 fingerprint is printed at start. Clients pin it on first use'

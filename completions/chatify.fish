@@ -73,6 +73,7 @@ complete -c chatify -n "__fish_chatify_using_subcommand serve" -l nats-ca -d 'Ex
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l cluster-stream -d 'The JetStream stream holding the log (created if missing)' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l cluster-replicas -d 'Replicas of the stream when this node creates it: 1 for a laptop, 3 for production' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l node-name -d 'This node\'s name in logs [default: the host name and listen address]' -r
+complete -c chatify -n "__fish_chatify_using_subcommand serve" -l cluster-heartbeat-ms -d 'How often this node tells the others it is alive, in milliseconds; its users show offline elsewhere after three missed heartbeats' -r
 complete -c chatify -n "__fish_chatify_using_subcommand serve" -l color -d 'When to use colour; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -5,8 +5,11 @@
 //! and starts the materialiser (`materialiser`), which applies the stream in order to the
 //! local SQLite index. The node accepts clients only once it has applied everything the
 //! stream held at start ([`ClusterNode::caught_up`]); `/healthz` says `catching-up` until then
-//! and `nats-down` while the NATS connection is lost. `publisher` appends writes.
+//! and `nats-down` while the NATS connection is lost. `publisher` appends writes; `live` (with
+//! `live_table`) shares presence, typing and voice with the other nodes over core NATS.
 
+mod live;
+mod live_table;
 mod materialiser;
 mod publisher;
 
@@ -45,7 +48,13 @@ pub struct ClusterOptions {
     pub replicas: usize,
     /// This node's name in logs and in the stream's entries.
     pub node_name: String,
+    /// How often this node tells the others it is alive (its users' presence expires elsewhere
+    /// after three missed heartbeats).
+    pub heartbeat: Duration,
 }
+
+/// The default `--cluster-heartbeat-ms`.
+pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(1);
 
 /// What the node's parts share.
 pub(crate) struct Shared {
@@ -69,6 +78,8 @@ pub struct ClusterNode {
     shared: Arc<Shared>,
     /// The stream's last sequence when the node started: caught up once applied.
     target: u64,
+    /// Presence, typing and voice shared with the other nodes.
+    live: Arc<live::LiveNode>,
 }
 
 impl ClusterNode {
@@ -84,7 +95,7 @@ impl ClusterNode {
             nats_connected: AtomicBool::new(true),
         });
         let client = connect(options, status.clone()).await?;
-        let jetstream = jetstream::new(client);
+        let jetstream = jetstream::new(client.clone());
         let subject = format!("{}.log", options.stream.to_ascii_lowercase());
         let mut stream = jetstream
             .get_or_create_stream(jetstream::stream::Config {
@@ -103,11 +114,18 @@ impl ClusterNode {
             .context("reading the stream")?
             .state
             .last_sequence;
+        let node = format!("{}-{:016x}", options.node_name, rand::random::<u64>());
+        let live = Arc::new(live::LiveNode::new(
+            client,
+            node.clone(),
+            &options.stream,
+            options.heartbeat,
+        ));
         let shared = Arc::new(Shared {
             jetstream,
             subject,
             stream: options.stream.clone(),
-            node: format!("{}-{:016x}", options.node_name, rand::random::<u64>()),
+            node,
             clock,
             next_nonce: AtomicU64::new(1),
             pending: Default::default(),
@@ -124,7 +142,16 @@ impl ClusterNode {
         shared.applied.send_replace(ApplyState::Applied(position));
         // Runs as long as the runtime (the whole life of `serve`).
         tokio::spawn(materialiser::run(shared.clone(), store, position));
-        Ok(ClusterNode { shared, target })
+        Ok(ClusterNode {
+            shared,
+            target,
+            live,
+        })
+    }
+
+    /// Presence, typing and voice across the nodes (hand it to the server).
+    pub fn live_link(&self) -> Arc<dyn crate::server::LiveLink> {
+        Arc::new(live::LiveLinkHandle(self.live.clone()))
     }
 
     /// What `/healthz` should report (hand it to the server).

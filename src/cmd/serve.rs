@@ -153,6 +153,17 @@ pub struct ClusterArgs {
     /// This node's name in logs [default: the host name and listen address].
     #[arg(long, env = "CHATIFY_NODE_NAME", value_name = "NAME")]
     pub node_name: Option<String>,
+    /// How often this node tells the others it is alive, in milliseconds; its users show
+    /// offline elsewhere after three missed heartbeats.
+    #[arg(
+        long,
+        env = "CHATIFY_CLUSTER_HEARTBEAT_MS",
+        default_value_t = 1000,
+        value_name = "MS",
+        value_parser = clap::value_parser!(u64).range(50..=60_000),
+        requires = "cluster"
+    )]
+    pub cluster_heartbeat_ms: u64,
 }
 
 /// `--retention`: an age such as `30d` or `1w2d`.
@@ -370,6 +381,7 @@ async fn cluster_extras(
             .node_name
             .clone()
             .unwrap_or_else(|| args.listen.clone()),
+        heartbeat: std::time::Duration::from_millis(args.cluster.cluster_heartbeat_ms),
     };
     let node = crate::cluster::ClusterNode::start(&options, store, Clock::system()).await?;
     say(&format!(
@@ -378,6 +390,7 @@ async fn cluster_extras(
     ));
     extras.health = Some(node.health());
     extras.extra_metrics = Some(node.metrics());
+    extras.live_link = Some(node.live_link());
     extras.before_accepting = Some(Box::pin(node.caught_up()));
     Ok(extras)
 }

@@ -125,17 +125,33 @@ fn apply_foreign_change(state: &ServerState, change: ForeignChange) {
 }
 
 /// Adds or removes a member of a channel this node's registry knows (one it does not know is
-/// loaded from the store, members included, when first needed).
+/// loaded from the store, members included, when first needed) and sends the `member` frame to
+/// this node's connections, as the node the user joined or left on did to its own.
 fn update_membership(state: &ServerState, channel: &str, user: &str, joined: bool) {
     let (Some(entry), Some(user)) = (state.registry.channel(channel), UserName::parse(user).ok())
     else {
         return;
     };
+    if !joined {
+        super::voice::leave_room_of_user(state, &entry.name, &user);
+    }
     let mut inner = entry.lock();
-    if joined {
-        state.registry.add_member(&entry, &mut inner, &user);
+    let changed = if joined {
+        state.registry.add_member(&entry, &mut inner, &user)
     } else {
-        state.registry.remove_member(&entry, &mut inner, &user);
+        state.registry.remove_member(&entry, &mut inner, &user)
+    };
+    if !changed {
+        return;
+    }
+    let member =
+        super::channel_handlers::member_frame(&entry.name, user.as_str(), joined, state.now_ms());
+    inner.broadcast(&member, None);
+    if !joined {
+        // The user's connections here are no longer subscribed; tell them too.
+        for conn in state.registry.user_connections(&user) {
+            conn.send_text(&member);
+        }
     }
 }
 

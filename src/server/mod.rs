@@ -38,6 +38,7 @@ pub mod frame_policy;
 pub mod frames;
 pub mod governance;
 pub mod live_governance;
+pub mod live_link;
 pub mod messages;
 pub mod outbound;
 pub mod outbound_budget;
@@ -58,6 +59,7 @@ pub mod voice;
 
 pub use admin::metrics::{Health, MetricsSource};
 pub use config::{ConfigError, Registration, ServerConfig};
+pub use live_link::LiveLink;
 pub use outbound_budget::OutboundBudget;
 
 use admin::metrics::ServerMetrics;
@@ -74,6 +76,8 @@ pub struct ServeExtras {
     pub health: Option<watch::Sender<Health>>,
     /// Extra `/metrics` series (the cluster node's).
     pub extra_metrics: Option<Arc<dyn MetricsSource>>,
+    /// Presence, typing and voice shared with the other cluster nodes (`live_link`).
+    pub live_link: Option<Arc<dyn LiveLink>>,
     /// Awaited (with `/healthz` up) before the registry is loaded and clients are accepted:
     /// a cluster node catching up from the shared log. An error stops the server.
     pub before_accepting:
@@ -109,7 +113,11 @@ pub async fn run_with(
         state.health = health;
     }
     state.extra_metrics = extras.extra_metrics;
+    state.live_link = extras.live_link;
     let state = Arc::new(state);
+    if let Some(link) = &state.live_link {
+        link.attach(Arc::downgrade(&state));
+    }
     let admin = extras
         .admin
         .map(|admin| tokio::spawn(admin::serve_admin(admin, state.clone())));

@@ -2,6 +2,8 @@
 //! online/offline transitions when a user's first connection opens or last one closes, `typing`
 //! relays to a channel or DM peer, and `key` frames when a user's public key changes. Nothing here
 //! is stored. Used by the dispatcher (status, typing), auth (online, key) and connection teardown.
+//! On a cluster node, presence and typing also go to and come from the other nodes
+//! (`live_link`; the `from_other_node` functions announce here only).
 
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
@@ -35,8 +37,66 @@ pub fn handle_status(session: &ServerSession, status: StatusFrame) -> Result<(),
 }
 
 /// Sends a `presence` frame about `user` to every user sharing a channel with them and to the
-/// user's own connections other than `except`.
+/// user's own connections other than `except`, and tells the other cluster nodes. Going offline
+/// here while online on another node announces nothing on this node.
 pub fn announce_presence(
+    state: &ServerState,
+    user: &UserName,
+    presence: PresenceState,
+    text: &str,
+    except: Option<u64>,
+) {
+    if let Some(link) = super::live_link::link_of(state) {
+        link.local_presence(user, presence, text);
+        if presence == PresenceState::Offline && link.remote_presence(user).is_some() {
+            return;
+        }
+    }
+    announce_presence_here(state, user, presence, text, except);
+}
+
+/// Another cluster node's user changed presence: tells this node's connections, unless the user
+/// is online here too (this node's own state is what its connections are told then).
+pub fn presence_from_other_node(
+    state: &ServerState,
+    user: &UserName,
+    presence: PresenceState,
+    text: &str,
+) {
+    if state.registry.online_user(user).is_none() {
+        announce_presence_here(state, user, presence, text, None);
+    }
+}
+
+/// Another cluster node's user typing: relayed to this node's members of the channel or to the
+/// peer's connections here.
+pub fn typing_from_other_node(
+    state: &ServerState,
+    user: &UserName,
+    channel: Option<&str>,
+    peer: Option<&str>,
+    on: bool,
+) {
+    let frame = ServerFrame::Typing {
+        ch: channel.map(str::to_string),
+        to: peer.map(str::to_string),
+        u: user.to_string(),
+        on,
+    };
+    let text = Utf8Bytes::from(frame.to_json());
+    match (channel.and_then(|ch| state.registry.channel(ch)), peer) {
+        (Some(entry), None) => entry.lock().broadcast_except_user(&text, user),
+        (None, Some(peer)) => {
+            if let Ok(peer) = UserName::parse(peer) {
+                send_to_users(state, [&peer], &text, None);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The `presence` frame to this node's connections only.
+fn announce_presence_here(
     state: &ServerState,
     user: &UserName,
     presence: PresenceState,
@@ -99,12 +159,18 @@ pub fn handle_typing(session: &ServerSession, typing: TypingFrame) -> Result<(),
             };
             let text = Utf8Bytes::from(frame.to_json());
             channel.lock().broadcast_except_user(&text, &session.user);
+            if let Some(link) = super::live_link::link_of(&session.state) {
+                link.local_typing(&session.user, Some(&channel.name), None, on);
+            }
             Ok(())
         }
         (None, Some(to)) => {
             let to = UserName::parse(&to).map_err(|_| Reject::no_such_user())?;
             if to == session.user {
                 return Ok(());
+            }
+            if let Some(link) = super::live_link::link_of(&session.state) {
+                link.local_typing(&session.user, None, Some(to.as_str()), on);
             }
             let Some(peer) = session.state.registry.online_user(&to) else {
                 return Ok(());
@@ -125,8 +191,11 @@ pub fn handle_typing(session: &ServerSession, typing: TypingFrame) -> Result<(),
 
 /// The presence fields of `ok.users` / `who.members` for a user: (online, state, text).
 pub fn presence_of(state: &ServerState, user: &UserName) -> (bool, PresenceState, String) {
-    match state.registry.online_user(user) {
-        Some(online) => (true, online.state, online.text),
+    if let Some(online) = state.registry.online_user(user) {
+        return (true, online.state, online.text);
+    }
+    match super::live_link::link_of(state).and_then(|link| link.remote_presence(user)) {
+        Some((presence, text)) => (true, presence, text),
         None => (false, PresenceState::Offline, String::new()),
     }
 }

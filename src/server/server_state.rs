@@ -45,6 +45,8 @@ pub struct ServerState {
     pub health: watch::Sender<Health>,
     /// Extra `/metrics` series (the cluster log's); `None` on a single node.
     pub extra_metrics: Option<Arc<dyn MetricsSource>>,
+    /// Presence, typing and voice shared with other cluster nodes; `None` on a single node.
+    pub live_link: Option<Arc<dyn super::live_link::LiveLink>>,
     /// When each user's next `status` change may be announced.
     pub presence_gate: super::presence_gate::PresenceGate,
     next_connection_id: AtomicU64,
@@ -83,6 +85,7 @@ impl ServerState {
             metrics: ServerMetrics::default(),
             health: watch::Sender::new(Health::Ready),
             extra_metrics: None,
+            live_link: None,
             presence_gate: Default::default(),
             next_connection_id: AtomicU64::new(1),
         }

@@ -3,6 +3,8 @@
 //! prefixes each payload with the sender's name and hands it to every other connection in the room
 //! through its lossy voice queue (a receiver that is behind loses voice frames, never its
 //! connection). Nothing is stored. Used by the dispatcher, the read loop and connection teardown.
+//! On a cluster node, rooms span the nodes: members and frames go to and come from the other
+//! nodes (`live_link`; the `from_other_node` functions reach this node's connections only).
 
 use std::sync::Arc;
 
@@ -81,7 +83,17 @@ pub fn handle_vjoin(
         Some(_) => exit_and_announce(&session.state, &session.conn),
         None => {}
     }
-    let (members, user_new) = voice.enter(&channel.name, &session.conn);
+    let (mut members, user_new) = voice.enter(&channel.name, &session.conn);
+    if let Some(link) = super::live_link::link_of(&session.state) {
+        for remote in link.remote_voice_members(&channel.name) {
+            if !members.contains(&remote) {
+                members.push(remote);
+            }
+        }
+        if user_new {
+            link.local_voice_member(&channel.name, &session.user, true);
+        }
+    }
     session.conn.send_frame(&ServerFrame::Vjoined {
         room: channel.name.clone(),
         members,
@@ -127,12 +139,32 @@ pub fn relay(state: &ServerState, conn: &ConnHandle, payload: &[u8]) -> Result<(
     frame.put_slice(name);
     frame.put_slice(payload);
     let frame: Bytes = frame.freeze();
+    if let Some(link) = super::live_link::link_of(state) {
+        link.local_voice_frame(&room, &frame);
+    }
     if let Some(members) = state.voice.rooms.get(&room) {
         for other in members.iter().filter(|c| c.id != conn.id) {
             other.send_voice(&frame);
         }
     }
     Ok(())
+}
+
+/// A voice frame spoken in `room` on another cluster node (already prefixed with its sender's
+/// name): to every connection in the room here.
+pub fn frame_from_other_node(state: &ServerState, room: &str, frame: &Bytes) {
+    if let Some(members) = state.voice.rooms.get(room) {
+        for conn in members.iter() {
+            conn.send_voice(frame);
+        }
+    }
+}
+
+/// A user of another cluster node entered or left `room`: `vmember` to the room here.
+pub fn member_from_other_node(state: &ServerState, room: &str, user: &str, on: bool) {
+    state
+        .voice
+        .announce(room, &vmember_frame(room, user, on), None);
 }
 
 /// Teardown: takes a closing connection out of its room.
@@ -155,6 +187,9 @@ pub fn leave_room_of_user(state: &ServerState, room: &str, user: &UserName) {
 
 fn exit_and_announce(state: &ServerState, conn: &ConnHandle) {
     if let Some((room, true)) = state.voice.exit(conn) {
+        if let (Some(link), Some(user)) = (super::live_link::link_of(state), conn.user()) {
+            link.local_voice_member(&room, user, false);
+        }
         let user = conn.user().map_or("", UserName::as_str);
         let text = vmember_frame(&room, user, false);
         state.voice.announce(&room, &text, None);
