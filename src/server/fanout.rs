@@ -121,6 +121,33 @@ fn apply_foreign_change(state: &ServerState, change: ForeignChange) {
         }
         ForeignChange::Joined { channel, user } => update_membership(state, &channel, &user, true),
         ForeignChange::Left { channel, user } => update_membership(state, &channel, &user, false),
+        ForeignChange::Administered { op, ts } => apply_foreign_admin(state, op, ts),
+    }
+}
+
+/// What another node's administration op changes live here: a purge leaves the loaded rings, an
+/// account disabled, deleted or stripped of its sessions loses its connections here too.
+fn apply_foreign_admin(state: &ServerState, op: crate::store::AdminOp, ts: i64) {
+    use crate::store::AdminOp;
+    let user = match op {
+        AdminOp::PurgeExpired {
+            server_retention_ms,
+            ..
+        } => {
+            super::retention::forget_in_rings(state, server_retention_ms, ts);
+            return;
+        }
+        AdminOp::SetDisabled {
+            user,
+            disabled: true,
+        }
+        | AdminOp::SetPassword { user, .. }
+        | AdminOp::DeleteAccount { user }
+        | AdminOp::RevokeSessions { user } => user,
+        _ => return,
+    };
+    if let Ok(user) = UserName::parse(&user) {
+        super::directory::close_connections_of(state, &user, "ended by a server admin");
     }
 }
 

@@ -56,7 +56,7 @@ pub async fn sweep_once(state: &ServerState) -> Result<u64, crate::store::StoreE
 
 /// Drops from every loaded ring the messages the sweep purged. The cut-off is computed from a
 /// time read just before the purge, so it never drops a message the store kept.
-fn forget_in_rings(state: &ServerState, server_retention_ms: Option<i64>, now_ms: i64) {
+pub(crate) fn forget_in_rings(state: &ServerState, server_retention_ms: Option<i64>, now_ms: i64) {
     for entry in state.registry.all_channels() {
         let mut inner = entry.lock();
         let retention = match (inner.gov.retention_ms, server_retention_ms) {

@@ -17,8 +17,9 @@ use crate::model::governance::{ChannelSettings, ModAction, SysEvent};
 use crate::proto;
 
 /// What the operator's administration does to the database. Each returns a count (rows or
-/// sessions affected); see `Store::administer`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// sessions affected); see `Store::administer`. Serializable: on a cluster node it travels
+/// through the shared log like every write (`store::replication`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AdminOp {
     /// Disables (and revokes every session of) or enables an account. Count: sessions revoked.
     SetDisabled { user: String, disabled: bool },

@@ -40,6 +40,7 @@ pub enum ReplicatedWrite {
     AddMember(requests::AddMember),
     RemoveMember(requests::RemoveMember),
     SetReadMarker(requests::SetReadMarker),
+    Administer(requests::Administer),
 }
 
 /// Appends write requests to the shared log. The local request (with its caller's callback)
@@ -75,14 +76,16 @@ pub enum ForeignChange {
     Joined { channel: String, user: String },
     /// A user left a channel.
     Left { channel: String, user: String },
+    /// An administration op (an admin's action, a purge) applied at `ts`, the origin's time.
+    Administered { op: super::AdminOp, ts: i64 },
 }
 
 /// Receives other nodes' changes after this node applied them; runs on the writer thread.
 pub type ForeignEventSink = Arc<dyn Fn(ForeignChange) + Send + Sync>;
 
 impl ReplicatedWrite {
-    /// The request of another node's entry, answered into `sink` (events) or nowhere.
-    fn into_queued(self, sink: Option<ForeignEventSink>) -> Box<dyn QueuedWrite> {
+    /// The request of another node's entry (applied at `ts`), answered into `sink` or nowhere.
+    fn into_queued(self, sink: Option<ForeignEventSink>, ts: i64) -> Box<dyn QueuedWrite> {
         fn quiet<R: WriteRequest>(request: R) -> Box<dyn QueuedWrite> {
             Queued::boxed(request, Box::new(|_| {}))
         }
@@ -135,6 +138,17 @@ impl ReplicatedWrite {
                     Box::new(move |result| {
                         if result.is_ok() {
                             tell(ForeignChange::Left { channel, user });
+                        }
+                    }),
+                )
+            }
+            ReplicatedWrite::Administer(request) => {
+                let op = request.0.clone();
+                Queued::boxed(
+                    request,
+                    Box::new(move |result| {
+                        if result.is_ok() {
+                            tell(ForeignChange::Administered { op, ts });
                         }
                     }),
                 )
@@ -267,7 +281,9 @@ impl Store {
     ) -> Result<(), StoreError> {
         let inner = match write {
             EntryWrite::Local(local) => local,
-            EntryWrite::Foreign(write) => write.into_queued(self.inner.foreign_sink.get().cloned()),
+            EntryWrite::Foreign(write) => {
+                write.into_queued(self.inner.foreign_sink.get().cloned(), ts)
+            }
         };
         let positioned = PositionedWrite {
             inner,

@@ -260,11 +260,17 @@ impl WriteRequest for SetReadMarker {
 }
 
 /// One administration op (`chatify admin`, the live `admin` frame, retention purges); replies
-/// its count (see [`AdminOp`]). Judged by the commit thread's clock.
+/// its count (see [`AdminOp`]). Judged by the commit thread's clock (on a cluster node, the
+/// origin's time pinned for the entry, so every node applies the same purge).
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Administer(pub AdminOp);
 
 impl WriteRequest for Administer {
     type Reply = u64;
+
+    fn replicated(&self) -> Option<ReplicatedWrite> {
+        Some(ReplicatedWrite::Administer(self.clone()))
+    }
 
     fn apply(&self, conn: &Connection, counters: &mut CommitCounters) -> Result<u64, StoreError> {
         let now_ms = counters.next_ts();

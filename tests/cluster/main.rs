@@ -4,13 +4,15 @@
 //! Shown: a message sent through node A reaches a subscriber on node B in order with the same
 //! `seq`; an account registered on one node logs in on the other; the same name registered on
 //! two nodes at once succeeds exactly once; a fresh node catches up and serves the full
-//! history; a NATS server killed under load loses nothing that was acknowledged. `live`: with
+//! history and search; a NATS server killed under load loses nothing that was acknowledged. `live`: with
 //! a node that is a real `chatify serve --cluster` process, presence, typing, voice and
 //! `member` frames cross nodes, and when that process is killed with -9 its users go offline
-//! on the other node and a client resumes there with nothing lost or doubled.
+//! on the other node and a client resumes there with nothing lost or doubled. `governance`: an
+//! admin's action and a history purge made on one node take effect on the other.
 
 #[path = "../common/mod.rs"]
 mod common;
+mod governance;
 #[path = "../common/http.rs"]
 mod http;
 mod live;
@@ -31,6 +33,8 @@ use tokio::net::TcpListener;
 struct Node {
     url: String,
     admin: SocketAddr,
+    /// The node's store (its writes go through the stream like a client's).
+    store: chatify::store::Store,
     _dir: tempfile::TempDir,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -83,7 +87,7 @@ async fn start_node(nats: &NatsCluster, name: &str) -> Node {
     };
     let task = tokio::spawn(chatify::server::run_with(
         listener,
-        store,
+        store.clone(),
         test_config(),
         extras,
         std::future::pending(),
@@ -97,6 +101,7 @@ async fn start_node(nats: &NatsCluster, name: &str) -> Node {
     Node {
         url,
         admin,
+        store,
         _dir: dir,
         task,
     }
@@ -204,6 +209,17 @@ async fn a_cluster_of_two_nodes_shares_accounts_messages_and_history() {
     let seqs = seqs(&page["events"]);
     let expected: Vec<i64> = (1..=seqs.len() as i64).collect();
     assert_eq!(seqs, expected, "gap-free seq on the fresh node");
+    // ... and serves search from its own index, built while catching up.
+    let found = bob_on_c
+        .request(
+            json!({"t": "search", "ch": "general", "q": "hello", "limit": 50}),
+            "s",
+        )
+        .await;
+    let mut found = common::texts(&found["events"]);
+    found.sort();
+    let expected: Vec<String> = (0..10).map(|n| format!("hello {n}")).collect();
+    assert_eq!(found, expected, "search on the fresh node");
     let body = http::http_get(c.admin, "/metrics").await.body;
     assert_eq!(
         http::metric(&body, "chatify_cluster_nats_connected"),

@@ -1,0 +1,68 @@
+//! Administration on a cluster node is a replicated write: an admin's `disable` through node A
+//! closes the account's connections on node B and refuses its logins there, and a history purge
+//! run on A's store removes the same messages from B's index.
+
+use serde_json::json;
+
+use super::{NatsCluster, start_node};
+use crate::common::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_admin_action_and_a_purge_made_on_one_node_take_effect_on_the_other() {
+    let nats = NatsCluster::start().await;
+    let a = start_node(&nats, "a").await;
+    let b = start_node(&nats, "b").await;
+    // The first account is the server admin, on every node.
+    let mut root = register(&a.url, "root").await;
+    let mut bob = register(&b.url, "bob").await;
+    let mut carol = register(&b.url, "carol").await;
+
+    let reply = root
+        .request(json!({"t": "admin", "action": "disable", "u": "bob"}), "d")
+        .await;
+    assert_eq!(reply["t"], "admin", "{reply}");
+    assert_eq!(bob.expect_close().await, 1008, "bob's connection on B ends");
+    let mut again = Client::connect(&b.url).await;
+    again
+        .expect_err(
+            json!({"t": "auth", "u": "bob", "pw": password_of("bob")}),
+            "l",
+            "account_disabled",
+        )
+        .await;
+
+    for n in 0..3 {
+        root.say("general", &format!("old {n}"), &format!("o{n}"))
+            .await;
+    }
+    // The newest event of the log is never purged.
+    root.say("general", "newest", "n").await;
+    let purged = a
+        .store
+        .administer(chatify::store::AdminOp::PurgeHistory {
+            channel: "general".into(),
+            before_ms: chatify::clock::Clock::system().now_ms() + 1,
+            max_messages: 1000,
+        })
+        .await
+        .expect("purge through the stream");
+    assert_eq!(purged, 3);
+    // The stream is ordered: once carol (on B) has this message, B applied the purge.
+    root.say("general", "after the purge", "p").await;
+    carol
+        .recv_matching(|frame| frame["t"] == "msg" && frame["c"] == "after the purge")
+        .await;
+    let page = carol
+        .request(
+            json!({"t": "history", "ch": "general", "after": 0, "limit": 100}),
+            "h",
+        )
+        .await;
+    let kept = texts(&page["events"]);
+    assert!(kept.contains(&"after the purge".to_string()), "{kept:?}");
+    assert!(kept.contains(&"newest".to_string()), "{kept:?}");
+    assert!(
+        !kept.iter().any(|text| text.starts_with("old ")),
+        "purged on B too: {kept:?}"
+    );
+}
