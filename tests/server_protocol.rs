@@ -13,6 +13,8 @@ mod auth;
 mod channels;
 #[path = "server_protocol/config.rs"]
 mod config;
+#[path = "server_protocol/deletion.rs"]
+mod deletion;
 #[path = "server_protocol/edges.rs"]
 mod edges;
 #[path = "server_protocol/errors.rs"]

@@ -13,7 +13,7 @@ use chatify::proto::{self, ChannelMode, KdfSpec, SearchSort, ServerFrame};
 use chatify::server::frames::event_frame;
 use chatify::store::migrations::{self, MigrateOptions, MigrateProgress};
 use chatify::store::{
-    AppendOp, HistoryQuery, LoggedEvent, NewChannel, SearchOptions, Store, StoreError,
+    AppendOp, EventBody, HistoryQuery, LoggedEvent, NewChannel, SearchOptions, Store, StoreError,
     StoreOptions, StoreReader,
 };
 
@@ -25,6 +25,8 @@ mod appends;
 mod governance;
 #[path = "store/log.rs"]
 mod log;
+#[path = "store/purge.rs"]
+mod purge;
 #[path = "store/queries.rs"]
 mod queries;
 #[path = "store/schema.rs"]

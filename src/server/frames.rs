@@ -37,6 +37,21 @@ pub fn event_frame(event: LoggedEvent) -> ServerFrame {
             reacts: None,
             sys: None,
         }),
+        // A deleted message read back from the log: the folded deleted message, no text.
+        EventBody::Purged { channel, reply_to } => ServerFrame::Msg(MessageEvent {
+            ch: channel,
+            id,
+            seq,
+            u,
+            c: None,
+            ts,
+            enc: None,
+            reply_to,
+            edited: None,
+            deleted: true,
+            reacts: None,
+            sys: None,
+        }),
         EventBody::Sys { channel, c, sys } => ServerFrame::Msg(MessageEvent {
             ch: channel,
             id,

@@ -2,7 +2,8 @@
 //! `react` and `dm`. Each validates its target, takes its `ts`/`seq`, inserts one row into the
 //! append-only `events` log, updates the `messages` current state (through `model::fold`), keeps the
 //! search indexes current (FTS5 for open channels, blind tokens for sealed ones), and returns
-//! the committed [`LoggedEvent`]. Used only by `writer`.
+//! the committed [`LoggedEvent`]. A deletion purges the message's text and its edits' (`purge`).
+//! Used only by `writer`.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -10,6 +11,7 @@ use super::commit_thread::CommitCounters;
 use super::error::StoreError;
 use super::events::{EventBody, LoggedEvent};
 use super::fts;
+use super::purge;
 use super::rows::{
     self, DELETE_PAYLOAD, DmPayload, EditPayload, MESSAGE_COLUMNS, MsgPayload, ReactPayload,
 };
@@ -40,6 +42,7 @@ pub(crate) fn apply(
                 idx: Some(idx),
                 reply_to,
                 sys: None,
+                purged: false,
             };
             append_msg(conn, state, &channel, &sender, payload)
         }
@@ -56,7 +59,12 @@ pub(crate) fn apply(
             &channel,
             &sender,
             target,
-            EditPayload { c, enc, idx },
+            EditPayload {
+                c,
+                enc,
+                idx,
+                purged: false,
+            },
         ),
         AppendOp::Delete {
             channel,
@@ -159,6 +167,7 @@ fn append_edit(
     let json = rows::to_json(&payload);
     let id = insert_event(conn, ts, "edit", &scope, seq, sender, Some(target), &json)?;
     let EditPayload { c, enc, .. } = payload;
+    let indexed_text = message.c.clone().unwrap_or_default();
     let change = Change::Edit {
         c: c.clone(),
         enc: enc.clone(),
@@ -168,7 +177,7 @@ fn append_edit(
     write_message_state(conn, &message)?;
     match (mode, new_tokens) {
         (ChannelMode::Open, _) => {
-            fts_delete(conn, target)?;
+            purge::forget_fts_row(conn, target, &indexed_text, channel)?;
             fts_insert(conn, target, &c, channel)?;
         }
         (ChannelMode::Sealed, Some(tokens)) => {
@@ -220,7 +229,6 @@ fn delete_target(
         check_author(&message, sender)?;
     }
     let author = message.u.clone();
-    let mode = state.channel_mode(conn, channel)?;
     let scope = proto::channel_scope(channel);
     let ts = state.next_ts();
     let seq = state.next_seq(conn, &scope)?;
@@ -234,12 +242,10 @@ fn delete_target(
         Some(target),
         DELETE_PAYLOAD,
     )?;
+    // Before the row changes: the full-text index is told the text it indexed.
+    purge::purge_deleted_message_text(conn, target)?;
     fold::apply(&mut message, &Change::Delete);
     write_message_state(conn, &message)?;
-    match mode {
-        ChannelMode::Open => fts_delete(conn, target)?,
-        ChannelMode::Sealed => tokens_delete(conn, target)?,
-    }
     let body = EventBody::Delete {
         channel: channel.to_string(),
         target,
@@ -408,12 +414,6 @@ pub(crate) fn fts_insert(
 ) -> Result<(), StoreError> {
     conn.prepare_cached("INSERT INTO message_fts (rowid, c, ch) VALUES (?1, ?2, ?3)")?
         .execute(params![id, text, fts::channel_token(channel)])?;
-    Ok(())
-}
-
-fn fts_delete(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM message_fts WHERE rowid = ?1")?
-        .execute([id])?;
     Ok(())
 }
 

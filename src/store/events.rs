@@ -28,6 +28,13 @@ pub enum EventBody {
     },
     /// The author deleted message `target`.
     Delete { channel: String, target: i64 },
+    /// A deleted channel message as read back from the log: its `msg` event once the deletion
+    /// purged its text (same id, seq, ts and sender; no text, and every edit of it reads as a
+    /// `Delete`). It stands for the folded deleted message.
+    Purged {
+        channel: String,
+        reply_to: Option<i64>,
+    },
     /// The sender added (`on`) or removed a reaction on message `target`.
     React {
         channel: String,
@@ -69,6 +76,7 @@ impl LoggedEvent {
             EventBody::Msg { channel, .. }
             | EventBody::Edit { channel, .. }
             | EventBody::Delete { channel, .. }
+            | EventBody::Purged { channel, .. }
             | EventBody::React { channel, .. }
             | EventBody::Sys { channel, .. } => Some(channel),
             EventBody::Dm { .. } => None,
@@ -103,7 +111,10 @@ impl LoggedEvent {
                     on: *on,
                 },
             )),
-            EventBody::Msg { .. } | EventBody::Dm { .. } | EventBody::Sys { .. } => None,
+            EventBody::Msg { .. }
+            | EventBody::Purged { .. }
+            | EventBody::Dm { .. }
+            | EventBody::Sys { .. } => None,
         }
     }
 
@@ -118,8 +129,25 @@ impl LoggedEvent {
         }
     }
 
-    /// The message a `msg` event created, unfolded; `None` for other kinds.
+    /// The message a `msg` event created, unfolded (a purged one as deleted); `None` for other
+    /// kinds.
     pub fn to_message(&self) -> Option<MessageEvent> {
+        if let EventBody::Purged { channel, reply_to } = &self.body {
+            return Some(MessageEvent {
+                ch: channel.clone(),
+                id: self.id,
+                seq: self.seq,
+                ts: self.ts,
+                u: self.sender.clone(),
+                c: None,
+                enc: None,
+                reply_to: *reply_to,
+                edited: None,
+                deleted: true,
+                reacts: None,
+                sys: None,
+            });
+        }
         let (channel, c, enc, reply_to, sys) = match &self.body {
             EventBody::Msg {
                 channel,

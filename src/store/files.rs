@@ -21,7 +21,9 @@ pub(crate) fn open_read_write(path: &Path) -> Result<Connection, StoreError> {
         .map_err(|error| schema::classify_open_error(path, error))
 }
 
-/// WAL, `synchronous`, busy timeout, and a memory temp store.
+/// WAL, `synchronous`, busy timeout, a memory temp store, and `secure_delete` ON: deleted and
+/// overwritten content (a deleted message's purged text, a purge's rows) is zeroed in the file,
+/// freelist pages included (FAST would leave whole freed pages as they were; SECURITY.md).
 pub(crate) fn configure(conn: &Connection, durability: Durability) -> Result<(), StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
@@ -36,6 +38,7 @@ pub(crate) fn configure(conn: &Connection, durability: Durability) -> Result<(),
     };
     conn.pragma_update(None, "synchronous", synchronous)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
     Ok(())
 }
 
@@ -145,6 +148,11 @@ mod tests {
             configure(&conn, durability).expect("configure");
             assert_eq!(pragma(&conn, "journal_mode"), "wal");
             assert_eq!(pragma(&conn, "synchronous"), expected, "{durability:?}");
+            assert_eq!(
+                pragma(&conn, "secure_delete"),
+                "1",
+                "deleted content is zeroed"
+            );
         }
     }
 

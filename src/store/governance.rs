@@ -288,6 +288,7 @@ fn insert_sys_line(
         idx: None,
         reply_to: None,
         sys: Some(sys.clone()),
+        purged: false,
     };
     let id = insert_event(
         conn,

@@ -1,12 +1,13 @@
 //! The operator's administration writes (`chatify admin`, the live `admin` frame, retention):
 //! disabling accounts, password resets, account and channel deletion, admin grants, session
 //! revocation and history purges. Purges delete for real: the message rows, every event about
-//! them (edits carry old text), their full-text rows and their blind tokens. Used by the commit thread's `Administer` request.
+//! them (edits carry old text), their full-text rows and their blind tokens (`purge`). Used by the commit thread's `Administer` request.
 
 use rusqlite::{Connection, params};
 
 use super::{AdminOp, grant_admin, registered};
 use crate::store::error::StoreError;
+use crate::store::purge;
 
 /// Applies one administration op; returns its count (see [`AdminOp`]).
 pub(crate) fn administer(conn: &Connection, op: AdminOp, now_ms: i64) -> Result<u64, StoreError> {
@@ -127,16 +128,20 @@ fn delete_account(conn: &Connection, user: &str) -> Result<(), StoreError> {
 
 fn delete_channel(conn: &Connection, channel: &str) -> Result<u64, StoreError> {
     let scope = crate::proto::channel_scope(channel);
+    // The index entries first, while the channel row still says how they were indexed.
+    let ids: Vec<i64> = conn
+        .prepare_cached("SELECT id FROM messages WHERE scope = ?1")?
+        .query_map([&scope], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    for id in ids {
+        purge::forget_indexed_text(conn, id)?;
+    }
     let known = conn
         .prepare_cached("DELETE FROM channels WHERE name = ?1")?
         .execute([channel])?;
     if known == 0 {
         return Err(StoreError::NoSuchChannel);
     }
-    conn.prepare_cached(
-        "DELETE FROM message_fts WHERE rowid IN (SELECT id FROM messages WHERE scope = ?1)",
-    )?
-    .execute([&scope])?;
     for sql in [
         "DELETE FROM blind_tokens WHERE scope = ?1",
         "DELETE FROM messages WHERE scope = ?1",
@@ -208,9 +213,8 @@ fn purge_history(
         .execute(params![scope, before_ms])?;
     }
     for id in &ids {
+        purge::forget_indexed_text(conn, *id)?;
         for sql in [
-            "DELETE FROM message_fts WHERE rowid = ?1",
-            "DELETE FROM blind_tokens WHERE msg_id = ?1",
             "DELETE FROM events WHERE target = ?1",
             "DELETE FROM events WHERE id = ?1",
             "DELETE FROM messages WHERE id = ?1",

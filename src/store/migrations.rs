@@ -10,7 +10,7 @@ use std::sync::mpsc::Sender;
 use rusqlite::{Connection, Transaction};
 use rusqlite_migration::{M, Migrations};
 
-use super::backfill::backfill_v2;
+use super::backfill::{backfill_v2, backfill_v5};
 use super::error::StoreError;
 use super::files::{
     configure, create_private_dirs, create_private_file, open_read_write, write_backup,
@@ -19,7 +19,7 @@ use super::schema::{self, Probe};
 use super::types::{Durability, StoreOptions};
 
 /// The latest schema version this build supports (= the number of steps).
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// One migration step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +46,10 @@ pub const STEPS: &[Step] = &[
     Step {
         version: 4,
         description: "governance: server admins, disabled accounts, channel settings, operators, invitations, bans, mutes, system lines",
+    },
+    Step {
+        version: 5,
+        description: "full-text index that forgets a deleted message's words at once (secure-delete), re-built from the live messages",
     },
 ];
 
@@ -231,6 +235,7 @@ pub(crate) fn open_for_writing(
 
 /// The migration list handed to rusqlite_migration. Data steps report rows through `sink`.
 fn migration_list(sink: Sender<MigrateProgress>) -> Migrations<'static> {
+    let sink_v5 = sink.clone();
     Migrations::new(vec![
         M::up(schema::V1_SQL).comment("v1: accounts, sessions, channels, events, messages"),
         M::up_with_hook(schema::V2_SQL, move |tx: &Transaction<'_>| {
@@ -239,6 +244,10 @@ fn migration_list(sink: Sender<MigrateProgress>) -> Migrations<'static> {
         .comment("v2: FTS5 and blind-token indexes, back-filled"),
         M::up(schema::V3_SQL).comment("v3: login addresses"),
         M::up(schema::V4_SQL).comment("v4: governance tables and channel settings"),
+        M::up_with_hook(schema::V5_SQL, move |tx: &Transaction<'_>| {
+            backfill_v5(tx, &sink_v5)
+        })
+        .comment("v5: secure-delete full-text index, re-built"),
     ])
 }
 

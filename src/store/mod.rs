@@ -30,6 +30,7 @@ mod governance_reads;
 mod history;
 mod log;
 pub mod migrations;
+mod purge;
 mod rank;
 mod reader;
 pub(crate) mod replication;

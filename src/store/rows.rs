@@ -26,6 +26,9 @@ pub(crate) struct MsgPayload {
     /// A system line (moderation event); see `governance`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sys: Option<SysEvent>,
+    /// The message was deleted and its text purged (`purge`): `c` is empty, `enc`/`idx` absent.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub purged: bool,
 }
 
 /// Payload of an `edit` event.
@@ -36,6 +39,13 @@ pub(crate) struct EditPayload {
     pub enc: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idx: Option<Vec<String>>,
+    /// The edited message was deleted and this text purged (`purge`): `c` is empty.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub purged: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// Payload of a `react` event.
@@ -98,6 +108,10 @@ impl EventRow {
             "msg" => {
                 let payload: MsgPayload = parse_payload(self)?;
                 match payload.sys {
+                    _ if payload.purged => EventBody::Purged {
+                        channel: channel(),
+                        reply_to: payload.reply_to,
+                    },
                     Some(sys) => EventBody::Sys {
                         channel: channel(),
                         c: payload.c,
@@ -113,11 +127,19 @@ impl EventRow {
             }
             "edit" => {
                 let payload: EditPayload = parse_payload(self)?;
-                EventBody::Edit {
-                    channel: channel(),
-                    target: target()?,
-                    c: payload.c,
-                    enc: payload.enc,
+                if payload.purged {
+                    // An edit of a message deleted since: it reads as that deletion (no text).
+                    EventBody::Delete {
+                        channel: channel(),
+                        target: target()?,
+                    }
+                } else {
+                    EventBody::Edit {
+                        channel: channel(),
+                        target: target()?,
+                        c: payload.c,
+                        enc: payload.enc,
+                    }
                 }
             }
             "delete" => EventBody::Delete {

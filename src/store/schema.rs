@@ -202,6 +202,27 @@ INSERT INTO schema_meta (key, value) VALUES ('schema_version', '4')
     ON CONFLICT (key) DO UPDATE SET value = excluded.value;
 "#;
 
+/// Schema version 5: deleting a message deletes its words from the full-text index for real.
+/// The v2 index (`contentless_delete`) only hid a deleted row behind a tombstone and kept its
+/// words in the index pages until some later merge; this one is contentless without that option,
+/// so a row is removed with FTS5's `delete` command given the text that was indexed, and its
+/// `secure-delete` setting removes the words from the index pages at once. Re-built from the
+/// live messages by the step's hook (`backfill::backfill_v5`).
+pub(crate) const V5_SQL: &str = r#"
+DROP TABLE message_fts;
+
+CREATE VIRTUAL TABLE message_fts USING fts5 (
+    c,
+    ch,
+    content = '',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO message_fts (message_fts, rank) VALUES ('secure-delete', 1);
+
+INSERT INTO schema_meta (key, value) VALUES ('schema_version', '5')
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+"#;
+
 /// What a database path holds, found without modifying it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Probe {

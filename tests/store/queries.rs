@@ -82,7 +82,26 @@ async fn catch_up_returns_raw_frames_exactly_as_broadcast() {
         .read(|r| r.history_after("general", 0, 100))
         .await
         .map(event_frame);
-    assert_eq!(page.events, broadcast);
+    // The deleted message's text is purged (issue 9 point 11): its `msg` reads back as the
+    // folded deleted message and its edit as a deletion, at the same ids and seqs.
+    let mut expected = broadcast.clone();
+    let (ServerFrame::Msg(original), ServerFrame::Edit(edited)) = (&broadcast[0], &broadcast[1])
+    else {
+        panic!("a msg and an edit frame");
+    };
+    expected[0] = ServerFrame::Msg(chatify::model::MessageEvent {
+        c: None,
+        deleted: true,
+        ..original.clone()
+    });
+    expected[1] = ServerFrame::Delete(proto::DeleteEvent {
+        ch: edited.ch.clone(),
+        id: edited.id,
+        seq: edited.seq,
+        u: edited.u.clone(),
+        ts: edited.ts,
+    });
+    assert_eq!(page.events, expected);
     assert!(!page.more);
     let tail = fx
         .read(|r| r.history_after("general", 3, 1))
@@ -202,6 +221,8 @@ async fn rewind_shows_messages_as_they_stood() {
     let fx = Fixture::new();
     fx.users(&["alice", "bob"]).await;
     let first = fx.msg("general", "alice", "original").await;
+    fx.set_time(T0 + 500);
+    let doomed = fx.msg("general", "bob", "doomed").await;
     fx.set_time(T0 + 2_000);
     fx.append(edit_op("general", "alice", first.id, "edited"))
         .await
@@ -211,7 +232,7 @@ async fn rewind_shows_messages_as_they_stood() {
         .await
         .expect("react");
     fx.set_time(T0 + 3_000);
-    fx.append(delete_op("general", "alice", first.id))
+    fx.append(delete_op("general", "bob", doomed.id))
         .await
         .expect("delete");
     fx.set_time(T0 + 4_000);
@@ -228,12 +249,18 @@ async fn rewind_shows_messages_as_they_stood() {
     };
     assert!(at(T0 - 1).await.is_empty());
     let before_edit = at(T0 + 1_999).await;
-    assert_eq!(texts(&before_edit), ["original"]);
+    // A deleted message's text is gone for good (issue 9 point 11): rewinding to before its
+    // deletion shows it deleted too.
+    assert_eq!(texts(&before_edit), ["original", "<deleted>"]);
     assert_eq!(before_edit[0].edited, None);
+    assert!(before_edit[1].deleted);
     let at_edit = at(T0 + 2_000).await;
     assert_eq!(
         (texts(&at_edit), at_edit[0].edited),
-        (vec!["edited".to_string()], Some(T0 + 2_000))
+        (
+            vec!["edited".to_string(), "<deleted>".into()],
+            Some(T0 + 2_000)
+        )
     );
     assert_eq!(at_edit[0].reacts, None);
     let reacted = at(T0 + 2_999).await;
@@ -242,10 +269,10 @@ async fn rewind_shows_messages_as_they_stood() {
         Some(vec!["bob".to_string()])
     );
     let deleted = at(T0 + 3_500).await;
-    assert_eq!(texts(&deleted), ["<deleted>"]);
-    assert!(deleted[0].deleted);
+    assert_eq!(texts(&deleted), ["edited", "<deleted>"]);
+    assert!(deleted[1].deleted);
     let now = at(T0 + 4_000).await;
-    assert_eq!(texts(&now), ["<deleted>", "later"]);
+    assert_eq!(texts(&now), ["edited", "<deleted>", "later"]);
     let current = fx.read(|r| r.history("general", &query(50))).await;
     assert_eq!(now, current.events, "rewind to now equals folded history");
     let last_one = fx

@@ -149,6 +149,18 @@ fn migrating_a_v1_database_with_rows_keeps_data_and_backfills_indexes() {
         texts(&general.events),
         ["migrated rollback notes", "<deleted>"]
     );
+    // v5 purged the text a deletion before it left in the log (issue 9 point 11).
+    let raw = reader.history_after("general", 0, 10).expect("after");
+    assert_eq!(
+        raw.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
+    assert!(
+        matches!(raw.events[1].body, EventBody::Purged { .. }),
+        "{:?}",
+        raw.events[1]
+    );
+    assert!(!format!("{:?}", raw.events).contains("doomed"));
     let all = vec!["general".to_string()];
     let found = reader
         .search(&all, "rollback", &SearchOptions::default())
