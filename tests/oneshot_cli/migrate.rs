@@ -10,13 +10,16 @@ use chatify::store::{Store, StoreOptions, migrations};
 use crate::{Cli, texts};
 
 /// Rows as a version-1 chatify wrote them (accounts, a channel, messages with an edit and a
-/// deletion), inserted with plain SQL because the store API always writes the latest schema.
+/// deletion), inserted with plain SQL because the store API always writes the latest schema;
+/// the columns are named, so later versions' added columns take their defaults.
 fn fill_v1(path: &Path) {
     let conn = rusqlite::Connection::open(path).expect("open v1 database");
     conn.execute_batch(
         r#"
-        INSERT INTO accounts VALUES ('alice', '$argon2id$a', NULL, 1000), ('Bob', '$argon2id$b', NULL, 1000);
-        INSERT INTO channels VALUES ('general', 'open', NULL, NULL, NULL, 'alice', 1000);
+        INSERT INTO accounts (name, password_phc, pk, created_ms)
+            VALUES ('alice', '$argon2id$a', NULL, 1000), ('Bob', '$argon2id$b', NULL, 1000);
+        INSERT INTO channels (name, mode, salt, kdf, kcv, created_by, created_ms)
+            VALUES ('general', 'open', NULL, NULL, NULL, 'alice', 1000);
         INSERT INTO memberships VALUES ('general', 'alice', 1000), ('general', 'Bob', 1000);
         INSERT INTO events VALUES
             (1, 1764000000000, 'msg', '#general', 1, 'alice', NULL, '{"c":"migrated deploy notes"}'),
