@@ -15,6 +15,8 @@ mod channels;
 mod config;
 #[path = "server_protocol/deletion.rs"]
 mod deletion;
+#[path = "server_protocol/dm_changes.rs"]
+mod dm_changes;
 #[path = "server_protocol/edges.rs"]
 mod edges;
 #[path = "server_protocol/errors.rs"]

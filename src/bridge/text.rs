@@ -4,6 +4,7 @@
 //! Discord accepts, `**author**: text` for bot posts, the 2000-character limit).
 
 use super::seam::{DiscordMessage, MentionNames};
+use crate::model::message::action_text;
 
 /// The network tag of relayed authors (`alice@discord`).
 pub const NETWORK: &str = "discord";
@@ -115,12 +116,14 @@ pub fn webhook_username(author: &str) -> String {
 }
 
 /// The Discord text of a chatify message: as is through a webhook, `**author**: text` as the
-/// bot; cut to Discord's limit with an ellipsis.
+/// bot; an action (`/me waves`) as Discord shows one, `*waves*` (`*author waves*` as the bot);
+/// cut to Discord's limit with an ellipsis.
 pub fn chatify_to_discord(author: &str, text: &str, through_webhook: bool) -> String {
-    let full = if through_webhook {
-        text.to_string()
-    } else {
-        format!("**{author}**: {text}")
+    let full = match (action_text(text), through_webhook) {
+        (Some(action), true) => format!("*{action}*"),
+        (Some(action), false) => format!("*{author} {action}*"),
+        (None, true) => text.to_string(),
+        (None, false) => format!("**{author}**: {text}"),
     };
     if full.chars().count() <= DISCORD_MAX_CHARS {
         return full;
@@ -133,6 +136,14 @@ pub fn chatify_to_discord(author: &str, text: &str, through_webhook: bool) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_action_is_relayed_as_a_discord_action() {
+        let waves = crate::model::message::action_body("waves");
+        assert_eq!(chatify_to_discord("alice", &waves, true), "*waves*");
+        assert_eq!(chatify_to_discord("alice", &waves, false), "*alice waves*");
+        assert_eq!(chatify_to_discord("alice", "hi", false), "**alice**: hi");
+    }
 
     #[test]
     fn discord_markup_becomes_readable() {

@@ -4,8 +4,6 @@
 //! returns the display lines, which land in the shared [`LineQueue`]. Decryption happens here too (through the key ring), so handlers
 //! work on plaintext. Used by `client::app`; no terminal, no network.
 
-use std::collections::BTreeMap;
-
 use super::keys::KeyRing;
 use super::render::{self, Body, MessageView, ReactionView, RenderOptions, Scope};
 use super::state::{MENTIONS_KEPT, MessageRecord, Place, user_state};
@@ -14,12 +12,13 @@ use crate::proto::{
 };
 
 mod decrypt;
+mod dm_changes;
 mod names;
 
 pub use super::state::{ChatState, LineQueue, known_user_names, unread_summary};
 pub use decrypt::{
-    ChannelOpener, channel_body, channel_is_sealed, decrypt_dm, decrypt_edit, decrypt_message,
-    dm_body, on_key,
+    ChannelOpener, channel_body, channel_is_sealed, decrypt_dm, decrypt_dm_edit, decrypt_edit,
+    decrypt_message, dm_body, on_key,
 };
 pub use names::{invalid_name_in, valid_channel_name};
 
@@ -57,6 +56,12 @@ pub fn handle_frame(
             let body = decrypt_dm(keys, &event);
             on_dm(state, options, &event, body, true)
         }
+        ServerFrame::DmEdit(event) => {
+            let body = decrypt_dm_edit(keys, &event);
+            dm_changes::on_dm_edit(state, options, &event, body)
+        }
+        ServerFrame::DmDelete(event) => dm_changes::on_dm_delete(state, options, &event),
+        ServerFrame::DmReact(event) => dm_changes::on_dm_react(state, options, &event),
         ServerFrame::Typing { ch, u, on, .. } => {
             on_typing(state, ch, &u, on);
             Vec::new()
@@ -227,17 +232,73 @@ fn on_edit(
     body: Body,
 ) -> Vec<String> {
     let scope = state.channel_scope(&event.ch);
-    if let Some(record) = state.message_mut(event.id) {
-        record.body = body.clone();
-    }
-    vec![render::render_edit(
-        options, &scope, &event.u, event.id, &body, event.ts,
-    )]
+    let change = Changed {
+        scope: &scope,
+        by: &event.u,
+        id: event.id,
+        ts: event.ts,
+    };
+    show_edit(state, options, &change, body)
 }
 
 fn on_delete(state: &mut ChatState, options: &RenderOptions, event: &DeleteEvent) -> Vec<String> {
     let scope = state.channel_scope(&event.ch);
-    let was = state.message_mut(event.id).map(|record| {
+    let change = Changed {
+        scope: &scope,
+        by: &event.u,
+        id: event.id,
+        ts: event.ts,
+    };
+    show_delete(state, options, &change)
+}
+
+fn on_react(state: &mut ChatState, options: &RenderOptions, event: &ReactEvent) -> Vec<String> {
+    let scope = state.channel_scope(&event.ch);
+    let change = Changed {
+        scope: &scope,
+        by: &event.u,
+        id: event.id,
+        ts: event.ts,
+    };
+    show_reaction(state, options, &change, &event.emoji, event.on)
+}
+
+/// Who changed which message of which place, and when: what an edit, a deletion or a reaction
+/// (of a channel message or of a DM) shares.
+pub(crate) struct Changed<'a> {
+    pub scope: &'a Scope,
+    pub by: &'a str,
+    pub id: i64,
+    pub ts: i64,
+}
+
+/// An edit: the remembered message takes the new body; the line says who edited what.
+pub(crate) fn show_edit(
+    state: &mut ChatState,
+    options: &RenderOptions,
+    change: &Changed<'_>,
+    body: Body,
+) -> Vec<String> {
+    if let Some(record) = state.message_mut(change.id) {
+        record.body = body.clone();
+    }
+    vec![render::render_edit(
+        options,
+        change.scope,
+        change.by,
+        change.id,
+        &body,
+        change.ts,
+    )]
+}
+
+/// A deletion: the remembered message becomes deleted; the line quotes what it was.
+pub(crate) fn show_delete(
+    state: &mut ChatState,
+    options: &RenderOptions,
+    change: &Changed<'_>,
+) -> Vec<String> {
+    let was = state.message_mut(change.id).map(|record| {
         let was = match &record.body {
             Body::Text(text) => Some(text.clone()),
             _ => None,
@@ -247,26 +308,32 @@ fn on_delete(state: &mut ChatState, options: &RenderOptions, event: &DeleteEvent
     });
     vec![render::render_delete(
         options,
-        &scope,
-        &event.u,
-        event.id,
+        change.scope,
+        change.by,
+        change.id,
         was.flatten().as_deref(),
-        event.ts,
+        change.ts,
     )]
 }
 
-fn on_react(state: &mut ChatState, options: &RenderOptions, event: &ReactEvent) -> Vec<String> {
-    let scope = state.channel_scope(&event.ch);
-    let after = state.apply_reaction(event.id, &event.emoji, &event.u, event.on);
-    let target = state.quote(event.id);
+/// A reaction added (`on`) or taken back, folded into the remembered message.
+pub(crate) fn show_reaction(
+    state: &mut ChatState,
+    options: &RenderOptions,
+    change: &Changed<'_>,
+    emoji: &str,
+    on: bool,
+) -> Vec<String> {
+    let after = state.apply_reaction(change.id, emoji, change.by, on);
+    let target = state.quote(change.id);
     let view = ReactionView {
-        scope: &scope,
-        reactor: &event.u,
-        emoji: &event.emoji,
-        on: event.on,
+        scope: change.scope,
+        reactor: change.by,
+        emoji,
+        on,
         target: &target,
         after: &after,
-        ts: event.ts,
+        ts: change.ts,
     };
     vec![render::render_reaction(options, &view)]
 }
@@ -290,15 +357,17 @@ pub fn on_dm(
     state.note_dm_id(peer, event.id);
     let scope = Scope::Dm { peer: peer.clone() };
     let mut lines: Vec<String> = state.day_change(options, event.ts).into_iter().collect();
+    let reacts = event.reacts.clone().unwrap_or_default();
+    let quote = event.reply_to.map(|id| state.quote(id));
     let view = MessageView {
         scope: &scope,
         id: event.id,
         author: &event.from,
         ts: event.ts,
         body: &body,
-        edited: false,
-        reply: None,
-        reacts: None,
+        edited: event.edited.is_some(),
+        reply: quote.as_ref(),
+        reacts: Some(&reacts),
     };
     let options = &RenderOptions {
         bell: options.bell && live,
@@ -315,7 +384,7 @@ pub fn on_dm(
             scope,
             author: event.from.clone(),
             body,
-            reacts: BTreeMap::new(),
+            reacts,
         },
     );
     lines

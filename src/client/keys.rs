@@ -419,30 +419,53 @@ impl KeyRing {
 
     /// Encrypts a DM to `peer`.
     pub fn seal_dm(&mut self, peer: &str, text: &str) -> Result<String, KeyError> {
+        self.seal_dm_as(peer, "dm", text)
+    }
+
+    /// Encrypts a DM text to `peer` as `kind` (`dm`, or `edit:<id>` for the new text of DM
+    /// `id`): the kind is bound into the envelope, so an edit cannot be replayed as a DM.
+    pub fn seal_dm_as(&mut self, peer: &str, kind: &str, text: &str) -> Result<String, KeyError> {
         let key = self.dm_key(peer)?;
         Ok(crypto::seal(
             &key,
             &proto::dm_scope(&self.me, peer),
             &self.me,
-            "dm",
+            kind,
             text,
         ))
     }
 
-    /// Decrypts a DM (sent by us or to us).
+    /// Decrypts a DM (sent by us or to us); a folded DM that was edited carries its latest
+    /// edit's envelope, sealed as `edit:<id>`.
     pub fn open_dm(&mut self, dm: &DmEvent) -> Result<String, KeyError> {
-        let peer = if dm.from.eq_ignore_ascii_case(&self.me) {
-            &dm.to
+        let kind = if dm.edited.is_some() {
+            format!("edit:{}", dm.id)
         } else {
-            &dm.from
+            "dm".to_string()
+        };
+        self.open_dm_text(&dm.from, &dm.to, &kind, &dm.c)
+    }
+
+    /// Decrypts one DM text from `from` to `to` sealed as `kind`.
+    pub fn open_dm_text(
+        &mut self,
+        from: &str,
+        to: &str,
+        kind: &str,
+        c: &str,
+    ) -> Result<String, KeyError> {
+        let peer = if from.eq_ignore_ascii_case(&self.me) {
+            to
+        } else {
+            from
         };
         let key = self.dm_key(peer)?;
         Ok(crypto::open(
             &key,
-            &proto::dm_scope(&dm.from, &dm.to),
-            &dm.from,
-            "dm",
-            &dm.c,
+            &proto::dm_scope(from, to),
+            from,
+            kind,
+            c,
         )?)
     }
 

@@ -5,6 +5,7 @@
 //! seconds (`--seconds`) and clickable OSC 8 links (`--links`, see `links`). Pure functions returning
 //! `String`s; used by `client::events` and the one-shot tools, tested without a terminal.
 
+use crate::model::message::action_text;
 use std::collections::BTreeMap;
 
 use owo_colors::{OwoColorize, Style};
@@ -347,7 +348,7 @@ pub fn reaction_summary(reacts: &BTreeMap<String, Vec<String>>) -> String {
 
 fn render_author(options: &RenderOptions, author: &str, body: &Body) -> String {
     match body {
-        Body::Text(text) if text.starts_with("/me ") => {
+        Body::Text(text) if action_text(text).is_some() => {
             format!("* {}", paint_nick(options, author))
         }
         _ => format!("<{}>", paint_nick(options, author)),
@@ -357,7 +358,7 @@ fn render_author(options: &RenderOptions, author: &str, body: &Body) -> String {
 fn render_body(options: &RenderOptions, body: &Body, mentioned: bool) -> String {
     match body {
         Body::Text(text) => {
-            let text = printable(text.strip_prefix("/me ").unwrap_or(text));
+            let text = printable(action_text(text).unwrap_or(text));
             let text = text.as_str();
             // Continuation lines of a multi-line message line up under the text.
             let indented;

@@ -1,13 +1,14 @@
 //! The one fold (PROTOCOL.md §5): applying edits, deletions and reactions to a message to get the
 //! one object that `history`, `search`, `rewind`, `joined.hist` and the client's timeline show.
-//! Pure functions over the one message type, [`MessageEvent`], no I/O. The store calls it to keep
+//! Pure functions over the message types that implement [`Foldable`] (the channel message,
+//! [`MessageEvent`], and the direct message, [`DmEvent`]: one fold for both), no I/O. The store calls it to keep
 //! its current-state table and to rebuild a message as it stood at a past time (rewind); the
 //! server's in-memory ring calls it for every committed event; the client calls it for the
 //! reactions it shows. Written once here, so the three agree by construction.
 
 use std::collections::BTreeMap;
 
-use super::message::MessageEvent;
+use super::message::{DmEvent, MessageEvent};
 
 /// One change to a message, taken from an `edit`, `delete` or `react` event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,37 +29,86 @@ pub enum Change {
     },
 }
 
+/// A message the fold can change: what an edit replaces, what a deletion drops, where the
+/// reactions are. Implemented by the channel message and the DM, so both fold the same way.
+pub trait Foldable {
+    /// Whether the message is deleted (a deleted message takes no more changes).
+    fn is_deleted(&self) -> bool;
+    /// Replaces the text (and its envelope format) as an edit at `ts` does.
+    fn replace_text(&mut self, c: &str, enc: Option<&str>, ts: i64);
+    /// Drops the text, envelope, edit time and reactions, and marks the message deleted.
+    fn mark_deleted(&mut self);
+    /// The reactions, `None` when there are none.
+    fn reactions_mut(&mut self) -> &mut Option<BTreeMap<String, Vec<String>>>;
+}
+
+impl Foldable for MessageEvent {
+    fn is_deleted(&self) -> bool {
+        self.deleted
+    }
+
+    fn replace_text(&mut self, c: &str, enc: Option<&str>, ts: i64) {
+        self.c = Some(c.to_string());
+        self.enc = enc.map(str::to_string);
+        self.edited = Some(ts);
+    }
+
+    fn mark_deleted(&mut self) {
+        self.deleted = true;
+        self.c = None;
+        self.enc = None;
+        self.edited = None;
+        self.reacts = None;
+    }
+
+    fn reactions_mut(&mut self) -> &mut Option<BTreeMap<String, Vec<String>>> {
+        &mut self.reacts
+    }
+}
+
+impl Foldable for DmEvent {
+    fn is_deleted(&self) -> bool {
+        self.deleted
+    }
+
+    fn replace_text(&mut self, c: &str, enc: Option<&str>, ts: i64) {
+        self.c = c.to_string();
+        self.enc = enc.unwrap_or_default().to_string();
+        self.edited = Some(ts);
+    }
+
+    fn mark_deleted(&mut self) {
+        self.deleted = true;
+        self.c.clear();
+        self.enc.clear();
+        self.edited = None;
+        self.reacts = None;
+    }
+
+    fn reactions_mut(&mut self) -> &mut Option<BTreeMap<String, Vec<String>>> {
+        &mut self.reacts
+    }
+}
+
 /// Applies one change. Changes to a deleted message are ignored (nothing can revive it).
-pub fn apply(message: &mut MessageEvent, change: &Change) {
-    if message.deleted {
+pub fn apply<M: Foldable>(message: &mut M, change: &Change) {
+    if message.is_deleted() {
         return;
     }
     match change {
-        Change::Edit { c, enc, ts } => {
-            message.c = Some(c.clone());
-            message.enc = enc.clone();
-            message.edited = Some(*ts);
-        }
-        Change::Delete => {
-            message.deleted = true;
-            message.c = None;
-            message.enc = None;
-            message.edited = None;
-            message.reacts = None;
-        }
+        Change::Edit { c, enc, ts } => message.replace_text(c, enc.as_deref(), *ts),
+        Change::Delete => message.mark_deleted(),
         Change::React { user, emoji, on } => {
-            let mut reacts = message.reacts.take().unwrap_or_default();
+            let slot = message.reactions_mut();
+            let mut reacts = slot.take().unwrap_or_default();
             apply_reaction(&mut reacts, user, emoji, *on);
-            message.reacts = (!reacts.is_empty()).then_some(reacts);
+            *slot = (!reacts.is_empty()).then_some(reacts);
         }
     }
 }
 
 /// Applies changes in order (the order of their event ids).
-pub fn fold<'a>(
-    mut message: MessageEvent,
-    changes: impl IntoIterator<Item = &'a Change>,
-) -> MessageEvent {
+pub fn fold<'a, M: Foldable>(mut message: M, changes: impl IntoIterator<Item = &'a Change>) -> M {
     for change in changes {
         apply(&mut message, change);
     }

@@ -12,7 +12,7 @@ pub mod message;
 mod names;
 
 pub use fold::Change;
-pub use message::MessageEvent;
+pub use message::{DmEvent, MessageEvent};
 pub use names::{ChannelName, NameError, Scope, UserName};
 
 #[cfg(test)]

@@ -153,6 +153,36 @@ pub struct DmFrame {
     pub c: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enc: Option<String>,
+    /// Added: the id of a DM of the same conversation this one answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<i64>,
+}
+
+/// Added, `dm_edit`: new text (a new envelope, AAD kind `edit:<id>`) for your DM `id` to `to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DmEditFrame {
+    pub to: String,
+    pub id: i64,
+    pub c: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enc: Option<String>,
+}
+
+/// Added, `dm_delete`: removes your DM `id` to `to` (its text is purged from the server).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DmDeleteFrame {
+    pub to: String,
+    pub id: i64,
+}
+
+/// Added, `dm_react`: adds (`on`) or removes a reaction to DM `id` of the conversation with
+/// `to` (either party's DM).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DmReactFrame {
+    pub to: String,
+    pub id: i64,
+    pub emoji: String,
+    pub on: bool,
 }
 
 /// `history`: a page of a channel's or a DM's events.
@@ -272,6 +302,13 @@ pub enum ClientFrame {
     Delete(DeleteFrame),
     React(ReactFrame),
     Dm(DmFrame),
+    /// Added: edit, delete or react to a DM (PROTOCOL.md §11.2).
+    #[serde(rename = "dm_edit")]
+    DmEdit(DmEditFrame),
+    #[serde(rename = "dm_delete")]
+    DmDelete(DmDeleteFrame),
+    #[serde(rename = "dm_react")]
+    DmReact(DmReactFrame),
     History(HistoryFrame),
     Search(SearchFrame),
     Rewind(RewindFrame),

@@ -13,13 +13,14 @@ mod server;
 
 pub use crate::model::message::MessageEvent;
 pub use client::{
-    AuthFrame, ChannelFrame, ClientFrame, CreateChannel, DeleteFrame, DmFrame, EditFrame,
-    HistoryFrame, JoinFrame, KdfSpec, MarkFrame, MsgFrame, PasswordFrame, ReactFrame, RevokeFrame,
-    RewindFrame, SearchFrame, SearchSort, StatusFrame, TypingFrame, UsersFrame, VjoinFrame,
+    AuthFrame, ChannelFrame, ClientFrame, CreateChannel, DeleteFrame, DmDeleteFrame, DmEditFrame,
+    DmFrame, DmReactFrame, EditFrame, HistoryFrame, JoinFrame, KdfSpec, MarkFrame, MsgFrame,
+    PasswordFrame, ReactFrame, RevokeFrame, RewindFrame, SearchFrame, SearchSort, StatusFrame,
+    TypingFrame, UsersFrame, VjoinFrame,
 };
 pub use server::{
-    ChannelInfo, DeleteEvent, DmEvent, EditEvent, ReactEvent, ServerFrame, ServerInfo, SessionInfo,
-    UserInfo,
+    ChannelInfo, DeleteEvent, DmDeleteEvent, DmEditEvent, DmEvent, DmReactEvent, EditEvent,
+    ReactEvent, ServerFrame, ServerInfo, SessionInfo, UserInfo,
 };
 
 pub use crate::model::limits::{
@@ -171,10 +172,46 @@ impl FrameError {
 }
 
 const CLIENT_TYPES: &[&str] = &[
-    "auth", "join", "leave", "msg", "edit", "delete", "react", "dm", "history", "search", "rewind",
-    "typing", "status", "vjoin", "vleave", "ping", "who", "logout", "sessions", "revoke",
-    "password", "users", "mark", "markers", "info", "invite", "kick", "ban", "unban", "mute",
-    "unmute", "op", "deop", "topic", "mode", "list", "admin",
+    "auth",
+    "join",
+    "leave",
+    "msg",
+    "edit",
+    "delete",
+    "react",
+    "dm",
+    "dm_edit",
+    "dm_delete",
+    "dm_react",
+    "history",
+    "search",
+    "rewind",
+    "typing",
+    "status",
+    "vjoin",
+    "vleave",
+    "ping",
+    "who",
+    "logout",
+    "sessions",
+    "revoke",
+    "password",
+    "users",
+    "mark",
+    "markers",
+    "info",
+    "invite",
+    "kick",
+    "ban",
+    "unban",
+    "mute",
+    "unmute",
+    "op",
+    "deop",
+    "topic",
+    "mode",
+    "list",
+    "admin",
 ];
 
 /// Decodes one client text frame: JSON object, valid `rid`, known `t`, fields of the right types.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::governance::{AdminReply, ChannelRole, InvitedNotice, ListPage};
 use super::{ChannelMode, ErrorCode, KdfSpec, MessageEvent, PresenceState, SecretString, is_false};
+pub use crate::model::DmEvent;
 use crate::model::fold::Change;
 
 /// `ok.server`.
@@ -100,14 +101,37 @@ pub struct ReactEvent {
     pub ts: i64,
 }
 
-/// The `dm` broadcast, also the events of a DM `history`.
+/// Added: the `dm_edit` broadcast. `id` names the DM; `from` is its author (only the author
+/// edits), `to` the other party; `c` is a new envelope (AAD kind `edit:<id>`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DmEvent {
+pub struct DmEditEvent {
     pub id: i64,
     pub from: String,
     pub to: String,
     pub c: String,
     pub enc: String,
+    pub ts: i64,
+}
+
+/// Added: the `dm_delete` broadcast. `id` names the DM; `from` is its author, `to` the other
+/// party.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DmDeleteEvent {
+    pub id: i64,
+    pub from: String,
+    pub to: String,
+    pub ts: i64,
+}
+
+/// Added: the `dm_react` broadcast. `id` names the DM; `from` reacted (either party may), `to`
+/// is the other party.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DmReactEvent {
+    pub id: i64,
+    pub from: String,
+    pub to: String,
+    pub emoji: String,
+    pub on: bool,
     pub ts: i64,
 }
 
@@ -183,6 +207,15 @@ pub enum ServerFrame {
     Delete(DeleteEvent),
     React(ReactEvent),
     Dm(DmEvent),
+    /// Added: a DM's author replaced its text.
+    #[serde(rename = "dm_edit")]
+    DmEdit(DmEditEvent),
+    /// Added: a DM's author deleted it.
+    #[serde(rename = "dm_delete")]
+    DmDelete(DmDeleteEvent),
+    /// Added: a party of the conversation added or removed a reaction to a DM.
+    #[serde(rename = "dm_react")]
+    DmReact(DmReactEvent),
     History {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ch: Option<String>,
@@ -348,8 +381,8 @@ impl ServerFrame {
             .collect()
     }
 
-    /// The change an `edit`, `delete` or `react` event makes to its target message, with the
-    /// target's id; `None` for every other frame. What the ring and the client fold with.
+    /// The change an `edit`, `delete` or `react` event (or a DM's `dm_edit`, `dm_delete`,
+    /// `dm_react`) makes to its target message, with the target's id; `None` for every other frame. What the ring and the client fold with.
     pub fn change(&self) -> Option<(i64, Change)> {
         match self {
             ServerFrame::Edit(edit) => Some((
@@ -365,6 +398,23 @@ impl ServerFrame {
                 react.id,
                 Change::React {
                     user: react.u.clone(),
+                    emoji: react.emoji.clone(),
+                    on: react.on,
+                },
+            )),
+            ServerFrame::DmEdit(edit) => Some((
+                edit.id,
+                Change::Edit {
+                    c: edit.c.clone(),
+                    enc: Some(edit.enc.clone()),
+                    ts: edit.ts,
+                },
+            )),
+            ServerFrame::DmDelete(delete) => Some((delete.id, Change::Delete)),
+            ServerFrame::DmReact(react) => Some((
+                react.id,
+                Change::React {
+                    user: react.from.clone(),
                     emoji: react.emoji.clone(),
                     on: react.on,
                 },

@@ -7,7 +7,8 @@ use super::errors::Reject;
 use super::frame_policy::{FramePolicy, Meter, frame_policy, voice_policy};
 use super::server_state::ServerSession;
 use super::{
-    channel_handlers, directory, governance, messages, presence, query_handlers, sessions, voice,
+    channel_handlers, directory, dm_changes, governance, messages, presence, query_handlers,
+    sessions, voice,
 };
 use crate::proto::{ClientFrame, ErrorCode, ServerFrame};
 
@@ -66,6 +67,9 @@ async fn route(
         ClientFrame::Delete(delete) => messages::handle_delete(session, delete, rid).await,
         ClientFrame::React(react) => messages::handle_react(session, react, rid),
         ClientFrame::Dm(dm) => messages::handle_dm(session, dm, rid).await,
+        ClientFrame::DmEdit(edit) => dm_changes::handle_dm_edit(session, edit, rid).await,
+        ClientFrame::DmDelete(delete) => dm_changes::handle_dm_delete(session, delete, rid).await,
+        ClientFrame::DmReact(react) => dm_changes::handle_dm_react(session, react, rid).await,
         ClientFrame::History(history) => {
             query_handlers::handle_history(session, history, rid).await
         }

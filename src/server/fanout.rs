@@ -182,17 +182,18 @@ fn update_membership(state: &ServerState, channel: &str, user: &str, joined: boo
     }
 }
 
-/// Delivers a committed event to this node's connections: a DM to both users, a channel event
+/// Delivers a committed event to this node's connections: a DM (or a change of one) to both
+/// users, a channel event
 /// through the channel's ring.
 fn deliver_event(state: &ServerState, event: LoggedEvent) {
-    match &event.body {
-        EventBody::Dm { to, .. } => {
-            let users = [event.sender.as_str(), to.as_str()].map(UserName::parse);
+    match event.dm_peer() {
+        Some(to) => {
+            let users = [event.sender.as_str(), to].map(UserName::parse);
             let text = Utf8Bytes::from(event_frame(event).to_json());
             let delivered = send_to_users(state, users.iter().flatten(), &text, None);
             ServerMetrics::add(&state.metrics.fanout_deliveries, delivered as u64);
         }
-        _ => broadcast_channel_event(state, event),
+        None => broadcast_channel_event(state, event),
     }
 }
 

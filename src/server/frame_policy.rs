@@ -72,6 +72,9 @@ pub fn frame_policy(frame: &ClientFrame) -> FramePolicy {
     match frame {
         ClientFrame::Msg(_)
         | ClientFrame::Dm(_)
+        | ClientFrame::DmEdit(_)
+        | ClientFrame::DmDelete(_)
+        | ClientFrame::DmReact(_)
         | ClientFrame::Edit(_)
         | ClientFrame::Delete(_)
         | ClientFrame::React(_)

@@ -1,11 +1,14 @@
 //! Where the store's event types become wire frames: a committed [`LoggedEvent`] becomes the
-//! `msg`/`edit`/`delete`/`react`/`dm` broadcast. (A folded message needs no mapping: the store
+//! `msg`/`edit`/`delete`/`react`/`dm` broadcast (and a DM's `dm_edit`/`dm_delete`/`dm_react`). (A folded message needs no mapping: the store
 //! returns the model's `MessageEvent`, the message object of `history`, `search`, `rewind` and
 //! `joined.hist`.) The store never sees a frame; this file is the one place that maps between
 //! the two (the one-shot tools' `--db` mode uses it as well).
 //! Conversions take their input by value, so no text is copied.
 
-use crate::proto::{DeleteEvent, DmEvent, EditEvent, MessageEvent, ReactEvent, ServerFrame};
+use crate::proto::{
+    DeleteEvent, DmDeleteEvent, DmEditEvent, DmEvent, DmReactEvent, EditEvent, MessageEvent,
+    ReactEvent, ServerFrame,
+};
 use crate::store::{EventBody, LoggedEvent};
 
 /// The broadcast frame of a committed event.
@@ -101,12 +104,48 @@ pub fn event_frame(event: LoggedEvent) -> ServerFrame {
             on,
             ts,
         }),
-        EventBody::Dm { to, c, enc } => ServerFrame::Dm(DmEvent {
+        EventBody::Dm {
+            to,
+            c,
+            enc,
+            reply_to,
+        } => ServerFrame::Dm(DmEvent {
             id,
             from: u,
             to,
             c,
             enc,
+            ts,
+            reply_to,
+            edited: None,
+            deleted: false,
+            reacts: None,
+        }),
+        EventBody::DmEdit { to, target, c, enc } => ServerFrame::DmEdit(DmEditEvent {
+            id: target,
+            from: u,
+            to,
+            c,
+            enc,
+            ts,
+        }),
+        EventBody::DmDelete { to, target } => ServerFrame::DmDelete(DmDeleteEvent {
+            id: target,
+            from: u,
+            to,
+            ts,
+        }),
+        EventBody::DmReact {
+            to,
+            target,
+            emoji,
+            on,
+        } => ServerFrame::DmReact(DmReactEvent {
+            id: target,
+            from: u,
+            to,
+            emoji,
+            on,
             ts,
         }),
     }

@@ -1,4 +1,5 @@
-//! Durable events (PROTOCOL.md §3, §4): `msg`, `edit`, `delete`, `react` and `dm`. Each handler
+//! Durable events (PROTOCOL.md §3, §4): `msg`, `edit`, `delete`, `react` and `dm` (a DM's
+//! `dm_edit`, `dm_delete` and `dm_react` are `dm_changes`). Each handler
 //! validates the frame against the channel's mode (`must_encrypt` for plaintext in a sealed
 //! channel or a DM, `bad_frame` for `enc` in an open one), checks membership, and submits the
 //! append; the store assigns id/seq/ts and the fan-out dispatcher broadcasts and acks after commit.
@@ -104,11 +105,7 @@ pub fn handle_react(
     let ReactFrame { ch, id, emoji, on } = react;
     let channel = member_channel(session, &ch)?;
     check_may_speak(session, &channel)?;
-    if emoji.is_empty() || emoji.len() > MAX_EMOJI_BYTES || emoji.chars().any(char::is_control) {
-        return Err(Reject::bad_frame(
-            "emoji must be 1 to 64 bytes of printable text",
-        ));
-    }
+    check_emoji(&emoji)?;
     let op = AppendOp::React {
         channel: channel.name.clone(),
         sender: session.user.to_string(),
@@ -126,7 +123,30 @@ pub async fn handle_dm(
     dm: DmFrame,
     rid: Option<String>,
 ) -> Result<(), Reject> {
-    let DmFrame { to, c, enc } = dm;
+    let DmFrame {
+        to,
+        c,
+        enc,
+        reply_to,
+    } = dm;
+    let enc = check_dm_envelope(enc, &c)?;
+    if reply_to.is_some_and(|id| id <= 0) {
+        return Err(Reject::bad_frame("reply_to must be a message id"));
+    }
+    let op = AppendOp::Dm {
+        from: session.user.to_string(),
+        to: registered_peer(session, to).await?,
+        c,
+        enc,
+        reply_to,
+    };
+    submit(&session.state, op, &session.conn, rid);
+    Ok(())
+}
+
+/// The `enc` of a DM or a DM edit: present (`must_encrypt` otherwise) and `xc20p1`, with a
+/// non-empty `c`.
+pub(super) fn check_dm_envelope(enc: Option<String>, c: &str) -> Result<String, Reject> {
     let Some(enc) = enc else {
         return Err(Reject::new(
             ErrorCode::MustEncrypt,
@@ -137,22 +157,29 @@ pub async fn handle_dm(
     if c.is_empty() {
         return Err(Reject::bad_frame("c must not be empty"));
     }
+    Ok(enc)
+}
+
+/// The account a DM frame's `to` names, as registered (`no_such_user` when there is none).
+pub(super) async fn registered_peer(session: &ServerSession, to: String) -> Result<String, Reject> {
     validate_username(&to).map_err(|_| Reject::no_such_user())?;
-    let lookup = to.clone();
     let recipient = session
         .state
         .store
-        .read(move |reader| reader.account(&lookup))
+        .read(move |reader| reader.account(&to))
         .await
         .map_err(Reject::from_store)?
         .ok_or_else(Reject::no_such_user)?;
-    let op = AppendOp::Dm {
-        from: session.user.to_string(),
-        to: recipient.name,
-        c,
-        enc,
-    };
-    submit(&session.state, op, &session.conn, rid);
+    Ok(recipient.name)
+}
+
+/// An `emoji` of a reaction: 1 to 64 bytes without control characters (`bad_frame` otherwise).
+pub(super) fn check_emoji(emoji: &str) -> Result<(), Reject> {
+    if emoji.is_empty() || emoji.len() > MAX_EMOJI_BYTES || emoji.chars().any(char::is_control) {
+        return Err(Reject::bad_frame(
+            "emoji must be 1 to 64 bytes of printable text",
+        ));
+    }
     Ok(())
 }
 

@@ -32,6 +32,7 @@ pub mod connection;
 pub mod connection_caps;
 pub mod directory;
 pub mod dispatch;
+pub mod dm_changes;
 pub mod errors;
 pub mod fanout;
 pub mod frame_policy;

@@ -5,7 +5,7 @@
 
 use super::channel_handlers::member_channel;
 use super::errors::Reject;
-use super::frames::{dm_frame, event_frame};
+use super::frames::event_frame;
 use super::server_state::ServerSession;
 use crate::model::MessageEvent;
 use crate::proto::{
@@ -76,13 +76,8 @@ pub async fn handle_history(
             query.before_id = query.before_seq.take();
             let me = session.user.to_string();
             let other = peer.clone();
-            let page = read(session, move |r| r.dm_history(&me, &other, &query)).await?;
-            let events = page
-                .events
-                .into_iter()
-                .filter_map(dm_frame)
-                .map(ServerFrame::Dm)
-                .collect();
+            let page = read(session, move |r| r.folded_dm_history(&me, &other, &query)).await?;
+            let events = page.events.into_iter().map(ServerFrame::Dm).collect();
             (events, page.more, None, Some(peer), TrimEnd::Front)
         }
         _ => return Err(Reject::bad_frame("history takes exactly one of ch and dm")),

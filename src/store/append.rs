@@ -1,5 +1,5 @@
 //! The event appends run by the writer inside its transaction: `msg`, `edit`, `delete`,
-//! `react` and `dm`. Each validates its target, takes its `ts`/`seq`, inserts one row into the
+//! `react` and `dm` (a DM's edits, deletions and reactions are `dm_changes`). Each validates its target, takes its `ts`/`seq`, inserts one row into the
 //! append-only `events` log, updates the `messages` current state (through `model::fold`), keeps the
 //! search indexes current (FTS5 for open channels, blind tokens for sealed ones), and returns
 //! the committed [`LoggedEvent`]. A deletion purges the message's text and its edits' (`purge`).
@@ -8,6 +8,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::commit_thread::CommitCounters;
+use super::dm_changes::{DmChangeRequest, append_dm_change, registered_name};
 use super::error::StoreError;
 use super::events::{EventBody, LoggedEvent};
 use super::fts;
@@ -85,7 +86,47 @@ pub(crate) fn apply(
             target,
             ReactPayload { emoji, on },
         ),
-        AppendOp::Dm { from, to, c, enc } => append_dm(conn, state, &from, &to, c, enc),
+        AppendOp::Dm {
+            from,
+            to,
+            c,
+            enc,
+            reply_to,
+        } => append_dm(
+            conn,
+            state,
+            &from,
+            &to,
+            DmPayload {
+                to: String::new(),
+                c,
+                enc,
+                reply_to,
+            },
+        ),
+        AppendOp::DmEdit {
+            from,
+            to,
+            target,
+            c,
+            enc,
+        } => {
+            let request = DmChangeRequest::Edit { c, enc };
+            append_dm_change(conn, state, &from, &to, target, request)
+        }
+        AppendOp::DmDelete { from, to, target } => {
+            append_dm_change(conn, state, &from, &to, target, DmChangeRequest::Delete)
+        }
+        AppendOp::DmReact {
+            from,
+            to,
+            target,
+            emoji,
+            on,
+        } => {
+            let request = DmChangeRequest::React { emoji, on };
+            append_dm_change(conn, state, &from, &to, target, request)
+        }
         AppendOp::Moderate(moderation) => {
             super::governance::apply_moderation(conn, state, moderation)
         }
@@ -291,23 +332,18 @@ fn append_react(
     Ok(logged(id, seq, ts, sender, body))
 }
 
+/// Appends a DM from `from` to `to` (`payload.to` is replaced by `to` as registered).
 fn append_dm(
     conn: &Connection,
     state: &mut CommitCounters,
     from: &str,
     to: &str,
-    c: String,
-    enc: String,
+    mut payload: DmPayload,
 ) -> Result<LoggedEvent, StoreError> {
-    let to: String = conn
-        .prepare_cached("SELECT name FROM accounts WHERE name = ?1")?
-        .query_row([to], |row| row.get(0))
-        .optional()?
-        .ok_or(StoreError::NoSuchUser)?;
-    let scope = proto::dm_scope(from, &to);
+    payload.to = registered_name(conn, to)?;
+    let scope = proto::dm_scope(from, &payload.to);
     let ts = state.next_ts();
     let seq = state.next_seq(conn, &scope)?;
-    let payload = DmPayload { to, c, enc };
     let id = insert_event(
         conn,
         ts,
@@ -322,6 +358,7 @@ fn append_dm(
         to: payload.to,
         c: payload.c,
         enc: payload.enc,
+        reply_to: payload.reply_to,
     };
     Ok(logged(id, seq, ts, from, body))
 }

@@ -5,9 +5,9 @@
 //! (what history, search, rewind and the server's ring show) is the model's one message type,
 //! [`MessageEvent`], folded with the one fold, `model::fold`.
 
-use crate::model::MessageEvent;
 use crate::model::fold::Change;
 use crate::model::governance::{ModAction, SysEvent};
+use crate::model::{DmEvent, MessageEvent};
 
 /// What was said, by kind. Channel names are canonical (no `#`); users as registered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,8 +42,31 @@ pub enum EventBody {
         emoji: String,
         on: bool,
     },
-    /// An end-to-end encrypted direct message to `to`.
-    Dm { to: String, c: String, enc: String },
+    /// An end-to-end encrypted direct message to `to`. A deleted DM read back from the log has
+    /// its text purged (`c` empty).
+    Dm {
+        to: String,
+        c: String,
+        enc: String,
+        reply_to: Option<i64>,
+    },
+    /// The sender (the author) replaced the text of their DM `target` to `to`.
+    DmEdit {
+        to: String,
+        target: i64,
+        c: String,
+        enc: String,
+    },
+    /// The sender (the author) deleted their DM `target` to `to`.
+    DmDelete { to: String, target: i64 },
+    /// The sender added (`on`) or removed a reaction to DM `target` of the conversation with
+    /// `to` (the other party).
+    DmReact {
+        to: String,
+        target: i64,
+        emoji: String,
+        on: bool,
+    },
     /// A system line: a moderation action by the sender, recorded in the channel's history
     /// (stored as a `msg` event whose payload has `sys`; `c` says it in words). A moderator's
     /// deletion of someone else's message is the `delete` event followed, in the same commit,
@@ -79,7 +102,22 @@ impl LoggedEvent {
             | EventBody::Purged { channel, .. }
             | EventBody::React { channel, .. }
             | EventBody::Sys { channel, .. } => Some(channel),
-            EventBody::Dm { .. } => None,
+            EventBody::Dm { .. }
+            | EventBody::DmEdit { .. }
+            | EventBody::DmDelete { .. }
+            | EventBody::DmReact { .. } => None,
+        }
+    }
+
+    /// The other party of a DM event (`dm`, or an edit, deletion or reaction of one), the
+    /// sender being the first; `None` for a channel event. Both receive the event.
+    pub fn dm_peer(&self) -> Option<&str> {
+        match &self.body {
+            EventBody::Dm { to, .. }
+            | EventBody::DmEdit { to, .. }
+            | EventBody::DmDelete { to, .. }
+            | EventBody::DmReact { to, .. } => Some(to),
+            _ => None,
         }
     }
 
@@ -88,8 +126,8 @@ impl LoggedEvent {
         self.channel().map(|_| self.seq)
     }
 
-    /// The target message and the change an `edit`/`delete`/`react` event makes to it (for
-    /// `model::fold`); `None` for a `msg` or a `dm`.
+    /// The target message and the change an `edit`/`delete`/`react` event (of a channel
+    /// message or of a DM) makes to it (for `model::fold`); `None` for a `msg` or a `dm`.
     pub fn change(&self) -> Option<(i64, Change)> {
         match &self.body {
             EventBody::Edit { target, c, enc, .. } => Some((
@@ -100,8 +138,21 @@ impl LoggedEvent {
                     ts: self.ts,
                 },
             )),
-            EventBody::Delete { target, .. } => Some((*target, Change::Delete)),
+            EventBody::DmEdit { target, c, enc, .. } => Some((
+                *target,
+                Change::Edit {
+                    c: c.clone(),
+                    enc: Some(enc.clone()),
+                    ts: self.ts,
+                },
+            )),
+            EventBody::Delete { target, .. } | EventBody::DmDelete { target, .. } => {
+                Some((*target, Change::Delete))
+            }
             EventBody::React {
+                target, emoji, on, ..
+            }
+            | EventBody::DmReact {
                 target, emoji, on, ..
             } => Some((
                 *target,
@@ -127,6 +178,31 @@ impl LoggedEvent {
             }
             _ => None,
         }
+    }
+
+    /// The DM a `dm` event created, unfolded; `None` for other kinds.
+    pub fn to_dm(&self) -> Option<DmEvent> {
+        let EventBody::Dm {
+            to,
+            c,
+            enc,
+            reply_to,
+        } = &self.body
+        else {
+            return None;
+        };
+        Some(DmEvent {
+            id: self.id,
+            from: self.sender.clone(),
+            to: to.clone(),
+            c: c.clone(),
+            enc: enc.clone(),
+            ts: self.ts,
+            reply_to: *reply_to,
+            edited: None,
+            deleted: false,
+            reacts: None,
+        })
     }
 
     /// The message a `msg` event created, unfolded (a purged one as deleted); `None` for other

@@ -31,7 +31,7 @@ pub(crate) const LOG_AFTER_ID: &str = "SELECT {E} FROM events e
     WHERE e.id > ?1
     ORDER BY e.id LIMIT ?2";
 pub(crate) const DM_BY_SEQ: &str = "SELECT {E} FROM events e
-    WHERE e.scope = ?1 AND e.seq < ?2 AND (?3 IS NULL OR e.sender = ?3 COLLATE NOCASE)
+    WHERE e.scope = ?1 AND e.seq < ?2 AND e.kind = 'dm' AND (?3 IS NULL OR e.sender = ?3 COLLATE NOCASE)
     ORDER BY e.seq DESC LIMIT ?4";
 pub(crate) const DM_BY_TIME: &str = "SELECT {E} FROM events e
     WHERE e.kind = 'dm' AND e.scope = ?1 AND e.ts >= ?2 AND e.ts < ?3 AND +e.seq < ?4
@@ -146,7 +146,8 @@ impl StoreReader {
         rows.iter().map(EventRow::to_event).collect()
     }
 
-    /// DMs between two users (`dm` events as committed), oldest first. Page backwards with
+    /// DMs between two users (`dm` events as committed, unfolded: `folded_dm_history` applies
+    /// their edits, deletions and reactions), oldest first. Page backwards with
     /// `before_id` (DM frames carry ids, not seqs); `more` says older ones exist.
     pub fn dm_history(
         &self,

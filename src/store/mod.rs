@@ -21,6 +21,7 @@ mod append;
 mod backfill;
 mod checkpointer;
 mod commit_thread;
+mod dm_changes;
 mod error;
 mod events;
 mod files;

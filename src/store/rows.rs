@@ -55,12 +55,33 @@ pub(crate) struct ReactPayload {
     pub on: bool,
 }
 
-/// Payload of a `dm` event (the sender is the row's `sender`).
+/// Payload of a `dm` event (the sender is the row's `sender`). A deleted DM's payload keeps
+/// `to` and `reply_to` only: its text is purged.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct DmPayload {
     pub to: String,
+    #[serde(default)]
     pub c: String,
+    #[serde(default)]
     pub enc: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<i64>,
+}
+
+/// Payload of an `edit`, `delete` or `react` event in a DM scope (`@a:b`): `to` is the other
+/// party as registered; `c`/`enc` for an edit (purged when the DM is deleted), `emoji`/`on`
+/// for a reaction.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct DmChangePayload {
+    pub to: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub c: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub enc: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emoji: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on: Option<bool>,
 }
 
 /// Payload of a `delete` event: nothing beyond the row's columns.
@@ -104,7 +125,9 @@ impl EventRow {
     pub fn to_event(&self) -> Result<LoggedEvent, StoreError> {
         let channel = || channel_of_scope(&self.scope).to_string();
         let target = || self.target.ok_or_else(|| corrupt_event(self.id));
+        let in_dm = self.scope.starts_with('@');
         let body = match self.kind.as_str() {
+            "edit" | "delete" | "react" if in_dm => self.dm_change_body(target()?)?,
             "msg" => {
                 let payload: MsgPayload = parse_payload(self)?;
                 match payload.sys {
@@ -161,6 +184,7 @@ impl EventRow {
                     to: payload.to,
                     c: payload.c,
                     enc: payload.enc,
+                    reply_to: payload.reply_to,
                 }
             }
             _ => return Err(corrupt_event(self.id)),
@@ -171,6 +195,28 @@ impl EventRow {
             ts: self.ts,
             sender: self.sender.clone(),
             body,
+        })
+    }
+
+    /// The body of an `edit`, `delete` or `react` row of a DM scope.
+    fn dm_change_body(&self, target: i64) -> Result<EventBody, StoreError> {
+        let payload: DmChangePayload = parse_payload(self)?;
+        let to = payload.to;
+        Ok(match (self.kind.as_str(), payload.emoji, payload.on) {
+            ("edit", _, _) => EventBody::DmEdit {
+                to,
+                target,
+                c: payload.c,
+                enc: payload.enc,
+            },
+            ("react", Some(emoji), Some(on)) => EventBody::DmReact {
+                to,
+                target,
+                emoji,
+                on,
+            },
+            ("delete", _, _) => EventBody::DmDelete { to, target },
+            _ => return Err(corrupt_event(self.id)),
         })
     }
 

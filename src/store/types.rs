@@ -136,6 +136,30 @@ pub enum AppendOp {
         to: String,
         c: String,
         enc: String,
+        /// A DM of the same conversation this one answers (not checked to exist).
+        reply_to: Option<i64>,
+    },
+    /// `from` replaces the text of their DM `target` to `to` (a new envelope).
+    DmEdit {
+        from: String,
+        to: String,
+        target: i64,
+        c: String,
+        enc: String,
+    },
+    /// `from` deletes their DM `target` to `to`; its text is purged in the same write.
+    DmDelete {
+        from: String,
+        to: String,
+        target: i64,
+    },
+    /// `from` adds (`on`) or removes a reaction to DM `target` of their conversation with `to`.
+    DmReact {
+        from: String,
+        to: String,
+        target: i64,
+        emoji: String,
+        on: bool,
     },
     /// A moderation action in a channel: its change and its system line, in one transaction.
     Moderate(Moderation),

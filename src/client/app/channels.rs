@@ -3,16 +3,14 @@
 //! channels, and everything that sends into a channel or DM (messages, replies, edits,
 //! deletions, reactions), encrypting where the channel is sealed. Part of `client::app`.
 
-use crate::proto::{
-    ChannelFrame, DeleteFrame, DmFrame, EditFrame, JoinFrame, MsgFrame, ReactFrame,
-};
+use crate::proto::{ChannelFrame, DeleteFrame, EditFrame, JoinFrame, MsgFrame, ReactFrame};
 use zeroize::Zeroizing;
 
 use super::join_check::Peeked;
 use super::{App, RECENT_ON_START, lock};
 use crate::client::conn::ClientError;
 use crate::client::keys::{self, KeyError};
-use crate::client::render::{self, Scope};
+use crate::client::render;
 use crate::client::state::Place;
 use crate::proto::{ChannelMode, ClientFrame, CreateChannel, KdfSpec, ServerFrame};
 
@@ -387,28 +385,11 @@ impl App {
         }
     }
 
-    /// `/dm user text`.
-    pub(super) async fn send_dm(&self, user: &str, text: &str) {
-        let mut sealed = lock(&self.keys).seal_dm(user, text);
-        if matches!(sealed, Err(KeyError::NoPeerKey { .. })) {
-            self.refresh_peer_keys().await;
-            sealed = lock(&self.keys).seal_dm(user, text);
-        }
-        match sealed {
-            Ok(c) => {
-                let frame = ClientFrame::Dm(DmFrame {
-                    to: user.to_string(),
-                    c,
-                    enc: Some(crate::proto::ENC_XC20P1.into()),
-                });
-                self.queue_stored(frame, format!("@{user}: {}", render::snippet(text, 8)));
-            }
-            Err(error) => self.error(format!("not sent: {error}")),
-        }
-    }
-
     /// `/edit id text`.
     pub(super) async fn edit(&self, id: i64, text: &str) {
+        if let Some(peer) = self.dm_of(id) {
+            return self.edit_dm(&peer, id, text).await;
+        }
         let Some(channel) = self.channel_for(id) else {
             return;
         };
@@ -442,6 +423,9 @@ impl App {
 
     /// `/delete id`.
     pub(super) async fn delete(&self, id: i64) {
+        if let Some(peer) = self.dm_of(id) {
+            return self.delete_dm(&peer, id);
+        }
         if let Some(channel) = self.channel_for(id) {
             let frame = ClientFrame::Delete(DeleteFrame {
                 ch: channel,
@@ -454,6 +438,9 @@ impl App {
 
     /// `/react id emoji`: adds the reaction, or takes it back when we already reacted so.
     pub(super) async fn react(&self, id: i64, emoji: String) {
+        if let Some(peer) = self.dm_of(id) {
+            return self.react_dm(&peer, id, emoji);
+        }
         let Some(channel) = self.channel_for(id) else {
             return;
         };
@@ -471,17 +458,9 @@ impl App {
         }
     }
 
-    /// The channel of message `id`: where we saw it, else the current channel.
+    /// The channel of message `id`: where we saw it, else the current channel (a DM's id is
+    /// routed by `dm_of` first).
     pub(super) fn channel_for(&self, id: i64) -> Option<String> {
-        let in_dm = lock(&self.state)
-            .message(id)
-            .is_some_and(|record| matches!(record.scope, Scope::Dm { .. }));
-        if in_dm {
-            self.error(format!(
-                "[{id}] is a DM: replies, edits, deletions and reactions work on channel messages only"
-            ));
-            return None;
-        }
         let known = lock(&self.state).channel_of(id);
         known.or_else(|| self.current_channel("/reply, /edit, /delete and /react"))
     }

@@ -7,6 +7,7 @@ use super::{App, Flow, lock};
 use crate::client::command::{self, Command, Target};
 use crate::client::events;
 use crate::client::state::Place;
+use crate::model::message::action_body;
 use crate::proto::{ClientFrame, PresenceState, ServerFrame};
 use crate::proto::{StatusFrame, VjoinFrame};
 
@@ -16,7 +17,7 @@ impl App {
         match command {
             Command::Nothing => {}
             Command::Say(text) => self.say(&text).await,
-            Command::Me { text } => self.say(&format!("/me {text}")).await,
+            Command::Me { text } => self.say(&action_body(&text)).await,
             Command::Msg {
                 target: Target::Channel(channel),
                 text,
@@ -25,7 +26,7 @@ impl App {
                 target: Target::User(user),
                 text,
             }
-            | Command::Dm { user, text } => self.send_dm(&user, &text).await,
+            | Command::Dm { user, text } => self.send_dm(&user, &text, None).await,
             Command::Reply { id, .. } if lock(&self.state).message(id).is_none() => {
                 self.error(format!(
                     "not sent: [{id}] is no message this client has seen (/history or /search \
@@ -33,7 +34,9 @@ impl App {
                 ))
             }
             Command::Reply { id, text } => {
-                if let Some(channel) = self.channel_for(id) {
+                if let Some(peer) = self.dm_of(id) {
+                    self.send_dm(&peer, &text, Some(id)).await;
+                } else if let Some(channel) = self.channel_for(id) {
                     self.send_to_channel(&channel, &text, Some(id)).await;
                 }
             }
@@ -90,7 +93,7 @@ impl App {
         let current = lock(&self.state).current.clone();
         match current {
             Some(Place::Channel(channel)) => self.send_to_channel(&channel, text, None).await,
-            Some(Place::Dm(peer)) => self.send_dm(&peer, text).await,
+            Some(Place::Dm(peer)) => self.send_dm(&peer, text, None).await,
             None => self.error("no current channel: /join #channel first"),
         }
     }

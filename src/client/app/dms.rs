@@ -1,15 +1,21 @@
 //! DM conversations as a place to be: `/switch @user` (or `@user`, `/dm user`) makes the DM
 //! current, `/leave` there goes back to the channel we came from, and `/history` there reads
 //! the DM (the server's `history` with `dm`), decrypted and listed without counting as unread.
-//! Part of `client::app`; sending a DM is `channels::send_dm`.
+//! Sending a DM (`/dm`, a line in a DM place, `/reply` to a DM) and editing, deleting and
+//! reacting to one (`/edit`, `/delete`, `/react` on a DM's id, or on an id unknown here while a
+//! DM is current) are here too: the new text is sealed like a DM, as `edit:<id>`, so the server
+//! never sees it. Part of `client::app`.
 
 use super::channels::describe_read as describe;
 use super::{App, lock};
 use crate::client::events;
+use crate::client::keys::KeyError;
 use crate::client::reading::{self, Window};
 use crate::client::render::{self, Scope};
 use crate::client::state::Place;
-use crate::proto::DmEvent;
+use crate::proto::{
+    ClientFrame, DmDeleteFrame, DmEditFrame, DmEvent, DmFrame, DmReactFrame, ENC_XC20P1,
+};
 
 impl App {
     /// `/switch @user`, `@user` or `/dm user`: makes the DM with `user` current. Refused for
@@ -80,5 +86,87 @@ impl App {
         }
         drop((state, keys));
         self.lines.extend(lines);
+    }
+
+    /// The DM conversation message `id` belongs to: where we saw it, or, for an id this client
+    /// has not seen, the current place when it is a DM. `None`: a channel message.
+    pub(super) fn dm_of(&self, id: i64) -> Option<String> {
+        let state = lock(&self.state);
+        match state.message(id).map(|record| &record.scope) {
+            Some(Scope::Dm { peer }) => Some(peer.clone()),
+            Some(Scope::Channel { .. }) => None,
+            None => state.current_dm().map(str::to_string),
+        }
+    }
+
+    /// Seals `text` for `peer` as `kind` (`dm` or `edit:<id>`), learning the peer's key first
+    /// when it is not known yet.
+    async fn seal_for_peer(&self, peer: &str, kind: &str, text: &str) -> Result<String, KeyError> {
+        let sealed = lock(&self.keys).seal_dm_as(peer, kind, text);
+        if !matches!(sealed, Err(KeyError::NoPeerKey { .. })) {
+            return sealed;
+        }
+        self.refresh_peer_keys().await;
+        lock(&self.keys).seal_dm_as(peer, kind, text)
+    }
+
+    /// `/dm user text`, a line in a DM place, or `/reply id text` to a DM (`reply_to`).
+    pub(super) async fn send_dm(&self, user: &str, text: &str, reply_to: Option<i64>) {
+        match self.seal_for_peer(user, "dm", text).await {
+            Ok(c) => {
+                let frame = ClientFrame::Dm(DmFrame {
+                    to: user.to_string(),
+                    c,
+                    enc: Some(ENC_XC20P1.into()),
+                    reply_to,
+                });
+                self.queue_stored(frame, format!("@{user}: {}", render::snippet(text, 8)));
+            }
+            Err(error) => self.error(format!("not sent: {error}")),
+        }
+    }
+
+    /// `/edit id text` on our DM `id` with `peer`: the new text sealed as `edit:<id>`.
+    pub(super) async fn edit_dm(&self, peer: &str, id: i64, text: &str) {
+        match self.seal_for_peer(peer, &format!("edit:{id}"), text).await {
+            Ok(c) => {
+                let frame = ClientFrame::DmEdit(DmEditFrame {
+                    to: peer.to_string(),
+                    id,
+                    c,
+                    enc: Some(ENC_XC20P1.into()),
+                });
+                self.queue_stored(
+                    frame,
+                    format!("edit of [{id}]: {}", render::snippet(text, 8)),
+                );
+            }
+            Err(error) => self.error(format!("not edited: {error}")),
+        }
+    }
+
+    /// `/delete id` on our DM `id` with `peer`.
+    pub(super) fn delete_dm(&self, peer: &str, id: i64) {
+        let frame = ClientFrame::DmDelete(DmDeleteFrame {
+            to: peer.to_string(),
+            id,
+        });
+        self.queue_stored(frame, format!("deletion of [{id}]"));
+    }
+
+    /// `/react id emoji` on DM `id` with `peer`: adds the reaction, or takes it back when we
+    /// already reacted so.
+    pub(super) fn react_dm(&self, peer: &str, id: i64, emoji: String) {
+        let on = !lock(&self.state).my_reaction(id, &emoji);
+        let frame = ClientFrame::DmReact(DmReactFrame {
+            to: peer.to_string(),
+            id,
+            emoji: emoji.clone(),
+            on,
+        });
+        if self.queue_stored(frame, format!("reaction {emoji} to [{id}]")) {
+            let me = self.options.me.clone();
+            lock(&self.state).apply_reaction(id, &emoji, &me, on);
+        }
     }
 }

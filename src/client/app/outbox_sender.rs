@@ -78,7 +78,12 @@ impl App {
             Err(ClientError::Server {
                 code: ErrorCode::NoSuchMessage,
                 ..
-            }) if item.attempts > 1 && matches!(item.frame, ClientFrame::Delete(_)) => {
+            }) if item.attempts > 1
+                && matches!(
+                    item.frame,
+                    ClientFrame::Delete(_) | ClientFrame::DmDelete(_)
+                ) =>
+            {
                 self.finish_outbox_item(&item)
             }
             Err(ClientError::Server { message, .. }) => {

@@ -1,6 +1,6 @@
 //! The key-bearing half of inbound dispatch: peers' announced keys (trust on first use, the
 //! LOUD warning when a pinned key changes) and decryption of channel messages, edits and DMs
-//! into a [`Body`] (an unreadable one says why instead of failing; one that claims to be
+//! (and DM edits) into a [`Body`] (an unreadable one says why instead of failing; one that claims to be
 //! sealed but is not, or whose envelope does not open, is REJECTED loudly). Part of `client::events`;
 //! also used by the one-shot tools through the re-exports there.
 
@@ -8,7 +8,7 @@ use crate::client::keys::{KeyError, KeyRing, PeerKeyStatus};
 use crate::client::render::{self, Body, RenderOptions};
 use crate::client::state::ChatState;
 use crate::crypto::CryptoError;
-use crate::proto::{ChannelMode, DmEvent, ENC_XC20P1, EditEvent, MessageEvent};
+use crate::proto::{ChannelMode, DmEditEvent, DmEvent, ENC_XC20P1, EditEvent, MessageEvent};
 
 /// A peer's key, from `ok.users` or a `key` frame: pinned on first use, LOUD warning on change.
 pub fn on_key(keys: &mut KeyRing, options: &RenderOptions, user: &str, pk: &str) -> Vec<String> {
@@ -114,10 +114,26 @@ pub fn dm_body(
     event: &DmEvent,
     open: &mut dyn FnMut(&DmEvent) -> Result<String, KeyError>,
 ) -> Body {
+    if event.deleted {
+        return Body::Deleted;
+    }
     if event.enc != ENC_XC20P1 {
         return rejected(format!("unknown envelope {:?}", event.enc), &event.c);
     }
     match open(event) {
+        Ok(text) => Body::Text(text),
+        Err(error) => unopened(error, &event.c),
+    }
+}
+
+/// The readable body of a live DM edit: sealed like a DM, as `edit:<id>`; one that does not
+/// open is rejected as loudly as a DM that does not.
+pub fn decrypt_dm_edit(keys: &mut KeyRing, event: &DmEditEvent) -> Body {
+    if event.enc != ENC_XC20P1 {
+        return rejected(format!("unknown envelope {:?}", event.enc), &event.c);
+    }
+    let kind = format!("edit:{}", event.id);
+    match keys.open_dm_text(&event.from, &event.to, &kind, &event.c) {
         Ok(text) => Body::Text(text),
         Err(error) => unopened(error, &event.c),
     }

@@ -33,6 +33,9 @@ fn names_in(frame: &ServerFrame) -> (Vec<&str>, Vec<&str>) {
         ServerFrame::Delete(event) => (vec![&event.ch], vec![&event.u]),
         ServerFrame::React(event) => (vec![&event.ch], vec![&event.u]),
         ServerFrame::Dm(event) => (Vec::new(), vec![&event.from, &event.to]),
+        ServerFrame::DmEdit(event) => (Vec::new(), vec![&event.from, &event.to]),
+        ServerFrame::DmDelete(event) => (Vec::new(), vec![&event.from, &event.to]),
+        ServerFrame::DmReact(event) => (Vec::new(), vec![&event.from, &event.to]),
         ServerFrame::Typing { ch, to, u, .. } => (
             ch.iter().map(String::as_str).collect(),
             to.iter().chain([u]).map(String::as_str).collect(),

@@ -13,8 +13,7 @@ use crate::client::events;
 use crate::client::keys::{self, KeyError};
 use crate::crypto::{self, ChannelKeys, CryptoError, Identity, KdfPolicy, Key32};
 use crate::proto::{self, ChannelMode, HISTORY_MAX_LIMIT, SearchSort};
-use crate::server::frames::dm_frame;
-use crate::store::{ChannelRecord, HistoryQuery, Page, SearchOptions, StoreReader};
+use crate::store::{ChannelRecord, HistoryQuery, SearchOptions, StoreReader};
 
 /// Runs `query` against the database at `path`.
 pub fn fetch(path: &Path, query: &Query, source: &SourceArgs) -> anyhow::Result<Fetched> {
@@ -289,13 +288,8 @@ fn dm_pages(
             from: window.from.clone(),
         };
         let page = reader
-            .dm_history(me, peer, &query)
-            .context("reading DM history")?
-            .map(dm_frame);
-        let page = Page {
-            events: page.events.into_iter().flatten().collect(),
-            more: page.more,
-        };
+            .folded_dm_history(me, peer, &query)
+            .context("reading DM history")?;
         pager.add(page.events, page.more);
     }
     Ok(pager.finish())
