@@ -21,6 +21,8 @@ use chatify::store::{
 mod accounts;
 #[path = "store/appends.rs"]
 mod appends;
+#[path = "store/dm_changes.rs"]
+mod dm_changes;
 #[path = "store/governance.rs"]
 mod governance;
 #[path = "store/log.rs"]

@@ -51,6 +51,7 @@ const EXAMPLES: &[&str] = &[
     "In the REPL:  /join #vault --sealed   @bob   /dm bob are you there?   /react 12 +1",
     "              /history 50   /more   /search deploy*   /rewind 2h   /unread   /mentions",
     "              /ignore spammer   /unignore spammer   /clear",
+    "In a DM (@bob): /reply 9 yes   /edit 10 fixed   /delete 10   /react 9 +1   /me waves",
 ];
 
 /// The roff text of the extra sections.

@@ -136,6 +136,10 @@ fn dm(id: i64, from: &str, to: &str) -> ServerFrame {
         c: "bm90IGEgcmVhbCBlbnZlbG9wZQ==".into(),
         enc: "xc20p1".into(),
         ts: DAY1,
+        reply_to: None,
+        edited: None,
+        deleted: false,
+        reacts: None,
     })
 }
 

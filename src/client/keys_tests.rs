@@ -169,6 +169,10 @@ fn dms_decrypt_on_both_sides_and_key_changes_are_refused_until_trusted() {
         c,
         enc: "xc20p1".into(),
         ts: 0,
+        reply_to: None,
+        edited: None,
+        deleted: false,
+        reacts: None,
     };
     assert_eq!(bob.open_dm(&dm).expect("bob reads it"), "psst");
     assert_eq!(alice.open_dm(&dm).expect("alice reads her own"), "psst");

@@ -259,4 +259,62 @@ mod fold {
             on,
         }
     }
+
+    #[test]
+    fn a_dm_folds_exactly_like_a_channel_message() {
+        let dm = crate::model::DmEvent {
+            id: 10,
+            from: "alice".into(),
+            to: "bob".into(),
+            c: "hello".into(),
+            enc: "xc20p1".into(),
+            ts: 1_000,
+            reply_to: Some(7),
+            edited: None,
+            deleted: false,
+            reacts: None,
+        };
+        let changes = [
+            react("bob", "👍", true),
+            Change::Edit {
+                c: "two".into(),
+                enc: Some("xc20p1".into()),
+                ts: 3_000,
+            },
+        ];
+        let (folded_dm, folded_message) = (fold(dm.clone(), &changes), fold(message(), &changes));
+        assert_eq!(Some(folded_dm.c.as_str()), folded_message.c.as_deref());
+        assert_eq!(folded_dm.edited, folded_message.edited);
+        assert_eq!(folded_dm.reacts, folded_message.reacts);
+        let deleted = fold(folded_dm, &[Change::Delete, react("carol", "🎉", true)]);
+        assert!(deleted.deleted && deleted.c.is_empty() && deleted.enc.is_empty());
+        assert_eq!((deleted.edited, &deleted.reacts), (None, &None));
+        assert_eq!(
+            (deleted.id, deleted.reply_to, deleted.ts),
+            (10, Some(7), 1_000)
+        );
+        let wire = serde_json::to_value(&deleted).expect("serializes");
+        assert!(
+            wire.get("c").is_none() && wire.get("enc").is_none(),
+            "{wire}"
+        );
+    }
+
+    #[test]
+    fn an_action_is_marked_inside_the_text() {
+        use crate::model::message::{action_body, action_text};
+        let body = action_body("waves");
+        assert_eq!(action_text(&body), Some("waves"));
+        assert_eq!(
+            action_text("/me nods"),
+            Some("nods"),
+            "what older clients sent"
+        );
+        assert_eq!(action_text("waves"), None);
+        assert_eq!(
+            action_text("ACTION waves"),
+            None,
+            "typed words are no action"
+        );
+    }
 }

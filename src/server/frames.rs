@@ -211,6 +211,7 @@ mod tests {
                 to: "bob".into(),
                 c: "sealed".into(),
                 enc: "xc20p1".into(),
+                reply_to: None,
             },
         };
         let dm = dm_frame(event).expect("a dm");

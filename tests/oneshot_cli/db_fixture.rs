@@ -150,6 +150,7 @@ impl DbFixture {
             to: to.into(),
             c,
             enc: proto::ENC_XC20P1.into(),
+            reply_to: None,
         })
         .await
     }

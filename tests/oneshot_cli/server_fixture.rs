@@ -149,6 +149,7 @@ impl Person {
             to: peer_name.into(),
             c,
             enc: Some(proto::ENC_XC20P1.into()),
+            reply_to: None,
         });
         assert!(matches!(
             self.request(frame).await,

@@ -229,6 +229,7 @@ async fn send_650_messages_and_dms(alice: &mut Person, bob: &Person) {
             to: "bob".into(),
             c,
             enc: Some(proto::ENC_XC20P1.into()),
+            reply_to: None,
         }));
     }
     let replies =

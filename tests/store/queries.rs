@@ -300,6 +300,7 @@ async fn direct_messages_have_their_own_scope_and_history() {
             to: to.into(),
             c: format!("Y2lwaGVy{n}"),
             enc: proto::ENC_XC20P1.into(),
+            reply_to: None,
         };
         let appended = fx.append(op).await.expect("dm");
         assert_eq!(appended.seq, None);
@@ -315,6 +316,7 @@ async fn direct_messages_have_their_own_scope_and_history() {
             to: "carol".into(),
             c: "eA==".into(),
             enc: proto::ENC_XC20P1.into(),
+            reply_to: None,
         })
         .await
         .expect("dm to carol");
@@ -324,6 +326,7 @@ async fn direct_messages_have_their_own_scope_and_history() {
             to: "nobody".into(),
             c: "eA==".into(),
             enc: proto::ENC_XC20P1.into(),
+            reply_to: None,
         })
         .await;
     assert!(matches!(unknown, Err(StoreError::NoSuchUser)));

@@ -67,3 +67,7 @@ pub fn on_dm_react(
     };
     show_reaction(state, options, &change, &event.emoji, event.on)
 }
+
+#[cfg(test)]
+#[path = "dm_changes_tests.rs"]
+mod tests;

@@ -124,6 +124,7 @@ fn a_dm_is_matched_by_peer_and_envelope() {
         to: "Bob".into(),
         c: "envelope".into(),
         enc: Some("xc20p1".into()),
+        reply_to: None,
     });
     outbox.push(frame, "@bob".into()).unwrap();
     let item = sent(outbox.next_step().0);
@@ -136,6 +137,10 @@ fn a_dm_is_matched_by_peer_and_envelope() {
             c: c.into(),
             enc: "xc20p1".into(),
             ts: 0,
+            reply_to: None,
+            edited: None,
+            deleted: false,
+            reacts: None,
         })
     };
     outbox.observe(&dm("another envelope"), "alice");

@@ -390,6 +390,10 @@ mod tests {
             c: "x".into(),
             enc: "xc20p1".into(),
             ts: 0,
+            reply_to: None,
+            edited: None,
+            deleted: false,
+            reacts: None,
         };
         assert_eq!(
             dm_record(&dm, "alice", Body::Text("yo".into()))
