@@ -120,6 +120,8 @@ pub fn frame_author(frame: &ServerFrame) -> Option<&str> {
         ServerFrame::Edit(event) => Some(&event.u),
         ServerFrame::React(event) => Some(&event.u),
         ServerFrame::Dm(event) => Some(&event.from),
+        ServerFrame::DmEdit(event) => Some(&event.from),
+        ServerFrame::DmReact(event) => Some(&event.from),
         ServerFrame::Typing { u, .. }
         | ServerFrame::Presence { u, .. }
         | ServerFrame::Member { u, .. } => Some(u),
