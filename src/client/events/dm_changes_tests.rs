@@ -35,6 +35,8 @@ fn pair() -> Pair {
         bell: false,
         me: "bob".into(),
         zone: Zone::Fixed(chrono::FixedOffset::east_opt(0).expect("offset")),
+        seconds: false,
+        links: false,
     };
     Pair {
         _dirs: (alice_dir, bob_dir),
