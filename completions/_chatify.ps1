@@ -200,6 +200,11 @@ Register-ArgumentCompleter -Native -CommandName 'chatify' -ScriptBlock {
         }
         'chatify;migrate' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The database file [default: the server''s, <data dir>/chatify.db]')
+            [CompletionResult]::new('--to-cluster', '--to-cluster', [CompletionResultType]::ParameterName, 'Import this single-node database, once, into a new cluster''s NATS JetStream log (comma-separated NATS URLs; the stream must be empty). Then start each `serve --cluster` node on a new database path: it downloads the import (docs/CLUSTER.md)')
+            [CompletionResult]::new('--cluster-stream', '--cluster-stream', [CompletionResultType]::ParameterName, 'The stream to import into (as `serve --cluster-stream`)')
+            [CompletionResult]::new('--cluster-replicas', '--cluster-replicas', [CompletionResultType]::ParameterName, 'Replicas of the stream when the import creates it: 1 for a laptop, 3 for production')
+            [CompletionResult]::new('--nats-creds', '--nats-creds', [CompletionResultType]::ParameterName, 'A NATS credentials (.creds) file for --to-cluster')
+            [CompletionResult]::new('--nats-ca', '--nats-ca', [CompletionResultType]::ParameterName, 'Extra PEM root certificates for tls:// NATS servers of --to-cluster')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour; NO_COLOR in the environment means never')
             [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Print the database''s schema version and the version this chatify uses; change nothing')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the steps a migration would run; change nothing')

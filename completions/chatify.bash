@@ -1391,13 +1391,33 @@ _chatify() {
             return 0
             ;;
         chatify__subcmd__migrate)
-            opts="-v -q -h -V --db --status --dry-run --verbose --quiet --color --help --version"
+            opts="-v -q -h -V --db --status --dry-run --to-cluster --cluster-stream --cluster-replicas --nats-creds --nats-ca --verbose --quiet --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to-cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster-stream)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster-replicas)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nats-creds)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nats-ca)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -191,6 +191,11 @@ set edit:completion:arg-completer[chatify] = {|@words|
         }
         &'chatify;migrate'= {
             cand --db 'The database file [default: the server''s, <data dir>/chatify.db]'
+            cand --to-cluster 'Import this single-node database, once, into a new cluster''s NATS JetStream log (comma-separated NATS URLs; the stream must be empty). Then start each `serve --cluster` node on a new database path: it downloads the import (docs/CLUSTER.md)'
+            cand --cluster-stream 'The stream to import into (as `serve --cluster-stream`)'
+            cand --cluster-replicas 'Replicas of the stream when the import creates it: 1 for a laptop, 3 for production'
+            cand --nats-creds 'A NATS credentials (.creds) file for --to-cluster'
+            cand --nats-ca 'Extra PEM root certificates for tls:// NATS servers of --to-cluster'
             cand --color 'When to use colour; NO_COLOR in the environment means never'
             cand --status 'Print the database''s schema version and the version this chatify uses; change nothing'
             cand --dry-run 'Print the steps a migration would run; change nothing'

@@ -170,6 +170,11 @@ complete -c chatify -n "__fish_chatify_using_subcommand rewind" -s q -l quiet -d
 complete -c chatify -n "__fish_chatify_using_subcommand rewind" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c chatify -n "__fish_chatify_using_subcommand rewind" -s V -l version -d 'Print version'
 complete -c chatify -n "__fish_chatify_using_subcommand migrate" -l db -d 'The database file [default: the server\'s, <data dir>/chatify.db]' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand migrate" -l to-cluster -d 'Import this single-node database, once, into a new cluster\'s NATS JetStream log (comma-separated NATS URLs; the stream must be empty). Then start each `serve --cluster` node on a new database path: it downloads the import (docs/CLUSTER.md)' -r
+complete -c chatify -n "__fish_chatify_using_subcommand migrate" -l cluster-stream -d 'The stream to import into (as `serve --cluster-stream`)' -r
+complete -c chatify -n "__fish_chatify_using_subcommand migrate" -l cluster-replicas -d 'Replicas of the stream when the import creates it: 1 for a laptop, 3 for production' -r
+complete -c chatify -n "__fish_chatify_using_subcommand migrate" -l nats-creds -d 'A NATS credentials (.creds) file for --to-cluster' -r -F
+complete -c chatify -n "__fish_chatify_using_subcommand migrate" -l nats-ca -d 'Extra PEM root certificates for tls:// NATS servers of --to-cluster' -r -F
 complete -c chatify -n "__fish_chatify_using_subcommand migrate" -l color -d 'When to use colour; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -6,12 +6,14 @@
 //! local SQLite index. The node accepts clients only once it has applied everything the
 //! stream held at start ([`ClusterNode::caught_up`]); `/healthz` says `catching-up` until then
 //! and `nats-down` while the NATS connection is lost. `publisher` appends writes; `live` (with
-//! `live_table`) shares presence, typing and voice with the other nodes over core NATS.
+//! `live_table`) shares presence, typing and voice with the other nodes over core NATS; `seed`
+//! imports a single-node database as the log's start and downloads it on a new node.
 
 mod live;
 mod live_table;
 mod materialiser;
 mod publisher;
+pub mod seed;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -96,16 +98,9 @@ impl ClusterNode {
         });
         let client = connect(options, status.clone()).await?;
         let jetstream = jetstream::new(client.clone());
-        let subject = format!("{}.log", options.stream.to_ascii_lowercase());
+        let subject = log_subject(options);
         let mut stream = jetstream
-            .get_or_create_stream(jetstream::stream::Config {
-                name: options.stream.clone(),
-                subjects: vec![subject.clone()],
-                num_replicas: options.replicas,
-                storage: jetstream::stream::StorageType::File,
-                duplicate_window: Duration::from_secs(120),
-                ..Default::default()
-            })
+            .get_or_create_stream(log_stream_config(options))
             .await
             .context("creating the JetStream stream")?;
         let target = stream
@@ -189,6 +184,23 @@ impl ClusterNode {
             tracing::info!(position = target, "caught up with the cluster log");
             Ok(())
         }
+    }
+}
+
+/// The log's subject.
+fn log_subject(options: &ClusterOptions) -> String {
+    format!("{}.log", options.stream.to_ascii_lowercase())
+}
+
+/// The log stream, as a node (or an import) creates it when missing.
+fn log_stream_config(options: &ClusterOptions) -> jetstream::stream::Config {
+    jetstream::stream::Config {
+        name: options.stream.clone(),
+        subjects: vec![log_subject(options)],
+        num_replicas: options.replicas,
+        storage: jetstream::stream::StorageType::File,
+        duplicate_window: Duration::from_secs(120),
+        ..Default::default()
     }
 }
 

@@ -3,6 +3,7 @@
 //! progress bar on large databases (only on a terminal). `--status` prints the current and
 //! target versions, `--dry-run` the steps; both change nothing. A database from a newer chatify
 //! is refused and left byte-identical; a file that is not a chatify database is a clear error.
+//! `--to-cluster` instead imports the database, once, into a new cluster's log (`cluster::seed`).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ Examples:
   chatify migrate --db chat.db --status
   chatify migrate --db chat.db --dry-run
   chatify migrate --db chat.db
+  chatify migrate --db chat.db --to-cluster nats://n1:4222,nats://n2:4222 --cluster-replicas 3
 
 A backup named <file>.backup-v<N>-<UTC time> is written beside the file before the first step.
 Stop `chatify serve` before migrating. A database written by a newer chatify is never touched.
@@ -42,14 +44,40 @@ pub struct Args {
     /// Print the steps a migration would run; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Import this single-node database, once, into a new cluster's NATS JetStream log
+    /// (comma-separated NATS URLs; the stream must be empty). Then start each `serve --cluster`
+    /// node on a new database path: it downloads the import (docs/CLUSTER.md).
+    #[arg(
+        long,
+        value_name = "URLS",
+        value_delimiter = ',',
+        conflicts_with_all = ["status", "dry_run"]
+    )]
+    pub to_cluster: Vec<String>,
+    /// The stream to import into (as `serve --cluster-stream`).
+    #[arg(long, value_name = "NAME", default_value = "CHATIFY")]
+    pub cluster_stream: String,
+    /// Replicas of the stream when the import creates it: 1 for a laptop, 3 for production.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub cluster_replicas: usize,
+    /// A NATS credentials (.creds) file for --to-cluster.
+    #[arg(long, value_name = "PATH", requires = "to_cluster")]
+    pub nats_creds: Option<PathBuf>,
+    /// Extra PEM root certificates for tls:// NATS servers of --to-cluster.
+    #[arg(long, value_name = "PATH", requires = "to_cluster")]
+    pub nats_ca: Option<PathBuf>,
 }
 
 /// Runs `chatify migrate`.
 pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-    let path = match args.db {
+    let path = match args.db.clone() {
         Some(path) => path,
         None => crate::paths::default_db_path()?,
     };
+    if !args.to_cluster.is_empty() {
+        import_to_cluster(&args, &path)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let status = migrations::status(&path)?;
     if args.status {
         print_status(&path, &status);
@@ -65,6 +93,46 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         migrate(&path, global)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--to-cluster`: imports the database into the cluster's log (`cluster::seed`).
+#[cfg(feature = "cluster")]
+fn import_to_cluster(args: &Args, path: &Path) -> anyhow::Result<()> {
+    if args.cluster_replicas == 0 || args.cluster_replicas > 5 {
+        anyhow::bail!("--cluster-replicas must be 1 to 5");
+    }
+    let options = crate::cluster::ClusterOptions {
+        urls: args.to_cluster.clone(),
+        credentials: args.nats_creds.clone(),
+        tls_ca: args.nats_ca.clone(),
+        require_tls: false,
+        stream: args.cluster_stream.clone(),
+        replicas: args.cluster_replicas,
+        node_name: "migrate".into(),
+        heartbeat: crate::cluster::DEFAULT_HEARTBEAT,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let report = runtime.block_on(crate::cluster::seed::import(&options, path))?;
+    println!(
+        "imported {} (schema version {}, {} bytes in {} parts) into stream {}",
+        path.display(),
+        report.schema_version,
+        report.bytes,
+        report.parts,
+        options.stream
+    );
+    println!(
+        "start each node with `chatify serve --cluster {} --db <a new path>`: it downloads it",
+        args.to_cluster.join(",")
+    );
+    Ok(())
+}
+
+#[cfg(not(feature = "cluster"))]
+fn import_to_cluster(_args: &Args, _path: &Path) -> anyhow::Result<()> {
+    anyhow::bail!("this chatify was built without cluster support; rebuild with --features cluster")
 }
 
 fn print_status(path: &Path, status: &SchemaStatus) {

@@ -243,13 +243,15 @@ pub fn run(args: Args, _global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         clock,
         ..StoreOptions::default()
     };
-    // Store errors (newer schema, needs migration, not a chatify database) are user-facing as is.
-    let store = Store::open(&db, options).map_err(anyhow::Error::new)?;
-    config.tls = server_tls(&args.tls, &db)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    // A new cluster node first downloads an imported single-node database, if the log has one.
+    runtime.block_on(seed_from_cluster(&args, &db))?;
+    // Store errors (newer schema, needs migration, not a chatify database) are user-facing as is.
+    let store = Store::open(&db, options).map_err(anyhow::Error::new)?;
+    config.tls = server_tls(&args.tls, &db)?;
     let result = runtime.block_on(async {
         let extras = crate::server::ServeExtras {
             admin: bind_admin(args.admin_listen.clone()).await?,
@@ -366,10 +368,49 @@ async fn cluster_extras(
     if args.cluster.cluster.is_empty() {
         return Ok(extras);
     }
+    let options = cluster_options(args)?;
+    let node = crate::cluster::ClusterNode::start(&options, store, Clock::system()).await?;
+    say(&format!(
+        "cluster node {}: catching up with stream {}",
+        options.node_name, options.stream
+    ));
+    extras.health = Some(node.health());
+    extras.extra_metrics = Some(node.metrics());
+    extras.live_link = Some(node.live_link());
+    extras.before_accepting = Some(Box::pin(node.caught_up()));
+    Ok(extras)
+}
+
+/// With `--cluster` and a database path that does not exist yet: downloads the single-node
+/// database imported into the cluster (`chatify migrate --to-cluster`), if any.
+#[cfg(feature = "cluster")]
+async fn seed_from_cluster(args: &Args, db: &std::path::Path) -> anyhow::Result<()> {
+    if args.cluster.cluster.is_empty() {
+        return Ok(());
+    }
+    let options = cluster_options(args)?;
+    if crate::cluster::seed::fetch_if_seeded(&options, db).await? {
+        say(&format!(
+            "downloaded the database imported into stream {} to {}",
+            options.stream,
+            db.display()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "cluster"))]
+async fn seed_from_cluster(_args: &Args, _db: &std::path::Path) -> anyhow::Result<()> {
+    Ok(())
+}
+
+/// The cluster options from the flags.
+#[cfg(feature = "cluster")]
+fn cluster_options(args: &Args) -> anyhow::Result<crate::cluster::ClusterOptions> {
     if args.cluster.cluster_replicas == 0 || args.cluster.cluster_replicas > 5 {
         anyhow::bail!("--cluster-replicas must be 1 to 5");
     }
-    let options = crate::cluster::ClusterOptions {
+    Ok(crate::cluster::ClusterOptions {
         urls: args.cluster.cluster.clone(),
         credentials: args.cluster.nats_creds.clone(),
         tls_ca: args.cluster.nats_ca.clone(),
@@ -382,17 +423,7 @@ async fn cluster_extras(
             .clone()
             .unwrap_or_else(|| args.listen.clone()),
         heartbeat: std::time::Duration::from_millis(args.cluster.cluster_heartbeat_ms),
-    };
-    let node = crate::cluster::ClusterNode::start(&options, store, Clock::system()).await?;
-    say(&format!(
-        "cluster node {}: catching up with stream {}",
-        options.node_name, options.stream
-    ));
-    extras.health = Some(node.health());
-    extras.extra_metrics = Some(node.metrics());
-    extras.live_link = Some(node.live_link());
-    extras.before_accepting = Some(Box::pin(node.caught_up()));
-    Ok(extras)
+    })
 }
 
 /// Without the `cluster` feature, `--cluster` says how to get it.

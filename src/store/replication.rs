@@ -8,11 +8,13 @@
 //! same ids, `seq`s and `ts`, and reaches the same decision where two writes race (the second
 //! registration of a name is refused on every node). The position of the last applied entry is
 //! stored in the same transaction as the entry (`cluster_position`), so each entry is applied
-//! exactly once, across crashes too.
+//! exactly once, across crashes too. A single-node database is imported once as the log's
+//! start ([`SeedMark`], [`snapshot_for_cluster`], [`mark_seeded`]; `cluster::seed`).
 
 // Compiled into every build; only `--features cluster` installs a replicator.
 #![cfg_attr(not(feature = "cluster"), allow(dead_code))]
 
+use std::path::Path;
 use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension};
@@ -41,6 +43,8 @@ pub enum ReplicatedWrite {
     RemoveMember(requests::RemoveMember),
     SetReadMarker(requests::SetReadMarker),
     Administer(requests::Administer),
+    /// The log's first entry after `chatify migrate --to-cluster`.
+    Seed(SeedMark),
 }
 
 /// Appends write requests to the shared log. The local request (with its caller's callback)
@@ -153,6 +157,7 @@ impl ReplicatedWrite {
                     }),
                 )
             }
+            ReplicatedWrite::Seed(mark) => quiet(mark),
             ReplicatedWrite::SetPublicKey(request) => quiet(request),
             ReplicatedWrite::CreateSession(request) => quiet(request),
             ReplicatedWrite::TouchSession(request) => quiet(request),
@@ -212,6 +217,12 @@ impl QueuedWrite for PositionedWrite {
     }
 }
 
+/// The table of the last applied log position.
+const CREATE_CLUSTER_POSITION: &str = "CREATE TABLE IF NOT EXISTS cluster_position (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    stream_seq INTEGER NOT NULL
+)";
+
 /// Creates the position table if missing and reads the last applied log position (0: none).
 #[derive(Clone)]
 struct ReadClusterPosition;
@@ -220,12 +231,7 @@ impl WriteRequest for ReadClusterPosition {
     type Reply = u64;
 
     fn apply(&self, conn: &Connection, _: &mut CommitCounters) -> Result<u64, StoreError> {
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS cluster_position (
-                 id INTEGER PRIMARY KEY CHECK (id = 1),
-                 stream_seq INTEGER NOT NULL
-             )",
-        )?;
+        conn.execute_batch(CREATE_CLUSTER_POSITION)?;
         let position: Option<i64> = conn
             .query_row(
                 "SELECT stream_seq FROM cluster_position WHERE id = 1",
@@ -238,10 +244,11 @@ impl WriteRequest for ReadClusterPosition {
                 row.get(0)
             })?;
         if position.is_none() && has_accounts {
-            // Its ids and seqs would collide with the stream's: importing is not built.
+            // Its ids and seqs would collide with the stream's: it is imported once instead.
             return Err(StoreError::Unavailable(
-                "this database was not made by a cluster node; start a cluster node on a new, \
-                 empty database (importing a single-node database is not supported yet)"
+                "this database was not made by a cluster node; import it into a new cluster once \
+                 with `chatify migrate --db FILE --to-cluster nats://…`, then start each node on \
+                 a new, empty database path (it downloads the import)"
                     .into(),
             ));
         }
@@ -294,4 +301,78 @@ impl Store {
         };
         self.inner.submit_direct(Box::new(positioned)).await
     }
+}
+
+/// The log's first entry when a single-node database was imported (`chatify migrate
+/// --to-cluster`): where the copy is and how to check it. Nodes download it before they open
+/// their store (`cluster::seed`); a node that meets it in its materialiser did not, and halts.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct SeedMark {
+    /// The stream holding the copy, one part per message from sequence 1.
+    pub stream: String,
+    pub parts: u64,
+    pub bytes: u64,
+    /// BLAKE3 of the whole copy, hex.
+    pub blake3: String,
+    /// The copy's schema version.
+    pub schema_version: u32,
+}
+
+impl WriteRequest for SeedMark {
+    type Reply = ();
+
+    fn replicated(&self) -> Option<ReplicatedWrite> {
+        Some(ReplicatedWrite::Seed(self.clone()))
+    }
+
+    fn apply(&self, _: &Connection, _: &mut CommitCounters) -> Result<(), StoreError> {
+        Err(StoreError::Unavailable(
+            "the cluster log starts with an imported database, which this node's existing \
+             database file does not hold: start the node on a database path that does not exist \
+             yet, and it downloads the import first"
+                .into(),
+        ))
+    }
+}
+
+/// Writes a consistent copy of the single-node database `source` to `target` (which must not
+/// exist) for `chatify migrate --to-cluster`; returns its schema version. Refuses a database
+/// that is not at this build's schema version or is already a cluster node's index.
+pub fn snapshot_for_cluster(source: &Path, target: &Path) -> Result<u32, StoreError> {
+    let status = super::migrations::status(source)?;
+    if !status.pending.is_empty() {
+        return Err(StoreError::Unavailable(format!(
+            "the database is at schema version {} and this chatify uses {}: run `chatify \
+             migrate` on it first",
+            status.current, status.target
+        )));
+    }
+    let conn = Connection::open_with_flags(source, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let is_index: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cluster_position')",
+        [],
+        |row| row.get(0),
+    )?;
+    if is_index {
+        return Err(StoreError::Unavailable(
+            "this database is already a cluster node's index; only a single-node database is \
+             imported"
+                .into(),
+        ));
+    }
+    let _ = std::fs::remove_file(target);
+    conn.execute("VACUUM INTO ?1", [target.to_string_lossy()])?;
+    Ok(status.current)
+}
+
+/// Records in the downloaded copy `path` that the log was applied up to `position` (the seed).
+pub fn mark_seeded(path: &Path, position: u64) -> Result<(), StoreError> {
+    let conn = Connection::open(path)?;
+    conn.execute_batch(CREATE_CLUSTER_POSITION)?;
+    conn.execute(
+        "INSERT INTO cluster_position (id, stream_seq) VALUES (1, ?1)
+         ON CONFLICT (id) DO UPDATE SET stream_seq = excluded.stream_seq",
+        [position as i64],
+    )?;
+    Ok(())
 }

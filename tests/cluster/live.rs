@@ -12,7 +12,7 @@ use super::{NatsCluster, start_node};
 use crate::common::*;
 
 /// Starts node `name` as a `chatify serve --cluster` process on a new database in `dir`.
-async fn start_process_node(nats: &NatsCluster, name: &str, dir: &Path) -> ServeProcess {
+pub(super) async fn start_process_node(nats: &NatsCluster, name: &str, dir: &Path) -> ServeProcess {
     let urls = nats.urls.join(",");
     let flags = [
         "--cluster",

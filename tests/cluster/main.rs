@@ -8,13 +8,15 @@
 //! a node that is a real `chatify serve --cluster` process, presence, typing, voice and
 //! `member` frames cross nodes, and when that process is killed with -9 its users go offline
 //! on the other node and a client resumes there with nothing lost or doubled. `governance`: an
-//! admin's action and a history purge made on one node take effect on the other.
+//! admin's action and a history purge made on one node take effect on the other. `import`: a
+//! single-node database imported once with `chatify migrate --to-cluster`, served by new nodes.
 
 #[path = "../common/mod.rs"]
 mod common;
 mod governance;
 #[path = "../common/http.rs"]
 mod http;
+mod import;
 mod live;
 mod nats;
 
