@@ -360,6 +360,11 @@ impl KeyRing {
         )?)
     }
 
+    /// A copy of the keys held for sealed channel `channel` (for the read path's opener).
+    pub fn channel_keys_copy(&self, channel: &str) -> Option<ChannelKeys> {
+        self.channels.get(channel).cloned()
+    }
+
     /// Blind tokens of search words for a sealed channel.
     pub fn search_tokens(&self, channel: &str, words: &str) -> Result<Vec<String>, KeyError> {
         Ok(crypto::blind_tokens(

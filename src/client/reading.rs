@@ -1,8 +1,12 @@
-//! The client's one read path over a live session: what `/history`, `/search` and `/rewind` of
-//! the REPL and the one-shot tools (`chatify history/search/rewind` without `--db`) ask the
-//! server, paged and filtered the same way for both. Bodies are decided by
-//! [`crate::client::events::decrypt`] (sealed means sealed; rejected is said loudly), the same
-//! decision the `--db` source uses. No terminal, no SQL.
+//! The client's one read path: what `/history`, `/search` and `/rewind` of the REPL and the
+//! one-shot tools (`chatify history/search/rewind`) read, paged and filtered the same way over a
+//! live session (here) or a database file (`database`, for `--db`), and opened the same way for
+//! both (`opening`: a channel's keys or a DM key; the decision itself is
+//! [`crate::client::events::decrypt`]'s: sealed means sealed, rejected is said loudly). No
+//! terminal, no prompts.
+
+pub mod database;
+pub mod opening;
 
 use super::conn::ClientError;
 use super::session::Session;
@@ -160,15 +164,10 @@ pub async fn rewind_retained(
     from: Option<&str>,
     limit: u32,
 ) -> Result<(Vec<MessageEvent>, Option<i64>), ClientError> {
-    let asked = if from.is_some() {
-        HISTORY_MAX_LIMIT
-    } else {
-        limit
-    };
     let frame = ClientFrame::Rewind(RewindFrame {
         ch: channel.to_string(),
         at: at_ms,
-        limit: Some(asked),
+        limit: Some(rewind_asked(from, limit)),
     });
     match session.request(frame).await? {
         ServerFrame::Rewind {
@@ -181,6 +180,16 @@ pub async fn rewind_retained(
             Ok((kept, retained_from))
         }
         other => Err(unexpected(&other)),
+    }
+}
+
+/// How many messages a rewind asks for: `limit`, or a full page when filtered by author here
+/// (the server's rewind has no author filter).
+fn rewind_asked(from: Option<&str>, limit: u32) -> u32 {
+    if from.is_some() {
+        HISTORY_MAX_LIMIT
+    } else {
+        limit
     }
 }
 
@@ -257,6 +266,32 @@ pub fn filter_from<'a>(
     kept.into_iter().skip(skip)
 }
 
+/// How long before `now_ms` the moment `at_ms` is, in words with sensible units: `45 s ago`,
+/// `5 min 10 s ago`, `2 h 5 min ago`, `3 d 4 h ago` (`in …` for a moment still ahead). The
+/// heading of a rewind says it beside the time of day.
+pub fn age_words(at_ms: i64, now_ms: i64) -> String {
+    const UNITS: [(i64, &str); 4] = [(86_400, "d"), (3_600, "h"), (60, "min"), (1, "s")];
+    let seconds = (now_ms.saturating_sub(at_ms) / 1_000).saturating_abs();
+    // The largest unit that fits, and the one just below it when not zero (2 h 5 min).
+    let largest = UNITS
+        .iter()
+        .position(|(size, _)| seconds >= *size)
+        .unwrap_or(UNITS.len() - 1);
+    let (size, name) = UNITS[largest];
+    let mut words = format!("{} {name}", seconds / size);
+    if let Some((next, next_name)) = UNITS.get(largest + 1) {
+        let rest = seconds % size / next;
+        if rest > 0 {
+            words.push_str(&format!(" {rest} {next_name}"));
+        }
+    }
+    if at_ms > now_ms {
+        format!("in {words}")
+    } else {
+        format!("{words} ago")
+    }
+}
+
 fn unexpected(frame: &ServerFrame) -> ClientError {
     let kind = serde_json::to_value(frame)
         .ok()
@@ -268,6 +303,20 @@ fn unexpected(frame: &ServerFrame) -> ClientError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ages_are_said_in_the_largest_sensible_units() {
+        let now = 10_000_000_000;
+        let ago = |ms: i64| age_words(now - ms, now);
+        assert_eq!(ago(0), "0 s ago");
+        assert_eq!(ago(45_000), "45 s ago");
+        assert_eq!(ago(60_000), "1 min ago");
+        assert_eq!(ago(310_000), "5 min 10 s ago");
+        assert_eq!(ago(2 * 3_600_000 + 5 * 60_000 + 7_000), "2 h 5 min ago");
+        assert_eq!(ago(2 * 3_600_000 + 7_000), "2 h ago");
+        assert_eq!(ago(3 * 86_400_000 + 4 * 3_600_000), "3 d 4 h ago");
+        assert_eq!(age_words(now + 90_000, now), "in 1 min 30 s");
+    }
 
     #[test]
     fn pager_collects_pages_oldest_first_up_to_the_limit() {

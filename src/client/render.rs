@@ -424,7 +424,8 @@ fn render_reply_quote(reply: &ReplyQuote) -> String {
     }
 }
 
-fn local_time(options: &RenderOptions, ts: i64) -> chrono::DateTime<chrono::FixedOffset> {
+/// `ts` in the options' time zone (local or UTC).
+pub fn local_time(options: &RenderOptions, ts: i64) -> chrono::DateTime<chrono::FixedOffset> {
     use chrono::TimeZone;
     let utc = chrono::Utc
         .timestamp_millis_opt(ts)

@@ -193,9 +193,10 @@ impl App {
                 let moment = render::day_of(&self.options, at)
                     .format("%Y-%m-%d")
                     .to_string();
+                let time = render::local_time(&self.options, at).format("%H:%M:%S");
                 self.notice(format!(
-                    "#{channel} as it stood at {moment} {}:",
-                    render::format_time(&self.options, at)
+                    "#{channel} as it stood at {moment} {time} ({}):",
+                    reading::age_words(at, now)
                 ));
                 self.show_listing(events, Listing::Everything);
                 self.notice("end of rewind; new messages continue below");

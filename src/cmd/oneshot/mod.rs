@@ -267,6 +267,18 @@ pub fn no_searchable_words() -> &'static str {
      letters or digits (no prefixes or phrases)"
 }
 
+/// The error of a search that cannot be asked, in the words of the one-shot tools.
+fn search_refused(
+    channel: &str,
+    refused: crate::client::reading::opening::SearchRefused,
+) -> anyhow::Error {
+    use crate::client::reading::opening::SearchRefused;
+    match refused {
+        SearchRefused::NoChannelKey { .. } => anyhow::anyhow!(secrets::passphrase_hint(channel)),
+        SearchRefused::NoSearchableWords => anyhow::anyhow!(no_searchable_words()),
+    }
+}
+
 /// The note printed when a channel's older history was purged (retention, `admin purge`).
 pub fn retained_from_note(channel: &str, retained_from_ms: i64) -> String {
     let from = chrono::DateTime::from_timestamp_millis(retained_from_ms)

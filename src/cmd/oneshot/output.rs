@@ -177,10 +177,9 @@ pub fn timeline(query: &Query, records: &[Record], options: &RenderOptions) -> V
     let mut lines = Vec::with_capacity(records.len() + 4);
     if let (Query::Rewind { channel, at_ms, .. }, false) = (query, records.is_empty()) {
         let at = render::day_of(options, *at_ms).format("%A %-d %B %Y");
-        let heading = format!(
-            "#{channel} as it stood at {at} {}",
-            render::format_time(options, *at_ms)
-        );
+        let time = render::local_time(options, *at_ms).format("%H:%M:%S");
+        let age = crate::client::reading::age_words(*at_ms, crate::timespec::now_ms());
+        let heading = format!("#{channel} as it stood at {at} {time} ({age})");
         lines.push(render::render_notice(options, &heading));
     }
     let known: HashMap<i64, &Record> = records.iter().map(|record| (record.id, record)).collect();

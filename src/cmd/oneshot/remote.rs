@@ -1,7 +1,8 @@
-//! The default source of the one-shot queries: asks the server through the client library
-//! (`client::session`), logging in with the saved session of `chatify connect` (a password only
-//! when there is none), and decrypts sealed channels and DMs locally with the client's key ring
-//! (cached channel keys; the passphrase is asked for only when no key is cached).
+//! The default source of the one-shot queries, as glue: logs in with the saved session of
+//! `chatify connect` (a password only when there is none), gets a sealed channel's keys from the
+//! key ring (cached; the passphrase is asked for only when none is cached), and asks
+//! `client::reading` (the queries over the live session) and `client::reading::opening` (the
+//! bodies, as for the `--db` source).
 
 use std::path::Path;
 use std::time::Duration;
@@ -10,11 +11,11 @@ use anyhow::Context;
 
 use super::output::{self, Record};
 use super::{Fetched, Query, SourceArgs, Target, Window, secrets};
-use crate::client::events;
-use crate::client::keys::{self, KeyError, KeyRing, PeerKeyStatus};
-use crate::client::reading::{self, SearchTerms};
+use crate::client::keys::{self, KeyRing, PeerKeyStatus};
+use crate::client::reading;
+use crate::client::reading::opening::{ChannelReading, DmReading};
 use crate::client::session::{Session, SessionEvents, Welcome};
-use crate::proto::{self, ChannelMode, MessageEvent, SearchSort};
+use crate::proto::{self, ChannelMode, MessageEvent};
 
 /// Runs `query` through the server.
 pub fn fetch(query: &Query, source: &SourceArgs) -> anyhow::Result<Fetched> {
@@ -72,15 +73,6 @@ struct Remote<'a> {
     fetched: Fetched,
 }
 
-/// How to read a channel's messages: open, or sealed with a key ring holding its key (or not).
-enum Access {
-    Open,
-    Sealed {
-        ring: Box<KeyRing>,
-        missing: Option<String>,
-    },
-}
-
 impl Remote<'_> {
     async fn run(&mut self, query: &Query) -> anyhow::Result<()> {
         match query {
@@ -89,9 +81,12 @@ impl Remote<'_> {
                 window,
                 limit,
             } => {
-                let access = self.channel_access(channel).await?;
-                let (events, more) = self.channel_history(channel, window, *limit).await?;
-                self.fetched.records = records(&access, &events);
+                let reading = self.channel_reading(channel).await?;
+                let (events, more) =
+                    reading::channel_history(self.session, channel, window, *limit)
+                        .await
+                        .with_context(|| self.doing("reading history"))?;
+                self.fetched.records = records(&reading, &events);
                 self.note_more(more);
             }
             Query::History {
@@ -106,11 +101,14 @@ impl Remote<'_> {
                 window,
                 limit,
             } => {
-                let access = self.channel_access(channel).await?;
-                let events = self
-                    .search(&access, channel, text, *sort, window, *limit)
-                    .await?;
-                self.fetched.records = records(&access, &events);
+                let reading = self.channel_reading(channel).await?;
+                let terms = reading
+                    .search_terms(text, *sort)
+                    .map_err(|refused| super::search_refused(channel, refused))?;
+                let events = reading::search(self.session, channel, terms, window, Some(*limit))
+                    .await
+                    .with_context(|| self.doing("searching"))?;
+                self.fetched.records = records(&reading, &events);
             }
             Query::Rewind {
                 channel,
@@ -118,7 +116,7 @@ impl Remote<'_> {
                 from,
                 limit,
             } => {
-                let access = self.channel_access(channel).await?;
+                let reading = self.channel_reading(channel).await?;
                 let (kept, retained_from) = reading::rewind_retained(
                     self.session,
                     channel,
@@ -128,7 +126,7 @@ impl Remote<'_> {
                 )
                 .await
                 .with_context(|| self.doing("rewinding"))?;
-                self.fetched.records = records(&access, &kept);
+                self.fetched.records = records(&reading, &kept);
                 if let Some(from) = retained_from {
                     self.fetched
                         .notes
@@ -155,32 +153,30 @@ impl Remote<'_> {
         Ok(ring)
     }
 
-    /// Works out how to decrypt `channel`: its mode from the login reply; for a sealed channel
+    /// Works out how to read `channel`: its mode from the login reply; for a sealed channel
     /// the cached key, else one derived from the passphrase (then cached), else a note.
-    async fn channel_access(&mut self, channel: &str) -> anyhow::Result<Access> {
+    async fn channel_reading(&mut self, channel: &str) -> anyhow::Result<ChannelReading> {
         let info = self.welcome.channels.iter().find(|info| info.ch == channel);
         let Some(info) = info.filter(|info| info.mode == ChannelMode::Sealed) else {
             // Open, or not a member: the server's answer will say so.
-            return Ok(Access::Open);
+            return Ok(ChannelReading::Open);
         };
         let (Some(salt), Some(kdf), Some(kcv)) = (&info.salt, &info.kdf, &info.kcv) else {
             anyhow::bail!("the server sent #{channel} as sealed but without its salt, kdf or kcv");
         };
         let mut ring = self.open_ring()?;
+        let sealed = |keys| ChannelReading::Sealed {
+            channel: channel.to_string(),
+            keys,
+        };
         if ring.load_cached_channel_key(channel, salt, kcv) {
-            return Ok(Access::Sealed {
-                ring: Box::new(ring),
-                missing: None,
-            });
+            return Ok(sealed(held_keys(&ring, channel)));
         }
         let Some(passphrase) =
             secrets::passphrase(self.source.passphrase_file.as_deref(), channel)?
         else {
             self.fetched.notes.push(secrets::passphrase_hint(channel));
-            return Ok(Access::Sealed {
-                ring: Box::new(ring),
-                missing: Some(secrets::missing_key_reason(channel)),
-            });
+            return Ok(sealed(Err(secrets::missing_key_reason(channel))));
         };
         let (name, salt_b64, kdf, kcv_b64, policy) = (
             channel.to_string(),
@@ -195,49 +191,7 @@ impl Remote<'_> {
         .await
         .context("deriving the channel key")??;
         ring.install_channel_root(channel, salt, kcv, &root)?;
-        Ok(Access::Sealed {
-            ring: Box::new(ring),
-            missing: None,
-        })
-    }
-
-    async fn channel_history(
-        &self,
-        channel: &str,
-        window: &Window,
-        limit: u32,
-    ) -> anyhow::Result<(Vec<MessageEvent>, bool)> {
-        reading::channel_history(self.session, channel, window, limit)
-            .await
-            .with_context(|| self.doing("reading history"))
-    }
-
-    async fn search(
-        &self,
-        access: &Access,
-        channel: &str,
-        text: &str,
-        sort: SearchSort,
-        window: &Window,
-        limit: u32,
-    ) -> anyhow::Result<Vec<MessageEvent>> {
-        let terms = match access {
-            Access::Open => SearchTerms::Words {
-                q: text.to_string(),
-                sort: Some(sort),
-            },
-            Access::Sealed {
-                missing: Some(_), ..
-            } => anyhow::bail!(secrets::passphrase_hint(channel)),
-            Access::Sealed { ring, .. } => {
-                let tokens = ring.search_tokens(channel, text)?;
-                anyhow::ensure!(!tokens.is_empty(), super::no_searchable_words());
-                SearchTerms::BlindTokens(tokens)
-            }
-        };
-        reading::search(self.session, channel, terms, window, Some(limit))
-            .await
-            .with_context(|| self.doing("searching"))
+        Ok(sealed(held_keys(&ring, channel)))
     }
 
     async fn dm_history(&mut self, peer: &str, window: &Window, limit: u32) -> anyhow::Result<()> {
@@ -262,9 +216,10 @@ impl Remote<'_> {
             .await
             .with_context(|| self.doing("reading DM history"))?;
         let me = self.welcome.user.clone();
+        let mut reading = DmReading::Ring(&mut ring);
         self.fetched.records = events
             .iter()
-            .map(|event| output::dm_record(event, &me, events::decrypt_dm(&mut ring, event)))
+            .map(|event| output::dm_record(event, &me, reading.body(event)))
             .collect();
         self.note_more(more);
         Ok(())
@@ -277,21 +232,15 @@ impl Remote<'_> {
     }
 }
 
-fn records(access: &Access, events: &[MessageEvent]) -> Vec<Record> {
+/// The keys the ring holds for `channel` (just loaded or installed).
+fn held_keys(ring: &KeyRing, channel: &str) -> Result<crate::crypto::ChannelKeys, String> {
+    ring.channel_keys_copy(channel)
+        .ok_or_else(|| secrets::missing_key_reason(channel))
+}
+
+fn records(reading: &ChannelReading, events: &[MessageEvent]) -> Vec<Record> {
     events
         .iter()
-        .map(|event| match access {
-            Access::Open => {
-                let body = events::decrypt_message(None, false, event);
-                output::channel_record(event, false, body)
-            }
-            Access::Sealed { ring, missing } => {
-                let body = events::channel_body(event, true, &|sender, kind, c| match missing {
-                    Some(reason) => Err(KeyError::Unavailable(reason.clone())),
-                    None => ring.open_channel(&event.ch, sender, kind, c),
-                });
-                output::channel_record(event, true, body)
-            }
-        })
+        .map(|event| output::channel_record(event, reading.is_sealed(), reading.body(event)))
         .collect()
 }
