@@ -35,6 +35,8 @@ mod memory_budget;
 mod messages;
 #[path = "server_protocol/presence.rs"]
 mod presence;
+#[path = "server_protocol/presence_batch.rs"]
+mod presence_batch;
 #[path = "server_protocol/queries.rs"]
 mod queries;
 #[path = "server_protocol/read_markers.rs"]

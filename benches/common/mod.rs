@@ -247,5 +247,18 @@ fn clock_ticks_per_second() -> u64 {
 /// Prints a section heading.
 pub fn heading(title: &str) {
     println!();
-    println!("== {title}");
+    println!("== {title}  [load average {}]", load_average());
+}
+
+/// The machine's 1, 5 and 15 minute load averages (`/proc/loadavg`), printed beside every
+/// section: the figures move with the load of whatever else shares the cores.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|_| "unknown".to_string())
 }

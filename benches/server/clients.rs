@@ -102,8 +102,14 @@ impl Tally {
 }
 
 /// Connects to `url` with a 4 KiB read buffer, resumes `user`'s session and waits for `ok`.
+/// Asks for coalesced `presences` frames as the chatify client does, unless
+/// `CHATIFY_BENCH_PRESENCES=0` (then every presence change is one `presence` frame, as an older
+/// client gets it).
 pub async fn connect_and_resume(url: &str, user: &str, token: &str) -> anyhow::Result<Ws> {
-    let auth = format!(r#"{{"t":"auth","u":"{user}","session":"{token}"}}"#);
+    static ASK_FOR_PRESENCES: OnceLock<bool> = OnceLock::new();
+    let ask = *ASK_FOR_PRESENCES
+        .get_or_init(|| std::env::var("CHATIFY_BENCH_PRESENCES").map_or(true, |v| v != "0"));
+    let auth = format!(r#"{{"t":"auth","u":"{user}","session":"{token}","presences":{ask}}}"#);
     connect_and_auth(url, user, &auth).await
 }
 

@@ -140,11 +140,13 @@ async fn subscribers_phases(dir: &std::path::Path, sizes: &Sizes) -> anyhow::Res
 
     let tally = Arc::new(Tally::new(subscriber_users.len()));
     resumes(&server, subscriber_users, None, sizes).await?;
+    let storm_cpu_before = server.cpu();
     let subscribers = resumes(&server, subscriber_users, Some(&tally), sizes).await?;
     let frames = wait_quiet(&tally).await;
     println!(
-        "connection storm done: {} frames (presence etc.) received by the subscribers",
-        thousands(frames)
+        "connection storm done: {} frames (presence etc.) received by the subscribers; server CPU for the resumes and their announcements {:.3} s",
+        thousands(frames),
+        server.cpu().saturating_sub(storm_cpu_before).as_secs_f64()
     );
     let rss_after = server.rss_kib();
     println!(

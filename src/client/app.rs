@@ -282,6 +282,13 @@ impl App {
         if ignore::frame_author(&frame).is_some_and(|user| self.is_ignored(user)) {
             return;
         }
+        let frame = match frame {
+            ServerFrame::Presences { mut users, ts } => {
+                users.retain(|entry| !self.is_ignored(&entry.u));
+                ServerFrame::Presences { users, ts }
+            }
+            other => other,
+        };
         let typing = matches!(frame, ServerFrame::Typing { .. });
         if let ServerFrame::Dm(dm) = &frame {
             let peer = if dm.from.eq_ignore_ascii_case(&self.options.me) {

@@ -66,13 +66,17 @@ pub fn handle_frame(
             on_typing(state, ch, &u, on);
             Vec::new()
         }
-        ServerFrame::Member { ch, u, on, .. } => on_member(options, &ch, &u, on),
+        ServerFrame::Member { ch, u, on, .. } => on_member(state, options, &ch, &u, on),
         ServerFrame::Presence {
             u,
             state: presence,
             text,
             ..
         } => on_presence(state, options, &u, presence, &text),
+        ServerFrame::Presences { users, .. } => users
+            .iter()
+            .flat_map(|entry| on_presence(state, options, &entry.u, entry.state, &entry.text))
+            .collect(),
         ServerFrame::Key { u, pk, .. } => on_key(keys, options, &u, &pk),
         ServerFrame::Vmember { room, u, on } => {
             let verb = if on { "joined" } else { "left" };
@@ -404,7 +408,20 @@ fn on_typing(state: &mut ChatState, channel: Option<String>, user: &str, on: boo
         .note(place, user, on, std::time::Instant::now());
 }
 
-fn on_member(options: &RenderOptions, channel: &str, user: &str, on: bool) -> Vec<String> {
+fn on_member(
+    state: &mut ChatState,
+    options: &RenderOptions,
+    channel: &str,
+    user: &str,
+    on: bool,
+) -> Vec<String> {
+    // Known by name at once (a new account's `online` may come later, in a `presences` frame).
+    let key = user.to_ascii_lowercase();
+    if on && !state.users.contains_key(&key) {
+        state
+            .users
+            .insert(key, user_state(user, PresenceState::Offline, ""));
+    }
     let verb = if on { "joined" } else { "left" };
     vec![render::render_notice(
         options,

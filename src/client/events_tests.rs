@@ -462,3 +462,35 @@ fn hostile_presence_texts_and_errors_print_without_control_sequences() {
         "{lines:?}"
     );
 }
+
+#[test]
+fn a_presences_frame_announces_each_changed_user_but_not_oneself() {
+    let mut f = fixture();
+    let entry = |u: &str, state: PresenceState, text: &str| crate::proto::PresenceEntry {
+        u: u.into(),
+        state,
+        text: text.into(),
+    };
+    let batch = ServerFrame::Presences {
+        users: vec![
+            entry("bob", PresenceState::Away, "lunch"),
+            entry("carol", PresenceState::Online, ""),
+            entry("dave", PresenceState::Online, ""),
+        ],
+        ts: DAY1,
+    };
+    assert_eq!(
+        f.feed(batch.clone()),
+        vec!["-- bob is away: lunch", "-- dave is online"],
+        "one line per other user, none for carol herself"
+    );
+    assert!(f.feed(batch).is_empty(), "no repeat when nothing changed");
+    let bad = ServerFrame::Presences {
+        users: vec![entry("bad name", PresenceState::Online, "")],
+        ts: DAY1,
+    };
+    assert!(
+        invalid_name_in(&bad).is_some(),
+        "a listed name is validated like a presence frame's"
+    );
+}

@@ -379,6 +379,7 @@ async fn authenticate_once(
             pk: options.public_key.clone(),
             register: false,
             session: Some(crate::proto::SecretString::new(token.as_str())),
+            presences: true,
         });
         match connection.request(&frame, options.request_timeout).await {
             Ok(reply) => return accept_welcome(reply, options),
@@ -402,6 +403,7 @@ async fn authenticate_once(
         pk: options.public_key.clone(),
         register,
         session: None,
+        presences: true,
     });
     let reply = connection.request(&frame, options.request_timeout).await?;
     accept_welcome(reply, options)

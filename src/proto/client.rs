@@ -52,6 +52,10 @@ pub struct AuthFrame {
     pub register: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<SecretString>,
+    /// Added: this client understands `presences` (many users' presence in one frame), so the
+    /// server sends it online/offline/status changes of channel members coalesced that way.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub presences: bool,
 }
 
 /// `join`: join a channel, creating it with `create` when it does not exist.

@@ -20,7 +20,7 @@ pub use client::{
 };
 pub use server::{
     ChannelInfo, DeleteEvent, DmDeleteEvent, DmEditEvent, DmEvent, DmReactEvent, EditEvent,
-    ReactEvent, ServerFrame, ServerInfo, SessionInfo, UserInfo,
+    PresenceEntry, ReactEvent, ServerFrame, ServerInfo, SessionInfo, UserInfo,
 };
 
 pub use crate::model::limits::{

@@ -38,6 +38,15 @@ pub struct UserInfo {
     pub muted_until: Option<i64>,
 }
 
+/// One entry of `presences.users` (added): a user's presence, as a `presence` frame carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresenceEntry {
+    pub u: String,
+    pub state: PresenceState,
+    #[serde(default)]
+    pub text: String,
+}
+
 /// One entry of `sessions.sessions` (added): a session of yours, most recently used first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
@@ -260,6 +269,12 @@ pub enum ServerFrame {
         state: PresenceState,
         #[serde(default)]
         text: String,
+        ts: i64,
+    },
+    /// Added: the presence changes of many users in one frame, to a client that asked for it
+    /// with `auth.presences`.
+    Presences {
+        users: Vec<PresenceEntry>,
         ts: i64,
     },
     Key {

@@ -78,6 +78,9 @@ pub async fn authenticate(
         _ => None,
     };
     let session_hash = token_hash(&done.token);
+    if request.presences {
+        conn.set_presence_batches();
+    }
     finish_login(state, conn, &user, done.token, rid).await?;
     state.live_sessions.attach(session_hash, conn);
     if let Some(pk) = pk_changed {
@@ -433,6 +436,7 @@ mod tests {
             pk: None,
             register: false,
             session: Some(crate::proto::SecretString::new("token-secret")),
+            presences: false,
         };
         let shown = format!("{request:?}");
         assert!(

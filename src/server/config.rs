@@ -103,6 +103,9 @@ pub struct ServerConfig {
     /// Shortest time between two `presence` announcements of one user's `status` changes;
     /// changes in between are folded into one announcement of the latest state at its end.
     pub presence_interval: Duration,
+    /// How long a channel collects presence changes before sending them in one `presences`
+    /// frame to the clients that asked for it (`server::presence_batch`).
+    pub presence_batch_window: Duration,
     /// Server-wide retention (`serve --retention`): messages older than this are purged in
     /// every channel (a channel's own `mode retention` may only shorten it). `None` keeps them.
     pub retention: Option<Duration>,
@@ -152,6 +155,7 @@ impl Default for ServerConfig {
             clock: Clock::system(),
             bridge_accounts: Vec::new(),
             presence_interval: Duration::from_secs(1),
+            presence_batch_window: Duration::from_millis(250),
             retention: None,
             retention_sweep: Duration::from_secs(60),
         }

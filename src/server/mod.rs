@@ -45,6 +45,7 @@ pub mod outbound;
 pub mod outbound_budget;
 pub mod password_gate;
 pub mod presence;
+pub mod presence_batch;
 pub mod presence_gate;
 pub mod query_handlers;
 pub mod ratelimit;

@@ -76,6 +76,8 @@ pub struct ConnHandle {
     close_code: AtomicU16,
     close_drain: AtomicBool,
     close_notify: Notify,
+    /// The client asked for `presences` frames at `auth` (set before it is subscribed).
+    presence_batches: AtomicBool,
 }
 
 /// The receiving ends owned by the connection's writer task.
@@ -167,6 +169,7 @@ impl ConnHandle {
             close_code: AtomicU16::new(0),
             close_drain: AtomicBool::new(false),
             close_notify: Notify::new(),
+            presence_batches: AtomicBool::new(false),
         };
         let queues = OutboundQueues {
             text: TextQueue {
@@ -192,6 +195,15 @@ impl ConnHandle {
 
     pub(crate) fn set_user(&self, name: &UserName) {
         let _ = self.user.set(name.clone());
+    }
+
+    /// The client understands `presences` (`auth.presences`); set before it is subscribed.
+    pub(crate) fn set_presence_batches(&self) {
+        self.presence_batches.store(true, Ordering::Release);
+    }
+
+    pub fn wants_presence_batches(&self) -> bool {
+        self.presence_batches.load(Ordering::Acquire)
     }
 
     /// Queues an already serialized frame. A full queue closes the connection with 1013.

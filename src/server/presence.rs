@@ -4,6 +4,8 @@
 //! is stored. Used by the dispatcher (status, typing), auth (online, key) and connection teardown.
 //! On a cluster node, presence and typing also go to and come from the other nodes
 //! (`live_link`; the `from_other_node` functions announce here only).
+//! Presence for the clients that asked for `presences` is coalesced per channel by
+//! `presence_batch`.
 
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
@@ -95,7 +97,10 @@ pub fn typing_from_other_node(
     }
 }
 
-/// The `presence` frame to this node's connections only.
+/// A presence change to this node's connections only: subscribers of the user's channels that
+/// asked for `presences` get it in their channel's next coalesced `presences` frame
+/// (`presence_batch`); the others get a single-user `presence` frame at once, as do the user's
+/// own connections other than `except`.
 fn announce_presence_here(
     state: &ServerState,
     user: &UserName,
@@ -109,7 +114,21 @@ fn announce_presence_here(
         text: text.to_string(),
         ts: state.now_ms(),
     };
-    announce_to_sharing_users(state, user, &frame, except);
+    let single = Utf8Bytes::from(frame.to_json());
+    let channels = state.registry.user_channels(user);
+    let mut seen = std::collections::HashSet::new();
+    for entry in &channels {
+        entry
+            .lock()
+            .presence
+            .send_single_once_per_connection(&single, except, &mut seen);
+    }
+    for conn in state.registry.user_connections(user) {
+        if Some(conn.id) != except && seen.insert(conn.id) {
+            conn.send_text(&single);
+        }
+    }
+    super::presence_batch::queue_presence_change(state, &channels, user, presence, text);
 }
 
 /// Sends a `key` frame announcing `user`'s new public key.
@@ -119,15 +138,6 @@ pub fn announce_key(state: &ServerState, user: &UserName, pk: &str, except: Opti
         pk: pk.to_string(),
         ts: state.now_ms(),
     };
-    announce_to_sharing_users(state, user, &frame, except);
-}
-
-fn announce_to_sharing_users(
-    state: &ServerState,
-    user: &UserName,
-    frame: &ServerFrame,
-    except: Option<u64>,
-) {
     let text = Utf8Bytes::from(frame.to_json());
     // The connections subscribed to the user's channels are exactly the online members' (a
     // login subscribes before it registers): walking them costs O(online connections), where

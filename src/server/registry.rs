@@ -17,6 +17,7 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::live_governance::LiveGovernance;
 use super::outbound::ConnHandle;
+use super::presence_batch::ChannelPresence;
 use super::ring::Ring;
 use crate::model::UserName;
 use crate::proto::{ChannelInfo, ChannelMode, KdfSpec, PresenceState};
@@ -59,6 +60,8 @@ pub struct ChannelInner {
     pub ring: RingState,
     /// Owner, operators, mutes, topic and settings (kept in step by `governance`).
     pub gov: LiveGovernance,
+    /// Single-frame presence subscribers and changes waiting for a `presences` frame.
+    pub presence: ChannelPresence,
 }
 
 /// Whether a channel's folded ring is in memory yet.
@@ -123,6 +126,7 @@ impl Registry {
                 last_seq: record.last_seq,
                 ring: RingState::Unloaded,
                 gov,
+                presence: ChannelPresence::default(),
             }),
             ring_load: tokio::sync::Mutex::new(()),
         });
@@ -196,6 +200,10 @@ impl Registry {
         }
         self.index_member(member, &entry.name, false);
         inner.subscribers.retain(|conn| conn.user() != Some(member));
+        let remaining = inner.subscribers.len();
+        inner
+            .presence
+            .retain(remaining, |conn| conn.user() != Some(member));
         true
     }
 
@@ -329,12 +337,22 @@ impl ChannelInner {
     /// Subscribes a connection to the channel's broadcasts (idempotent).
     pub fn subscribe(&mut self, conn: Arc<ConnHandle>) {
         if !self.subscribers.iter().any(|c| c.id == conn.id) {
+            self.presence.subscribed(&conn);
             self.subscribers.push(conn);
         }
     }
 
     pub fn unsubscribe(&mut self, conn_id: u64) {
         self.subscribers.retain(|c| c.id != conn_id);
+        let remaining = self.subscribers.len();
+        self.presence.retain(remaining, |c| c.id != conn_id);
+    }
+
+    /// The open subscribers that asked for `presences` frames.
+    pub fn presence_batch_subscribers(&self) -> impl Iterator<Item = &Arc<ConnHandle>> {
+        self.subscribers
+            .iter()
+            .filter(|conn| conn.wants_presence_batches() && !conn.is_closing())
     }
 
     /// Queues a serialized frame to every open subscriber not yet in `seen` (nor `except`) and
@@ -370,6 +388,8 @@ impl ChannelInner {
         }
         if saw_closed {
             self.subscribers.retain(|c| !c.is_closing());
+            let remaining = self.subscribers.len();
+            self.presence.retain(remaining, |c| !c.is_closing());
         }
         delivered
     }

@@ -85,7 +85,22 @@ fn word_term(word: String) -> Result<Term, StoreError> {
 /// The MATCH expression: all terms on column `c`, restricted to the channel tokens on `ch`.
 /// `None` when there is nothing to search (no terms or no channels).
 pub(crate) fn match_expression(terms: &[Term], channels: &[String]) -> Option<String> {
-    if terms.is_empty() || channels.is_empty() {
+    if channels.is_empty() {
+        return None;
+    }
+    let text = terms_expression(terms)?;
+    let scope = channels
+        .iter()
+        .map(|channel| quote(&channel_token(channel)))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    Some(format!("{text} AND ch : ({scope})"))
+}
+
+/// The FTS5 expression matching every term in the `c` column, in any channel (ranked search
+/// restricts the channels outside FTS5 first, see `search`). `None` for no terms.
+pub(crate) fn terms_expression(terms: &[Term]) -> Option<String> {
+    if terms.is_empty() {
         return None;
     }
     let text = terms
@@ -96,12 +111,7 @@ pub(crate) fn match_expression(terms: &[Term], channels: &[String]) -> Option<St
         })
         .collect::<Vec<_>>()
         .join(" AND ");
-    let scope = channels
-        .iter()
-        .map(|channel| quote(&channel_token(channel)))
-        .collect::<Vec<_>>()
-        .join(" OR ");
-    Some(format!("c : ({text}) AND ch : ({scope})"))
+    Some(format!("c : ({text})"))
 }
 
 /// The token stored in the FTS `ch` column: `ch` + the channel name in hex, one unambiguous

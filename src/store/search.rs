@@ -29,6 +29,31 @@ pub(crate) const SEARCH_NEWEST: &str = "SELECT {M} FROM message_fts
 /// channel still answers in milliseconds).
 pub(crate) const RANK_CANDIDATES: i64 = 2_000;
 
+/// How many of the newest matches of the words, in any channel, a ranked search looks through
+/// for its candidates before it lets FTS5 restrict the channels (see `ranked_candidates`).
+const RANK_SCAN: i64 = 4 * RANK_CANDIDATES;
+
+/// The newest matches of the words alone (no channel phrase): the rowids of `message_fts` are
+/// message ids. ?1 the terms expression, ?2 the limit.
+const TERMS_NEWEST: &str =
+    "SELECT rowid FROM message_fts WHERE message_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2";
+
+/// The messages among a list of ids that are in the channels and pass the filters, newest
+/// first. ?1 the ids and ?2 the channel scopes (JSON arrays), ?3 since, ?4 until, ?5 from.
+pub(crate) const MESSAGES_AMONG_IDS: &str = "SELECT {M} FROM messages m
+    WHERE m.id IN (SELECT value FROM json_each(?1))
+      AND m.scope IN (SELECT value FROM json_each(?2))
+      AND m.ts >= ?3 AND m.ts < ?4
+      AND (?5 IS NULL OR m.sender = ?5 COLLATE NOCASE) AND m.deleted = 0
+    ORDER BY m.id DESC";
+
+/// A search's time and sender filters.
+struct SearchFilters<'a> {
+    since: i64,
+    until: i64,
+    from: Option<&'a str>,
+}
+
 impl StoreReader {
     /// Full-text search over the given open channels: every word must match, `pre*` matches a
     /// prefix, `"a phrase"` matches words in sequence. Best (bm25) or newest first. No usable
@@ -45,24 +70,87 @@ impl StoreReader {
             return Ok(Vec::new());
         };
         let limit = i64::from(options.limit.min(proto::SEARCH_MAX_LIMIT));
-        let since = options.since_ms.unwrap_or(i64::MIN);
-        let until = options.until_ms.unwrap_or(i64::MAX);
-        let from = options.from.as_deref();
-        let fetch = match options.sort {
-            SearchSort::Rank => RANK_CANDIDATES.max(limit),
-            SearchSort::Newest => limit,
+        let filters = SearchFilters {
+            since: options.since_ms.unwrap_or(i64::MIN),
+            until: options.until_ms.unwrap_or(i64::MAX),
+            from: options.from.as_deref(),
         };
-        let mut statement = self.conn.prepare_cached(&search_sql(SEARCH_NEWEST))?;
-        let params = params![expression, since, until, from, fetch];
-        let rows = statement.query_map(params, rows::message_from_row)?;
-        let newest = rows.collect::<Result<Vec<_>, _>>()?;
         Ok(match options.sort {
             SearchSort::Rank => {
+                let fetch = RANK_CANDIDATES.max(limit);
+                let candidates =
+                    self.ranked_candidates(&terms, channels, &expression, &filters, fetch)?;
                 let keep = usize::try_from(limit).unwrap_or(0);
-                rank::rank_candidates(&terms, newest, |m| m.c.as_deref(), keep)
+                rank::rank_candidates(&terms, candidates, |m| m.c.as_deref(), keep)
             }
-            SearchSort::Newest => newest,
+            SearchSort::Newest => self.newest_matches(&expression, &filters, limit)?,
         })
+    }
+
+    /// The newest `limit` matches of a full MATCH expression (terms and channel phrase).
+    fn newest_matches(
+        &self,
+        expression: &str,
+        filters: &SearchFilters,
+        limit: i64,
+    ) -> Result<Vec<MessageEvent>, StoreError> {
+        let mut statement = self.conn.prepare_cached(&search_sql(SEARCH_NEWEST))?;
+        let params = params![
+            expression,
+            filters.since,
+            filters.until,
+            filters.from,
+            limit
+        ];
+        let rows = statement.query_map(params, rows::message_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// The newest `fetch` matches in `channels`, the candidates of a ranked search. The channel
+    /// phrase of the MATCH expression matches every message of a channel, so ANDing it walks
+    /// the channel's whole posting list (O(channel size), most of a ranked search's time). So
+    /// the words alone are matched first, newest first, and their newest [`RANK_SCAN`] hits are
+    /// looked up by id, keeping those in the channels: exact whenever that finds `fetch`
+    /// candidates or the words have no more hits. Only otherwise (the channels hold a small
+    /// share of the words' hits) does the full expression, with the channel phrase, decide.
+    fn ranked_candidates(
+        &self,
+        terms: &[fts::Term],
+        channels: &[String],
+        expression: &str,
+        filters: &SearchFilters,
+        fetch: i64,
+    ) -> Result<Vec<MessageEvent>, StoreError> {
+        let Some(words) = fts::terms_expression(terms) else {
+            return Ok(Vec::new());
+        };
+        let ids = self
+            .conn
+            .prepare_cached(TERMS_NEWEST)?
+            .query_map(params![words, RANK_SCAN], |row| row.get::<_, i64>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let scopes: Vec<String> = channels.iter().map(|ch| proto::channel_scope(ch)).collect();
+        let scopes = serde_json::to_string(&scopes).unwrap_or_default();
+        let wanted = usize::try_from(fetch).unwrap_or(usize::MAX);
+        let mut statement = self.conn.prepare_cached(&search_sql(MESSAGES_AMONG_IDS))?;
+        let mut found = Vec::new();
+        let mut rest = &ids[..];
+        while found.len() < wanted && !rest.is_empty() {
+            // Newest chunk first, each no larger than what is still missing, so a word common
+            // in the channel costs one lookup per candidate.
+            let (chunk, tail) = rest.split_at((wanted - found.len()).min(rest.len()));
+            let chunk = serde_json::to_string(chunk).unwrap_or_default();
+            let params = params![chunk, scopes, filters.since, filters.until, filters.from];
+            let rows = statement.query_map(params, rows::message_from_row)?;
+            found.extend(rows.collect::<Result<Vec<_>, _>>()?);
+            rest = tail;
+        }
+        let words_exhausted = i64::try_from(ids.len()).unwrap_or(i64::MAX) < RANK_SCAN;
+        if found.len() >= wanted || words_exhausted {
+            found.truncate(wanted);
+            return Ok(found);
+        }
+        self.newest_matches(expression, filters, fetch)
     }
 
     /// Sealed-channel search: messages whose current blind tokens include ALL `tokens`, newest
@@ -142,6 +230,19 @@ mod tests {
             "{newest:?}"
         );
         assert_index_ranges("search newest", &newest, false);
+        let words = plan(&conn, TERMS_NEWEST);
+        assert!(
+            words.iter().any(|line| line.contains("VIRTUAL TABLE")),
+            "{words:?}"
+        );
+        let among = plan(&conn, &search_sql(MESSAGES_AMONG_IDS));
+        assert!(
+            among
+                .iter()
+                .any(|line| line.contains("INTEGER PRIMARY KEY")),
+            "messages looked up by id: {among:?}"
+        );
+        assert_index_ranges("messages among ids", &among, true);
         for count in [1, 2, 5] {
             let lines = plan(&conn, &blind_sql(count));
             assert_index_ranges("blind search", &lines, false);

@@ -230,3 +230,43 @@ async fn blind_search_follows_current_tokens() {
     let json = serde_json::to_string(&raw.events).expect("json");
     assert!(!json.contains("idx") && !json.contains("tZ"));
 }
+
+/// Ranked search first looks among the newest hits of the words in any channel (8,000 of them)
+/// and lets FTS5 restrict the channels only when those hold too few of the channel's: both
+/// ways must find the same messages.
+#[tokio::test]
+async fn ranked_search_finds_a_channels_matches_behind_many_newer_ones_elsewhere() {
+    let fx = Fixture::new();
+    fx.users(&["alice"]).await;
+    fx.channel("ops", ChannelMode::Open, &["alice"]).await;
+    fx.msg("general", "alice", "deploy one in general").await;
+    fx.msg("general", "alice", "deploy two deploy in general")
+        .await;
+    const ELSEWHERE: usize = 8_200;
+    for start in (0..ELSEWHERE).step_by(400) {
+        let appends = (start..(start + 400).min(ELSEWHERE)).map(|n| {
+            fx.store
+                .append_wait(msg_op("ops", "alice", &format!("deploy {n} in ops")))
+        });
+        for appended in futures_util::future::join_all(appends).await {
+            appended.expect("appended");
+        }
+    }
+    fx.msg("general", "alice", "a newer deploy").await;
+
+    let ranked = search_texts(&fx, &["general"], "deploy", SearchSort::Rank).await;
+    let mut sorted = ranked.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        vec![
+            "a newer deploy",
+            "deploy one in general",
+            "deploy two deploy in general"
+        ],
+        "every match of general and nothing of ops: {ranked:?}"
+    );
+    assert_eq!(ranked[0], "deploy two deploy in general", "best first");
+    let both = search_texts(&fx, &["general", "ops"], "deploy", SearchSort::Rank).await;
+    assert_eq!(both.len(), 30, "a full page from the newest hits");
+}

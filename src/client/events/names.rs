@@ -41,6 +41,10 @@ fn names_in(frame: &ServerFrame) -> (Vec<&str>, Vec<&str>) {
             to.iter().chain([u]).map(String::as_str).collect(),
         ),
         ServerFrame::Presence { u, .. } | ServerFrame::Key { u, .. } => (Vec::new(), vec![u]),
+        ServerFrame::Presences { users, .. } => (
+            Vec::new(),
+            users.iter().map(|entry| entry.u.as_str()).collect(),
+        ),
         ServerFrame::Vmember { room, u, .. } => (vec![room], vec![u]),
         _ => (Vec::new(), Vec::new()),
     }
