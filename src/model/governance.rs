@@ -163,6 +163,15 @@ pub fn describe_settings(settings: &ChannelSettings) -> String {
     }
 }
 
+/// The retention period that applies to a channel: its own (`mode retention`) or the server's
+/// (`serve --retention`), the shorter when both are set; `None` keeps history forever.
+pub fn effective_retention_ms(channel_ms: Option<i64>, server_ms: Option<i64>) -> Option<i64> {
+    match (channel_ms, server_ms) {
+        (Some(own), Some(server)) => Some(own.min(server)),
+        (own, server) => own.or(server),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

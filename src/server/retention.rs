@@ -36,6 +36,19 @@ pub async fn sweep_once(state: &ServerState) -> Result<u64, crate::store::StoreE
     let mut total = 0;
     loop {
         let started_ms = state.now_ms();
+        // Asked before the first batch so an idle sweep writes nothing: on a cluster node every
+        // purge is an entry in the shared log, and a tick with nothing to purge must not grow it.
+        // (Once a batch was purged, the last, short batch still runs and moves the channel's
+        // `retained_from` up to the cut-off.)
+        if total == 0 {
+            let expired = state
+                .store
+                .read(move |reader| reader.has_expired_messages(server_retention_ms, started_ms))
+                .await?;
+            if !expired {
+                return Ok(0);
+            }
+        }
         let purged = state
             .store
             .administer(AdminOp::PurgeExpired {
@@ -59,10 +72,10 @@ pub async fn sweep_once(state: &ServerState) -> Result<u64, crate::store::StoreE
 pub(crate) fn forget_in_rings(state: &ServerState, server_retention_ms: Option<i64>, now_ms: i64) {
     for entry in state.registry.all_channels() {
         let mut inner = entry.lock();
-        let retention = match (inner.gov.retention_ms, server_retention_ms) {
-            (Some(own), Some(server)) => Some(own.min(server)),
-            (own, server) => own.or(server),
-        };
+        let retention = crate::model::governance::effective_retention_ms(
+            inner.gov.retention_ms,
+            server_retention_ms,
+        );
         let Some(retention) = retention else {
             continue;
         };

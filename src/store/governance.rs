@@ -392,5 +392,5 @@ pub(crate) fn registered(conn: &Connection, name: &str) -> Result<String, StoreE
 }
 
 #[path = "governance_admin.rs"]
-mod admin;
+pub(super) mod admin;
 pub(crate) use admin::administer;

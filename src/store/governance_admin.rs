@@ -86,12 +86,10 @@ fn purge_expired(
         .collect::<Result<_, _>>()?;
     let mut purged = 0u64;
     for (channel, retention_ms) in channels {
-        let retention = match (retention_ms, server_retention_ms) {
-            (Some(own), Some(server)) => own.min(server),
-            (own, server) => match own.or(server) {
-                Some(retention) => retention,
-                None => continue,
-            },
+        let Some(retention) =
+            crate::model::governance::effective_retention_ms(retention_ms, server_retention_ms)
+        else {
+            continue;
         };
         let budget = u64::from(max_messages).saturating_sub(purged);
         if budget == 0 {
@@ -165,6 +163,16 @@ fn delete_channel(conn: &Connection, channel: &str) -> Result<u64, StoreError> {
     Ok(events as u64)
 }
 
+/// The messages of scope `?1` older than `?2` (Unix ms) that a purge may delete: all but the
+/// one the newest event of the log is (or is about), whose id SQLite would otherwise reuse.
+/// Shared by the purge and by `StoreReader::has_expired_messages`, so the
+/// sweep's question and its answer never disagree.
+pub(in crate::store) const PURGEABLE_MESSAGES: &str = "FROM messages m
+     WHERE m.scope = ?1 AND m.ts < ?2
+       AND NOT EXISTS (SELECT 1 FROM events e
+                       WHERE e.id = (SELECT max(id) FROM events)
+                         AND (e.id = m.id OR e.target = m.id))";
+
 /// One batch of a purge: the oldest `max_messages` messages before `before_ms`. The newest
 /// event of the whole log is never deleted (nor the message it is about), so SQLite never hands
 /// its id out again: event ids keep rising (the `EventLog` contract); the next sweep after any
@@ -177,14 +185,9 @@ fn purge_history(
 ) -> Result<u64, StoreError> {
     let scope = crate::proto::channel_scope(channel);
     let rows: Vec<(i64, i64)> = conn
-        .prepare_cached(
-            "SELECT m.id, m.ts FROM messages m
-             WHERE m.scope = ?1 AND m.ts < ?2
-               AND NOT EXISTS (SELECT 1 FROM events e
-                               WHERE e.id = (SELECT max(id) FROM events)
-                                 AND (e.id = m.id OR e.target = m.id))
-             ORDER BY m.ts, m.id LIMIT ?3",
-        )?
+        .prepare_cached(&format!(
+            "SELECT m.id, m.ts {PURGEABLE_MESSAGES} ORDER BY m.ts, m.id LIMIT ?3"
+        ))?
         .query_map(params![scope, before_ms, max_messages], |row| {
             Ok((row.get(0)?, row.get(1)?))
         })?

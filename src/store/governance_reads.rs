@@ -49,6 +49,43 @@ impl StoreReader {
         Ok(names)
     }
 
+    /// Whether a retention sweep at `now_ms` would purge anything: some channel whose retention
+    /// (its own or `server_retention_ms`, the shorter) has a message a purge may delete. Asked
+    /// before each sweep so an idle one writes nothing (on a cluster node, nothing to the log).
+    pub fn has_expired_messages(
+        &self,
+        server_retention_ms: Option<i64>,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let channels: Vec<(String, Option<i64>)> = self
+            .conn
+            .prepare_cached("SELECT name, retention_ms FROM channels ORDER BY name")?
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 {})",
+            super::governance::admin::PURGEABLE_MESSAGES
+        );
+        for (channel, retention_ms) in channels {
+            let Some(retention) =
+                crate::model::governance::effective_retention_ms(retention_ms, server_retention_ms)
+            else {
+                continue;
+            };
+            let before_ms = now_ms.saturating_sub(retention.max(0));
+            let expired: bool = self
+                .conn
+                .prepare_cached(&sql)?
+                .query_row(params![proto::channel_scope(&channel), before_ms], |row| {
+                    row.get(0)
+                })?;
+            if expired {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Where a channel's history begins after purges (Unix ms), `None` if never purged.
     pub fn purged_before(&self, channel: &str) -> Result<Option<i64>, StoreError> {
         Ok(self

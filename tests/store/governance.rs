@@ -402,3 +402,46 @@ async fn purges_delete_rows_and_index_entries_and_seqs_never_restart() {
         .expect("count");
     assert_eq!(left, 0, "no event keeps the purged text");
 }
+
+#[tokio::test]
+async fn a_sweep_is_asked_first_whether_anything_expired_and_the_newest_event_never_counts() {
+    let fx = Fixture::new();
+    fx.users(&["alice"]).await;
+    fx.channel("ops", ChannelMode::Open, &["alice"]).await;
+    let hour = Some(3_600_000);
+    let expired_at = |now_ms: i64, server_ms: Option<i64>| {
+        fx.read(move |r| r.has_expired_messages(server_ms, now_ms))
+    };
+    assert!(
+        !expired_at(T0 + 10 * 3_600_000, hour).await,
+        "no message yet"
+    );
+    fx.msg("ops", "alice", "old words").await;
+    // The newest event of the log is never purged (its id would be reused), so a sweep that
+    // could purge only it has nothing to do and must not write.
+    assert!(
+        !expired_at(T0 + 2 * 3_600_000, hour).await,
+        "only the newest"
+    );
+    fx.set_time(T0 + 2 * 3_600_000);
+    fx.msg("ops", "alice", "new words").await;
+    assert!(!expired_at(T0 + 30 * 60_000, hour).await, "within the hour");
+    assert!(
+        !expired_at(T0 + 2 * 3_600_000, None).await,
+        "no retention anywhere"
+    );
+    assert!(
+        expired_at(T0 + 2 * 3_600_000, hour).await,
+        "server-wide hour"
+    );
+    let purged = fx
+        .store
+        .administer(AdminOp::PurgeExpired {
+            server_retention_ms: hour,
+            max_messages: 500,
+        })
+        .await
+        .expect("sweep");
+    assert_eq!(purged, 1, "the question and the purge agree");
+    assert!(!expired_at(T0 + 2 * 3_600_000, hour).await, "nothing left");
+}
