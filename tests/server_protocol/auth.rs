@@ -196,22 +196,25 @@ async fn authentication_timeout_closes_the_connection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silent_clients_are_closed_and_answering_ones_are_kept() {
     let config = ServerConfig {
-        idle_timeout: Duration::from_millis(400),
+        idle_timeout: Duration::from_millis(1000),
         ping_interval: Duration::from_millis(100),
         ..test_config()
     };
     let server = TestServer::start(config).await;
-    let mut alive = register(&server, "alive").await;
+    // `silent` first: `alive` must start reading as soon as it is logged in (a registration
+    // takes an Argon2 hash, which on a loaded machine can outlast the idle timeout, and nobody
+    // would be answering `alive`'s pings meanwhile).
     let mut silent = register(&server, "silent").await;
+    let mut alive = register(&server, "alive").await;
     // Reading answers the server's pings (tungstenite replies with pongs).
-    let events = alive.read_for(Duration::from_millis(1200)).await;
+    let events = alive.read_for(Duration::from_millis(2500)).await;
     assert!(
         events.iter().all(|e| matches!(e, Received::Text(_))),
         "{events:?}"
     );
     assert_eq!(alive.request(json!({"t": "ping"}), "p").await["t"], "pong");
     // Not reading at all for longer than the idle timeout: the server gives up on the client.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(silent.expect_close().await, 1008);
 }
 
