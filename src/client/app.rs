@@ -234,6 +234,11 @@ impl App {
     }
 
     /// Consumes the session's events until it ends.
+    /// Waits until the display-line queue has room (the pipe-mode input loop, before a line).
+    pub async fn wait_for_output_room(&self) {
+        self.lines.wait_for_room().await;
+    }
+
     pub async fn run_events(self: Arc<Self>, mut events: SessionEvents) {
         let mut welcomed = self.welcomed.subscribe();
         // Frames wait in the session's queue until the welcome is applied (start, or the end).
@@ -243,6 +248,8 @@ impl App {
             _ = ended.wait_for(|done| *done) => {}
         }
         while let Some(event) = events.next().await {
+            // A slow terminal or stdout stops the taking of events, down to the socket.
+            self.lines.wait_for_room().await;
             match event {
                 SessionEvent::Frame { frame, .. } => {
                     self.outbox.observe(&frame, &self.options.me);

@@ -50,6 +50,7 @@ pub mod conn;
 pub mod dial;
 pub mod events;
 pub mod keys;
+pub mod line_budget;
 pub mod outbox;
 pub mod reading;
 pub mod render;

@@ -103,7 +103,7 @@ pub struct Session {
 
 /// The event stream of a session.
 pub struct SessionEvents {
-    events: mpsc::UnboundedReceiver<SessionEvent>,
+    events: mpsc::Receiver<SessionEvent>,
 }
 
 impl SessionEvents {
@@ -133,6 +133,10 @@ const PING_EVERY: Duration = Duration::from_secs(30);
 /// the connect itself), while a client retrying a down server makes at most one TCP connect
 /// attempt per second or two.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// Events handed from the supervisor to the consumer that may wait at once: a hand-off, not a
+/// buffer (the connection's byte-bounded queue is the buffer). A consumer that stops taking
+/// events stops the supervisor, then the reader, then the server's sends.
+const SESSION_EVENT_CAPACITY: usize = 8;
 /// Catch-up page size (the protocol maximum).
 const CATCH_UP_PAGE: u32 = crate::proto::HISTORY_MAX_LIMIT;
 
@@ -158,7 +162,7 @@ impl Session {
             _ => None,
         };
         let (welcome, token) = authenticate(&connection, &options, saved, options.register).await?;
-        let (events_tx, events) = mpsc::unbounded_channel();
+        let (events_tx, events) = mpsc::channel(SESSION_EVENT_CAPACITY);
         let mut tracker = SeqTracker::new();
         tracker.plan_resume(&welcome.channels);
         let inner = Arc::new(Inner {
@@ -198,11 +202,7 @@ impl Session {
 
     /// Whether a connection is up right now.
     pub fn is_connected(&self) -> bool {
-        self.inner
-            .connection
-            .borrow()
-            .as_ref()
-            .is_some_and(|connection| !connection.is_closed())
+        self.inner.is_connected()
     }
 
     /// Sends a request and waits for its reply (with the session's timeout). While reconnecting
@@ -291,6 +291,14 @@ impl Inner {
         }
     }
 
+    /// Whether the current connection is up (it is `None` or closed while reconnecting).
+    fn is_connected(&self) -> bool {
+        self.connection
+            .borrow()
+            .as_ref()
+            .is_some_and(|connection| !connection.is_closed())
+    }
+
     fn is_shut_down(&self) -> bool {
         *self.shutdown.borrow()
     }
@@ -310,7 +318,7 @@ fn all_urls(options: &SessionOptions) -> Vec<String> {
 /// next; a TLS trust failure stops).
 async fn connect_first_reachable(
     options: &SessionOptions,
-) -> Result<(Connection, mpsc::UnboundedReceiver<conn::ConnEvent>, String), ClientError> {
+) -> Result<(Connection, conn::ConnEvents, String), ClientError> {
     let mut last_error = None;
     for url in all_urls(options) {
         match conn::connect(&url, &options.security, options.request_timeout).await {

@@ -20,24 +20,38 @@ const MESSAGE_CACHE: usize = 5000;
 pub(crate) const MENTIONS_KEPT: usize = 100;
 
 /// The queue of display lines shared by the event handlers and the command executor; the REPL
-/// (or pipe printer) drains it.
+/// (or pipe printer) drains it. Bounded by [`LineBudget`](super::line_budget::LineBudget).
 #[derive(Clone, Debug)]
 pub struct LineQueue {
     sender: mpsc::UnboundedSender<String>,
+    budget: std::sync::Arc<super::line_budget::LineBudget>,
 }
 
 impl LineQueue {
     /// A queue and the receiving end the printer reads.
-    pub fn new() -> (LineQueue, mpsc::UnboundedReceiver<String>) {
+    pub fn new() -> (LineQueue, super::line_budget::LineReceiver) {
         let (sender, receiver) = mpsc::unbounded_channel();
-        (LineQueue { sender }, receiver)
+        let budget = std::sync::Arc::default();
+        let lines = super::line_budget::LineReceiver {
+            receiver,
+            budget: std::sync::Arc::clone(&budget),
+        };
+        (LineQueue { sender, budget }, lines)
+    }
+
+    /// Waits until the printer has room (see [`super::line_budget`]).
+    pub async fn wait_for_room(&self) {
+        self.budget.wait_for_room().await;
     }
 
     /// Queues one line, with every control sequence but colours, the bell and newlines
     /// neutralised ([`render::terminal_safe`]): whatever a handler forgot to clean, no untrusted
     /// escape sequence reaches the terminal.
     pub fn push(&self, line: String) {
-        let _ = self.sender.send(render::terminal_safe(&line));
+        self.budget.charge();
+        if self.sender.send(render::terminal_safe(&line)).is_err() {
+            self.budget.release();
+        }
     }
 
     /// Queues several lines in order.

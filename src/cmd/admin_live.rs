@@ -39,7 +39,7 @@ async fn send(args: &LiveArgs, action: AdminAction, target: &str) -> anyhow::Res
     if args.user.is_none() {
         anyhow::bail!("--live needs --user (a server admin), or CHATIFY_USER");
     }
-    let (session, _events) = args.log_in_required().await?;
+    let (session, _) = args.log_in_required().await?;
     let frame = ClientFrame::Admin(AdminFrame {
         action,
         u: target.to_string(),

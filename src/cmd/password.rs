@@ -29,7 +29,7 @@ pub fn run(args: Args, _global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let current = args.account.password(&user)?;
     let new = new_password(&args, &user)?;
     runtime()?.block_on(async {
-        let (session, _events) = args.account.log_in_required().await?;
+        let (session, _) = args.account.log_in_required().await?;
         let result = session.change_password(&current, &new).await;
         session.close();
         let revoked = result.context("changing the password")?;

@@ -23,7 +23,7 @@ pub struct Args {
 /// Runs `chatify sessions`.
 pub fn run(args: Args, _global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
-        let (session, _events) = args.account.log_in_required().await?;
+        let (session, _) = args.account.log_in_required().await?;
         let result = match &args.revoke {
             Some(id) => session
                 .revoke_session(id)

@@ -17,12 +17,12 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::client::line_budget::LineReceiver;
 use reedline::{
     ColumnarMenu, Completer, CompletionResult, Emacs, ExternalPrinter, KeyCode, KeyModifiers,
     MenuBuilder, Prompt, PromptEditMode, PromptHistorySearch, Reedline, ReedlineEvent,
     ReedlineMenu, Signal, Span, Suggestion, ValidationResult, Validator,
 };
-use tokio::sync::mpsc;
 
 use super::ReplConfig;
 use super::command_worker::{self, PromptDesk, PromptRequests};
@@ -47,7 +47,7 @@ pub fn run_interactive(
     runtime: &tokio::runtime::Runtime,
     app: Arc<App>,
     events: SessionEvents,
-    lines: mpsc::UnboundedReceiver<String>,
+    lines: LineReceiver,
     config: &ReplConfig,
     desk: (PromptDesk, PromptRequests),
 ) -> ExitCode {
@@ -134,10 +134,7 @@ pub fn run_interactive(
 }
 
 /// Moves queued lines to reedline's printer (a blocking channel) on a thread of its own.
-fn forward_lines(
-    mut lines: mpsc::UnboundedReceiver<String>,
-    printer: std::sync::mpsc::SyncSender<String>,
-) {
+fn forward_lines(mut lines: LineReceiver, printer: std::sync::mpsc::SyncSender<String>) {
     std::thread::spawn(move || {
         while let Some(line) = lines.blocking_recv() {
             if printer.send(line).is_err() {

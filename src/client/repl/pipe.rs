@@ -1,6 +1,10 @@
 //! Pipe mode (stdin is not a terminal): every stdin line is one input line, executed in order
 //! (each finishes before the next is read); every event is one plain line on stdout, flushed at
 //! once. End of input quits. Part of `client::repl`.
+//!
+//! Both queues here are bounded: stdin lines ([`STDIN_QUEUE_LINES`]; the reading thread waits),
+//! and display lines ([`crate::client::line_budget`]; the next stdin line waits for room, as
+//! the event loop does before the next event).
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
@@ -10,17 +14,21 @@ use std::time::Duration;
 use tokio::sync::{Mutex, mpsc};
 
 use crate::client::app::{App, Flow};
+use crate::client::line_budget::LineReceiver;
 use crate::client::session::SessionEvents;
 
 /// Shared stdin lines: the command loop and the passphrase prompter both read from it.
-pub type Input = Arc<Mutex<mpsc::UnboundedReceiver<String>>>;
+pub type Input = Arc<Mutex<mpsc::Receiver<String>>>;
+
+/// Stdin lines read ahead of the command loop.
+const STDIN_QUEUE_LINES: usize = 64;
 
 /// How long output may take to drain when quitting.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Starts a thread that reads stdin lines into a queue.
 pub fn spawn_stdin_reader() -> Input {
-    let (sender, receiver) = mpsc::unbounded_channel();
+    let (sender, receiver) = mpsc::channel(STDIN_QUEUE_LINES);
     std::thread::spawn(move || {
         let stdin = std::io::stdin();
         for line in stdin.lock().lines() {
@@ -28,7 +36,7 @@ pub fn spawn_stdin_reader() -> Input {
                 break;
             };
             if sender
-                .send(line.trim_end_matches('\r').to_string())
+                .blocking_send(line.trim_end_matches('\r').to_string())
                 .is_err()
             {
                 break;
@@ -42,7 +50,7 @@ pub fn spawn_stdin_reader() -> Input {
 pub async fn run_pipe(
     app: Arc<App>,
     events: SessionEvents,
-    lines: mpsc::UnboundedReceiver<String>,
+    lines: LineReceiver,
     input: Input,
     channel: Option<String>,
 ) -> ExitCode {
@@ -65,6 +73,7 @@ pub async fn run_pipe(
             quit_by_user = !app.has_ended();
             break;
         };
+        app.wait_for_output_room().await;
         if app.handle_line(&line).await == Flow::Quit {
             quit_by_user = true;
             break;
@@ -82,7 +91,7 @@ pub async fn run_pipe(
     }
 }
 
-async fn print_lines(mut lines: mpsc::UnboundedReceiver<String>) {
+async fn print_lines(mut lines: LineReceiver) {
     while let Some(line) = lines.recv().await {
         let mut stdout = std::io::stdout().lock();
         if writeln!(stdout, "{line}")

@@ -3,10 +3,7 @@
 //! `CHATIFY_PASSPHRASE` or else the next line of stdin (read once: nobody types blind there).
 //! Part of `client::repl`, the only terminal code.
 
-use std::sync::Arc;
-
 use anyhow::Context;
-use tokio::sync::{Mutex, mpsc};
 use zeroize::Zeroizing;
 
 use super::command_worker::PromptDesk;
@@ -93,14 +90,11 @@ impl Prompter for TerminalPrompter {
 /// Passphrases in pipe mode: `CHATIFY_PASSPHRASE`, else the next stdin line.
 pub struct PipePrompter {
     preset: Option<Zeroizing<String>>,
-    input: Arc<Mutex<mpsc::UnboundedReceiver<String>>>,
+    input: super::pipe::Input,
 }
 
 impl PipePrompter {
-    pub fn new(
-        preset: Option<Zeroizing<String>>,
-        input: Arc<Mutex<mpsc::UnboundedReceiver<String>>>,
-    ) -> Self {
+    pub fn new(preset: Option<Zeroizing<String>>, input: super::pipe::Input) -> Self {
         PipePrompter { preset, input }
     }
 }

@@ -7,10 +7,10 @@ use crate::proto::HistoryFrame;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::Sender;
 
 use super::{CATCH_UP_PAGE, Inner, MAX_BACKOFF, PING_EVERY, SessionEvent, authenticate, lock};
-use crate::client::conn::{self, ClientError, ConnEvent};
+use crate::client::conn::{self, ClientError, ConnEvent, ConnEvents};
 use crate::client::resume::{SeqVerdict, channel_seq};
 use crate::proto::{ClientFrame, ErrorCode, ServerFrame};
 use crate::timespec::now_ms;
@@ -35,8 +35,8 @@ enum Pumped {
 /// Runs until the session is closed or can no longer log in.
 pub(super) async fn supervise(
     inner: Arc<Inner>,
-    mut conn_events: UnboundedReceiver<ConnEvent>,
-    out: UnboundedSender<SessionEvent>,
+    mut conn_events: ConnEvents,
+    out: Sender<SessionEvent>,
 ) {
     let ending = loop {
         let (reason, code) = match pump(&inner, &mut conn_events, &out).await {
@@ -49,6 +49,7 @@ pub(super) async fn supervise(
         }
         if out
             .send(SessionEvent::Disconnected { reason, code })
+            .await
             .is_err()
         {
             return;
@@ -72,13 +73,13 @@ pub(super) async fn supervise(
         }
         catch_up_after_reconnect(&inner, &out, missed_since).await;
     };
-    let _ = out.send(SessionEvent::Ended { reason: ending });
+    let _ = out.send(SessionEvent::Ended { reason: ending }).await;
 }
 
 async fn pump(
     inner: &Arc<Inner>,
-    conn_events: &mut UnboundedReceiver<ConnEvent>,
-    out: &UnboundedSender<SessionEvent>,
+    conn_events: &mut ConnEvents,
+    out: &Sender<SessionEvent>,
 ) -> Pumped {
     let mut shutdown = inner.shutdown.subscribe();
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
@@ -88,7 +89,7 @@ async fn pump(
                 None => return Pumped::Closed { reason: "connection lost".into(), code: None },
                 Some(ConnEvent::Closed { code, reason }) => return Pumped::Closed { reason, code },
                 Some(ConnEvent::Voice { from, payload }) => {
-                    let _ = out.send(SessionEvent::Voice { from, payload });
+                    let _ = out.send(SessionEvent::Voice { from, payload }).await;
                 }
                 Some(ConnEvent::Frame(frame)) => deliver_live(inner, frame, out).await,
             },
@@ -113,7 +114,7 @@ fn spawn_liveness_check(inner: &Arc<Inner>) {
     });
 }
 
-async fn deliver_live(inner: &Arc<Inner>, frame: ServerFrame, out: &UnboundedSender<SessionEvent>) {
+async fn deliver_live(inner: &Arc<Inner>, frame: ServerFrame, out: &Sender<SessionEvent>) {
     let Some((channel, seq)) = channel_seq(&frame) else {
         if let ServerFrame::Dm(dm) = &frame {
             if !lock(&inner.tracker).observe_dm(dm.id) {
@@ -123,10 +124,12 @@ async fn deliver_live(inner: &Arc<Inner>, frame: ServerFrame, out: &UnboundedSen
             peers.insert(dm.from.to_ascii_lowercase());
             peers.insert(dm.to.to_ascii_lowercase());
         }
-        let _ = out.send(SessionEvent::Frame {
-            frame,
-            replayed: false,
-        });
+        let _ = out
+            .send(SessionEvent::Frame {
+                frame,
+                replayed: false,
+            })
+            .await;
         return;
     };
     let channel = channel.to_string();
@@ -136,22 +139,30 @@ async fn deliver_live(inner: &Arc<Inner>, frame: ServerFrame, out: &UnboundedSen
     let verdict = lock(&inner.tracker).observe(&channel, seq);
     match verdict {
         SeqVerdict::Deliver => {
-            let _ = out.send(SessionEvent::Frame {
-                frame,
-                replayed: false,
-            });
+            let _ = out
+                .send(SessionEvent::Frame {
+                    frame,
+                    replayed: false,
+                })
+                .await;
         }
         SeqVerdict::Duplicate => {}
         SeqVerdict::Gap { after } => {
             fill_gap(inner, &channel, after, out, true).await;
+            if !inner.is_connected() {
+                // The rest of the gap and this frame come with the resume's catch-up by seq.
+                return;
+            }
             let verdict = lock(&inner.tracker).observe(&channel, seq);
             if verdict != SeqVerdict::Duplicate {
                 // Delivered now, or the server could not fill the gap: never hold events back.
                 lock(&inner.tracker).set_at_least(&channel, seq);
-                let _ = out.send(SessionEvent::Frame {
-                    frame,
-                    replayed: false,
-                });
+                let _ = out
+                    .send(SessionEvent::Frame {
+                        frame,
+                        replayed: false,
+                    })
+                    .await;
             }
         }
     }
@@ -162,7 +173,7 @@ async fn fill_gap(
     inner: &Arc<Inner>,
     channel: &str,
     mut after: i64,
-    out: &UnboundedSender<SessionEvent>,
+    out: &Sender<SessionEvent>,
     replayed: bool,
 ) -> usize {
     let Some(connection) = inner.connection.borrow().clone() else {
@@ -194,17 +205,24 @@ async fn fill_gap(
                 lock(&inner.tracker).note_id(message.id);
             }
             after = after.max(seq);
-            let mut tracker = lock(&inner.tracker);
-            if tracker.observe(channel, seq) == SeqVerdict::Duplicate {
+            let fresh = {
+                let mut tracker = lock(&inner.tracker);
+                let fresh = tracker.observe(channel, seq) != SeqVerdict::Duplicate;
+                if fresh {
+                    tracker.set_at_least(channel, seq);
+                }
+                fresh
+            };
+            if !fresh {
                 continue;
             }
-            tracker.set_at_least(channel, seq);
-            drop(tracker);
             delivered += 1;
-            let _ = out.send(SessionEvent::Frame {
-                frame: event,
-                replayed,
-            });
+            let _ = out
+                .send(SessionEvent::Frame {
+                    frame: event,
+                    replayed,
+                })
+                .await;
         }
         if !more || after == before {
             break;
@@ -227,10 +245,7 @@ fn catch_up_request(channel: &str, after: i64) -> ClientFrame {
 }
 
 /// Reconnects until logged in again; `Err` with a reason when the session cannot continue.
-async fn reconnect(
-    inner: &Arc<Inner>,
-    out: &UnboundedSender<SessionEvent>,
-) -> Result<UnboundedReceiver<ConnEvent>, String> {
+async fn reconnect(inner: &Arc<Inner>, out: &Sender<SessionEvent>) -> Result<ConnEvents, String> {
     let mut shutdown = inner.shutdown.subscribe();
     let mut attempt: u32 = 0;
     loop {
@@ -238,6 +253,7 @@ async fn reconnect(
         let delay = backoff_delay(attempt, rand::random_range(0.5..=1.0));
         if out
             .send(SessionEvent::Reconnecting { attempt, delay })
+            .await
             .is_err()
         {
             return Err("session closed".into());
@@ -265,7 +281,7 @@ async fn reconnect(
                 *lock(&inner.token) = Some(token);
                 *lock(&inner.welcome) = welcome.clone();
                 inner.connection.send_replace(Some(Arc::new(connection)));
-                let _ = out.send(SessionEvent::Reconnected(welcome));
+                let _ = out.send(SessionEvent::Reconnected(welcome)).await;
                 return Ok(events);
             }
             Err(ClientError::Server {
@@ -292,7 +308,7 @@ fn url_for_attempt(inner: &Inner, attempt: u32) -> String {
 
 async fn catch_up_after_reconnect(
     inner: &Arc<Inner>,
-    out: &UnboundedSender<SessionEvent>,
+    out: &Sender<SessionEvent>,
     missed_since: MissedSince,
 ) {
     let welcome = lock(&inner.welcome).clone();
@@ -302,13 +318,13 @@ async fn catch_up_after_reconnect(
         replayed += fill_gap(inner, &item.channel, item.after, out, true).await;
     }
     replayed += catch_up_dms(inner, out, &welcome.users, missed_since).await;
-    let _ = out.send(SessionEvent::CaughtUp { replayed });
+    let _ = out.send(SessionEvent::CaughtUp { replayed }).await;
 }
 
 /// Replays DMs sent around and after the disconnect that were not seen live.
 async fn catch_up_dms(
     inner: &Arc<Inner>,
-    out: &UnboundedSender<SessionEvent>,
+    out: &Sender<SessionEvent>,
     users: &[crate::proto::UserInfo],
     missed_since: MissedSince,
 ) -> usize {
@@ -350,10 +366,12 @@ async fn catch_up_dms(
     for dm in missed {
         if lock(&inner.tracker).observe_dm(dm.id) {
             delivered += 1;
-            let _ = out.send(SessionEvent::Frame {
-                frame: ServerFrame::Dm(dm),
-                replayed: true,
-            });
+            let _ = out
+                .send(SessionEvent::Frame {
+                    frame: ServerFrame::Dm(dm),
+                    replayed: true,
+                })
+                .await;
         }
     }
     delivered

@@ -38,7 +38,7 @@ async fn fetch_async(query: &Query, source: &SourceArgs) -> anyhow::Result<Fetch
     )?;
     proto::validate_username(user).map_err(|error| anyhow::anyhow!("--user: {error}"))?;
     let config_dir = crate::paths::config_dir()?;
-    let (session, _events) = login(source, user).await?;
+    let (session, _) = login(source, user).await?;
     let mut remote = Remote {
         welcome: session.welcome(),
         session: &session,
