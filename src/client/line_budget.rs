@@ -93,7 +93,7 @@ mod tests {
         }
         let waiting = budget.wait_for_room();
         tokio::pin!(waiting);
-        assert!(futures_util::poll!(waiting.as_mut()).is_pending());
+        assert!(futures_util::FutureExt::now_or_never(waiting.as_mut()).is_none());
         assert_eq!(lines.recv().await.as_deref(), Some("0"));
         tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
             .await
