@@ -6,7 +6,7 @@
 //! prompt refresh ([`App::set_prompt_refresh`]) and send typing signals ([`App::send_typing`]). Used by `client::repl`; the integration tests drive it through
 //! `chatify connect` in pipe mode.
 
-use crate::proto::{ChannelFrame, TypingFrame};
+use crate::proto::TypingFrame;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -304,7 +304,8 @@ impl App {
                 &dm.from
             };
             if lock(&self.keys).peer_fingerprint(peer).is_none() {
-                self.refresh_peer_keys().await;
+                let peer = peer.clone();
+                self.fetch_peer_key(&peer).await;
             }
         }
         let lines = {
@@ -332,29 +333,27 @@ impl App {
         self.lines.extend(warnings);
     }
 
-    /// Learns the keys of everyone in our channels (`who`), for DMs with people who arrived
-    /// after we logged in.
-    async fn refresh_peer_keys(&self) {
-        let channels: Vec<String> = lock(&self.state).channels.keys().cloned().collect();
-        for channel in channels {
-            if let Ok(ServerFrame::Who { members, .. }) = self
-                .session
-                .request(ClientFrame::Who(ChannelFrame { ch: channel }))
-                .await
+    /// Learns one DM peer's key (`users` with `u`), for a peer who arrived after we logged in:
+    /// one request for that user, not a `who` of every channel.
+    pub(super) async fn fetch_peer_key(&self, peer: &str) {
+        let request = ClientFrame::Users(crate::proto::UsersFrame {
+            after: None,
+            limit: None,
+            u: Some(peer.to_string()),
+        });
+        if let Ok(ServerFrame::Users { users, .. }) = self.session.request(request).await {
+            let mut warnings = Vec::new();
+            let mut keys = lock(&self.keys);
+            for user in users
+                .iter()
+                .filter(|user| !user.u.eq_ignore_ascii_case(&self.options.me))
             {
-                let mut warnings = Vec::new();
-                let mut keys = lock(&self.keys);
-                for member in members
-                    .iter()
-                    .filter(|m| !m.u.eq_ignore_ascii_case(&self.options.me))
-                {
-                    if let Some(pk) = &member.pk {
-                        warnings.extend(events::on_key(&mut keys, &self.options, &member.u, pk));
-                    }
+                if let Some(pk) = &user.pk {
+                    warnings.extend(events::on_key(&mut keys, &self.options, &user.u, pk));
                 }
-                drop(keys);
-                self.lines.extend(warnings);
             }
+            drop(keys);
+            self.lines.extend(warnings);
         }
     }
 

@@ -357,6 +357,7 @@ async fn fetch_more_users(
         let frame = ClientFrame::Users(crate::proto::UsersFrame {
             after: users.last().map(|user| user.u.clone()),
             limit: None,
+            u: None,
         });
         match connection.request(&frame, options.request_timeout).await? {
             ServerFrame::Users {

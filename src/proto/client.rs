@@ -285,6 +285,9 @@ pub struct VjoinFrame {
 pub struct UsersFrame {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+    /// Only this user (added): how a client learns one DM peer's key without listing anyone else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub u: Option<String>,
     #[serde(
         default,
         deserialize_with = "deserialize_limit",

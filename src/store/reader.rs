@@ -221,6 +221,28 @@ impl StoreReader {
         Ok((accounts, more))
     }
 
+    /// `name` (any case) if it shares a channel with `user` (the one-user form of
+    /// [`Self::users_sharing_channels_page`]: how a client learns one DM peer's key).
+    pub fn user_sharing_channels(
+        &self,
+        user: &str,
+        name: &str,
+    ) -> Result<Option<Account>, StoreError> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts a
+             WHERE a.name = ?2 COLLATE NOCASE AND a.name <> ?1
+               AND EXISTS (
+                 SELECT 1 FROM memberships theirs
+                 JOIN memberships mine ON mine.channel = theirs.channel AND mine.user = ?1
+                 WHERE theirs.user = a.name)"
+        );
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(params![user, name], account_from_row)
+            .optional()?)
+    }
+
     /// The read markers of `user`, by scope.
     pub fn read_markers(&self, user: &str) -> Result<Vec<ReadMarker>, StoreError> {
         let mut statement = self.conn.prepare_cached(

@@ -99,3 +99,34 @@ async fn the_client_library_fetches_every_page_at_login() {
     assert_eq!(welcome.users.len(), 450);
     assert_eq!(welcome.users[449].u, "user449");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_user_is_looked_up_by_name_for_a_dm_key_and_only_if_a_channel_is_shared() {
+    let server = TestServer::start(test_config()).await;
+    let mut bob = register(&server, "bob").await;
+    let alice = register(&server, "alice").await;
+    let mut carol = register(&server, "carol").await;
+    let left = carol
+        .request(json!({"t": "leave", "ch": "general"}), "l")
+        .await;
+    assert_eq!(left["t"], "left", "{left}");
+    // Any case finds alice, with her key, and nobody else.
+    let found = bob.request(json!({"t": "users", "u": "ALICE"}), "u1").await;
+    assert_eq!(found["t"], "users", "{found}");
+    assert_eq!(names(&found, "users"), ["alice"]);
+    assert_eq!(found["users"][0]["pk"], alice.pk.as_str(), "{found}");
+    assert!(found.get("more").is_none(), "{found}");
+    // Someone who shares no channel with bob, and a name nobody has, look the same: empty.
+    for name in ["carol", "nobody"] {
+        let none = bob.request(json!({"t": "users", "u": name}), "u2").await;
+        assert_eq!(none["users"], json!([]), "{name}: {none}");
+    }
+    bob.expect_err(json!({"t": "users", "u": "no spaces"}), "u3", "bad_frame")
+        .await;
+    bob.expect_err(
+        json!({"t": "users", "u": "alice", "after": "a"}),
+        "u4",
+        "bad_frame",
+    )
+    .await;
+}

@@ -25,7 +25,7 @@ impl App {
             return self.error("that is you: a DM goes to someone else");
         }
         if lock(&self.keys).peer_fingerprint(&user).is_none() {
-            self.refresh_peer_keys().await;
+            self.fetch_peer_key(&user).await;
         }
         if lock(&self.keys).peer_fingerprint(&user).is_none() {
             return self.error(format!(
@@ -106,7 +106,7 @@ impl App {
         if !matches!(sealed, Err(KeyError::NoPeerKey { .. })) {
             return sealed;
         }
-        self.refresh_peer_keys().await;
+        self.fetch_peer_key(peer).await;
         lock(&self.keys).seal_dm_as(peer, kind, text)
     }
 
