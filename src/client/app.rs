@@ -206,7 +206,12 @@ impl App {
         };
         if lock(&self.state).channels.contains_key(&channel) {
             lock(&self.state).switch_to(&channel);
-            self.show_recent(&channel, RECENT_ON_START).await;
+            let login_seq = welcome
+                .channels
+                .iter()
+                .find(|info| info.ch == channel)
+                .map_or(0, |info| info.seq);
+            self.show_recent(&channel, RECENT_ON_START, login_seq).await;
             self.mark_seen(&Place::Channel(channel));
         } else {
             self.join(channel, false).await;

@@ -29,10 +29,14 @@ const HISTORY_DEFAULT: u32 = 20;
 const REWIND_LIMIT: u32 = 30;
 
 impl App {
-    /// Shows the latest `count` messages of a channel (start-up).
-    pub(super) async fn show_recent(&self, channel: &str, count: usize) {
+    /// Shows the latest `count` messages of a channel up to `through_seq`, its seq when we
+    /// logged in (start-up). Everything after that reaches the screen as events, in seq order
+    /// (live, or replayed by the session after a reconnect), so a start-up listing that arrives
+    /// late (a slow start, an outage in between) must not print newer messages ahead of them.
+    pub(super) async fn show_recent(&self, channel: &str, count: usize, through_seq: i64) {
         let limit = u32::try_from(count).unwrap_or(HISTORY_DEFAULT);
-        if let Some((events, _)) = self.fetch_history(channel, limit).await {
+        if let Some((mut events, _)) = self.fetch_history(channel, limit).await {
+            events.retain(|event| event.seq <= through_seq);
             self.show_listing(events, Listing::SkipShown);
         }
     }
