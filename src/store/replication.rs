@@ -189,6 +189,13 @@ pub enum ApplyState {
 impl QueuedWrite for PositionedWrite {
     fn run(&mut self, conn: &Connection, counters: &mut CommitCounters) -> Result<(), StoreError> {
         self.failed = false;
+        // Entries queued behind one that failed are never applied: the node must not skip an
+        // entry, so everything after a halt waits for a restart.
+        if let ApplyState::Halted(at) = *self.applied.borrow() {
+            return Err(StoreError::Unavailable(format!(
+                "this node stopped applying the cluster log at entry {at}"
+            )));
+        }
         counters.pin_now(Some(self.ts));
         let result = self.inner.run(conn, counters);
         counters.pin_now(None);
@@ -213,7 +220,14 @@ impl QueuedWrite for PositionedWrite {
             ApplyState::Applied(self.position)
         };
         self.inner.reply();
-        self.applied.send_replace(state);
+        // A halt is final: a later entry's reply never turns it back into progress.
+        self.applied.send_if_modified(|current| {
+            if matches!(current, ApplyState::Halted(_)) {
+                return false;
+            }
+            *current = state;
+            true
+        });
     }
 }
 
