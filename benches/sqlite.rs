@@ -29,6 +29,77 @@ const INSERT_MESSAGE: &str = "INSERT INTO messages (id, scope, seq, ts, sender, 
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 const INSERT_FTS: &str = "INSERT INTO message_fts (rowid, c, ch) VALUES (?1, ?2, ?3)";
 
+/// A candidate one-row schema: the message's state beside its log row, one table, the
+/// indexes the reads need (for the figure of what such a schema step would buy).
+const ONE_ROW_SCHEMA: &str = "CREATE TABLE events_one_row (
+    id INTEGER PRIMARY KEY,
+    ts INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    sender TEXT NOT NULL,
+    target INTEGER,
+    c TEXT,
+    enc TEXT,
+    reply_to INTEGER,
+    edited_ms INTEGER,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    reacts TEXT,
+    UNIQUE (scope, seq)
+);
+CREATE INDEX events_one_row_target ON events_one_row (target) WHERE target IS NOT NULL;
+CREATE INDEX events_one_row_scope_ts ON events_one_row (scope, ts);
+CREATE INDEX events_one_row_scope_sender ON events_one_row (scope, sender COLLATE NOCASE)
+    WHERE kind = 'msg';";
+const INSERT_ONE_ROW: &str = "INSERT INTO events_one_row (ts, kind, scope, seq, sender, c)
+     VALUES (?1, 'msg', ?2, ?3, ?4, ?5)";
+
+/// Which rows one message costs in a run of (a): `CHATIFY_BENCH_SQLITE_PARTS`, a comma list of
+/// `full` (the store's writer today: events + messages + FTS5), `events`, `events+messages`,
+/// `no-channel-token` (full, with an empty FTS `ch` column) and `one-row` (the candidate
+/// schema above + FTS5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    Full,
+    Events,
+    EventsMessages,
+    FullWithoutChannelToken,
+    OneRow,
+}
+
+impl Variant {
+    fn from_env() -> anyhow::Result<Vec<Variant>> {
+        let list = std::env::var("CHATIFY_BENCH_SQLITE_PARTS").unwrap_or_else(|_| "full".into());
+        list.split(',')
+            .map(|name| match name.trim() {
+                "full" => Ok(Variant::Full),
+                "events" => Ok(Variant::Events),
+                "events+messages" => Ok(Variant::EventsMessages),
+                "no-channel-token" => Ok(Variant::FullWithoutChannelToken),
+                "one-row" => Ok(Variant::OneRow),
+                other => anyhow::bail!("CHATIFY_BENCH_SQLITE_PARTS: unknown part list entry {other:?}"),
+            })
+            .collect()
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Variant::Full => "events + messages + FTS5",
+            Variant::Events => "events only",
+            Variant::EventsMessages => "events + messages",
+            Variant::FullWithoutChannelToken => "events + messages + FTS5 (no ch)",
+            Variant::OneRow => "one row + FTS5 (candidate)",
+        }
+    }
+
+    fn messages_row(self) -> bool {
+        matches!(
+            self,
+            Variant::Full | Variant::EventsMessages | Variant::FullWithoutChannelToken
+        )
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let rows = common::env_usize("CHATIFY_BENCH_SQLITE_ROWS", 100_000).max(1);
     let batches = common::env_list("CHATIFY_BENCH_SQLITE_BATCHES", &[100, 1_000]);
@@ -42,27 +113,34 @@ fn main() -> anyhow::Result<()> {
     );
     let vocabulary = Vocabulary::new();
 
+    let variants = Variant::from_env()?;
     heading(&format!(
-        "(a) SQLite alone: {} messages = events + messages + FTS5 rows each, one thread, synchronous=NORMAL",
+        "(a) SQLite alone: {} messages per run, one thread, synchronous=NORMAL",
         thousands(rows as u64)
     ));
-    for &batch in &batches {
-        let db = dir.path().join(format!("sqlite-alone-{batch}.db"));
-        let first_seq = prepare(&db)?;
-        let conn = open_like_the_store(&db)?;
-        let cpu_before = own_cpu();
-        let started = Instant::now();
-        insert_messages(&conn, &vocabulary, first_seq, rows, batch.max(1), true)?;
-        let elapsed = started.elapsed();
-        let cpu = own_cpu().saturating_sub(cpu_before);
-        println!(
-            "batches of {batch:>5}: {} = {:.1} µs CPU per message ({:.2} s wall)",
-            per_second(rows as u64, elapsed),
-            cpu.as_secs_f64() * 1e6 / rows as f64,
-            elapsed.as_secs_f64()
-        );
-        drop(conn);
-        remove_database(&db);
+    for &variant in &variants {
+        for &batch in &batches {
+            let db = dir.path().join(format!("sqlite-alone-{batch}.db"));
+            let first_seq = prepare(&db)?;
+            let conn = open_like_the_store(&db)?;
+            if variant == Variant::OneRow {
+                conn.execute_batch(ONE_ROW_SCHEMA)?;
+            }
+            let cpu_before = own_cpu();
+            let started = Instant::now();
+            insert_messages(&conn, &vocabulary, first_seq, rows, batch.max(1), variant)?;
+            let elapsed = started.elapsed();
+            let cpu = own_cpu().saturating_sub(cpu_before);
+            println!(
+                "{:<34} batches of {batch:>5}: {} = {:.1} µs CPU per message ({:.2} s wall)",
+                variant.describe(),
+                per_second(rows as u64, elapsed),
+                cpu.as_secs_f64() * 1e6 / rows as f64,
+                elapsed.as_secs_f64()
+            );
+            drop(conn);
+            remove_database(&db);
+        }
     }
 
     heading(&format!(
@@ -76,7 +154,12 @@ fn main() -> anyhow::Result<()> {
     conn.pragma_update(None, "synchronous", "OFF")?;
     let started = Instant::now();
     let missing = history_events.saturating_sub(first_seq as usize - 1);
-    insert_messages(&conn, &vocabulary, first_seq, missing, 50_000, with_fts)?;
+    let variant = if with_fts {
+        Variant::Full
+    } else {
+        Variant::EventsMessages
+    };
+    insert_messages(&conn, &vocabulary, first_seq, missing, 50_000, variant)?;
     drop(conn);
     println!(
         "generated {} events in {:.1} s ({}); file {} MiB",
@@ -134,7 +217,7 @@ fn insert_messages(
     first_seq: i64,
     count: usize,
     batch: usize,
-    with_fts: bool,
+    variant: Variant,
 ) -> anyhow::Result<()> {
     let scope = chatify::proto::channel_scope(CHANNEL);
     let channel_token = channel_token(CHANNEL);
@@ -149,24 +232,41 @@ fn insert_messages(
             let mut event = tx.prepare_cached(INSERT_EVENT)?;
             let mut message = tx.prepare_cached(INSERT_MESSAGE)?;
             let mut fts = tx.prepare_cached(INSERT_FTS)?;
+            let mut one_row = match variant {
+                Variant::OneRow => Some(tx.prepare_cached(INSERT_ONE_ROW)?),
+                _ => None,
+            };
             for _ in 0..this_batch {
                 let c = vocabulary.message(&mut rng, MESSAGE_BYTES);
-                let payload = serde_json::json!({ "c": c }).to_string();
                 ts += 1;
-                event.execute(params![ts, "msg", scope, seq, SENDER, None::<i64>, payload])?;
-                let id = tx.last_insert_rowid();
-                message.execute(params![
-                    id,
-                    scope,
-                    seq,
-                    ts,
-                    SENDER,
-                    c,
-                    None::<String>,
-                    None::<i64>
-                ])?;
-                if with_fts {
-                    fts.execute(params![id, c, channel_token])?;
+                let id = if let Some(one_row) = one_row.as_mut() {
+                    one_row.execute(params![ts, scope, seq, SENDER, c])?;
+                    tx.last_insert_rowid()
+                } else {
+                    let payload = serde_json::json!({ "c": c }).to_string();
+                    event.execute(params![ts, "msg", scope, seq, SENDER, None::<i64>, payload])?;
+                    tx.last_insert_rowid()
+                };
+                if variant.messages_row() {
+                    message.execute(params![
+                        id,
+                        scope,
+                        seq,
+                        ts,
+                        SENDER,
+                        c,
+                        None::<String>,
+                        None::<i64>
+                    ])?;
+                }
+                match variant {
+                    Variant::Full | Variant::OneRow => {
+                        fts.execute(params![id, c, channel_token])?;
+                    }
+                    Variant::FullWithoutChannelToken => {
+                        fts.execute(params![id, c, ""])?;
+                    }
+                    Variant::Events | Variant::EventsMessages => {}
                 }
                 seq += 1;
             }
