@@ -1,7 +1,9 @@
 //! Discovery and live account administration (docs/PROTOCOL.md §11): `list` (a page of the
 //! listed channels with topic and member count, by name; unlisted channels never appear) and
 //! `admin` (a server admin disables, enables, disconnects an account or revokes its sessions;
-//! the account's connections close at once with 1008).
+//! the account's connections close at once with 1008). Every action is a store write, so on a
+//! cluster node it travels through the shared log and every node closes the connections
+//! (`fanout::apply_foreign_admin`).
 
 use super::errors::Reject;
 use super::governance::is_admin;
@@ -71,25 +73,24 @@ pub async fn handle_admin(
     let target = UserName::parse(&request.u).map_err(|_| Reject::no_such_user())?;
     let user = request.u.clone();
     let store_op = match request.action {
-        AdminAction::Disable => Some(AdminOp::SetDisabled {
+        AdminAction::Disable => AdminOp::SetDisabled {
             user,
             disabled: true,
-        }),
-        AdminAction::Enable => Some(AdminOp::SetDisabled {
+        },
+        AdminAction::Enable => AdminOp::SetDisabled {
             user,
             disabled: false,
-        }),
-        AdminAction::RevokeSessions => Some(AdminOp::RevokeSessions { user }),
-        AdminAction::Disconnect => None,
+        },
+        AdminAction::RevokeSessions => AdminOp::RevokeSessions { user },
+        // Nothing stored changes, but on a cluster node the write carries it to every node.
+        AdminAction::Disconnect => AdminOp::Disconnect { user },
     };
-    if let Some(op) = store_op {
-        session
-            .state
-            .store
-            .administer(op)
-            .await
-            .map_err(Reject::from_store)?;
-    }
+    session
+        .state
+        .store
+        .administer(store_op)
+        .await
+        .map_err(Reject::from_store)?;
     let closed = match request.action {
         AdminAction::Enable => 0,
         _ => close_connections_of(&session.state, &target, "ended by a server admin"),

@@ -126,7 +126,8 @@ fn apply_foreign_change(state: &ServerState, change: ForeignChange) {
 }
 
 /// What another node's administration op changes live here: a purge leaves the loaded rings, an
-/// account disabled, deleted or stripped of its sessions loses its connections here too.
+/// account disabled, deleted, stripped of its sessions or disconnected loses its connections
+/// here too.
 fn apply_foreign_admin(state: &ServerState, op: crate::store::AdminOp, ts: i64) {
     use crate::store::AdminOp;
     let user = match op {
@@ -143,7 +144,8 @@ fn apply_foreign_admin(state: &ServerState, op: crate::store::AdminOp, ts: i64) 
         }
         | AdminOp::SetPassword { user, .. }
         | AdminOp::DeleteAccount { user }
-        | AdminOp::RevokeSessions { user } => user,
+        | AdminOp::RevokeSessions { user }
+        | AdminOp::Disconnect { user } => user,
         _ => return,
     };
     if let Ok(user) = UserName::parse(&user) {

@@ -38,6 +38,10 @@ pub enum AdminOp {
     RevokeSessions { user: String },
     /// Revokes one session by its short id (the first 8 hex digits of its token's hash).
     RevokeSession { id: String },
+    /// Changes nothing stored: an admin's live `disconnect`, written so that on a cluster node
+    /// it travels through the shared log and every node closes the account's connections when
+    /// it applies it (the server does the closing). Count: 0.
+    Disconnect { user: String },
     /// Deletes a channel with its whole history and indexes. Count: events deleted.
     DeleteChannel { channel: String },
     /// Deletes up to `max_messages` messages of a channel older than `before_ms`, with every

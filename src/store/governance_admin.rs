@@ -60,6 +60,7 @@ pub(crate) fn administer(conn: &Connection, op: AdminOp, now_ms: i64) -> Result<
                 .execute([pattern])?;
             Ok(removed as u64)
         }
+        AdminOp::Disconnect { .. } => Ok(0),
         AdminOp::DeleteChannel { channel } => delete_channel(conn, &channel),
         AdminOp::PurgeHistory {
             channel,

@@ -1,6 +1,7 @@
 //! Administration on a cluster node is a replicated write: an admin's `disable` through node A
-//! closes the account's connections on node B and refuses its logins there, and a history purge
-//! run on A's store removes the same messages from B's index.
+//! closes the account's connections on node B and refuses its logins there, a `disconnect`
+//! through A closes them on B too (the account may log in again), and a history purge run on
+//! A's store removes the same messages from B's index.
 
 use serde_json::json;
 
@@ -65,4 +66,45 @@ async fn an_admin_action_and_a_purge_made_on_one_node_take_effect_on_the_other()
         !kept.iter().any(|text| text.starts_with("old ")),
         "purged on B too: {kept:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_admin_disconnect_through_one_node_closes_the_account_on_every_node() {
+    let nats = NatsCluster::start().await;
+    let a = start_node(&nats, "a").await;
+    let b = start_node(&nats, "b").await;
+    let mut root = register(&a.url, "root").await;
+    let mut alice_on_b = register(&b.url, "alice").await;
+    let (mut alice_on_a, _) = login(&a.url, "alice").await;
+    let mut bob_on_b = register(&b.url, "bob").await;
+
+    let reply = root
+        .request(
+            json!({"t": "admin", "action": "disconnect", "u": "alice"}),
+            "x",
+        )
+        .await;
+    assert_eq!(reply["t"], "admin", "{reply}");
+    assert_eq!(
+        reply["closed"], 1,
+        "the reply counts node A's connections: {reply}"
+    );
+    assert_eq!(
+        alice_on_a.expect_close().await,
+        1008,
+        "alice's connection on A ends"
+    );
+    assert_eq!(
+        alice_on_b.expect_close().await,
+        1008,
+        "alice's connection on B ends as on a single node"
+    );
+
+    // Only alice: bob on B is still served, and alice (not disabled) may come back.
+    root.say("general", "still here?", "s").await;
+    bob_on_b
+        .recv_matching(|frame| frame["t"] == "msg" && frame["c"] == "still here?")
+        .await;
+    let (mut back, _) = login(&b.url, "alice").await;
+    back.say("general", "back again", "b").await;
 }
