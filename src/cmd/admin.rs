@@ -3,7 +3,8 @@
 //! grant/revoke admin, list and revoke sessions, list/delete channels, purge a channel's
 //! history before a date. With `--live`, through the running server with a server admin's
 //! session, for what matters while it runs: disable, enable, disconnect, revoke sessions (the
-//! account's connections end at once). Glue over `store` and `client::session`.
+//! account's connections end at once). A cluster node's index is refused for every change (it
+//! would never reach the cluster's log). Glue over `store` and `client::session`.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -13,7 +14,7 @@ use anyhow::Context;
 use zeroize::Zeroizing;
 
 use crate::cli::GlobalArgs;
-use crate::store::{AdminOp, Store, StoreOptions, migrations};
+use crate::store::{AdminOp, Store, StoreOptions, migrations, replication};
 
 #[path = "admin_live.rs"]
 mod live;
@@ -31,6 +32,7 @@ Examples:
 
 On the database file, stop `chatify serve` first. --live acts through the running server with
 your (a server admin's) session: disable, enable, disconnect and revoke-sessions, effective at once.
+A cluster node's index (`serve --cluster`) is never changed offline, only listed: use --live.
 Exit status: 0 on success, 2 on an error.";
 
 /// Rows purged per transaction, so a big purge never holds the writer long.
@@ -110,6 +112,11 @@ pub fn run(args: Args, _global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     };
     // Refuses a missing, foreign, older or newer database before opening it for writing.
     migrations::status(&path)?;
+    if writes_the_file(&args.action)
+        && let Some(position) = replication::cluster_index_position(&path)?
+    {
+        anyhow::bail!(cluster_index_refusal(&path, position));
+    }
     let options = StoreOptions {
         auto_migrate: false,
         readers: 1,
@@ -124,6 +131,28 @@ pub fn run(args: Args, _global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let result = runtime.block_on(offline(&store, args.action));
     store.close();
     result.map(|()| ExitCode::SUCCESS)
+}
+
+/// Whether the offline action changes the database (the listings only read it).
+fn writes_the_file(action: &Action) -> bool {
+    !matches!(
+        action,
+        Action::Users | Action::Sessions { .. } | Action::Channels | Action::Disconnect { .. }
+    )
+}
+
+/// Why a change is not written to a cluster node's index, and what to do instead.
+fn cluster_index_refusal(path: &std::path::Path, position: u64) -> String {
+    format!(
+        "{} is a cluster node's index (it holds the cluster's log up to entry {position}): a \
+         change written to this file would never reach the log, so the other nodes would never \
+         see it, and nothing was written. Act through a running node instead, as a server admin: \
+         `chatify admin --live --server wss://NODE:PORT --user ADMIN disable|enable|disconnect|\
+         revoke-sessions USER`. The other changes (reset-password, delete-user, grant, revoke, \
+         revoke-session, delete-channel, purge) have no cluster path yet; users, sessions and \
+         channels still read this file",
+        path.display()
+    )
 }
 
 async fn offline(store: &Store, action: Action) -> anyhow::Result<()> {

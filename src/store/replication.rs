@@ -362,12 +362,7 @@ pub fn snapshot_for_cluster(source: &Path, target: &Path) -> Result<u32, StoreEr
         )));
     }
     let conn = Connection::open_with_flags(source, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    let is_index: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cluster_position')",
-        [],
-        |row| row.get(0),
-    )?;
-    if is_index {
+    if has_cluster_position(&conn)? {
         return Err(StoreError::Unavailable(
             "this database is already a cluster node's index; only a single-node database is \
              imported"
@@ -377,6 +372,33 @@ pub fn snapshot_for_cluster(source: &Path, target: &Path) -> Result<u32, StoreEr
     let _ = std::fs::remove_file(target);
     conn.execute("VACUUM INTO ?1", [target.to_string_lossy()])?;
     Ok(status.current)
+}
+
+/// Whether the database is a cluster node's index: it has the position table (a node creates it
+/// when it starts on the file, or the seed download does).
+fn has_cluster_position(conn: &Connection) -> Result<bool, StoreError> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cluster_position')",
+        [],
+        |row| row.get(0),
+    )?)
+}
+
+/// The last log position applied to the database at `path` when it is a cluster node's index
+/// (0: none applied yet), `None` for a single-node database. Opens the file read-only.
+pub fn cluster_index_position(path: &Path) -> Result<Option<u64>, StoreError> {
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    if !has_cluster_position(&conn)? {
+        return Ok(None);
+    }
+    let position: Option<i64> = conn
+        .query_row(
+            "SELECT stream_seq FROM cluster_position WHERE id = 1",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(Some(position.unwrap_or(0).max(0) as u64))
 }
 
 /// Records in the downloaded copy `path` that the log was applied up to `position` (the seed).

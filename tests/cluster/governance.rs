@@ -1,7 +1,11 @@
 //! Administration on a cluster node is a replicated write: an admin's `disable` through node A
 //! closes the account's connections on node B and refuses its logins there, a `disconnect`
 //! through A closes them on B too (the account may log in again), and a history purge run on
-//! A's store removes the same messages from B's index.
+//! A's store removes the same messages from B's index. The offline `chatify admin` refuses to
+//! change a node's index (the change would never reach the log).
+
+use std::path::Path;
+use std::process::{Command, Output};
 
 use serde_json::json;
 
@@ -107,4 +111,66 @@ async fn an_admin_disconnect_through_one_node_closes_the_account_on_every_node()
         .await;
     let (mut back, _) = login(&b.url, "alice").await;
     back.say("general", "back again", "b").await;
+}
+
+/// Runs `chatify admin --db DB ARGS…` (off the runtime).
+async fn offline_admin(db: &Path, args: &[&str]) -> Output {
+    let db = db.to_path_buf();
+    let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_chatify"))
+            .args(["admin", "--db"])
+            .arg(&db)
+            .args(&args)
+            .env_remove("CHATIFY_DB")
+            .output()
+            .expect("chatify admin runs")
+    })
+    .await
+    .expect("admin thread")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_offline_admin_command_refuses_to_change_a_cluster_index() {
+    let nats = NatsCluster::start().await;
+    let a = start_node(&nats, "a").await;
+    register(&a.url, "root").await.close().await;
+    register(&a.url, "bob").await.close().await;
+    // The file node A materialised from the stream.
+    let db = a._dir.path().join("chatify.db");
+
+    for action in [
+        &["disable", "bob"][..],
+        &["delete-user", "bob"],
+        &["grant", "bob"],
+        &["revoke-sessions", "bob"],
+        &["purge", "general", "--before", "1d"],
+    ] {
+        let output = offline_admin(&db, action).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{action:?}: {stderr}");
+        assert!(
+            stderr.contains("is a cluster node's index") && stderr.contains("admin --live"),
+            "{action:?}: {stderr}"
+        );
+    }
+
+    // Nothing was written: the listing (which still reads the file) shows bob enabled, not an
+    // admin and with his session, and he logs in.
+    let listing = offline_admin(&db, &["users"]).await;
+    assert!(listing.status.success(), "{listing:?}");
+    let stdout = String::from_utf8_lossy(&listing.stdout);
+    let bob: Vec<&str> = stdout
+        .lines()
+        .find(|line| line.starts_with("bob "))
+        .unwrap_or_else(|| panic!("bob listed: {stdout}"))
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        bob[1..4],
+        ["no", "no", "1"],
+        "admin, disabled, sessions: {stdout}"
+    );
+    let (bob_again, _) = login(&a.url, "bob").await;
+    bob_again.close().await;
 }
