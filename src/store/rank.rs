@@ -24,10 +24,14 @@ pub(crate) fn rank_candidates<T>(
     limit: usize,
 ) -> Vec<T> {
     let needles: Vec<Needle> = terms.iter().map(Needle::from_term).collect();
+    // One lowercase buffer for all documents and one token list per document: the candidates'
+    // text is most of a ranked search's work, so no allocation per token.
+    let mut lowered = String::new();
     let documents: Vec<(Vec<u32>, usize)> = candidates
         .iter()
         .map(|candidate| {
-            let tokens = tokenize(text(candidate).unwrap_or_default());
+            lowercase_into(text(candidate).unwrap_or_default(), &mut lowered);
+            let tokens = split_tokens(&lowered);
             let counts = needles.iter().map(|n| n.count_in(&tokens)).collect();
             (counts, tokens.len())
         })
@@ -98,14 +102,14 @@ impl Needle {
     }
 
     /// Occurrences in a tokenized document.
-    fn count_in(&self, tokens: &[String]) -> u32 {
+    fn count_in(&self, tokens: &[&str]) -> u32 {
         let count = match self {
-            Needle::Word(word) => tokens.iter().filter(|t| *t == word).count(),
+            Needle::Word(word) => tokens.iter().filter(|t| **t == word).count(),
             Needle::Prefix(stem) => tokens.iter().filter(|t| t.starts_with(stem)).count(),
             Needle::Phrase(words) if words.is_empty() => 0,
             Needle::Phrase(words) => tokens
                 .windows(words.len())
-                .filter(|window| window == words)
+                .filter(|window| window.iter().eq(words.iter()))
                 .count(),
         };
         u32::try_from(count).unwrap_or(u32::MAX)
@@ -115,10 +119,49 @@ impl Needle {
 /// Lowercase runs of letters and digits (close to FTS5's `unicode61`; diacritics are kept, so
 /// a folded match counts as zero occurrences here — it was still found, only ranked lower).
 fn tokenize(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|token| !token.is_empty())
-        .map(str::to_lowercase)
+    let mut lowered = String::new();
+    lowercase_into(text, &mut lowered);
+    split_tokens(&lowered)
+        .into_iter()
+        .map(str::to_string)
         .collect()
+}
+
+/// `text` in lowercase, written over `into` (ASCII text, the common case, without a per-char
+/// walk).
+fn lowercase_into(text: &str, into: &mut String) {
+    into.clear();
+    if text.is_ascii() {
+        into.push_str(text);
+        into.make_ascii_lowercase();
+    } else {
+        into.extend(text.chars().flat_map(char::to_lowercase));
+    }
+}
+
+/// The runs of letters and digits of an already lowercased text (ASCII text byte by byte).
+fn split_tokens(lowered: &str) -> Vec<&str> {
+    let mut tokens = Vec::with_capacity(lowered.len() / 4 + 1);
+    if !lowered.is_ascii() {
+        let runs = lowered.split(|c: char| !c.is_alphanumeric());
+        tokens.extend(runs.filter(|token| !token.is_empty()));
+        return tokens;
+    }
+    let mut start = None;
+    for (index, byte) in lowered.bytes().enumerate() {
+        match (byte.is_ascii_alphanumeric(), start) {
+            (true, None) => start = Some(index),
+            (false, Some(from)) => {
+                tokens.push(&lowered[from..index]);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(from) = start {
+        tokens.push(&lowered[from..]);
+    }
+    tokens
 }
 
 #[cfg(test)]

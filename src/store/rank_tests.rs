@@ -50,3 +50,12 @@ fn the_limit_cuts_and_missing_text_ranks_last() {
     assert_eq!(ranked, [Some("x".to_string()), Some("y x".to_string())]);
     assert!(rank(&terms, &[], 5).is_empty());
 }
+
+#[test]
+fn non_ascii_text_is_lowercased_and_split_like_ascii() {
+    let terms = [Term::Word("Éclair".into())];
+    let ranked = rank(&terms, &["un éclair", "ÉCLAIR—éclair, au café", "cafe"], 10);
+    assert_eq!(ranked, ["ÉCLAIR—éclair, au café", "un éclair", "cafe"]);
+    assert_eq!(tokenize("ÉCLAIR—éclair,au"), ["éclair", "éclair", "au"]);
+    assert_eq!(tokenize("Hello, WORLD 42!"), ["hello", "world", "42"]);
+}

@@ -33,19 +33,31 @@ pub(crate) const RANK_CANDIDATES: i64 = 2_000;
 /// for its candidates before it lets FTS5 restrict the channels (see `ranked_candidates`).
 const RANK_SCAN: i64 = 4 * RANK_CANDIDATES;
 
-/// The newest matches of the words alone (no channel phrase): the rowids of `message_fts` are
-/// message ids. ?1 the terms expression, ?2 the limit.
-const TERMS_NEWEST: &str =
-    "SELECT rowid FROM message_fts WHERE message_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2";
+/// The newest matches of the words alone (no channel phrase) below an id: the rowids of
+/// `message_fts` are message ids. ?1 the terms expression, ?2 the exclusive upper id, ?3 the
+/// limit.
+const TERMS_NEWEST: &str = "SELECT rowid FROM message_fts
+    WHERE message_fts MATCH ?1 AND rowid < ?2 ORDER BY rowid DESC LIMIT ?3";
 
-/// The messages among a list of ids that are in the channels and pass the filters, newest
-/// first. ?1 the ids and ?2 the channel scopes (JSON arrays), ?3 since, ?4 until, ?5 from.
-pub(crate) const MESSAGES_AMONG_IDS: &str = "SELECT {M} FROM messages m
+/// The id and text of the messages among a list of ids that are in the channels and pass the
+/// filters, newest first: what ranking reads (the whole rows only for the best ones). ?1 the
+/// ids and ?2 the channel scopes (JSON arrays), ?3 since, ?4 until, ?5 from.
+const CANDIDATES_AMONG_IDS: &str = "SELECT m.id, m.c FROM messages m
     WHERE m.id IN (SELECT value FROM json_each(?1))
       AND m.scope IN (SELECT value FROM json_each(?2))
       AND m.ts >= ?3 AND m.ts < ?4
       AND (?5 IS NULL OR m.sender = ?5 COLLATE NOCASE) AND m.deleted = 0
     ORDER BY m.id DESC";
+
+/// The messages with the given ids (a JSON array), in no particular order.
+const MESSAGES_BY_IDS: &str = "SELECT {M} FROM messages m
+    WHERE m.id IN (SELECT value FROM json_each(?1)) AND m.deleted = 0";
+
+/// What ranking needs of a matching message: its id and its current text.
+struct RankCandidate {
+    id: i64,
+    c: Option<String>,
+}
 
 /// A search's time and sender filters.
 struct SearchFilters<'a> {
@@ -81,7 +93,8 @@ impl StoreReader {
                 let candidates =
                     self.ranked_candidates(&terms, channels, &expression, &filters, fetch)?;
                 let keep = usize::try_from(limit).unwrap_or(0);
-                rank::rank_candidates(&terms, candidates, |m| m.c.as_deref(), keep)
+                let best = rank::rank_candidates(&terms, candidates, |m| m.c.as_deref(), keep);
+                self.messages_in_order(&best)?
             }
             SearchSort::Newest => self.newest_matches(&expression, &filters, limit)?,
         })
@@ -109,10 +122,12 @@ impl StoreReader {
     /// The newest `fetch` matches in `channels`, the candidates of a ranked search. The channel
     /// phrase of the MATCH expression matches every message of a channel, so ANDing it walks
     /// the channel's whole posting list (O(channel size), most of a ranked search's time). So
-    /// the words alone are matched first, newest first, and their newest [`RANK_SCAN`] hits are
+    /// the words alone are matched, newest first, in chunks no larger than what is still
+    /// missing (a word common in the channel costs one lookup per candidate), and each chunk is
     /// looked up by id, keeping those in the channels: exact whenever that finds `fetch`
-    /// candidates or the words have no more hits. Only otherwise (the channels hold a small
-    /// share of the words' hits) does the full expression, with the channel phrase, decide.
+    /// candidates within the words' newest [`RANK_SCAN`] hits or the words have no more hits.
+    /// Only otherwise (the channels hold a small share of the words' hits) does the full
+    /// expression, with the channel phrase, decide.
     fn ranked_candidates(
         &self,
         terms: &[fts::Term],
@@ -120,37 +135,71 @@ impl StoreReader {
         expression: &str,
         filters: &SearchFilters,
         fetch: i64,
-    ) -> Result<Vec<MessageEvent>, StoreError> {
+    ) -> Result<Vec<RankCandidate>, StoreError> {
         let Some(words) = fts::terms_expression(terms) else {
             return Ok(Vec::new());
         };
-        let ids = self
-            .conn
-            .prepare_cached(TERMS_NEWEST)?
-            .query_map(params![words, RANK_SCAN], |row| row.get::<_, i64>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
         let scopes: Vec<String> = channels.iter().map(|ch| proto::channel_scope(ch)).collect();
         let scopes = serde_json::to_string(&scopes).unwrap_or_default();
         let wanted = usize::try_from(fetch).unwrap_or(usize::MAX);
-        let mut statement = self.conn.prepare_cached(&search_sql(MESSAGES_AMONG_IDS))?;
-        let mut found = Vec::new();
-        let mut rest = &ids[..];
-        while found.len() < wanted && !rest.is_empty() {
-            // Newest chunk first, each no larger than what is still missing, so a word common
-            // in the channel costs one lookup per candidate.
-            let (chunk, tail) = rest.split_at((wanted - found.len()).min(rest.len()));
-            let chunk = serde_json::to_string(chunk).unwrap_or_default();
+        let mut newest_ids = self.conn.prepare_cached(TERMS_NEWEST)?;
+        let mut among = self.conn.prepare_cached(CANDIDATES_AMONG_IDS)?;
+        let mut found: Vec<RankCandidate> = Vec::new();
+        let (mut scanned, mut below) = (0_i64, i64::MAX);
+        while found.len() < wanted {
+            let missing = i64::try_from(wanted - found.len()).unwrap_or(i64::MAX);
+            let room = missing.min(RANK_SCAN - scanned);
+            if room <= 0 {
+                break;
+            }
+            let ids = newest_ids
+                .query_map(params![words, below, room], |row| row.get::<_, i64>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            scanned += i64::try_from(ids.len()).unwrap_or(i64::MAX);
+            below = ids.last().copied().unwrap_or(below);
+            let chunk = serde_json::to_string(&ids).unwrap_or_default();
             let params = params![chunk, scopes, filters.since, filters.until, filters.from];
-            let rows = statement.query_map(params, rows::message_from_row)?;
+            let rows = among.query_map(params, |row| {
+                Ok(RankCandidate {
+                    id: row.get(0)?,
+                    c: row.get(1)?,
+                })
+            })?;
             found.extend(rows.collect::<Result<Vec<_>, _>>()?);
-            rest = tail;
+            if i64::try_from(ids.len()).unwrap_or(i64::MAX) < room {
+                // The words have no more hits: what was found is every candidate.
+                found.truncate(wanted);
+                return Ok(found);
+            }
         }
-        let words_exhausted = i64::try_from(ids.len()).unwrap_or(i64::MAX) < RANK_SCAN;
-        if found.len() >= wanted || words_exhausted {
+        if found.len() >= wanted {
             found.truncate(wanted);
             return Ok(found);
         }
-        self.newest_matches(expression, filters, fetch)
+        let newest = self.newest_matches(expression, filters, fetch)?;
+        Ok(newest
+            .into_iter()
+            .map(|message| RankCandidate {
+                id: message.id,
+                c: message.c,
+            })
+            .collect())
+    }
+
+    /// The whole messages of ranked candidates, in the candidates' order (one that was deleted
+    /// since it was ranked is left out).
+    fn messages_in_order(&self, best: &[RankCandidate]) -> Result<Vec<MessageEvent>, StoreError> {
+        let ids: Vec<i64> = best.iter().map(|candidate| candidate.id).collect();
+        let ids = serde_json::to_string(&ids).unwrap_or_default();
+        let mut statement = self.conn.prepare_cached(&search_sql(MESSAGES_BY_IDS))?;
+        let mut by_id: std::collections::HashMap<i64, MessageEvent> = statement
+            .query_map(params![ids], rows::message_from_row)?
+            .map(|row| row.map(|message| (message.id, message)))
+            .collect::<Result<_, _>>()?;
+        Ok(best
+            .iter()
+            .filter_map(|candidate| by_id.remove(&candidate.id))
+            .collect())
     }
 
     /// Sealed-channel search: messages whose current blind tokens include ALL `tokens`, newest
@@ -235,14 +284,19 @@ mod tests {
             words.iter().any(|line| line.contains("VIRTUAL TABLE")),
             "{words:?}"
         );
-        let among = plan(&conn, &search_sql(MESSAGES_AMONG_IDS));
-        assert!(
-            among
-                .iter()
-                .any(|line| line.contains("INTEGER PRIMARY KEY")),
-            "messages looked up by id: {among:?}"
-        );
-        assert_index_ranges("messages among ids", &among, true);
+        for (name, query) in [
+            ("candidates among ids", CANDIDATES_AMONG_IDS.to_string()),
+            ("messages by ids", search_sql(MESSAGES_BY_IDS)),
+        ] {
+            let among = plan(&conn, &query);
+            assert!(
+                among
+                    .iter()
+                    .any(|line| line.contains("INTEGER PRIMARY KEY")),
+                "{name}: messages looked up by id: {among:?}"
+            );
+            assert_index_ranges(name, &among, true);
+        }
         for count in [1, 2, 5] {
             let lines = plan(&conn, &blind_sql(count));
             assert_index_ranges("blind search", &lines, false);
