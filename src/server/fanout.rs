@@ -181,6 +181,25 @@ fn update_membership(state: &ServerState, channel: &str, user: &str, joined: boo
         for conn in state.registry.user_connections(&user) {
             conn.send_text(&member);
         }
+        return;
+    }
+    drop(inner);
+    presence_after_first_membership(state, &user);
+}
+
+/// Another node's user who just became a member of their first channel here: presence travels
+/// over core NATS and memberships through the log, so a presence their node announced before
+/// this node applied the membership (a brand-new account coming online) reached nobody here.
+/// Announced now to the members of that channel, as a single node does after registration.
+fn presence_after_first_membership(state: &ServerState, user: &UserName) {
+    if state.registry.membership_count(user) != 1 {
+        return;
+    }
+    let Some(link) = super::live_link::link_of(state) else {
+        return;
+    };
+    if let Some((presence, text)) = link.remote_presence(user) {
+        super::presence::presence_from_other_node(state, user, presence, &text);
     }
 }
 

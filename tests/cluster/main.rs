@@ -8,8 +8,11 @@
 //! a node that is a real `chatify serve --cluster` process, presence, typing, voice and
 //! `member` frames cross nodes, and when that process is killed with -9 its users go offline
 //! on the other node and a client resumes there with nothing lost or doubled. `governance`: an
-//! admin's action and a history purge made on one node take effect on the other. `import`: a
-//! single-node database imported once with `chatify migrate --to-cluster`, served by new nodes.
+//! admin's action, a `disconnect` and a history purge made on one node take effect on the other,
+//! and the offline `chatify admin` refuses to change a node's index. `presence_order`: a user
+//! announced online before their membership reaches a node is shown online there once it
+//! does. `import`: a single-node database imported once with `chatify migrate --to-cluster`,
+//! served by new nodes.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -19,6 +22,7 @@ mod http;
 mod import;
 mod live;
 mod nats;
+mod presence_order;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
