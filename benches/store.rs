@@ -308,6 +308,8 @@ async fn search(
         .collect();
     let pair = format!("{} {}", Vocabulary::word(1), Vocabulary::word(1_000));
     cases.push((pair, "rank 1 AND rank 1,000".into()));
+    // The writer indexes in steps off the ack path: the queries below read the index directly.
+    store.bring_search_index_up_to_date().await?;
     for sort in [SearchSort::Newest, SearchSort::Rank] {
         let mut all = Samples::with_capacity(cases.len() * queries);
         for (query, note) in &cases {

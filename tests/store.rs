@@ -35,6 +35,8 @@ mod queries;
 mod schema;
 #[path = "store/search.rs"]
 mod search;
+#[path = "store/search_index.rs"]
+mod search_index;
 
 const WAIT: Duration = Duration::from_secs(10);
 const T0: i64 = 1_764_000_000_000;
@@ -106,6 +108,20 @@ impl Fixture {
             .await
             .expect("read in time")
             .expect("read succeeds")
+    }
+
+    /// `Store::search`: what a search sent after the appends' acks finds.
+    async fn search(
+        &self,
+        channels: Vec<String>,
+        query: &str,
+        options: SearchOptions,
+    ) -> Vec<chatify::model::MessageEvent> {
+        let search = self.store.search(channels, query.to_string(), options);
+        tokio::time::timeout(WAIT, search)
+            .await
+            .expect("search in time")
+            .expect("search succeeds")
     }
 
     async fn append(&self, op: AppendOp) -> Result<Appended, StoreError> {

@@ -143,10 +143,7 @@ async fn search_channel(
     let events = match (channel.mode, q, idx) {
         (ChannelMode::Open, Some(q), None) => {
             let q = non_empty_query(q)?;
-            read(session, move |r| {
-                r.search(std::slice::from_ref(&name), &q, &options)
-            })
-            .await?
+            search_store(session, vec![name], q, options).await?
         }
         (ChannelMode::Sealed, None, Some(tokens)) => {
             if tokens.is_empty() {
@@ -187,7 +184,23 @@ async fn search_open_channels(
     if channels.is_empty() {
         return Ok(Vec::new());
     }
-    read(session, move |r| r.search(&channels, &q, &options)).await
+    search_store(session, channels, q, options).await
+}
+
+/// A full-text search with read-your-writes (`Store::search`: the index is brought up to date
+/// with every acked message first).
+async fn search_store(
+    session: &ServerSession,
+    channels: Vec<String>,
+    q: String,
+    options: SearchOptions,
+) -> Result<Vec<MessageEvent>, Reject> {
+    session
+        .state
+        .store
+        .search(channels, q, options)
+        .await
+        .map_err(Reject::from_store)
 }
 
 /// `rewind`.

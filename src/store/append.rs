@@ -1,9 +1,11 @@
 //! The event appends run by the writer inside its transaction: `msg`, `edit`, `delete`,
-//! `react` and `dm` (a DM's edits, deletions and reactions are `dm_changes`). Each validates its target, takes its `ts`/`seq`, inserts one row into the
-//! append-only `events` log, updates the `messages` current state (through `model::fold`), keeps the
-//! search indexes current (FTS5 for open channels, blind tokens for sealed ones), and returns
-//! the committed [`LoggedEvent`]. A deletion purges the message's text and its edits' (`purge`).
-//! Used only by `writer`.
+//! `react` and `dm` (a DM's edits, deletions and reactions are `dm_changes`). Each validates its
+//! target, takes its `ts`/`seq`, inserts one row into the append-only `events` log, updates the
+//! `messages` current state (through `model::fold`), keeps the blind tokens of sealed channels
+//! current, and returns the committed [`LoggedEvent`]. An open channel's new message is indexed
+//! for full-text search later, in a step of its own (`fts_steps`); an edit re-indexes a message
+//! only once that step has indexed it. A deletion purges the message's text and its edits'
+//! (`purge`). Used only by `commit_thread` (through `requests`).
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -12,6 +14,7 @@ use super::dm_changes::{DmChangeRequest, append_dm_change, registered_name};
 use super::error::StoreError;
 use super::events::{EventBody, LoggedEvent};
 use super::fts;
+use super::fts_steps;
 use super::purge;
 use super::rows::{
     self, DELETE_PAYLOAD, DmPayload, EditPayload, MESSAGE_COLUMNS, MsgPayload, ReactPayload,
@@ -173,9 +176,9 @@ fn append_msg(
         payload.enc,
         payload.reply_to
     ])?;
-    match mode {
-        ChannelMode::Open => fts_insert(conn, id, &payload.c, channel)?,
-        ChannelMode::Sealed => tokens_insert(conn, &scope, id, &tokens)?,
+    // An open channel's message is indexed for full-text search by a later step (`fts_steps`).
+    if mode == ChannelMode::Sealed {
+        tokens_insert(conn, &scope, id, &tokens)?;
     }
     let body = EventBody::Msg {
         channel: channel.to_string(),
@@ -217,6 +220,8 @@ fn append_edit(
     fold::apply(&mut message, &change);
     write_message_state(conn, &message)?;
     match (mode, new_tokens) {
+        // Not indexed yet: the step indexes the current text when it gets there.
+        (ChannelMode::Open, _) if !fts_steps::is_indexed(conn, target)? => {}
         (ChannelMode::Open, _) => {
             purge::forget_fts_row(conn, target, &indexed_text, channel)?;
             fts_insert(conn, target, &c, channel)?;
@@ -442,7 +447,8 @@ pub(crate) fn insert_event(
     Ok(conn.last_insert_rowid())
 }
 
-/// Indexes an open-channel message for full-text search.
+/// Indexes an open-channel message for full-text search (`fts_steps`, and an edit of a message
+/// already indexed).
 pub(crate) fn fts_insert(
     conn: &Connection,
     id: i64,

@@ -4,19 +4,25 @@
 //! batch be redone one request per transaction), commits, and only then runs the requests'
 //! callbacks, in order. It assigns ids (SQLite rowids), per-scope `seq` (cached counters,
 //! rolled back with a failed transaction, so they stay gap-free) and `ts` (never decreasing).
+//! Between groups it keeps the full-text index in step (`fts_steps`): a step right after a
+//! commit once the backlog reaches [`INDEX_BACKLOG_THRESHOLD`], else once its queue has stayed
+//! empty for `StoreOptions::search_index_idle_ms`; it finishes the backlog before it stops.
 //! Used only by `Store`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension};
 
 use super::checkpointer::{Checkpointer, WRITER_AUTOCHECKPOINT_PAGES};
 use super::error::StoreError;
+use super::fts_steps::{self, INDEX_BACKLOG_THRESHOLD, StepBounds};
 use super::types::StoreStats;
 use crate::clock::Clock;
 use crate::proto::ChannelMode;
+use index_schedule::IndexSchedule;
 
 /// One typed operation of the writer: a struct per operation (`requests`), with its own reply.
 pub(crate) trait WriteRequest: Send + 'static {
@@ -101,6 +107,8 @@ pub(crate) struct CommitThread {
     committed: tokio::sync::watch::Sender<i64>,
     /// Copies the WAL into the main file off this thread.
     checkpointer: Checkpointer,
+    /// When the full-text index gets its steps.
+    index: IndexSchedule,
 }
 
 /// Counters shared between the writer thread and `Store::stats`.
@@ -108,9 +116,17 @@ pub(crate) struct CommitThread {
 pub(crate) struct SharedStats {
     transactions: AtomicU64,
     requests: AtomicU64,
+    /// Committed messages are waiting for the full-text index. Set before the callbacks of the
+    /// commit that appended them run (so after any ack), cleared by the step that indexed them.
+    search_index_behind: AtomicBool,
 }
 
 impl SharedStats {
+    /// Whether a search must first ask the writer to bring the full-text index up to date.
+    pub fn search_index_behind(&self) -> bool {
+        self.search_index_behind.load(Ordering::SeqCst)
+    }
+
     pub fn snapshot(&self) -> StoreStats {
         StoreStats {
             transactions: self.transactions.load(Ordering::Relaxed),
@@ -150,13 +166,15 @@ pub(crate) fn last_event_id(conn: &Connection) -> Result<i64, StoreError> {
 }
 
 impl CommitThread {
+    /// Also indexes any full-text backlog a crash left (before the first request is taken).
     pub fn new(
-        conn: Connection,
+        mut conn: Connection,
         batch_max: usize,
         clock: Clock,
         stats: Arc<SharedStats>,
         committed: tokio::sync::watch::Sender<i64>,
         checkpointer: Checkpointer,
+        index_idle: Duration,
     ) -> Result<CommitThread, StoreError> {
         let last_ts: Option<i64> = conn
             .query_row(
@@ -167,6 +185,7 @@ impl CommitThread {
             .optional()?;
         conn.set_prepared_statement_cache_capacity(64);
         conn.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES)?;
+        fts_steps::catch_up(&mut conn)?;
         Ok(CommitThread {
             conn,
             counters: CommitCounters::new(last_ts.unwrap_or(0), clock),
@@ -174,13 +193,16 @@ impl CommitThread {
             stats,
             committed,
             checkpointer,
+            index: IndexSchedule::new(index_idle),
         })
     }
 
-    /// Runs until every sender is gone and the queue is drained, then checkpoints.
+    /// Runs until every sender is gone and the queue is drained, indexes the rest of the
+    /// full-text backlog, then checkpoints.
     pub fn run(mut self, mut receiver: tokio::sync::mpsc::Receiver<Box<dyn QueuedWrite>>) {
         let mut batch = Vec::with_capacity(self.batch_max.min(4096));
-        while let Some(first) = receiver.blocking_recv() {
+        self.index.start_timer();
+        while let Some(first) = self.next_request(&mut receiver) {
             batch.push(first);
             while batch.len() < self.batch_max {
                 match receiver.try_recv() {
@@ -188,7 +210,14 @@ impl CommitThread {
                     Err(_) => break,
                 }
             }
+            let count = batch.len();
             self.process(&mut batch);
+            if !self.index.stalled && self.index.backlog >= INDEX_BACKLOG_THRESHOLD {
+                self.index_step(StepBounds::background(count));
+            }
+        }
+        if let Err(error) = fts_steps::catch_up(&mut self.conn) {
+            tracing::warn!(%error, "indexing the last messages for search failed");
         }
         self.checkpointer.stop();
         if let Err(error) = self
@@ -205,6 +234,9 @@ impl CommitThread {
         self.stats.transactions.fetch_add(1, Ordering::Relaxed);
         self.stats.requests.fetch_add(count, Ordering::Relaxed);
         self.checkpointer.committed(count);
+        // Before the callbacks: a search sent after an ack knows the index is behind.
+        self.index.stalled = false;
+        self.refresh_index_backlog();
         // Subscribers learn of the commit before the callbacks run, so one that is told of an
         // event by a callback can always read it.
         match last_event_id(&self.conn) {
@@ -392,6 +424,9 @@ pub(crate) fn storage_error(error: rusqlite::Error) -> StoreError {
         _ => StoreError::Sqlite(error),
     }
 }
+
+#[path = "commit_thread_index.rs"]
+mod index_schedule;
 
 #[cfg(test)]
 #[path = "commit_thread_tests.rs"]

@@ -7,6 +7,7 @@ use rusqlite::{Connection, params};
 
 use super::{AdminOp, grant_admin, registered};
 use crate::store::error::StoreError;
+use crate::store::fts_steps;
 use crate::store::purge;
 
 /// Applies one administration op; returns its count (see [`AdminOp`]).
@@ -161,6 +162,8 @@ fn delete_channel(conn: &Connection, channel: &str) -> Result<u64, StoreError> {
     let events = conn
         .prepare_cached("DELETE FROM events WHERE scope = ?1")?
         .execute([&scope])?;
+    // The newest events may have been the channel's: their ids will be handed out again.
+    fts_steps::keep_below_new_ids(conn)?;
     Ok(events as u64)
 }
 

@@ -19,7 +19,7 @@ use super::schema::{self, Probe};
 use super::types::{Durability, StoreOptions};
 
 /// The latest schema version this build supports (= the number of steps).
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// One migration step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +50,10 @@ pub const STEPS: &[Step] = &[
     Step {
         version: 5,
         description: "full-text index that forgets a deleted message's words at once (secure-delete), re-built from the live messages",
+    },
+    Step {
+        version: 6,
+        description: "full-text indexing in large steps off the ack path: how far the index is in step with the messages",
     },
 ];
 
@@ -248,6 +252,7 @@ fn migration_list(sink: Sender<MigrateProgress>) -> Migrations<'static> {
             backfill_v5(tx, &sink_v5)
         })
         .comment("v5: secure-delete full-text index, re-built"),
+        M::up(schema::V6_SQL).comment("v6: full-text index position (deferred indexing)"),
     ])
 }
 

@@ -9,6 +9,7 @@
 //! Files: `schema` (migration SQL as data, the read-only probe), `migrations` (status, migrate)
 //! with `backfill` (the data half of step 2) and `files` (WAL setup, backups); `commit_thread`
 //! (the writer thread, group commit) with `checkpointer` (WAL checkpoints off the writer thread)
+//! and `fts_steps` (full-text indexing in steps of its own, off the ack path)
 //! running the typed `requests`: `append` (events) and
 //! `accounts` (everything else) and `governance` (+ `governance_admin`: moderation with its
 //! system lines, operator administration, purges and retention); `log` (the [`EventLog`] trait and its SQLite implementation);
@@ -26,6 +27,7 @@ mod error;
 mod events;
 mod files;
 mod fts;
+mod fts_steps;
 mod governance;
 mod governance_reads;
 mod history;
@@ -108,6 +110,7 @@ impl Store {
             stats.clone(),
             committed_tx,
             checkpointer::Checkpointer::start(path, options.durability)?,
+            std::time::Duration::from_millis(options.search_index_idle_ms),
         )?;
         let handle = std::thread::Builder::new()
             .name("chatify-store-writer".into())
@@ -310,6 +313,37 @@ impl Store {
         self.submit(requests::Administer(op)).await
     }
 
+    /// Full-text search over open channels (see [`StoreReader::search`]) with read-your-writes:
+    /// the index is first brought up to date with every committed message
+    /// ([`Store::bring_search_index_up_to_date`]), so a message acked before the call is found.
+    pub async fn search(
+        &self,
+        channels: Vec<String>,
+        query: String,
+        options: SearchOptions,
+    ) -> Result<Vec<crate::model::MessageEvent>, StoreError> {
+        self.bring_search_index_up_to_date().await?;
+        self.read(move |reader| reader.search(&channels, &query, &options))
+            .await
+    }
+
+    /// Makes the writer index every committed message that is not indexed for full-text search
+    /// yet (the writer indexes in steps off the ack path, `fts_steps`); returns once that is
+    /// committed. Free when nothing is behind. Never replicated: each node's index is its own.
+    pub async fn bring_search_index_up_to_date(&self) -> Result<(), StoreError> {
+        if !self.inner.stats.search_index_behind() {
+            return Ok(());
+        }
+        let (reply, wait) = tokio::sync::oneshot::channel();
+        let callback: ReplyCallback<()> = Box::new(move |result| {
+            let _ = reply.send(result);
+        });
+        let request = Queued::boxed(fts_steps::CatchUpSearchIndex, callback);
+        self.inner.submit_direct(request).await?;
+        wait.await
+            .map_err(|_| StoreError::Unavailable("the store writer has stopped".into()))?
+    }
+
     /// Runs `f` with a pooled read-only connection on tokio's blocking pool.
     pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
@@ -386,7 +420,6 @@ impl Store {
 
 impl Inner {
     /// Queues straight to the writer (never through the replicator), waiting for space.
-    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
     async fn submit_direct(&self, request: Box<dyn QueuedWrite>) -> Result<(), StoreError> {
         let sender = self.sender.lock().ok().and_then(|guard| guard.clone());
         let Some(sender) = sender else {

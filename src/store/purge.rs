@@ -13,6 +13,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::error::StoreError;
 use super::fts;
+use super::fts_steps;
 use super::rows::{self, EditPayload, MsgPayload};
 
 /// The payload of an `edit` event whose message was deleted: no text, marked purged.
@@ -59,9 +60,14 @@ pub(crate) fn purge_deleted_message_text(conn: &Connection, id: i64) -> Result<(
 }
 
 /// Removes what the search indexes hold of message `id`: its words from the full-text index
-/// when it is indexed there (a live message of an open channel that is not a system line, with
-/// the text it was indexed with, which is its current `c`) and its blind tokens.
+/// when it is indexed there (a live message of an open channel that is not a system line, at or
+/// below the index position of `fts_steps`, with the text it was indexed with, which is its
+/// current `c`) and its blind tokens. A message above the position was never indexed: FTS5 is
+/// not told anything about it (a `delete` of words never indexed would corrupt the index).
 pub(crate) fn forget_indexed_text(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    if !fts_steps::is_indexed(conn, id)? {
+        return forget_blind_tokens(conn, id);
+    }
     let indexed: Option<(String, String)> = conn
         .prepare_cached(
             "SELECT ch.name, m.c FROM messages m JOIN channels ch ON ch.name = substr(m.scope, 2)
@@ -73,6 +79,10 @@ pub(crate) fn forget_indexed_text(conn: &Connection, id: i64) -> Result<(), Stor
     if let Some((channel, text)) = indexed {
         forget_fts_row(conn, id, &text, &channel)?;
     }
+    forget_blind_tokens(conn, id)
+}
+
+fn forget_blind_tokens(conn: &Connection, id: i64) -> Result<(), StoreError> {
     conn.prepare_cached("DELETE FROM blind_tokens WHERE msg_id = ?1")?
         .execute([id])?;
     Ok(())

@@ -223,6 +223,24 @@ INSERT INTO schema_meta (key, value) VALUES ('schema_version', '5')
     ON CONFLICT (key) DO UPDATE SET value = excluded.value;
 "#;
 
+/// Schema version 6: the full-text index is kept in step off the ack path. The writer no longer
+/// indexes an open-channel message inside its append; it indexes the messages after
+/// `fts_progress.indexed_through` in large steps of their own (`fts_steps`), moving the position
+/// in the same transaction as the rows. Everything at or below the position that belongs in the
+/// index is there; nothing above it is. v5's back-fill indexed every live message, so the
+/// position starts at the newest message.
+pub(crate) const V6_SQL: &str = r#"
+CREATE TABLE fts_progress (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    indexed_through INTEGER NOT NULL
+);
+INSERT INTO fts_progress (id, indexed_through)
+    VALUES (1, (SELECT coalesce(max(id), 0) FROM messages));
+
+INSERT INTO schema_meta (key, value) VALUES ('schema_version', '6')
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+"#;
+
 /// What a database path holds, found without modifying it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Probe {

@@ -36,6 +36,11 @@ pub struct StoreOptions {
     /// Where event `ts` come from (the system clock by default). The writer never lets `ts`
     /// decrease, whatever the clock says.
     pub clock: Clock,
+    /// How long the writer's queue stays empty before it indexes new open-channel messages for
+    /// full-text search, in milliseconds (default 20). The writer indexes in large steps of
+    /// their own, off the ack path: now and then while it is idle, and at once when the backlog
+    /// grows large; a search always brings the index up to date first (`Store::search`).
+    pub search_index_idle_ms: u64,
 }
 
 impl std::fmt::Debug for StoreOptions {
@@ -49,6 +54,7 @@ impl std::fmt::Debug for StoreOptions {
             .field("batch_max", &self.batch_max)
             .field("busy_timeout_ms", &self.busy_timeout_ms)
             .field("clock", &self.clock)
+            .field("search_index_idle_ms", &self.search_index_idle_ms)
             .finish()
     }
 }
@@ -93,6 +99,7 @@ impl Default for StoreOptions {
             batch_max: 1024,
             busy_timeout_ms: 5_000,
             clock: Clock::system(),
+            search_index_idle_ms: 20,
         }
     }
 }

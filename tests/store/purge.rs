@@ -1,12 +1,15 @@
 //! Issue 9 point 11 in the store: a deletion removes the message's words from the full-text
 //! index with the text it was indexed with, so after any mix of edits, deletions, history
 //! purges and a channel deletion the index is consistent (FTS5 `integrity-check`), finds every
-//! live word and none of a deleted message's, and the log keeps a tombstone at its id.
+//! live word and none of a deleted message's, and the log keeps a tombstone at its id. Run twice:
+//! with every message indexed before the changes, and with none indexed yet (the writer indexes
+//! in steps of its own, `fts_steps`; its idle steps are held off so the changes meet messages
+//! above the index position).
 
 use super::*;
 use chatify::store::AdminOp;
 
-fn fts_integrity_check(path: &Path) {
+pub(crate) fn fts_integrity_check(path: &Path) {
     let conn = rusqlite::Connection::open(path).expect("open");
     conn.execute(
         "INSERT INTO message_fts (message_fts, rank) VALUES ('integrity-check', 1)",
@@ -21,17 +24,28 @@ fn fts_integrity_check(path: &Path) {
 
 async fn hits(fx: &Fixture, channels: &[&str], words: &str) -> Vec<i64> {
     let channels: Vec<String> = channels.iter().map(|c| c.to_string()).collect();
-    let words = words.to_string();
-    fx.read(move |r| r.search(&channels, &words, &SearchOptions::default()))
+    fx.search(channels, words, SearchOptions::default())
         .await
         .iter()
         .map(|m| m.id)
         .collect()
 }
 
+/// A writer that indexes only when a search asks (or the backlog reaches the threshold).
+pub(crate) const NO_IDLE_STEPS: u64 = 3_600_000;
+
 #[tokio::test]
 async fn deletions_edits_and_purges_keep_the_full_text_index_exact() {
-    let fx = Fixture::new();
+    deletions_edits_and_purges_scenario(true).await;
+}
+
+#[tokio::test]
+async fn deletions_edits_and_purges_of_messages_not_indexed_yet_keep_the_index_exact() {
+    deletions_edits_and_purges_scenario(false).await;
+}
+
+async fn deletions_edits_and_purges_scenario(indexed_before_changes: bool) {
+    let fx = Fixture::with(|options| options.search_index_idle_ms = NO_IDLE_STEPS);
     fx.users(&["alice"]).await;
     fx.channel("ops", ChannelMode::Open, &["alice"]).await;
     fx.channel("gone", ChannelMode::Open, &["alice"]).await;
@@ -41,6 +55,12 @@ async fn deletions_edits_and_purges_keep_the_full_text_index_exact() {
         let text = format!("shared word{n} common");
         ids.push(fx.msg("ops", "alice", &text).await.id);
         fx.msg("gone", "alice", &text).await;
+    }
+    if indexed_before_changes {
+        fx.store
+            .bring_search_index_up_to_date()
+            .await
+            .expect("indexed");
     }
     fx.set_time(T0 + 40_000);
     for (n, id) in ids.iter().enumerate().filter(|(n, _)| n % 3 == 0) {
@@ -66,6 +86,12 @@ async fn deletions_edits_and_purges_keep_the_full_text_index_exact() {
         .await
         .expect("delete channel");
 
+    if !indexed_before_changes {
+        let unindexed = fx
+            .read(|r| r.search(&["ops".into()], "shared", &SearchOptions::default()))
+            .await;
+        assert!(unindexed.is_empty(), "nothing indexed yet: {unindexed:?}");
+    }
     // Live: odd n from 5 on; every third of them edited.
     let live: Vec<usize> = (5..30).filter(|n| n % 2 == 1).collect();
     let mut found = hits(&fx, &["ops", "gone"], "shared common").await;

@@ -18,9 +18,7 @@ pub(crate) async fn search_texts(
 ) -> Vec<String> {
     let channels: Vec<String> = channels.iter().map(|c| c.to_string()).collect();
     let q = q.to_string();
-    let found = fx
-        .read(move |r| r.search(&channels, &q, &search_options(sort)))
-        .await;
+    let found = fx.search(channels, &q, search_options(sort)).await;
     texts(&found)
 }
 
@@ -153,9 +151,7 @@ async fn full_text_search_matches_words_prefixes_and_phrases_in_given_channels()
         limit: 1,
         ..SearchOptions::default()
     };
-    let found = fx
-        .read(move |r| r.search(&["general".to_string()], "deploy*", &filtered))
-        .await;
+    let found = fx.search(vec!["general".into()], "deploy*", filtered).await;
     assert_eq!(
         texts(&found),
         ["failed to deploy: the build failed, failed, failed"]
