@@ -83,8 +83,15 @@ impl DbFixture {
         .await
     }
 
+    /// Appends and leaves the full-text index in step, as a server's writer does once idle
+    /// (`search --db` reads the index as the writer left it).
     pub(crate) async fn append(&self, op: AppendOp) -> i64 {
-        self.store.append_wait(op).await.expect("append").id
+        let id = self.store.append_wait(op).await.expect("append").id;
+        self.store
+            .bring_search_index_up_to_date()
+            .await
+            .expect("indexed");
+        id
     }
 
     /// Creates sealed channel `vault` (test-weak KDF) with alice as a member.
