@@ -96,10 +96,14 @@ pub(crate) fn is_indexed(conn: &Connection, id: i64) -> Result<bool, StoreError>
 /// messages waiting (system lines, sealed channels and ids of other events count too), read in
 /// O(1) after every commit.
 pub(crate) fn backlog(conn: &Connection) -> Result<i64, StoreError> {
+    Ok((newest_message_id(conn)? - indexed_through(conn)?).max(0))
+}
+
+fn newest_message_id(conn: &Connection) -> Result<i64, StoreError> {
     let newest: Option<i64> = conn
         .prepare_cached("SELECT max(id) FROM messages")?
         .query_row([], |row| row.get(0))?;
-    Ok((newest.unwrap_or(0) - indexed_through(conn)?).max(0))
+    Ok(newest.unwrap_or(0))
 }
 
 /// Indexes messages after the position within `bounds`, inside the caller's transaction, and
@@ -135,8 +139,10 @@ pub(crate) fn index_pending(conn: &Connection, bounds: StepBounds) -> Result<boo
         }
     };
     if in_step {
-        // Everything up to the newest event has been looked at.
-        position = position.max(last_event_id(conn)?);
+        // Everything up to the newest event (and message) has been looked at.
+        position = position
+            .max(last_event_id(conn)?)
+            .max(newest_message_id(conn)?);
     }
     if position != indexed_through(conn)? {
         set_position(conn, position)?;
@@ -196,5 +202,60 @@ impl WriteRequest for CatchUpSearchIndex {
 
     fn apply(&self, conn: &Connection, _: &mut CommitCounters) -> Result<(), StoreError> {
         index_pending(conn, StepBounds::EVERYTHING).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::history::plan_tests::{assert_index_ranges, latest_schema, plan};
+
+    #[test]
+    fn a_step_reads_the_backlog_by_id_range_without_sorting() {
+        let (_dir, conn) = latest_schema();
+        let lines = plan(&conn, PENDING_MESSAGES);
+        assert_index_ranges("pending messages", &lines, false);
+        assert!(
+            lines.iter().any(|line| line.contains("rowid>?")),
+            "messages read from the position on: {lines:?}"
+        );
+    }
+
+    #[test]
+    fn steps_stop_at_their_row_bound_and_move_the_position_with_the_rows() {
+        let (_dir, mut conn) = latest_schema();
+        conn.execute_batch(
+            "INSERT INTO channels (name, mode, created_by, created_ms)
+                 VALUES ('ops', 'open', 'a', 1), ('vault', 'sealed', 'a', 1);",
+        )
+        .expect("channels");
+        for id in 1..=100_i64 {
+            let scope = if id % 10 == 0 { "#vault" } else { "#ops" };
+            conn.execute(
+                "INSERT INTO messages (id, scope, seq, ts, sender, c) VALUES (?1, ?2, ?1, 1, 'a', ?3)",
+                params![id, scope, format!("word{id} common")],
+            )
+            .expect("message");
+        }
+        assert_eq!(backlog(&conn).expect("backlog"), 100);
+        let ten = StepBounds {
+            max_rows: 10,
+            budget: None,
+            min_rows: 0,
+        };
+        assert!(!run_step(&mut conn, ten).expect("step"));
+        // Ten open-channel messages: ids 1..=11 without the sealed 10.
+        assert_eq!(indexed_through(&conn).expect("position"), 11);
+        assert!(run_step(&mut conn, StepBounds::EVERYTHING).expect("catch up"));
+        assert_eq!(indexed_through(&conn).expect("position"), 100);
+        assert_eq!(backlog(&conn).expect("backlog"), 0);
+        let indexed: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM message_fts WHERE message_fts MATCH 'c : common'",
+                [],
+                |row| row.get(0),
+            )
+            .expect("count");
+        assert_eq!(indexed, 90, "the sealed channel's messages are not indexed");
     }
 }
