@@ -1,9 +1,7 @@
 //! `cargo bench --bench sqlite`: the storage limit of the schema, and history at 10 M events.
 //! (a) SQLite alone: the rows one open-channel message costs — one `events` row, one `messages`
 //! row, one FTS5 row, with the statements the store's writer runs (copied here; see
-//! `src/store/append.rs` for the first two, which the append writes in its group commit, and
-//! `src/store/fts_steps.rs` for the FTS5 row, which the writer writes later in an index step of
-//! its own, up to 2,048 messages per transaction) prepared once — inserted by one thread in transactions of 100 and
+//! `src/store/append.rs`) prepared once — inserted by one thread in transactions of 100 and
 //! 1,000 messages into a database created by `Store::open` (so the schema and pragmas are the
 //! store's), with this process's CPU time per message. No channel, ack or tokio overhead: the
 //! ceiling the writer can approach. (b) A fast generator that fills a channel to N events
@@ -24,8 +22,7 @@ const CHANNEL: &str = "general";
 const SENDER: &str = "bench";
 const MESSAGE_BYTES: usize = 200;
 
-/// The writer's statements for one open-channel `msg` (src/store/append.rs: events, messages;
-/// src/store/fts_steps.rs: the FTS5 row, in a later index step).
+/// The writer's statements for one open-channel `msg` (src/store/append.rs).
 const INSERT_EVENT: &str = "INSERT INTO events (ts, kind, scope, seq, sender, target, payload)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 const INSERT_MESSAGE: &str = "INSERT INTO messages (id, scope, seq, ts, sender, c, enc, reply_to)
@@ -58,7 +55,7 @@ const INSERT_ONE_ROW: &str = "INSERT INTO events_one_row (ts, kind, scope, seq, 
      VALUES (?1, 'msg', ?2, ?3, ?4, ?5)";
 
 /// Which rows one message costs in a run of (a): `CHATIFY_BENCH_SQLITE_PARTS`, a comma list of
-/// `full` (all the store's writer writes per message: events + messages + FTS5), `events`, `events+messages`,
+/// `full` (the store's writer today: events + messages + FTS5), `events`, `events+messages`,
 /// `no-channel-token` (full, with an empty FTS `ch` column) and `one-row` (the candidate
 /// schema above + FTS5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,9 +77,7 @@ impl Variant {
                 "events+messages" => Ok(Variant::EventsMessages),
                 "no-channel-token" => Ok(Variant::FullWithoutChannelToken),
                 "one-row" => Ok(Variant::OneRow),
-                other => {
-                    anyhow::bail!("CHATIFY_BENCH_SQLITE_PARTS: unknown part list entry {other:?}")
-                }
+                other => anyhow::bail!("CHATIFY_BENCH_SQLITE_PARTS: unknown part list entry {other:?}"),
             })
             .collect()
     }
