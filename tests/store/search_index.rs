@@ -153,6 +153,29 @@ async fn edits_and_deletions_before_the_index_step_keep_the_index_consistent() {
     );
 }
 
+#[tokio::test]
+async fn a_backlog_at_the_threshold_is_indexed_without_idle_time_or_a_search() {
+    let fx = Fixture::with(|options| options.search_index_idle_ms = NO_IDLE_STEPS);
+    fx.users(&["alice"]).await;
+    fx.channel("ops", ChannelMode::Open, &["alice"]).await;
+    // One at a time: the step that the commit reaching 2,048 behind triggers runs before the
+    // writer takes the next append, so it is committed once that append is acked.
+    let count = 2_100;
+    let mut ids = Vec::with_capacity(count);
+    for n in 0..count {
+        ids.push(fx.msg("ops", "alice", &format!("bulk unique{n}")).await.id);
+    }
+    assert_eq!(
+        ids_found(&fx.store, "unique0").await,
+        [ids[0]],
+        "indexed by the writer on its own"
+    );
+    let last = format!("unique{}", count - 1);
+    assert_eq!(ids_searched(&fx.store, &last).await, [ids[count - 1]]);
+    fx.store.close();
+    fts_integrity_check(&fx.path);
+}
+
 /// A v5 database as v5 left it: two open-channel messages indexed (one edited), a sealed one.
 fn fill_v5(path: &Path) {
     let conn = rusqlite::Connection::open(path).expect("open v5 database");
