@@ -84,7 +84,7 @@ pub async fn authenticate(
     finish_login(state, conn, &user, done.token, rid).await?;
     state.live_sessions.attach(session_hash, conn);
     if let Some(pk) = pk_changed {
-        announce_key(state, &user, &pk, Some(conn.id));
+        announce_key(state, &user, &pk, state.now_ms(), Some(conn.id));
     }
     Ok(Authenticated {
         user,

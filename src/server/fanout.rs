@@ -122,6 +122,11 @@ fn apply_foreign_change(state: &ServerState, change: ForeignChange) {
         ForeignChange::Joined { channel, user } => update_membership(state, &channel, &user, true),
         ForeignChange::Left { channel, user } => update_membership(state, &channel, &user, false),
         ForeignChange::Administered { op, ts } => apply_foreign_admin(state, op, ts),
+        ForeignChange::KeySet { user, pk, ts } => {
+            if let Ok(user) = UserName::parse(&user) {
+                super::presence::announce_key(state, &user, &pk, ts, None);
+            }
+        }
     }
 }
 

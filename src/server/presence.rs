@@ -131,12 +131,13 @@ fn announce_presence_here(
     super::presence_batch::queue_presence_change(state, &channels, user, presence, text);
 }
 
-/// Sends a `key` frame announcing `user`'s new public key.
-pub fn announce_key(state: &ServerState, user: &UserName, pk: &str, except: Option<u64>) {
+/// Sends a `key` frame announcing `user`'s new public key, stored at `ts`, to this node's
+/// connections: the node the key was set on, and every cluster node applying it from the log.
+pub fn announce_key(state: &ServerState, user: &UserName, pk: &str, ts: i64, except: Option<u64>) {
     let frame = ServerFrame::Key {
         u: user.to_string(),
         pk: pk.to_string(),
-        ts: state.now_ms(),
+        ts,
     };
     let text = Utf8Bytes::from(frame.to_json());
     // The connections subscribed to the user's channels are exactly the online members' (a

@@ -82,6 +82,8 @@ pub enum ForeignChange {
     Left { channel: String, user: String },
     /// An administration op (an admin's action, a purge) applied at `ts`, the origin's time.
     Administered { op: super::AdminOp, ts: i64 },
+    /// A user's public key stored at `ts` (a registration with a key, a login with a new one).
+    KeySet { user: String, pk: String, ts: i64 },
 }
 
 /// Receives other nodes' changes after this node applied them; runs on the writer thread.
@@ -107,15 +109,25 @@ impl ReplicatedWrite {
                     }
                 }),
             ),
-            ReplicatedWrite::CreateAccount(request) => Queued::boxed(
-                request,
-                Box::new(move |result| {
-                    if let Ok(account) = result {
-                        let (channel, user) = ("general".to_string(), account.name);
-                        tell(ForeignChange::Joined { channel, user });
-                    }
-                }),
-            ),
+            ReplicatedWrite::CreateAccount(request) => {
+                let pk = request.pk.clone();
+                Queued::boxed(
+                    request,
+                    Box::new(move |result| {
+                        if let Ok(account) = result {
+                            let (channel, user) = ("general".to_string(), account.name);
+                            tell(ForeignChange::Joined {
+                                channel,
+                                user: user.clone(),
+                            });
+                            // A first key counts as a change, announced after the membership.
+                            if let Some(pk) = pk {
+                                tell(ForeignChange::KeySet { user, pk, ts });
+                            }
+                        }
+                    }),
+                )
+            }
             ReplicatedWrite::CreateChannel(request) => Queued::boxed(
                 request,
                 Box::new(move |result| {
@@ -158,7 +170,17 @@ impl ReplicatedWrite {
                 )
             }
             ReplicatedWrite::Seed(mark) => quiet(mark),
-            ReplicatedWrite::SetPublicKey(request) => quiet(request),
+            ReplicatedWrite::SetPublicKey(request) => {
+                let (user, pk) = (request.name.clone(), request.pk.clone());
+                Queued::boxed(
+                    request,
+                    Box::new(move |result| {
+                        if result.is_ok() {
+                            tell(ForeignChange::KeySet { user, pk, ts });
+                        }
+                    }),
+                )
+            }
             ReplicatedWrite::CreateSession(request) => quiet(request),
             ReplicatedWrite::TouchSession(request) => quiet(request),
             ReplicatedWrite::RememberLoginAddress(request) => quiet(request),

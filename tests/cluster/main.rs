@@ -11,8 +11,9 @@
 //! admin's action, a `disconnect` and a history purge made on one node take effect on the other,
 //! and the offline `chatify admin` refuses to change a node's index. `presence_order`: a user
 //! announced online before their membership reaches a node is shown online there once it
-//! does. `import`: a single-node database imported once with `chatify migrate --to-cluster`,
-//! served by new nodes.
+//! does. `keys`: a public key set through one node reaches the members on the other as a
+//! `key` frame. `import`: a single-node database imported once with
+//! `chatify migrate --to-cluster`, served by new nodes.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -20,6 +21,7 @@ mod governance;
 #[path = "../common/http.rs"]
 mod http;
 mod import;
+mod keys;
 mod live;
 mod nats;
 mod presence_order;
