@@ -428,6 +428,8 @@ fn write_message_state(conn: &Connection, message: &MessageEvent) -> Result<(), 
     Ok(())
 }
 
+/// Inserts one event with the next id: one above both the newest event and the highest id
+/// ever deleted from the end of the log (`EVENT_ID_HIGH_WATER`), so ids only ever rise.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn insert_event(
     conn: &Connection,
@@ -440,8 +442,11 @@ pub(crate) fn insert_event(
     payload: &str,
 ) -> Result<i64, StoreError> {
     conn.prepare_cached(
-        "INSERT INTO events (ts, kind, scope, seq, sender, target, payload)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO events (id, ts, kind, scope, seq, sender, target, payload)
+         VALUES ((SELECT max(coalesce((SELECT max(id) FROM events), 0),
+                             coalesce((SELECT CAST(value AS INTEGER) FROM schema_meta
+                                       WHERE key = 'event_id_high_water'), 0)) + 1),
+                 ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![ts, kind, scope, seq, sender, target, payload])?;
     Ok(conn.last_insert_rowid())

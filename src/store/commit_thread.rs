@@ -2,7 +2,8 @@
 //! queue, and commits them in groups: it drains up to `batch_max` queued requests, applies them
 //! in one transaction (a rejected request just gets its error; one that fails halfway makes the
 //! batch be redone one request per transaction), commits, and only then runs the requests'
-//! callbacks, in order. It assigns ids (SQLite rowids), per-scope `seq` (cached counters,
+//! callbacks, in order. It assigns ids (one above the newest event and above every id deleted
+//! from the end of the log, [`remember_event_id_high_water`], so ids only ever rise), per-scope `seq` (cached counters,
 //! rolled back with a failed transaction, so they stay gap-free) and `ts` (never decreasing).
 //! Between groups it keeps the full-text index in step (`fts_steps`): a step right after a
 //! commit once the backlog reaches [`INDEX_BACKLOG_THRESHOLD`], else once its queue has stayed
@@ -163,6 +164,32 @@ pub(crate) fn last_event_id(conn: &Connection) -> Result<i64, StoreError> {
         .optional()?
         .flatten();
     Ok(id.unwrap_or(0))
+}
+
+/// The highest event id ever deleted from the end of the log (0 when none was), kept in
+/// `schema_meta` under `event_id_high_water`: `append::insert_event` hands out ids above it.
+pub(crate) fn event_id_high_water(conn: &Connection) -> Result<i64, StoreError> {
+    let id: Option<i64> = conn
+        .prepare_cached(
+            "SELECT CAST(value AS INTEGER) FROM schema_meta WHERE key = 'event_id_high_water'",
+        )?
+        .query_row([], |row| row.get(0))
+        .optional()?;
+    Ok(id.unwrap_or(0))
+}
+
+/// Call before deleting events in the writer's transaction: records the newest event's id as
+/// the high-water mark, so no id deleted now is ever handed out again (ids only ever rise).
+pub(crate) fn remember_event_id_high_water(conn: &Connection) -> Result<(), StoreError> {
+    let newest = last_event_id(conn)?;
+    if newest > event_id_high_water(conn)? {
+        conn.prepare_cached(
+            "INSERT INTO schema_meta (key, value) VALUES ('event_id_high_water', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )?
+        .execute([newest.to_string()])?;
+    }
+    Ok(())
 }
 
 impl CommitThread {

@@ -10,8 +10,9 @@
 //! it is; so an edit or deletion of a message above the position touches only its row
 //! ([`is_indexed`]), and the step indexes whatever text the message has by then. Searches keep
 //! read-your-writes through [`CatchUpSearchIndex`], a write request that brings the index up to
-//! date before the read (`Store::search`). Used by `commit_thread`, `append`, `purge` and
-//! `governance_admin`.
+//! date before the read (`Store::search`). New ids are always above the position (ids are never
+//! reused, `commit_thread::remember_event_id_high_water`), so it never moves down. Used by
+//! `commit_thread`, `append` and `purge`.
 
 use std::time::{Duration, Instant};
 
@@ -176,19 +177,6 @@ pub(crate) fn catch_up(conn: &mut Connection) -> Result<(), StoreError> {
         return Ok(());
     }
     while !run_step(conn, StepBounds::background(INDEX_STEP_MAX_ROWS))? {}
-    Ok(())
-}
-
-/// After events were deleted from the end of the log (a channel deletion), SQLite hands their
-/// ids out again: the position moves down to the newest remaining event, so new messages are
-/// always above it. (Everything at or below the lower position was indexed, so the invariant
-/// holds.)
-pub(crate) fn keep_below_new_ids(conn: &Connection) -> Result<(), StoreError> {
-    let position = indexed_through(conn)?;
-    let newest = last_event_id(conn)?;
-    if newest < position {
-        set_position(conn, newest)?;
-    }
     Ok(())
 }
 

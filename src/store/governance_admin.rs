@@ -6,8 +6,8 @@
 use rusqlite::{Connection, params};
 
 use super::{AdminOp, grant_admin, registered};
+use crate::store::commit_thread;
 use crate::store::error::StoreError;
-use crate::store::fts_steps;
 use crate::store::purge;
 
 /// Applies one administration op; returns its count (see [`AdminOp`]).
@@ -159,11 +159,11 @@ fn delete_channel(conn: &Connection, channel: &str) -> Result<u64, StoreError> {
     ] {
         conn.prepare_cached(sql)?.execute([channel])?;
     }
+    // The newest events may be the channel's: their ids must never be handed out again.
+    commit_thread::remember_event_id_high_water(conn)?;
     let events = conn
         .prepare_cached("DELETE FROM events WHERE scope = ?1")?
         .execute([&scope])?;
-    // The newest events may have been the channel's: their ids will be handed out again.
-    fts_steps::keep_below_new_ids(conn)?;
     Ok(events as u64)
 }
 

@@ -140,3 +140,51 @@ async fn deletions_edits_and_purges_scenario(indexed_before_changes: bool) {
     fx.store.close();
     fts_integrity_check(&fx.path);
 }
+
+/// Deleting a channel that holds the newest events of the log never lets their ids be handed
+/// out again (ids only ever rise: clients key messages, replies, edits and reactions by id), in
+/// the same writer and after a restart (the operator deletes channels with the server stopped),
+/// and a new message above the deleted ids is still indexed for search.
+#[tokio::test]
+async fn deleting_the_channel_with_the_newest_events_never_lets_their_ids_be_reused() {
+    let mut fx = Fixture::with(|options| options.search_index_idle_ms = NO_IDLE_STEPS);
+    fx.users(&["alice"]).await;
+    fx.channel("a", ChannelMode::Open, &["alice"]).await;
+    fx.channel("b", ChannelMode::Open, &["alice"]).await;
+    fx.msg("a", "alice", "older words").await;
+    fx.msg("b", "alice", "newest words one").await;
+    let newest_ever = fx.msg("b", "alice", "newest words two").await.id;
+    fx.store
+        .bring_search_index_up_to_date()
+        .await
+        .expect("indexed");
+    let delete_b = AdminOp::DeleteChannel {
+        channel: "b".into(),
+    };
+    fx.store.administer(delete_b).await.expect("delete #b");
+    let next = fx.msg("a", "alice", "after the deletion").await.id;
+    assert!(
+        next > newest_ever,
+        "id {next} reuses an id up to {newest_ever}"
+    );
+
+    fx.channel("b", ChannelMode::Open, &["alice"]).await;
+    let newest_ever = fx.msg("b", "alice", "again the newest").await.id;
+    let delete_b = AdminOp::DeleteChannel {
+        channel: "b".into(),
+    };
+    fx.store
+        .administer(delete_b)
+        .await
+        .expect("delete #b again");
+    fx.reopen();
+    let after_restart = fx.msg("a", "alice", "fresh after restart").await.id;
+    assert!(
+        after_restart > newest_ever,
+        "id {after_restart} reuses an id up to {newest_ever} after a restart"
+    );
+    assert_eq!(hits(&fx, &["a"], "fresh").await, vec![after_restart]);
+    assert_eq!(hits(&fx, &["a"], "deletion").await, vec![next]);
+    fx.store.close();
+    fts_integrity_check(&fx.path);
+}
