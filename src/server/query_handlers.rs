@@ -49,8 +49,11 @@ pub async fn handle_history(
         (Some(ch), None) => {
             let channel = member_channel(session, &ch)?.name.clone();
             let name = channel.clone();
-            retained_from = retained_from_of(session, &channel).await?;
-            if let Some(after) = request.after {
+            let purge_mark_channel = channel.clone();
+            // The purge mark is read after the page: a retention sweep commits its purge and its
+            // mark together, so a page that lacks purged messages always comes with their mark
+            // (read before, a sweep in between gave a purged page without `retained_from`).
+            let page = if let Some(after) = request.after {
                 // Catch-up reads the event log itself, through the log seam.
                 let scope = proto::channel_scope(&name);
                 let page = session
@@ -65,7 +68,9 @@ pub async fn handle_history(
                 let page = read(session, move |r| r.history(&name, &query)).await?;
                 let events = page.events.into_iter().map(message_frame).collect();
                 (events, page.more, Some(channel), None, TrimEnd::Front)
-            }
+            };
+            retained_from = retained_from_of(session, &purge_mark_channel).await?;
+            page
         }
         (None, Some(peer)) => {
             if request.after.is_some() {
