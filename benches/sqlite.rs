@@ -221,13 +221,21 @@ fn prepare(db: &Path) -> anyhow::Result<i64> {
     Ok(seq + 1)
 }
 
-/// A connection configured as the store's writer configures its own (WAL, NORMAL, memory temp).
+/// A connection configured as the store's writer configures its own (WAL, NORMAL, memory temp,
+/// `secure_delete` ON). `CHATIFY_BENCH_SQLITE_SECURE_DELETE=0` turns off both secure deletions
+/// (the pragma and FTS5's `secure-delete` option), to measure what they cost.
 fn open_like_the_store(db: &Path) -> anyhow::Result<Connection> {
     let conn = Connection::open(db)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    let secure = common::env_usize("CHATIFY_BENCH_SQLITE_SECURE_DELETE", 1) != 0;
+    conn.pragma_update(None, "secure_delete", if secure { "ON" } else { "OFF" })?;
+    conn.execute(
+        "INSERT INTO message_fts (message_fts, rank) VALUES ('secure-delete', ?1)",
+        [i64::from(secure)],
+    )?;
     Ok(conn)
 }
 
