@@ -176,10 +176,12 @@ pub async fn subscribe(mut ws: Ws, index: usize, tally: Arc<Tally>) {
     tally.ended.fetch_add(1, Ordering::Relaxed);
 }
 
-/// The sender's two halves: frames go out through `sink`; a task counts the acks coming back.
+/// The sender's two halves: frames go out through `sink`; a task counts the acks coming back
+/// and wakes `ack_arrived` (a stored permit, so a wake between a check and the wait is not lost).
 pub struct Sender {
     pub sink: SplitSink<Ws, Message>,
     pub acks: Arc<AtomicU64>,
+    pub ack_arrived: Arc<tokio::sync::Notify>,
     reader: tokio::task::JoinHandle<()>,
 }
 
@@ -187,8 +189,14 @@ impl Sender {
     pub fn new(ws: Ws) -> Sender {
         let (sink, stream) = ws.split();
         let acks = Arc::new(AtomicU64::new(0));
-        let reader = tokio::spawn(count_acks(stream, acks.clone()));
-        Sender { sink, acks, reader }
+        let ack_arrived = Arc::new(tokio::sync::Notify::new());
+        let reader = tokio::spawn(count_acks(stream, acks.clone(), ack_arrived.clone()));
+        Sender {
+            sink,
+            acks,
+            ack_arrived,
+            reader,
+        }
     }
 
     /// Sends one chat message to `channel`.
@@ -205,12 +213,17 @@ impl Sender {
     }
 }
 
-async fn count_acks(mut stream: SplitStream<Ws>, acks: Arc<AtomicU64>) {
+async fn count_acks(
+    mut stream: SplitStream<Ws>,
+    acks: Arc<AtomicU64>,
+    ack_arrived: Arc<tokio::sync::Notify>,
+) {
     while let Some(Ok(message)) = stream.next().await {
         if let Message::Text(text) = message
             && text.as_str().starts_with(ACK_PREFIX)
         {
             acks.fetch_add(1, Ordering::Relaxed);
+            ack_arrived.notify_one();
         }
     }
 }

@@ -94,22 +94,34 @@ async fn send_with_window(
 ) -> anyhow::Result<u64> {
     for sent in 0..count {
         while sent >= sender.acks.load(Ordering::Relaxed) + window {
-            if Instant::now() > deadline {
-                bail!(
-                    "ingest: acks stalled at {}",
-                    sender.acks.load(Ordering::Relaxed)
-                );
-            }
-            tokio::time::sleep(Duration::from_micros(200)).await;
+            wait_for_an_ack(&sender, deadline).await?;
         }
         sender.say(channel, text).await?;
     }
-    while sender.acks.load(Ordering::Relaxed) < count && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_micros(200)).await;
+    while sender.acks.load(Ordering::Relaxed) < count {
+        if wait_for_an_ack(&sender, deadline).await.is_err() {
+            break;
+        }
     }
     let acked = sender.acks.load(Ordering::Relaxed);
     sender.stop();
     Ok(acked)
+}
+
+/// Waits until the reader counted another ack (woken by it, no polling, so the load generator
+/// spends no CPU while the window is full), or fails at `deadline`.
+async fn wait_for_an_ack(sender: &Sender, deadline: Instant) -> anyhow::Result<()> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if tokio::time::timeout(left, sender.ack_arrived.notified())
+        .await
+        .is_err()
+    {
+        bail!(
+            "ingest: acks stalled at {}",
+            sender.acks.load(Ordering::Relaxed)
+        );
+    }
+    Ok(())
 }
 
 /// Joins (creating) an open channel and waits for the `joined` reply.
