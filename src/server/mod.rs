@@ -43,6 +43,7 @@ pub mod live_link;
 pub mod messages;
 pub mod outbound;
 pub mod outbound_budget;
+pub mod outbox;
 pub mod password_gate;
 pub mod presence;
 pub mod presence_batch;

@@ -1,22 +1,26 @@
 //! The sending side of one connection as the rest of the server sees it: `ConnHandle` holds the
-//! bounded outbound text queue, the lossy voice queue and the close request. Every sender (reply
-//! path, fan-out dispatcher, presence, voice relay) uses `try_send` only, so nothing ever waits on a
-//! slow client: a full text queue closes the connection with 1013 instead. The text queue is bounded
-//! both in frames and in bytes, so a client that never reads cannot pin large replies (a `joined`
-//! with a big `hist`, history pages) in server memory by the thousand; its bytes (until the
-//! writer has flushed them to the socket) are also charged to the server-wide
-//! `outbound_budget::OutboundBudget`, which closes the largest queues first when it is full. The
-//! connection's writer task (socket_writer.rs) owns the receiving ends.
+//! bounded outbound text queue (`outbox::Outbox`), the lossy voice queue and the close request.
+//! Every sender (reply path, fan-out dispatcher, presence, voice relay) pushes without waiting,
+//! so nothing ever waits on a slow client: a full text queue closes the connection with 1013
+//! instead. The text queue is bounded both in frames and in bytes, so a client that never reads
+//! cannot pin large replies (a `joined` with a big `hist`, history pages) in server memory by the
+//! thousand; its bytes (until the writer has flushed them to the socket) are also charged to the
+//! server-wide `outbound_budget::OutboundBudget`, which closes the largest queues first when it
+//! is full. A broadcast charges that budget once for all its receivers
+//! ([`ConnHandle::send_text_uncharged`]). The connection's writer task (socket_writer.rs) owns
+//! the receiving ends.
 
 use std::sync::Arc;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 
 use bytes::Bytes;
 use tokio::sync::{Notify, mpsc};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::outbound_budget::OutboundBudget;
+pub use super::outbox::{Outbound, TextQueue};
+use super::outbox::{Outbox, PushRefused};
 use crate::model::UserName;
 use crate::proto::ServerFrame;
 
@@ -30,15 +34,6 @@ pub const CLOSE_TOO_BIG: u16 = 1009;
 pub const CLOSE_POLICY: u16 = 1008;
 /// Close code for the server refusing more connections.
 pub const CLOSE_TRY_AGAIN: u16 = 1013;
-
-/// One item of a connection's outbound text queue.
-#[derive(Debug)]
-pub enum Outbound {
-    /// A serialized server frame, shared between all receivers of a broadcast.
-    Text(Utf8Bytes),
-    /// Send this close frame after everything queued before it, then stop.
-    Close(u16, &'static str),
-}
 
 /// A request to close a connection, honoured by its writer task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,14 +60,10 @@ pub struct ConnHandle {
     pub id: u64,
     /// The authenticated user as registered, set once at login.
     user: OnceLock<UserName>,
-    text: mpsc::Sender<Outbound>,
+    text: Arc<Outbox>,
     voice: mpsc::Sender<Bytes>,
-    /// Bytes of text frames queued or taken by the writer and not yet flushed.
-    queued_bytes: Arc<AtomicUsize>,
-    /// The server-wide budget these bytes are also charged to.
+    /// The server-wide budget queued text is also charged to.
     budget: OutboundBudget,
-    /// Most bytes queued at once (a single larger frame is still accepted into an empty queue).
-    max_queued_bytes: usize,
     close_code: AtomicU16,
     close_drain: AtomicBool,
     close_notify: Notify,
@@ -87,65 +78,6 @@ pub struct OutboundQueues {
     pub voice: mpsc::Receiver<Bytes>,
 }
 
-/// The receiving end of the text queue. An item taken stays charged (to the connection and to
-/// the server-wide budget) until the writer says it is flushed ([`TextQueue::written`]) or the
-/// queue is dropped.
-#[derive(Debug)]
-pub struct TextQueue {
-    receiver: mpsc::Receiver<Outbound>,
-    queued_bytes: Arc<AtomicUsize>,
-    budget: OutboundBudget,
-    /// Bytes taken by the writer and not yet flushed.
-    taken: usize,
-}
-
-impl TextQueue {
-    /// The next queued item, waiting for one; `None` once every sender is gone.
-    pub async fn recv(&mut self) -> Option<Outbound> {
-        let item = self.receiver.recv().await;
-        self.take(item.as_ref());
-        item
-    }
-
-    /// The next queued item if one is ready.
-    pub fn try_recv(&mut self) -> Option<Outbound> {
-        let item = self.receiver.try_recv().ok();
-        self.take(item.as_ref());
-        item
-    }
-
-    /// Everything taken so far has been flushed to the socket: its bytes are free again.
-    pub fn written(&mut self) {
-        self.queued_bytes.fetch_sub(self.taken, Ordering::AcqRel);
-        self.budget.release(self.taken);
-        self.taken = 0;
-    }
-
-    /// Drops everything still queued (a connection closed without draining) and refuses more.
-    pub fn discard(&mut self) {
-        self.receiver.close();
-        while let Ok(item) = self.receiver.try_recv() {
-            if let Outbound::Text(text) = item {
-                self.queued_bytes.fetch_sub(text.len(), Ordering::AcqRel);
-                self.budget.release(text.len());
-            }
-        }
-    }
-
-    fn take(&mut self, item: Option<&Outbound>) {
-        if let Some(Outbound::Text(text)) = item {
-            self.taken += text.len();
-        }
-    }
-}
-
-impl Drop for TextQueue {
-    fn drop(&mut self) {
-        self.discard();
-        self.written();
-    }
-}
-
 impl ConnHandle {
     /// A new handle and the queues its writer drains: at most `limits.frames` text frames and
     /// `limits.bytes` bytes of them queued (also charged to `budget`), and `limits.voice` voice
@@ -155,29 +87,21 @@ impl ConnHandle {
         limits: QueueLimits,
         budget: OutboundBudget,
     ) -> (ConnHandle, OutboundQueues) {
-        let (text_tx, text_rx) = mpsc::channel(limits.frames.max(2));
+        let outbox = Arc::new(Outbox::new(limits.frames.max(2), limits.bytes));
         let (voice_tx, voice_rx) = mpsc::channel(limits.voice);
-        let queued_bytes = Arc::new(AtomicUsize::new(0));
         let handle = ConnHandle {
             id,
             user: OnceLock::new(),
-            text: text_tx,
+            text: outbox.clone(),
             voice: voice_tx,
-            queued_bytes: queued_bytes.clone(),
             budget: budget.clone(),
-            max_queued_bytes: limits.bytes,
             close_code: AtomicU16::new(0),
             close_drain: AtomicBool::new(false),
             close_notify: Notify::new(),
             presence_batches: AtomicBool::new(false),
         };
         let queues = OutboundQueues {
-            text: TextQueue {
-                receiver: text_rx,
-                queued_bytes,
-                budget,
-                taken: 0,
-            },
+            text: TextQueue::new(outbox, budget),
             voice: voice_rx,
         };
         (handle, queues)
@@ -185,7 +109,12 @@ impl ConnHandle {
 
     /// Bytes queued for this connection (or taken by its writer and not yet flushed).
     pub fn queued_bytes(&self) -> usize {
-        self.queued_bytes.load(Ordering::Acquire)
+        self.text.queued_bytes()
+    }
+
+    /// The server-wide budget this connection's queued text is charged to.
+    pub(crate) fn budget(&self) -> &OutboundBudget {
+        &self.budget
     }
 
     /// The authenticated user, if any.
@@ -208,12 +137,31 @@ impl ConnHandle {
 
     /// Queues an already serialized frame. A full queue closes the connection with 1013.
     pub fn send_text(&self, text: &Utf8Bytes) {
-        self.push(Outbound::Text(text.clone()));
+        if self.send_text_uncharged(text) {
+            self.budget.charge(text.len());
+        }
+    }
+
+    /// Queues an already serialized frame without charging the server-wide budget: the caller
+    /// charges what was queued right after (a broadcast charges once for all its receivers).
+    /// Returns whether it was queued. A full queue closes the connection with 1013.
+    pub fn send_text_uncharged(&self, text: &Utf8Bytes) -> bool {
+        if self.close_request().is_some() {
+            // Nothing queued behind a close will be written.
+            return false;
+        }
+        match self.text.push(Outbound::Text(text.clone())) {
+            Ok(()) => true,
+            Err(refused) => {
+                self.refused(refused);
+                false
+            }
+        }
     }
 
     /// Serializes and queues one frame for this connection only.
     pub fn send_frame(&self, frame: &ServerFrame) {
-        self.push(Outbound::Text(Utf8Bytes::from(frame.to_json())));
+        self.send_text(&Utf8Bytes::from(frame.to_json()));
     }
 
     /// Queues a close frame behind what is already queued (or closes at once if the queue is full).
@@ -221,7 +169,7 @@ impl ConnHandle {
         if self.is_closing() {
             return;
         }
-        if self.text.try_send(Outbound::Close(code, reason)).is_err() {
+        if self.text.push(Outbound::Close(code, reason)).is_err() {
             self.request_close(code, false);
         }
     }
@@ -241,8 +189,9 @@ impl ConnHandle {
             .is_ok()
         {
             self.close_drain.store(drain_queue, Ordering::Release);
-            // Both the writer and the reader wait for this; wake every waiter.
+            // The reader waits on the notify, the writer (when parked) on its outbox.
             self.close_notify.notify_waiters();
+            self.text.wake_writer();
         }
     }
 
@@ -257,9 +206,9 @@ impl ConnHandle {
         }
     }
 
-    /// Whether a close has been requested or the writer is gone.
+    /// Whether a close has been requested or the writer has discarded the queue.
     pub fn is_closing(&self) -> bool {
-        self.close_code.load(Ordering::Acquire) != 0 || self.text.is_closed()
+        self.close_code.load(Ordering::Acquire) != 0 || self.text.is_discarded()
     }
 
     /// Resolves once a close has been requested. A `Notified` created before `notify_waiters`
@@ -274,38 +223,6 @@ impl ConnHandle {
         }
     }
 
-    fn push(&self, item: Outbound) {
-        let size = match &item {
-            Outbound::Text(text) => text.len(),
-            Outbound::Close(..) => 0,
-        };
-        if self.close_request().is_some() {
-            // Nothing queued behind a close will be written.
-            return;
-        }
-        let before = self.queued_bytes.fetch_add(size, Ordering::AcqRel);
-        if before > 0 && before.saturating_add(size) > self.max_queued_bytes {
-            self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
-            tracing::info!(
-                conn = self.id,
-                "outbound queue over its byte budget; closing slow connection"
-            );
-            self.close_slow();
-            return;
-        }
-        // Charged before it is queued, so the writer never frees bytes not yet charged; a full
-        // budget closes the largest queues (maybe this one).
-        self.budget.charge(size);
-        match self.text.try_send(item) {
-            Ok(()) => {}
-            Err(error) => {
-                self.queued_bytes.fetch_sub(size, Ordering::AcqRel);
-                self.budget.release(size);
-                self.refused(error);
-            }
-        }
-    }
-
     /// Closes this connection for not reading (counted by the server-wide budget).
     fn close_slow(&self) {
         if self.close_request().is_none() {
@@ -314,16 +231,23 @@ impl ConnHandle {
         self.request_close(CLOSE_SLOW_CONSUMER, false);
     }
 
-    fn refused(&self, error: mpsc::error::TrySendError<Outbound>) {
-        match error {
-            mpsc::error::TrySendError::Full(_) => {
+    fn refused(&self, refused: PushRefused) {
+        match refused {
+            PushRefused::FramesFull => {
                 tracing::info!(
                     conn = self.id,
                     "outbound queue full; closing slow connection"
                 );
                 self.close_slow();
             }
-            mpsc::error::TrySendError::Closed(_) => {}
+            PushRefused::BytesFull => {
+                tracing::info!(
+                    conn = self.id,
+                    "outbound queue over its byte budget; closing slow connection"
+                );
+                self.close_slow();
+            }
+            PushRefused::Discarded => {}
         }
     }
 }
@@ -340,15 +264,16 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn queued_bytes_over_the_budget_request_close_1013_and_the_writer_frees_them() {
+    #[test]
+    fn queued_bytes_over_the_budget_request_close_1013_and_the_writer_frees_them() {
         let budget = OutboundBudget::new(1 << 20);
         let (handle, mut queues) = ConnHandle::new(1, limits(100, 10), budget.clone());
         let big = Utf8Bytes::from("x".repeat(25));
         // One frame larger than the whole budget still fits into an empty queue.
         handle.send_text(&big);
         assert_eq!(handle.close_request(), None);
-        assert!(matches!(queues.text.recv().await, Some(Outbound::Text(_))));
+        assert!(queues.text.try_fill());
+        assert!(matches!(queues.text.next_item(), Some(Outbound::Text(_))));
         // Taken by the writer, it stays charged until it is flushed.
         assert_eq!((handle.queued_bytes(), budget.queued_bytes()), (25, 25));
         queues.text.written();

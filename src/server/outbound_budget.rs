@@ -3,10 +3,12 @@
 //! When a push takes the total over the limit, the largest queues are closed with 1013 first
 //! until what the open queues hold fits again; a closed connection's queue is dropped at once and
 //! the frame its writer was sending when it closes within the close grace, so the total stays
-//! under the limit plus one frame per connection closing at that moment. A broadcast frame shared by many queues is charged to each of them, so the
+//! under the limit plus one frame per connection closing at that moment. Queued bytes are charged
+//! right after they are queued (a broadcast charges once for all its receivers), so the queues
+//! the shedding looks at already hold them. A broadcast frame shared by many queues is charged to each of them, so the
 //! accounting is an upper bound of the memory held. Configured by `ServerConfig::outbound_budget`
 //! (a handle, like the clock, so tests and benchmarks can read the accounting); used by
-//! `outbound::ConnHandle` and its `TextQueue`.
+//! `outbound::ConnHandle`, `outbox::TextQueue` and `registry::ChannelInner::broadcast`.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -27,6 +29,9 @@ pub struct OutboundBudget {
 
 struct BudgetInner {
     limit: usize,
+    /// Bytes charged minus bytes released, as a wrapping two's-complement count: a push charges
+    /// right after queueing, so a writer that flushes at once may release first and the count
+    /// is briefly below zero, which harms nothing.
     queued: AtomicUsize,
     peak: AtomicUsize,
     slow_closes: AtomicU64,
@@ -57,7 +62,7 @@ impl OutboundBudget {
 
     /// Bytes queued (or taken by a writer and not yet flushed) over every connection now.
     pub fn queued_bytes(&self) -> usize {
-        self.inner.queued.load(Ordering::Acquire)
+        (self.inner.queued.load(Ordering::Acquire) as isize).max(0) as usize
     }
 
     /// The most bytes ever queued at once.
@@ -83,10 +88,15 @@ impl OutboundBudget {
         self.inner.queues.remove(&conn_id);
     }
 
-    /// Charges `bytes`; when the total goes over the limit, closes the largest queues first.
+    /// Charges `bytes` already queued (a broadcast charges all its receivers at once); when the
+    /// total goes over the limit, closes the largest queues first.
     pub(crate) fn charge(&self, bytes: usize) {
-        let total = self.inner.queued.fetch_add(bytes, Ordering::AcqRel) + bytes;
-        self.inner.peak.fetch_max(total, Ordering::AcqRel);
+        let before = self.inner.queued.fetch_add(bytes, Ordering::AcqRel);
+        let total = (before.wrapping_add(bytes) as isize).max(0) as usize;
+        // A read first: the peak's cache line is written only when the peak moves.
+        if total > self.inner.peak.load(Ordering::Acquire) {
+            self.inner.peak.fetch_max(total, Ordering::AcqRel);
+        }
         if total > self.inner.limit {
             self.shed();
         }

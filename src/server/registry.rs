@@ -375,6 +375,7 @@ impl ChannelInner {
     pub fn broadcast(&mut self, text: &Utf8Bytes, except: Option<u64>) -> usize {
         let mut saw_closed = false;
         let mut delivered = 0;
+        let mut queued = 0;
         for conn in &self.subscribers {
             if Some(conn.id) == except {
                 continue;
@@ -383,8 +384,15 @@ impl ChannelInner {
                 saw_closed = true;
                 continue;
             }
-            conn.send_text(text);
+            queued += usize::from(conn.send_text_uncharged(text));
             delivered += 1;
+        }
+        // One charge of the server-wide budget (every connection of a server shares it) for
+        // all the copies queued.
+        if let Some(conn) = self.subscribers.first()
+            && queued > 0
+        {
+            conn.budget().charge(text.len() * queued);
         }
         if saw_closed {
             self.subscribers.retain(|c| !c.is_closing());

@@ -1,10 +1,14 @@
-//! The writer task of one connection: drains the bounded text queue (batching frames into one
-//! socket write), the lossy voice queue, and sends WebSocket pings. Every write races the
-//! connection's close request, so a client that stopped reading cannot hold the task: a close
-//! request interrupts the write, queues the close frame and gives it `close_grace` to get out.
-//! Returns the sink so the reader can reunite the socket for a clean shutdown.
+//! The writer task of one connection: drains the bounded text queue (everything queued at a
+//! wake-up goes out as one batch and one flush), the lossy voice queue, and sends WebSocket
+//! pings. It parks on its outbox (`outbox::TextQueue::poll_fill`), so a push wakes it only when
+//! it sleeps, and a close request wakes it there too. Every write that cannot complete at once
+//! races the connection's close request, so a client that stopped reading cannot hold the task:
+//! a close request interrupts the write, queues the close frame and gives it `close_grace` to
+//! get out. Returns the sink so the reader can reunite the socket for a clean shutdown.
 
+use std::future::poll_fn;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::SinkExt;
@@ -16,9 +20,6 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message, Utf8Bytes};
 
 use super::outbound::{CloseRequest, ConnHandle, Outbound, OutboundQueues};
-
-/// Frames written per socket flush at most.
-const MAX_BATCH: usize = 256;
 
 /// The sending half of a connection's WebSocket.
 pub type WsSink<S> = SplitSink<WebSocketStream<S>, Message>;
@@ -49,21 +50,17 @@ where
     let mut ping = tokio::time::interval_at(start, timing.ping_interval);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let close = loop {
-        let step = tokio::select! {
-            biased;
-            request = conn.closed_requested() => Err(request),
-            item = queues.text.recv() => Ok(WriterInput::Text(item)),
-            Some(voice) = queues.voice.recv() => Ok(WriterInput::Voice(voice)),
-            _ = ping.tick() => Ok(WriterInput::Ping),
+        let input = next_input(&mut queues, &conn, &mut ping).await;
+        let input = match input {
+            WriterInput::Closing(request) => break Some(Closing::requested(request)),
+            input => input,
         };
-        let input = match step {
-            Ok(input) => input,
-            Err(request) => break Some(Closing::requested(request)),
-        };
+        // The write is polled first: when the socket takes it at once, the close request is
+        // not even looked at (the next wait checks it); only a blocked write races it.
         let outcome = tokio::select! {
             biased;
-            request = conn.closed_requested() => Err(request),
             result = write_input(&mut sink, input, &mut queues) => Ok(result),
+            request = conn.closed_requested() => Err(request),
         };
         match outcome {
             Ok(Ok(Flow::Continue)) => {}
@@ -86,6 +83,39 @@ where
     sink
 }
 
+/// Waits for the next thing to do, in this order: a close request, queued text (taken into the
+/// queue's batch), a voice frame, a ping.
+async fn next_input(
+    queues: &mut OutboundQueues,
+    conn: &ConnHandle,
+    ping: &mut tokio::time::Interval,
+) -> WriterInput {
+    poll_fn(|cx| {
+        if let Some(request) = conn.close_request() {
+            return Poll::Ready(WriterInput::Closing(request));
+        }
+        if queues
+            .text
+            .poll_fill(cx, || conn.close_request().is_some())
+            .is_ready()
+        {
+            return Poll::Ready(match conn.close_request() {
+                Some(request) => WriterInput::Closing(request),
+                None => WriterInput::Text,
+            });
+        }
+        // The handle owns the voice sender and outlives this task: `None` never comes.
+        if let Poll::Ready(Some(voice)) = queues.voice.poll_recv(cx) {
+            return Poll::Ready(WriterInput::Voice(voice));
+        }
+        if ping.poll_tick(cx).is_ready() {
+            return Poll::Ready(WriterInput::Ping);
+        }
+        Poll::Pending
+    })
+    .await
+}
+
 /// How the writer closes the connection.
 #[derive(Debug, Clone, Copy)]
 struct Closing {
@@ -105,7 +135,9 @@ impl Closing {
 }
 
 enum WriterInput {
-    Text(Option<Outbound>),
+    Closing(CloseRequest),
+    /// The text queue's batch holds frames.
+    Text,
     Voice(Bytes),
     Ping,
 }
@@ -119,9 +151,8 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     match input {
-        // Unreachable while the handle (which owns the sender) lives; close normally.
-        WriterInput::Text(None) => Ok(Flow::Close(1000, "")),
-        WriterInput::Text(Some(first)) => write_batch(sink, first, queues).await,
+        WriterInput::Closing(request) => Ok(Flow::Close(request.code, "")),
+        WriterInput::Text => write_batch(sink, queues).await,
         WriterInput::Voice(frame) => {
             sink.send(Message::Binary(frame)).await?;
             Ok(Flow::Continue)
@@ -133,28 +164,20 @@ where
     }
 }
 
-async fn write_batch<S>(
-    sink: &mut WsSink<S>,
-    first: Outbound,
-    queues: &mut OutboundQueues,
-) -> Result<Flow, WsError>
+/// Feeds every frame of the batch taken at this wake-up to the sink (tungstenite writes its
+/// buffer out whenever it passes `ServerConfig::write_buffer_size`), then flushes once.
+async fn write_batch<S>(sink: &mut WsSink<S>, queues: &mut OutboundQueues) -> Result<Flow, WsError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut next = Some(first);
-    let mut written = 0;
     let mut flow = Flow::Continue;
-    while let Some(item) = next.take() {
+    while let Some(item) = queues.text.next_item() {
         match item {
             Outbound::Text(text) => sink.feed(Message::Text(text)).await?,
             Outbound::Close(code, reason) => {
                 flow = Flow::Close(code, reason);
                 break;
             }
-        }
-        written += 1;
-        if written < MAX_BATCH {
-            next = queues.text.try_recv();
         }
     }
     sink.flush().await?;
@@ -178,15 +201,7 @@ async fn finish<S>(
     let work = async {
         let mut reason = closing.reason;
         if closing.drain_queue {
-            while let Some(item) = queues.text.try_recv() {
-                match item {
-                    Outbound::Text(text) => sink.feed(Message::Text(text)).await?,
-                    Outbound::Close(_, why) => {
-                        reason = why;
-                        break;
-                    }
-                }
-            }
+            reason = feed_what_is_queued(sink, queues).await?.unwrap_or(reason);
         }
         let frame = CloseFrame {
             code: CloseCode::from(closing.code),
@@ -195,6 +210,25 @@ async fn finish<S>(
         sink.send(Message::Close(Some(frame))).await
     };
     let _ = tokio::time::timeout(grace, work).await;
+}
+
+/// Feeds everything queued (up to a queued close frame, whose reason it returns) to the sink.
+async fn feed_what_is_queued<S>(
+    sink: &mut WsSink<S>,
+    queues: &mut OutboundQueues,
+) -> Result<Option<&'static str>, WsError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    while queues.text.try_fill() {
+        while let Some(item) = queues.text.next_item() {
+            match item {
+                Outbound::Text(text) => sink.feed(Message::Text(text)).await?,
+                Outbound::Close(_, why) => return Ok(Some(why)),
+            }
+        }
+    }
+    Ok(None)
 }
 
 fn reason_for(code: u16, given: &'static str) -> &'static str {

@@ -98,3 +98,33 @@ async fn connections_over_the_per_address_cap_are_refused_with_1013() {
     let mut third = Client::connect(&server).await;
     assert_eq!(third.expect_close().await, 1013);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_who_never_reads_broadcasts_is_closed_with_1013_and_every_byte_comes_back() {
+    // A broadcast charges the server-wide budget once for every subscriber and gives back the
+    // part it could not queue (bob's, once his queue is full); nothing may stay charged.
+    let budget = OutboundBudget::new(64 << 20);
+    let config = ServerConfig {
+        outbound_budget: budget.clone(),
+        queue_bytes: 512 * 1024,
+        ..test_config()
+    };
+    let server = TestServer::start(config).await;
+    let mut alice = register(&server, "alice").await;
+    register(&server, "bob").await.close().await;
+    let mut bob = Client::connect_with_small_buffer(&server).await;
+    let auth = json!({"t": "auth", "u": "bob", "pw": password_of("bob")});
+    assert_eq!(bob.request(auth, "login").await["t"], "ok");
+    let body = "B".repeat(60_000);
+    for n in 0..60 {
+        alice.say("general", &body, &format!("m{n}")).await;
+    }
+    assert_eq!(bob.expect_close().await, 1013);
+    let pong = alice.request(json!({"t": "ping"}), "still").await;
+    assert_eq!(pong["t"], "pong", "{pong}");
+    wait_until("bob's queue given back and alice's flushed", || {
+        budget.connections() == 1 && budget.queued_bytes() == 0
+    })
+    .await;
+    assert_eq!(budget.slow_closes(), 1);
+}
