@@ -3,7 +3,9 @@
 //! (a) durable ingest with acks from concurrent tokio tasks (closed loop and pipelined), with
 //! group-commit batch sizes from `Store::stats`; (b) 50-message history pages at random
 //! positions of an N-message channel; (c) open-channel full-text search (newest and rank) for
-//! common and rare words. Sizes come from `CHATIFY_BENCH_*` variables (see `docs/BENCHMARKS.md`).
+//! common and rare words. Sizes come from `CHATIFY_BENCH_*` variables (see `docs/BENCHMARKS.md`);
+//! `CHATIFY_BENCH_DB` names a database file to keep and, when it already holds the messages, to
+//! search again without ingesting (for A/B runs and profiles of search alone).
 
 mod common;
 
@@ -47,7 +49,9 @@ impl Sizes {
 fn main() -> anyhow::Result<()> {
     let sizes = Sizes::from_env();
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
-    let db = dir.path().join("bench-store.db");
+    let db = std::env::var_os("CHATIFY_BENCH_DB")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.path().join("bench-store.db"));
     println!("chatify store benchmark (database {})", db.display());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -62,6 +66,19 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(store: &Store, sizes: &Sizes) -> anyhow::Result<()> {
+    let counts_file = store.path().with_extension("counts");
+    let kept = store
+        .read(|r| r.last_seq(&chatify::proto::channel_scope(CHANNEL)))
+        .await?;
+    if kept > 0 && kept as usize >= sizes.messages {
+        println!(
+            "reusing the {} messages already in #{CHANNEL} (no ingest)",
+            thousands(kept as u64)
+        );
+        let counts = WordCounts::load(&counts_file);
+        heading("(c) open-channel search (limit 50)");
+        return search(store, &counts, kept, sizes.search_queries).await;
+    }
     let phc = chatify::crypto::hash_password("bench-password-long-enough")?;
     store.create_account(SENDER, &phc, None, now_ms()).await?;
     let vocabulary = Arc::new(Vocabulary::new());
@@ -117,6 +134,8 @@ async fn run(store: &Store, sizes: &Sizes) -> anyhow::Result<()> {
         thousands(total as u64)
     );
 
+    counts.save(&counts_file);
+
     heading("(b) history page of 50 at random positions");
     history(store, total, sizes.history_queries).await?;
 
@@ -134,6 +153,33 @@ struct Feed {
 
 #[derive(Default)]
 struct WordCounts([std::sync::atomic::AtomicU64; QUERY_RANKS.len()]);
+
+impl WordCounts {
+    /// The counts saved beside a kept database (zeros when there are none).
+    fn load(path: &std::path::Path) -> WordCounts {
+        let counts = WordCounts::default();
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        for (slot, value) in text.split_whitespace().enumerate().take(QUERY_RANKS.len()) {
+            let value = value.parse().unwrap_or(0);
+            counts.0[slot].store(value, std::sync::atomic::Ordering::Relaxed);
+        }
+        counts
+    }
+
+    fn save(&self, path: &std::path::Path) {
+        let values: Vec<String> = self
+            .0
+            .iter()
+            .map(|count| count.load(std::sync::atomic::Ordering::Relaxed).to_string())
+            .collect();
+        if let Err(error) = std::fs::write(path, values.join(" ")) {
+            println!(
+                "could not save the word counts to {}: {error}",
+                path.display()
+            );
+        }
+    }
+}
 
 impl Feed {
     fn new(vocabulary: &Arc<Vocabulary>, counts: &Arc<WordCounts>, seed: u64) -> Feed {
@@ -308,9 +354,29 @@ async fn search(
         .collect();
     let pair = format!("{} {}", Vocabulary::word(1), Vocabulary::word(1_000));
     cases.push((pair, "rank 1 AND rank 1,000".into()));
+    // `CHATIFY_BENCH_SEARCH_CASES` (1-based positions in the list above) and
+    // `CHATIFY_BENCH_SEARCH_SORTS` (`newest`, `rank`) narrow the run, e.g. for a profile.
+    if let Ok(wanted) = std::env::var("CHATIFY_BENCH_SEARCH_CASES") {
+        let wanted: Vec<usize> = wanted
+            .split(',')
+            .filter_map(|n| n.trim().parse().ok())
+            .collect();
+        let mut position = 0;
+        cases.retain(|_| {
+            position += 1;
+            wanted.contains(&position)
+        });
+    }
+    let sorts =
+        std::env::var("CHATIFY_BENCH_SEARCH_SORTS").unwrap_or_else(|_| "newest,rank".into());
+    let sorts: Vec<SearchSort> = [("newest", SearchSort::Newest), ("rank", SearchSort::Rank)]
+        .into_iter()
+        .filter(|(name, _)| sorts.split(',').any(|s| s.trim() == *name))
+        .map(|(_, sort)| sort)
+        .collect();
     // The writer indexes in steps off the ack path: the queries below read the index directly.
     store.bring_search_index_up_to_date().await?;
-    for sort in [SearchSort::Newest, SearchSort::Rank] {
+    for sort in sorts {
         let mut all = Samples::with_capacity(cases.len() * queries);
         for (query, note) in &cases {
             let mut samples = Samples::with_capacity(queries);

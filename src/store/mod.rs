@@ -35,6 +35,7 @@ mod log;
 pub mod migrations;
 mod purge;
 mod rank;
+mod rank_fetch;
 mod reader;
 pub(crate) mod replication;
 mod requests;

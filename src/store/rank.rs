@@ -14,60 +14,138 @@ use super::fts::Term;
 const K1: f64 = 1.2;
 /// BM25 length normalisation.
 const B: f64 = 0.75;
+/// FTS5 cuts longer tokens (of the text and of the query) to this many bytes
+/// (`FTS5_MAX_TOKEN_SIZE`), so a text this long may match where whole tokens would not.
+const FTS5_MAX_TOKEN_BYTES: usize = 32_768;
 
 /// Sorts `candidates` (newest first, as fetched) best first by BM25 of `terms` over their
 /// `text`, ties newest first, and keeps the first `limit`.
+#[cfg(test)]
 pub(crate) fn rank_candidates<T>(
     terms: &[Term],
     mut candidates: Vec<T>,
     text: impl Fn(&T) -> Option<&str>,
     limit: usize,
 ) -> Vec<T> {
-    let needles: Vec<Needle> = terms.iter().map(Needle::from_term).collect();
-    // One lowercase buffer for all documents and one token list per document: the candidates'
-    // text is most of a ranked search's work, so no allocation per token.
-    let mut lowered = String::new();
-    let documents: Vec<(Vec<u32>, usize)> = candidates
+    let mut counter = TermCounter::new(terms);
+    let documents: Vec<Counted> = candidates
         .iter()
-        .map(|candidate| {
-            lowercase_into(text(candidate).unwrap_or_default(), &mut lowered);
-            let tokens = split_tokens(&lowered);
-            let counts = needles.iter().map(|n| n.count_in(&tokens)).collect();
-            (counts, tokens.len())
-        })
+        .map(|candidate| counter.count(text(candidate).unwrap_or_default()))
         .collect();
-    let scores = bm25_scores(&documents, needles.len());
-    // Candidates arrive newest first; a stable sort by score keeps that order among ties.
-    let mut order: Vec<usize> = (0..candidates.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
     let mut slots: Vec<Option<T>> = candidates.drain(..).map(Some).collect();
-    order
+    best_first(&documents, limit)
         .into_iter()
-        .take(limit)
         .filter_map(|index| slots[index].take())
         .collect()
 }
 
-/// BM25 score of every document, from per-term occurrence counts and token lengths.
-fn bm25_scores(documents: &[(Vec<u32>, usize)], term_count: usize) -> Vec<f64> {
-    let total = documents.len() as f64;
-    if documents.is_empty() {
-        return Vec::new();
+/// The indexes of the `limit` best `documents` (newest first, as fetched) by BM25, best first,
+/// ties newest first.
+pub(crate) fn best_first(documents: &[Counted], limit: usize) -> Vec<usize> {
+    let scores = bm25_scores(documents);
+    // Candidates arrive newest first; a stable sort by score keeps that order among ties.
+    let mut order: Vec<usize> = (0..documents.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    order.truncate(limit);
+    order
+}
+
+/// What ranking needs of one document: each term's occurrences and its length in tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Counted {
+    pub(crate) counts: Vec<u32>,
+    pub(crate) length: u32,
+    /// The text was split exactly as FTS5's `unicode61` splits it (ASCII, no over-long token),
+    /// so "every count is above zero" is exactly "FTS5 finds every term in it".
+    pub(crate) exact: bool,
+}
+
+impl Counted {
+    /// Every term occurs (meaningful as "FTS5 matches it" only when `exact`).
+    pub(crate) fn has_every_term(&self) -> bool {
+        self.counts.iter().all(|&count| count > 0)
     }
-    let average_length =
-        (documents.iter().map(|(_, length)| *length).sum::<usize>() as f64 / total).max(1.0);
+}
+
+/// Counts the terms of a query in one text after another, reusing its buffers (the candidates'
+/// text is most of a ranked search's work: no allocation per token or per text but the counts).
+pub(crate) struct TermCounter {
+    needles: Vec<Needle>,
+    lowered: String,
+    tokens: Vec<(usize, usize)>,
+}
+
+impl TermCounter {
+    pub(crate) fn new(terms: &[Term]) -> TermCounter {
+        TermCounter {
+            needles: terms.iter().map(Needle::from_term).collect(),
+            lowered: String::new(),
+            tokens: Vec::new(),
+        }
+    }
+
+    /// Whether the query's terms are tokenized exactly as FTS5 tokenizes them (ASCII, not
+    /// over-long), so [`Counted::exact`] texts can be matched here instead of by FTS5.
+    pub(crate) fn is_exact(&self) -> bool {
+        self.needles.iter().all(|needle| {
+            !needle.tokens.is_empty()
+                && needle
+                    .tokens
+                    .iter()
+                    .all(|token| token.is_ascii() && token.len() < FTS5_MAX_TOKEN_BYTES)
+        })
+    }
+
+    /// The terms' occurrences in `text` and its length in tokens. ASCII text is split in place
+    /// (tokens compared ignoring ASCII case); other text is lowercased first.
+    pub(crate) fn count(&mut self, text: &str) -> Counted {
+        let ascii = text.is_ascii();
+        let source = if ascii {
+            text
+        } else {
+            lowercase_into(text, &mut self.lowered);
+            self.lowered.as_str()
+        };
+        split_token_ranges(source, &mut self.tokens);
+        let counts = self
+            .needles
+            .iter()
+            .map(|needle| needle.count_in(source, &self.tokens))
+            .collect();
+        Counted {
+            counts,
+            length: u32::try_from(self.tokens.len()).unwrap_or(u32::MAX),
+            exact: ascii && text.len() < FTS5_MAX_TOKEN_BYTES,
+        }
+    }
+}
+
+/// BM25 score of every document, from per-term occurrence counts and token lengths.
+fn bm25_scores(documents: &[Counted]) -> Vec<f64> {
+    let total = documents.len() as f64;
+    let Some(first) = documents.first() else {
+        return Vec::new();
+    };
+    let term_count = first.counts.len();
+    let average_length = (documents
+        .iter()
+        .map(|document| f64::from(document.length))
+        .sum::<f64>()
+        / total)
+        .max(1.0);
     let idf: Vec<f64> = (0..term_count)
         .map(|term| {
-            let frequency = documents.iter().filter(|(c, _)| c[term] > 0).count() as f64;
+            let frequency = documents.iter().filter(|d| d.counts[term] > 0).count() as f64;
             // The "+1" form of Lucene: never negative, so a word in every candidate still counts.
             (1.0 + (total - frequency + 0.5) / (frequency + 0.5)).ln()
         })
         .collect();
     documents
         .iter()
-        .map(|(counts, length)| {
-            let norm = K1 * (1.0 - B + B * *length as f64 / average_length);
-            counts
+        .map(|document| {
+            let norm = K1 * (1.0 - B + B * f64::from(document.length) / average_length);
+            document
+                .counts
                 .iter()
                 .zip(&idf)
                 .map(|(&count, idf)| {
@@ -79,39 +157,52 @@ fn bm25_scores(documents: &[(Vec<u32>, usize)], term_count: usize) -> Vec<f64> {
         .collect()
 }
 
-/// One search term as lowercase tokens.
-enum Needle {
-    Word(String),
-    Prefix(String),
-    Phrase(Vec<String>),
+/// One search term as lowercase tokens in sequence, the last one a prefix for `pre*` (as FTS5
+/// reads a quoted string followed by `*`).
+struct Needle {
+    tokens: Vec<String>,
+    last_is_prefix: bool,
 }
 
 impl Needle {
     fn from_term(term: &Term) -> Needle {
         match term {
-            Term::Word(word) => {
-                let mut tokens = tokenize(word);
-                match tokens.len() {
-                    1 => Needle::Word(tokens.remove(0)),
-                    _ => Needle::Phrase(tokens),
-                }
-            }
-            Term::Prefix(stem) => Needle::Prefix(tokenize(stem).pop().unwrap_or_default()),
-            Term::Phrase(phrase) => Needle::Phrase(tokenize(phrase)),
+            Term::Word(text) | Term::Phrase(text) => Needle {
+                tokens: tokenize(text),
+                last_is_prefix: false,
+            },
+            Term::Prefix(stem) => Needle {
+                tokens: tokenize(stem),
+                last_is_prefix: true,
+            },
         }
     }
 
-    /// Occurrences in a tokenized document.
-    fn count_in(&self, tokens: &[&str]) -> u32 {
-        let count = match self {
-            Needle::Word(word) => tokens.iter().filter(|t| **t == word).count(),
-            Needle::Prefix(stem) => tokens.iter().filter(|t| t.starts_with(stem)).count(),
-            Needle::Phrase(words) if words.is_empty() => 0,
-            Needle::Phrase(words) => tokens
-                .windows(words.len())
-                .filter(|window| window.iter().eq(words.iter()))
-                .count(),
+    /// Occurrences in a document split into `tokens` (byte ranges of `text`, which is ASCII or
+    /// already lowercase).
+    fn count_in(&self, text: &str, tokens: &[(usize, usize)]) -> u32 {
+        let Some(width) = (!self.tokens.is_empty()).then_some(self.tokens.len()) else {
+            return 0;
         };
+        let bytes = text.as_bytes();
+        let count =
+            tokens
+                .windows(width)
+                .filter(|window| {
+                    window.iter().zip(&self.tokens).enumerate().all(
+                        |(at, (&(from, to), needle))| {
+                            let token = &bytes[from..to];
+                            let needle = needle.as_bytes();
+                            if self.last_is_prefix && at + 1 == width {
+                                token.len() >= needle.len()
+                                    && token[..needle.len()].eq_ignore_ascii_case(needle)
+                            } else {
+                                token.eq_ignore_ascii_case(needle)
+                            }
+                        },
+                    )
+                })
+                .count();
         u32::try_from(count).unwrap_or(u32::MAX)
     }
 }
@@ -121,9 +212,11 @@ impl Needle {
 fn tokenize(text: &str) -> Vec<String> {
     let mut lowered = String::new();
     lowercase_into(text, &mut lowered);
-    split_tokens(&lowered)
+    let mut ranges = Vec::new();
+    split_token_ranges(&lowered, &mut ranges);
+    ranges
         .into_iter()
-        .map(str::to_string)
+        .map(|(from, to)| lowered[from..to].to_string())
         .collect()
 }
 
@@ -139,29 +232,37 @@ fn lowercase_into(text: &str, into: &mut String) {
     }
 }
 
-/// The runs of letters and digits of an already lowercased text (ASCII text byte by byte).
-fn split_tokens(lowered: &str) -> Vec<&str> {
-    let mut tokens = Vec::with_capacity(lowered.len() / 4 + 1);
-    if !lowered.is_ascii() {
-        let runs = lowered.split(|c: char| !c.is_alphanumeric());
-        tokens.extend(runs.filter(|token| !token.is_empty()));
-        return tokens;
-    }
+/// The runs of letters and digits of `text` (ASCII byte by byte; other text by chars) as byte
+/// ranges, written over `into`.
+fn split_token_ranges(text: &str, into: &mut Vec<(usize, usize)>) {
+    into.clear();
     let mut start = None;
-    for (index, byte) in lowered.bytes().enumerate() {
-        match (byte.is_ascii_alphanumeric(), start) {
-            (true, None) => start = Some(index),
-            (false, Some(from)) => {
-                tokens.push(&lowered[from..index]);
-                start = None;
+    if !text.is_ascii() {
+        for (index, c) in text.char_indices() {
+            match (c.is_alphanumeric(), start) {
+                (true, None) => start = Some(index),
+                (false, Some(from)) => {
+                    into.push((from, index));
+                    start = None;
+                }
+                _ => {}
             }
-            _ => {}
+        }
+    } else {
+        for (index, byte) in text.bytes().enumerate() {
+            match (byte.is_ascii_alphanumeric(), start) {
+                (true, None) => start = Some(index),
+                (false, Some(from)) => {
+                    into.push((from, index));
+                    start = None;
+                }
+                _ => {}
+            }
         }
     }
     if let Some(from) = start {
-        tokens.push(&lowered[from..]);
+        into.push((from, text.len()));
     }
-    tokens
 }
 
 #[cfg(test)]

@@ -59,3 +59,30 @@ fn non_ascii_text_is_lowercased_and_split_like_ascii() {
     assert_eq!(tokenize("ÉCLAIR—éclair,au"), ["éclair", "éclair", "au"]);
     assert_eq!(tokenize("Hello, WORLD 42!"), ["hello", "world", "42"]);
 }
+
+#[test]
+fn counting_ascii_text_in_place_matches_counting_it_lowercased() {
+    let terms = [
+        Term::Word("Deploy".into()),
+        Term::Prefix("fai".into()),
+        Term::Phrase("went fine".into()),
+    ];
+    let mut counter = TermCounter::new(&terms);
+    assert!(counter.is_exact());
+    let counted = counter.count("DEPLOY failed; deploy FAILS. It went  Fine, deployed");
+    assert_eq!(counted.counts, [2, 2, 1]);
+    assert_eq!(counted.length, 8);
+    assert!(counted.exact && counted.has_every_term());
+    let folded = counter.count("DÉPLOY failed, went fine");
+    assert!(!folded.exact, "non-ASCII text is left to FTS5");
+    assert_eq!(folded.counts, [0, 1, 1]);
+    assert!(!TermCounter::new(&[Term::Word("café".into())]).is_exact());
+}
+
+#[test]
+fn a_prefix_after_other_words_is_a_phrase_ending_in_a_prefix() {
+    let terms = [Term::Prefix("build-fa".into())];
+    let mut counter = TermCounter::new(&terms);
+    assert_eq!(counter.count("build failed, fast build").counts, [1]);
+    assert_eq!(counter.count("failed build").counts, [0]);
+}

@@ -266,3 +266,59 @@ async fn ranked_search_finds_a_channels_matches_behind_many_newer_ones_elsewhere
     let both = search_texts(&fx, &["general", "ops"], "deploy", SearchSort::Rank).await;
     assert_eq!(both.len(), 30, "a full page from the newest hits");
 }
+
+/// An AND of a common and a rare word walks the rare word alone and checks the common one on
+/// each candidate: on the text where it is ASCII, by FTS5 where it is not (FTS5 folds
+/// diacritics, so "Cömmon" is "common" to it). Ranked search must find exactly what newest-first
+/// search (FTS5's own AND) finds, prefixes and phrases included.
+#[tokio::test]
+async fn ranked_and_of_a_common_and_a_rare_word_finds_exactly_the_fts5_matches() {
+    let fx = Fixture::new();
+    fx.users(&["alice"]).await;
+    let appends = (0..600).map(|n| {
+        fx.store
+            .append_wait(msg_op("general", "alice", &format!("common filler {n}")))
+    });
+    for appended in futures_util::future::join_all(appends).await {
+        appended.expect("appended");
+    }
+    for text in [
+        "common rare",
+        "rare only",
+        "rare ÜBER common",
+        "rare über",
+        "RARE Cömmon folded",
+        "rare commonplace",
+        "rare-common joined",
+        "a common thing, then rare",
+        "rarely common",
+    ] {
+        fx.msg("general", "alice", text).await;
+    }
+    for query in [
+        "common rare",
+        "rare common",
+        "comm* rare",
+        "\"common rare\" rare",
+    ] {
+        let mut newest = search_texts(&fx, &["general"], query, SearchSort::Newest).await;
+        let mut ranked = search_texts(&fx, &["general"], query, SearchSort::Rank).await;
+        newest.sort();
+        ranked.sort();
+        assert_eq!(ranked, newest, "{query}");
+    }
+    let mut ranked = search_texts(&fx, &["general"], "common rare", SearchSort::Rank).await;
+    ranked.sort();
+    assert_eq!(
+        ranked,
+        [
+            "RARE Cömmon folded",
+            "a common thing, then rare",
+            "common rare",
+            "rare ÜBER common",
+            "rare-common joined"
+        ]
+    );
+    let prefix = search_texts(&fx, &["general"], "comm* rare", SearchSort::Rank).await;
+    assert_eq!(prefix.len(), 6, "commonplace too: {prefix:?}");
+}
