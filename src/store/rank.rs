@@ -5,8 +5,9 @@
 //! messages). Instead, the newest `RANK_CANDIDATES` matches are fetched in rowid order (as fast
 //! as a newest-first search) and ranked here with Okapi BM25 (k1 = 1.2, b = 0.75) whose
 //! statistics — document count, document frequencies, average length — are those of the
-//! candidates. Which messages are found is still decided by FTS5; only their order is computed
-//! here. Used by `search`.
+//! candidates. Which messages are found is still decided by FTS5 (or, for an AND led by its
+//! rarest term, by the exact same split of an ASCII text, see `rank_fetch`); only their order is
+//! computed here. Used by `rank_fetch`.
 
 use super::fts::Term;
 
