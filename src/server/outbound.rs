@@ -1,5 +1,6 @@
 //! The sending side of one connection as the rest of the server sees it: `ConnHandle` holds the
-//! bounded outbound text queue (`outbox::Outbox`), the lossy voice queue and the close request.
+//! outbound queues (`outbox::Outbox`: the bounded text queue and the lossy voice queue) and the
+//! close request.
 //! Every sender (reply path, fan-out dispatcher, presence, voice relay) pushes without waiting,
 //! so nothing ever waits on a slow client: a full text queue closes the connection with 1013
 //! instead. The text queue is bounded both in frames and in bytes, so a client that never reads
@@ -15,7 +16,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 
 use bytes::Bytes;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::outbound_budget::OutboundBudget;
@@ -60,8 +61,8 @@ pub struct ConnHandle {
     pub id: u64,
     /// The authenticated user as registered, set once at login.
     user: OnceLock<UserName>,
+    /// The text and voice queues.
     text: Arc<Outbox>,
-    voice: mpsc::Sender<Bytes>,
     /// The server-wide budget queued text is also charged to.
     budget: OutboundBudget,
     close_code: AtomicU16,
@@ -74,8 +75,8 @@ pub struct ConnHandle {
 /// The receiving ends owned by the connection's writer task.
 #[derive(Debug)]
 pub struct OutboundQueues {
+    /// The text and voice frames queued.
     pub text: TextQueue,
-    pub voice: mpsc::Receiver<Bytes>,
 }
 
 impl ConnHandle {
@@ -87,13 +88,15 @@ impl ConnHandle {
         limits: QueueLimits,
         budget: OutboundBudget,
     ) -> (ConnHandle, OutboundQueues) {
-        let outbox = Arc::new(Outbox::new(limits.frames.max(2), limits.bytes));
-        let (voice_tx, voice_rx) = mpsc::channel(limits.voice);
+        let outbox = Arc::new(Outbox::new(
+            limits.frames.max(2),
+            limits.bytes,
+            limits.voice.max(1),
+        ));
         let handle = ConnHandle {
             id,
             user: OnceLock::new(),
             text: outbox.clone(),
-            voice: voice_tx,
             budget: budget.clone(),
             close_code: AtomicU16::new(0),
             close_drain: AtomicBool::new(false),
@@ -102,7 +105,6 @@ impl ConnHandle {
         };
         let queues = OutboundQueues {
             text: TextQueue::new(outbox, budget),
-            voice: voice_rx,
         };
         (handle, queues)
     }
@@ -177,7 +179,7 @@ impl ConnHandle {
     /// Queues a voice frame; dropped silently when this receiver is behind.
     pub fn send_voice(&self, frame: &Bytes) {
         if !self.is_closing() {
-            let _ = self.voice.try_send(frame.clone());
+            self.text.push_voice(frame.clone());
         }
     }
 

@@ -1,6 +1,7 @@
-//! A connection's outbound text queue (its "outbox"): a `Mutex<VecDeque>` bounded in frames and
-//! in bytes, shared by every sender (through `outbound::ConnHandle`) and the connection's writer
-//! task (through [`TextQueue`]). A push is one uncontended lock, a `push_back` and a counter; it
+//! A connection's outbound queues (its "outbox"): a `Mutex` over the text queue (a `VecDeque`
+//! bounded in frames and in bytes) and the lossy voice queue (bounded in frames; a frame beyond
+//! that is dropped), shared by every sender (through `outbound::ConnHandle`) and the
+//! connection's writer task (through [`TextQueue`]). A push is one uncontended lock, a `push_back` and a counter; it
 //! wakes the writer only when the writer is parked on an empty queue (its waker is registered),
 //! so a broadcast to a thousand busy connections wakes each at most once. The writer takes
 //! everything queued in one swap and writes it as one batch. Bytes stay counted (here and in
@@ -13,6 +14,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 
+use bytes::Bytes;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::outbound_budget::OutboundBudget;
@@ -55,6 +57,7 @@ pub(crate) struct Outbox {
     discarded: AtomicBool,
     max_frames: usize,
     max_bytes: usize,
+    max_voice: usize,
 }
 
 #[derive(Debug, Default)]
@@ -62,19 +65,22 @@ struct OutboxState {
     items: VecDeque<Outbound>,
     /// Bytes queued here, plus those the writer has taken and not yet flushed.
     bytes: usize,
+    /// Voice frames (not charged: at most `max_voice` of them).
+    voice: VecDeque<Bytes>,
     /// The parked writer's waker; `Some` only while the writer waits on an empty queue.
     parked_writer: Option<Waker>,
 }
 
 impl Outbox {
-    /// An empty outbox holding at most `max_frames` items and `max_bytes` bytes (a single larger
-    /// frame is still accepted into an empty queue).
-    pub(crate) fn new(max_frames: usize, max_bytes: usize) -> Outbox {
+    /// An empty outbox holding at most `max_frames` text items and `max_bytes` bytes (a single
+    /// larger frame is still accepted into an empty queue), and `max_voice` voice frames.
+    pub(crate) fn new(max_frames: usize, max_bytes: usize, max_voice: usize) -> Outbox {
         Outbox {
             state: Mutex::new(OutboxState::default()),
             discarded: AtomicBool::new(false),
             max_frames,
             max_bytes,
+            max_voice,
         }
     }
 
@@ -110,6 +116,23 @@ impl Outbox {
         Ok(())
     }
 
+    /// Queues a voice frame, waking the writer if it is parked; dropped (false) when the voice
+    /// queue is full or discarded.
+    pub(crate) fn push_voice(&self, frame: Bytes) -> bool {
+        let waker = {
+            let mut state = self.lock();
+            if self.discarded.load(Ordering::Relaxed) || state.voice.len() >= self.max_voice {
+                return false;
+            }
+            state.voice.push_back(frame);
+            state.parked_writer.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        true
+    }
+
     /// Bytes queued or taken by the writer and not yet flushed.
     pub(crate) fn queued_bytes(&self) -> usize {
         self.lock().bytes
@@ -129,8 +152,8 @@ impl Outbox {
     }
 }
 
-/// The writer's end of the outbox: items are taken in batches, fed to the socket one by one,
-/// and their bytes freed when the writer says they are flushed ([`TextQueue::written`]) or when
+/// The writer's end of the outbox: text items and voice frames are taken in batches, fed to the
+/// socket one by one, and the text's bytes freed when the writer says they are flushed ([`TextQueue::written`]) or when
 /// the queue is discarded or dropped.
 #[derive(Debug)]
 pub struct TextQueue {
@@ -140,6 +163,8 @@ pub struct TextQueue {
     batch: VecDeque<Outbound>,
     /// Bytes handed out by [`TextQueue::next_item`] and not yet flushed.
     handed_out: usize,
+    /// Voice frames taken from the outbox and not yet handed out.
+    voice_batch: VecDeque<Bytes>,
 }
 
 impl TextQueue {
@@ -149,19 +174,21 @@ impl TextQueue {
             budget,
             batch: VecDeque::new(),
             handed_out: 0,
+            voice_batch: VecDeque::new(),
         }
     }
 
-    /// Takes everything queued into the batch. Ready once the batch holds something or
+    /// Takes everything queued (text and voice) into the batches. Ready once they hold something or
     /// `stop()` (checked after the writer is registered, under the lock that wakers are
     /// taken under) says the writer should look elsewhere; otherwise parks the writer.
     pub fn poll_fill(&mut self, cx: &mut Context<'_>, stop: impl Fn() -> bool) -> Poll<()> {
-        if !self.batch.is_empty() {
+        if !self.batch.is_empty() || !self.voice_batch.is_empty() {
             return Poll::Ready(());
         }
         let mut state = self.outbox.lock();
-        if !state.items.is_empty() {
+        if !state.items.is_empty() || !state.voice.is_empty() {
             mem::swap(&mut state.items, &mut self.batch);
+            mem::swap(&mut state.voice, &mut self.voice_batch);
             state.parked_writer = None;
             return Poll::Ready(());
         }
@@ -176,7 +203,7 @@ impl TextQueue {
         Poll::Pending
     }
 
-    /// Takes everything queued into the batch without waiting; whether the batch holds anything.
+    /// Takes the text queued into the batch without waiting; whether the batch holds anything.
     pub fn try_fill(&mut self) -> bool {
         if self.batch.is_empty() {
             let mut state = self.outbox.lock();
@@ -190,6 +217,11 @@ impl TextQueue {
         let item = self.batch.pop_front()?;
         self.handed_out += item.charged_bytes();
         Some(item)
+    }
+
+    /// The next voice frame of the batch taken.
+    pub fn next_voice(&mut self) -> Option<Bytes> {
+        self.voice_batch.pop_front()
     }
 
     /// Everything handed out so far has been flushed to the socket: its bytes are free again.
@@ -206,9 +238,11 @@ impl TextQueue {
     /// draining) and refuses more.
     pub fn discard(&mut self) {
         let mut dropped = mem::take(&mut self.batch);
+        self.voice_batch = VecDeque::new();
         let freed = {
             let mut state = self.outbox.lock();
             self.outbox.discarded.store(true, Ordering::Release);
+            state.voice = VecDeque::new();
             dropped.append(&mut state.items);
             let freed: usize = dropped.iter().map(Outbound::charged_bytes).sum();
             state.bytes -= freed;

@@ -1,5 +1,5 @@
-//! The writer task of one connection: drains the bounded text queue (everything queued at a
-//! wake-up goes out as one batch and one flush), the lossy voice queue, and sends WebSocket
+//! The writer task of one connection: drains the bounded text queue and the lossy voice queue
+//! (everything queued at a wake-up goes out as one batch and one flush), and sends WebSocket
 //! pings. It parks on its outbox (`outbox::TextQueue::poll_fill`), so a push wakes it only when
 //! it sleeps, and a close request wakes it there too. Every write that cannot complete at once
 //! races the connection's close request, so a client that stopped reading cannot hold the task:
@@ -83,8 +83,8 @@ where
     sink
 }
 
-/// Waits for the next thing to do, in this order: a close request, queued text (taken into the
-/// queue's batch), a voice frame, a ping.
+/// Waits for the next thing to do, in this order: a close request, queued text or voice (taken
+/// into the queue's batches), a ping.
 async fn next_input(
     queues: &mut OutboundQueues,
     conn: &ConnHandle,
@@ -101,12 +101,8 @@ async fn next_input(
         {
             return Poll::Ready(match conn.close_request() {
                 Some(request) => WriterInput::Closing(request),
-                None => WriterInput::Text,
+                None => WriterInput::Queued,
             });
-        }
-        // The handle owns the voice sender and outlives this task: `None` never comes.
-        if let Poll::Ready(Some(voice)) = queues.voice.poll_recv(cx) {
-            return Poll::Ready(WriterInput::Voice(voice));
         }
         if ping.poll_tick(cx).is_ready() {
             return Poll::Ready(WriterInput::Ping);
@@ -136,9 +132,8 @@ impl Closing {
 
 enum WriterInput {
     Closing(CloseRequest),
-    /// The text queue's batch holds frames.
-    Text,
-    Voice(Bytes),
+    /// The queue's batches hold text or voice frames.
+    Queued,
     Ping,
 }
 
@@ -152,11 +147,7 @@ where
 {
     match input {
         WriterInput::Closing(request) => Ok(Flow::Close(request.code, "")),
-        WriterInput::Text => write_batch(sink, queues).await,
-        WriterInput::Voice(frame) => {
-            sink.send(Message::Binary(frame)).await?;
-            Ok(Flow::Continue)
-        }
+        WriterInput::Queued => write_batch(sink, queues).await,
         WriterInput::Ping => {
             sink.send(Message::Ping(Bytes::new())).await?;
             Ok(Flow::Continue)
@@ -164,25 +155,28 @@ where
     }
 }
 
-/// Feeds every frame of the batch taken at this wake-up to the sink (tungstenite writes its
+/// Feeds every text frame of the batch taken at this wake-up, then every voice frame, to the sink (tungstenite writes its
 /// buffer out whenever it passes `ServerConfig::write_buffer_size`), then flushes once.
 async fn write_batch<S>(sink: &mut WsSink<S>, queues: &mut OutboundQueues) -> Result<Flow, WsError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut flow = Flow::Continue;
     while let Some(item) = queues.text.next_item() {
         match item {
             Outbound::Text(text) => sink.feed(Message::Text(text)).await?,
             Outbound::Close(code, reason) => {
-                flow = Flow::Close(code, reason);
-                break;
+                sink.flush().await?;
+                queues.text.written();
+                return Ok(Flow::Close(code, reason));
             }
         }
     }
+    while let Some(voice) = queues.text.next_voice() {
+        sink.feed(Message::Binary(voice)).await?;
+    }
     sink.flush().await?;
     queues.text.written();
-    Ok(flow)
+    Ok(Flow::Continue)
 }
 
 /// Writes what should still go out, then the close frame, within `grace`.

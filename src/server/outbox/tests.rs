@@ -140,3 +140,36 @@ fn a_writer_releasing_before_the_broadcast_charges_leaves_the_budget_sane() {
         "nothing over the limit, nothing shed"
     );
 }
+
+#[test]
+fn a_voice_frame_wakes_the_parked_writer_and_frames_beyond_the_voice_queue_are_dropped() {
+    let budget = OutboundBudget::new(1 << 20);
+    let limits = QueueLimits {
+        frames: 8,
+        bytes: 1 << 20,
+        voice: 2,
+    };
+    let (handle, mut queues) = ConnHandle::new(9, limits, budget.clone());
+    let counter = Arc::new(CountingWaker::default());
+    let waker = Waker::from(counter.clone());
+    let mut cx = Context::from_waker(&waker);
+    assert_eq!(queues.text.poll_fill(&mut cx, || false), Poll::Pending);
+    for n in 0..5u8 {
+        handle.send_voice(&bytes::Bytes::from(vec![n]));
+    }
+    assert_eq!(counter.wakes.load(Ordering::SeqCst), 1);
+    assert_eq!(queues.text.poll_fill(&mut cx, || false), Poll::Ready(()));
+    assert!(queues.text.next_item().is_none(), "no text queued");
+    let voice: Vec<_> = std::iter::from_fn(|| queues.text.next_voice()).collect();
+    assert_eq!(
+        voice,
+        [vec![0u8], vec![1u8]],
+        "the oldest two kept, the rest dropped"
+    );
+    assert_eq!(
+        handle.close_request(),
+        None,
+        "a full voice queue closes nothing"
+    );
+    assert_eq!(budget.queued_bytes(), 0, "voice is not charged");
+}
