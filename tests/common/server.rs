@@ -115,7 +115,8 @@ pub fn test_config() -> ServerConfig {
     }
 }
 
-/// The `chatify serve` binary, started with the rate limit off and its address read from its
+/// The `chatify serve` binary, started with the rate limits off (messages and reads, as
+/// [`test_config`] has them) and its address read from its
 /// stderr (which is drained for as long as it runs). Killed (SIGKILL) when dropped.
 pub struct ServeProcess {
     /// `None` once handed to [`ServeProcess::exit_status`].
@@ -147,6 +148,7 @@ impl ServeProcess {
             .arg(db)
             .args(flags)
             .env("CHATIFY_RATE_LIMIT", "0")
+            .env("CHATIFY_READ_RATE", "0")
             .env_remove("CHATIFY_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
