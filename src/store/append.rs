@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::commit_thread::CommitCounters;
 use super::dm_changes::{DmChangeRequest, append_dm_change, registered_name};
 use super::error::StoreError;
-use super::events::{EventBody, LoggedEvent};
+use super::events::{EventBody, EventKind, LoggedEvent};
 use super::fts;
 use super::fts_steps;
 use super::purge;
@@ -155,7 +155,7 @@ fn append_msg(
     let id = insert_event(
         conn,
         ts,
-        "msg",
+        EventKind::Msg,
         &scope,
         seq,
         sender,
@@ -209,7 +209,16 @@ fn append_edit(
     let ts = state.next_ts();
     let seq = state.next_seq(conn, &scope)?;
     let json = rows::to_json(&payload);
-    let id = insert_event(conn, ts, "edit", &scope, seq, sender, Some(target), &json)?;
+    let id = insert_event(
+        conn,
+        ts,
+        EventKind::Edit,
+        &scope,
+        seq,
+        sender,
+        Some(target),
+        &json,
+    )?;
     let EditPayload { c, enc, .. } = payload;
     let indexed_text = message.c.clone().unwrap_or_default();
     let change = Change::Edit {
@@ -281,7 +290,7 @@ fn delete_target(
     let id = insert_event(
         conn,
         ts,
-        "delete",
+        EventKind::Delete,
         &scope,
         seq,
         sender,
@@ -319,7 +328,16 @@ fn append_react(
     let ts = state.next_ts();
     let seq = state.next_seq(conn, &scope)?;
     let json = rows::to_json(&payload);
-    let id = insert_event(conn, ts, "react", &scope, seq, sender, Some(target), &json)?;
+    let id = insert_event(
+        conn,
+        ts,
+        EventKind::React,
+        &scope,
+        seq,
+        sender,
+        Some(target),
+        &json,
+    )?;
     let ReactPayload { emoji, on } = payload;
     let change = Change::React {
         user: sender.to_string(),
@@ -352,7 +370,7 @@ fn append_dm(
     let id = insert_event(
         conn,
         ts,
-        "dm",
+        EventKind::Dm,
         &scope,
         seq,
         from,
@@ -434,7 +452,7 @@ fn write_message_state(conn: &Connection, message: &MessageEvent) -> Result<(), 
 pub(crate) fn insert_event(
     conn: &Connection,
     ts: i64,
-    kind: &str,
+    kind: EventKind,
     scope: &str,
     seq: i64,
     sender: &str,
@@ -448,7 +466,15 @@ pub(crate) fn insert_event(
                                        WHERE key = 'event_id_high_water'), 0)) + 1),
                  ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![ts, kind, scope, seq, sender, target, payload])?;
+    .execute(params![
+        ts,
+        kind.as_str(),
+        scope,
+        seq,
+        sender,
+        target,
+        payload
+    ])?;
     Ok(conn.last_insert_rowid())
 }
 

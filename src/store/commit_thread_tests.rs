@@ -150,3 +150,30 @@ fn rejections_do_not_take_a_seq() {
     assert_eq!(seqs(&results), [Some(1), None, Some(2)]);
     assert!(matches!(results[1], Err(StoreError::NoSuchMessage)));
 }
+
+#[test]
+fn the_event_kinds_the_writer_stores_are_exactly_the_ones_the_schema_allows() {
+    // The writer skips CHECK constraints, so `EventKind` must list what `events.kind` allows.
+    let (_dir, conn, _counters) = writer();
+    let sql: String = conn
+        .query_row(
+            "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'events'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("events table");
+    let list = sql
+        .split_once("kind IN (")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(list, _)| list)
+        .expect("the CHECK on events.kind");
+    let allowed: Vec<&str> = list
+        .split(',')
+        .map(|kind| kind.trim().trim_matches('\''))
+        .collect();
+    let written: Vec<&str> = crate::store::events::EventKind::ALL
+        .iter()
+        .map(|kind| kind.as_str())
+        .collect();
+    assert_eq!(written, allowed);
+}

@@ -13,6 +13,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::append::{insert_event, logged};
 use super::commit_thread::CommitCounters;
 use super::error::StoreError;
+use super::events::EventKind;
 use super::events::{EventBody, LoggedEvent};
 use super::reader::StoreReader;
 use super::rows::{self, DmChangePayload, DmPayload, EVENT_COLUMNS, EventRow};
@@ -58,7 +59,7 @@ pub(crate) fn append_dm_change(
     let seq = state.next_seq(conn, &scope)?;
     let (kind, payload, body) = match request {
         DmChangeRequest::Edit { c, enc } => (
-            "edit",
+            EventKind::Edit,
             DmChangePayload {
                 to: to.clone(),
                 c: c.clone(),
@@ -73,10 +74,14 @@ pub(crate) fn append_dm_change(
                 to: to.clone(),
                 ..DmChangePayload::default()
             };
-            ("delete", payload, EventBody::DmDelete { to, target })
+            (
+                EventKind::Delete,
+                payload,
+                EventBody::DmDelete { to, target },
+            )
         }
         DmChangeRequest::React { emoji, on } => (
-            "react",
+            EventKind::React,
             DmChangePayload {
                 to: to.clone(),
                 emoji: Some(emoji.clone()),

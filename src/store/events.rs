@@ -3,7 +3,8 @@
 //! [`EventBody`]). The server turns these into frames (`server::frames`); nothing here knows how
 //! they are encoded on the wire. A channel message with its edits, deletion and reactions applied
 //! (what history, search, rewind and the server's ring show) is the model's one message type,
-//! [`MessageEvent`], folded with the one fold, `model::fold`.
+//! [`MessageEvent`], folded with the one fold, `model::fold`. [`EventKind`] is the `kind` column of
+//! an `events` row.
 
 use crate::model::fold::Change;
 use crate::model::governance::{ModAction, SysEvent};
@@ -250,5 +251,41 @@ impl LoggedEvent {
             reacts: None,
             sys,
         })
+    }
+}
+
+/// The `kind` of an `events` row: the only values the schema's `CHECK` on `events.kind` allows.
+/// The writer's connection skips `CHECK` constraints (`commit_thread`: SQLite evaluates that
+/// `IN` list through a temporary b-tree on every insert), so this type is what keeps the column
+/// within them; a test compares `EventKind::ALL` with the schema's list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EventKind {
+    Msg,
+    Edit,
+    Delete,
+    React,
+    Dm,
+}
+
+impl EventKind {
+    /// Every kind, in the schema's order.
+    #[cfg(test)]
+    pub(crate) const ALL: [EventKind; 5] = [
+        EventKind::Msg,
+        EventKind::Edit,
+        EventKind::Delete,
+        EventKind::React,
+        EventKind::Dm,
+    ];
+
+    /// The value stored in `events.kind`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Msg => "msg",
+            EventKind::Edit => "edit",
+            EventKind::Delete => "delete",
+            EventKind::React => "react",
+            EventKind::Dm => "dm",
+        }
     }
 }

@@ -10,6 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::append::{self, insert_event, logged};
 use super::commit_thread::CommitCounters;
 use super::error::StoreError;
+use super::events::EventKind;
 use super::events::{EventBody, LoggedEvent};
 use super::rows::{self, MsgPayload};
 use super::types::{Moderation, ModerationAction};
@@ -297,7 +298,7 @@ fn insert_sys_line(
     let id = insert_event(
         conn,
         ts,
-        "msg",
+        EventKind::Msg,
         &scope,
         seq,
         actor,
