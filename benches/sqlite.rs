@@ -222,14 +222,17 @@ fn prepare(db: &Path) -> anyhow::Result<i64> {
 }
 
 /// A connection configured as the store's writer configures its own (WAL, NORMAL, memory temp,
-/// `secure_delete` ON). `CHATIFY_BENCH_SQLITE_SECURE_DELETE=0` turns off both secure deletions
-/// (the pragma and FTS5's `secure-delete` option), to measure what they cost.
+/// `secure_delete` ON, `CHECK` constraints skipped; `CHATIFY_BENCH_SQLITE_CHECKS=1` evaluates
+/// them, as the writer did before). `CHATIFY_BENCH_SQLITE_SECURE_DELETE=0` turns off both secure
+/// deletions (the pragma and FTS5's `secure-delete` option), to measure what they cost.
 fn open_like_the_store(db: &Path) -> anyhow::Result<Connection> {
     let conn = Connection::open(db)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    let checks = common::env_usize("CHATIFY_BENCH_SQLITE_CHECKS", 0) != 0;
+    conn.pragma_update(None, "ignore_check_constraints", !checks)?;
     let secure = common::env_usize("CHATIFY_BENCH_SQLITE_SECURE_DELETE", 1) != 0;
     conn.pragma_update(None, "secure_delete", if secure { "ON" } else { "OFF" })?;
     conn.execute(
