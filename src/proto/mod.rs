@@ -8,6 +8,9 @@
 use serde::{Deserialize, Serialize};
 
 mod client;
+mod client_decode;
+#[cfg(test)]
+mod decode_tests;
 pub mod governance;
 mod server;
 
@@ -217,6 +220,14 @@ const CLIENT_TYPES: &[&str] = &[
 /// Decodes one client text frame: JSON object, valid `rid`, known `t`, fields of the right types.
 /// Returns the `rid` beside the frame so every reply can echo it.
 pub fn decode_client_frame(text: &str) -> Result<(ClientFrame, Option<String>), FrameError> {
+    match client_decode::decode_well_formed_client_frame(text) {
+        Some(decoded) => Ok(decoded),
+        None => decode_client_frame_explained(text),
+    }
+}
+
+/// [`decode_client_frame`] through a JSON tree, which tells each way a frame can be wrong.
+fn decode_client_frame_explained(text: &str) -> Result<(ClientFrame, Option<String>), FrameError> {
     let value: serde_json::Value = serde_json::from_str(text)
         .map_err(|_| FrameError::new(ErrorCode::BadFrame, "frame is not valid JSON", None))?;
     let serde_json::Value::Object(map) = &value else {
