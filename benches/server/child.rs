@@ -4,6 +4,7 @@
 //! Running it apart from the load generator gives the server's own CPU per unit of work
 //! (DESIGN.md §8).
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -78,6 +79,24 @@ impl ServerProcess {
     /// The server's user + system CPU time so far.
     pub fn cpu(&self) -> Duration {
         crate::common::process_cpu(&self.pid).unwrap_or_default()
+    }
+
+    /// The server's user + system CPU time so far per thread name (`comm`, which Linux cuts to
+    /// 15 bytes: `chatify-store-w` is the store's writer, `tokio-rt-worker` both the runtime's
+    /// workers and its blocking pool). A thread that has exited is no longer counted.
+    pub fn cpu_by_thread_name(&self) -> BTreeMap<String, Duration> {
+        let mut by_name = BTreeMap::new();
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", self.pid)) else {
+            return by_name;
+        };
+        for task in tasks.flatten() {
+            let tid = task.file_name().to_string_lossy().into_owned();
+            let thread = format!("{}/task/{tid}", self.pid);
+            let name = std::fs::read_to_string(format!("/proc/{thread}/comm")).unwrap_or_default();
+            let cpu = crate::common::process_cpu(&thread).unwrap_or_default();
+            *by_name.entry(name.trim().to_owned()).or_default() += cpu;
+        }
+        by_name
     }
 
     /// The server's resident set size in KiB.

@@ -4,6 +4,7 @@
 //! transaction committed. Run once per durability mode (`--durability normal`, then `full`), each
 //! on a fresh database and server process, with the server's CPU per event from `/proc`.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -51,6 +52,8 @@ pub async fn ingest_phase(
     }
     let text = message_text("ingest", sizes.message_bytes);
     let cpu_before = server.cpu();
+    let generator_cpu_before = crate::own_cpu();
+    let threads_before = server.cpu_by_thread_name();
     let started = Instant::now();
     let deadline = started + INGEST_TIMEOUT;
     let mut tasks = Vec::with_capacity(senders.len());
@@ -69,8 +72,9 @@ pub async fn ingest_phase(
     }
     let elapsed = started.elapsed();
     let cpu = server.cpu().saturating_sub(cpu_before);
+    let generator_cpu = crate::own_cpu_since(generator_cpu_before);
     println!(
-        "{} of {} events acked in {:.2} s = {}; server CPU {:.2} s = {:.1} µs per event ({:.2} cores)",
+        "{} of {} events acked in {:.2} s = {}; server CPU {:.2} s = {:.1} µs per event ({:.2} cores); load generator CPU {:.2} s ({:.2} cores)",
         thousands(acked),
         thousands(sizes.events as u64),
         elapsed.as_secs_f64(),
@@ -78,9 +82,38 @@ pub async fn ingest_phase(
         cpu.as_secs_f64(),
         cpu.as_secs_f64() * 1e6 / acked.max(1) as f64,
         cpu.as_secs_f64() / elapsed.as_secs_f64().max(1e-9),
+        generator_cpu.as_secs_f64(),
+        generator_cpu.as_secs_f64() / elapsed.as_secs_f64().max(1e-9),
     );
+    print_thread_shares(&threads_before, &server.cpu_by_thread_name(), elapsed);
     server.stop();
     Ok(())
+}
+
+/// Prints how many cores each kind of server thread kept busy over `elapsed`, busiest first: a
+/// store writer near 1.00 is the ceiling of one writer thread.
+fn print_thread_shares(
+    before: &BTreeMap<String, Duration>,
+    after: &BTreeMap<String, Duration>,
+    elapsed: Duration,
+) {
+    let mut shares: Vec<(&str, f64)> = after
+        .iter()
+        .map(|(name, cpu)| {
+            let used = cpu.saturating_sub(before.get(name).copied().unwrap_or_default());
+            (
+                name.as_str(),
+                used.as_secs_f64() / elapsed.as_secs_f64().max(1e-9),
+            )
+        })
+        .filter(|(_, cores)| *cores >= 0.005)
+        .collect();
+    shares.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let listed: Vec<String> = shares
+        .iter()
+        .map(|(name, cores)| format!("{name} {cores:.2}"))
+        .collect();
+    println!("server threads, cores: {}", listed.join(", "));
 }
 
 /// Sends `count` messages keeping at most `window` un-acked; returns the acks received.

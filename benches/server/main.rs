@@ -111,8 +111,15 @@ async fn run(sizes: &Sizes) -> anyhow::Result<()> {
             window: sizes.ingest_window,
             message_bytes: MESSAGE_BYTES,
         };
+        let durabilities =
+            std::env::var("CHATIFY_BENCH_DURABILITY").unwrap_or_else(|_| "normal,full".to_owned());
         for durability in ["normal", "full"] {
-            ingest::ingest_phase(dir.path(), durability, &ingest_sizes).await?;
+            if durabilities
+                .split(',')
+                .any(|wanted| wanted.trim() == durability)
+            {
+                ingest::ingest_phase(dir.path(), durability, &ingest_sizes).await?;
+            }
         }
     }
     if sizes.runs("logins") {
@@ -456,11 +463,11 @@ async fn latency(
     Ok(())
 }
 
-fn own_cpu() -> Duration {
+pub(crate) fn own_cpu() -> Duration {
     common::process_cpu("self").unwrap_or_default()
 }
 
-fn own_cpu_since(before: Duration) -> Duration {
+pub(crate) fn own_cpu_since(before: Duration) -> Duration {
     own_cpu().saturating_sub(before)
 }
 
