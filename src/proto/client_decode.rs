@@ -42,9 +42,9 @@ pub(super) fn decode_well_formed_client_frame(text: &str) -> Option<(ClientFrame
     Some((frame, head.rid))
 }
 
-/// The frame of type `t`: the frames a busy connection sends most as their own struct (their
-/// `t` and `rid` are fields the struct ignores, as the enum's variant does), the rest through
-/// the enum. The text is known to be one JSON object.
+/// The frame of type `t`: the frames a busy connection sends most, and the two that carry a
+/// password, as their own struct (their `t` and `rid` are fields the struct ignores, as the
+/// enum's variant does), the rest through the enum. The text is known to be one JSON object.
 fn decode_client_frame_of_type(t: &str, text: &str) -> Option<ClientFrame> {
     fn read<T: DeserializeOwned>(text: &str, variant: fn(T) -> ClientFrame) -> Option<ClientFrame> {
         serde_json::from_str(text).ok().map(variant)
@@ -62,6 +62,10 @@ fn decode_client_frame_of_type(t: &str, text: &str) -> Option<ClientFrame> {
         "search" => read(text, ClientFrame::Search),
         "rewind" => read(text, ClientFrame::Rewind),
         "ping" => Some(ClientFrame::Ping {}),
+        // Read as their own struct too, so a password goes straight into its `SecretString`
+        // (zeroed when dropped) and is not first copied into serde's buffer of the fields.
+        "auth" => read(text, ClientFrame::Auth),
+        "password" => read(text, ClientFrame::Password),
         _ => serde_json::from_str::<ClientFrame>(text).ok(),
     }
 }

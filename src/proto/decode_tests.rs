@@ -28,6 +28,8 @@ const WELL_FORMED: &[&str] = &[
     r#"{"t":"search","ch":"general","q":"deploy","sort":"rank"}"#,
     r#"{"t":"leave","ch":"general","rid":"l"}"#,
     r#"{"t":"who","ch":"general"}"#,
+    r#"{"t":"auth","u":"bob","session":"tok","presences":true}"#,
+    r#"{"t":"password","pw":"old \"one\"","new_pw":"new one","rid":"pw"}"#,
 ];
 
 const ILL_FORMED: &[&str] = &[
@@ -40,6 +42,8 @@ const ILL_FORMED: &[&str] = &[
     r#"{"t":"msg","ch":"general","c":"x","reply_to":1.5}"#,
     r#"{"t":"history","ch":"general","limit":-1}"#,
     r#"{"t":"react","ch":"general","id":1,"emoji":"x"}"#,
+    r#"{"t":"auth","pw":"no user name"}"#,
+    r#"{"t":"password","pw":"only the old one"}"#,
     r#"{"t":"ping"} trailing"#,
     r#"{"t":7}"#,
     r#"{"rid":"x"}"#,
