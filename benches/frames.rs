@@ -13,6 +13,8 @@ use std::time::Instant;
 
 use chatify::proto::decode_client_frame;
 
+mod common;
+
 const FRAMES: &[(&str, &str)] = &[
     (
         "msg, open channel, 200 bytes of text",
@@ -38,10 +40,7 @@ const FRAMES: &[(&str, &str)] = &[
 ];
 
 fn main() {
-    let decodes: u32 = std::env::var("CHATIFY_BENCH_DECODES")
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(200_000);
+    let decodes = common::env_usize("CHATIFY_BENCH_DECODES", 200_000).max(1);
     println!("decode_client_frame: median of 5 rounds of {decodes} decodes, one thread");
     for (name, text) in FRAMES {
         let mut rounds: Vec<f64> = (0..5).map(|_| nanos_per_decode(text, decodes)).collect();
@@ -54,10 +53,10 @@ fn main() {
     }
 }
 
-fn nanos_per_decode(text: &str, decodes: u32) -> f64 {
+fn nanos_per_decode(text: &str, decodes: usize) -> f64 {
     let started = Instant::now();
     for _ in 0..decodes {
         let _ = black_box(decode_client_frame(black_box(text)));
     }
-    started.elapsed().as_nanos() as f64 / f64::from(decodes)
+    started.elapsed().as_nanos() as f64 / decodes as f64
 }

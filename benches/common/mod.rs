@@ -1,7 +1,8 @@
-//! Shared helpers of the benchmark programs (`benches/store.rs`, `benches/server.rs`): sizes
-//! from `CHATIFY_BENCH_*` environment variables, latency percentiles, a seeded PRNG and the
-//! synthetic message text (Zipf-distributed words, so search has common and rare words), and CPU
-//! time from `/proc/PID/stat`. Plain `std::time::Instant` timing; no harness.
+//! Shared helpers of the benchmark programs (`benches/store.rs`, `benches/server/`,
+//! `benches/sqlite.rs`, `benches/frames.rs`): sizes from `CHATIFY_BENCH_*` environment variables,
+//! latency percentiles, a seeded PRNG and the synthetic message text (Zipf-distributed words, so
+//! search has common and rare words), and CPU time from `/proc/PID/stat`. Plain
+//! `std::time::Instant` timing; no harness.
 
 #![allow(dead_code)]
 

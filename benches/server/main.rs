@@ -41,6 +41,7 @@ struct Sizes {
     starts: usize,
     connect_concurrency: usize,
     phases: Vec<String>,
+    durabilities: Vec<String>,
     ingest_events: usize,
     ingest_senders: usize,
     ingest_window: u64,
@@ -63,11 +64,8 @@ impl Sizes {
             seconds: common::env_usize("CHATIFY_BENCH_SECONDS", 5).max(1),
             starts: common::env_usize("CHATIFY_BENCH_STARTS", 5).max(1),
             connect_concurrency: common::env_usize("CHATIFY_BENCH_CONNECT_CONCURRENCY", 50).max(1),
-            phases: std::env::var("CHATIFY_BENCH_PHASES")
-                .unwrap_or_else(|_| ALL_PHASES.to_string())
-                .split(',')
-                .map(|phase| phase.trim().to_string())
-                .collect(),
+            phases: names_from_env("CHATIFY_BENCH_PHASES", ALL_PHASES),
+            durabilities: names_from_env("CHATIFY_BENCH_DURABILITY", "normal,full"),
             ingest_events: common::env_usize("CHATIFY_BENCH_INGEST_EVENTS", 100_000).max(1),
             ingest_senders: common::env_usize("CHATIFY_BENCH_INGEST_SENDERS", 10).max(1),
             ingest_window: common::env_usize("CHATIFY_BENCH_INGEST_WINDOW", 32).max(1) as u64,
@@ -81,6 +79,15 @@ impl Sizes {
     fn runs(&self, phase: &str) -> bool {
         self.phases.iter().any(|p| p == phase)
     }
+}
+
+/// The comma-separated names in the environment variable `name`, or in `default` when unset.
+fn names_from_env(name: &str, default: &str) -> Vec<String> {
+    std::env::var(name)
+        .unwrap_or_else(|_| default.to_string())
+        .split(',')
+        .map(|each| each.trim().to_string())
+        .collect()
 }
 
 fn main() -> anyhow::Result<()> {
@@ -111,13 +118,8 @@ async fn run(sizes: &Sizes) -> anyhow::Result<()> {
             window: sizes.ingest_window,
             message_bytes: MESSAGE_BYTES,
         };
-        let durabilities =
-            std::env::var("CHATIFY_BENCH_DURABILITY").unwrap_or_else(|_| "normal,full".to_owned());
         for durability in ["normal", "full"] {
-            if durabilities
-                .split(',')
-                .any(|wanted| wanted.trim() == durability)
-            {
+            if sizes.durabilities.iter().any(|wanted| wanted == durability) {
                 ingest::ingest_phase(dir.path(), durability, &ingest_sizes).await?;
             }
         }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::client::ClientFrame;
-use super::{CLIENT_TYPES, MAX_RID_LEN};
+use super::{CLIENT_TYPES, rid_within_limit};
 
 /// The two fields a client frame is routed by, read straight from the text.
 #[derive(Deserialize)]
@@ -33,8 +33,8 @@ pub(super) fn decode_well_formed_client_frame(text: &str) -> Option<(ClientFrame
     let head: ClientFrameHead<'_> = serde_json::from_str(text).ok()?;
     let rid_too_long = head
         .rid
-        .as_ref()
-        .is_some_and(|rid| rid.chars().count() > MAX_RID_LEN);
+        .as_deref()
+        .is_some_and(|rid| !rid_within_limit(rid));
     if rid_too_long || !CLIENT_TYPES.contains(&head.t.as_ref()) {
         return None;
     }

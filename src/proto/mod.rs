@@ -226,6 +226,11 @@ pub fn decode_client_frame(text: &str) -> Result<(ClientFrame, Option<String>), 
     }
 }
 
+/// Whether a frame's `rid` is short enough to accept and echo (PROTOCOL.md: at most 64 characters).
+fn rid_within_limit(rid: &str) -> bool {
+    rid.chars().count() <= MAX_RID_LEN
+}
+
 /// [`decode_client_frame`] through a JSON tree, which tells each way a frame can be wrong.
 fn decode_client_frame_explained(text: &str) -> Result<(ClientFrame, Option<String>), FrameError> {
     let value: serde_json::Value = serde_json::from_str(text)
@@ -239,9 +244,7 @@ fn decode_client_frame_explained(text: &str) -> Result<(ClientFrame, Option<Stri
     };
     let rid = match map.get("rid") {
         None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(rid)) if rid.chars().count() <= MAX_RID_LEN => {
-            Some(rid.clone())
-        }
+        Some(serde_json::Value::String(rid)) if rid_within_limit(rid) => Some(rid.clone()),
         Some(_) => {
             return Err(FrameError::new(
                 ErrorCode::BadFrame,
