@@ -1,6 +1,6 @@
 //! `cargo bench --bench sqlite`: the storage limit of the schema, and history at 10 M events.
-//! (a) SQLite alone: the rows one open-channel message costs — one `events` row, one `messages`
-//! row, one FTS5 row, with the statements the store's writer runs (copied here; see
+//! (a) SQLite alone: the rows one open-channel message costs — one `events` row (schema v7: the
+//! message's columns are in it) and one FTS5 row, with the statements the store's writer runs (copied here; see
 //! `src/store/append.rs` and `fts_steps.rs`) prepared once — inserted by one thread in
 //! transactions of 100 and 1,000 messages into a database created by `Store::open` (so the
 //! schema and pragmas are the store's), with this process's CPU time per message. No channel,
@@ -24,66 +24,68 @@ const CHANNEL: &str = "general";
 const SENDER: &str = "bench";
 const MESSAGE_BYTES: usize = 200;
 
-/// The writer's statements for one open-channel `msg` (src/store/append.rs).
-const INSERT_EVENT: &str = "INSERT INTO events (ts, kind, scope, seq, sender, target, payload)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-const INSERT_MESSAGE: &str = "INSERT INTO messages (id, scope, seq, ts, sender, c, enc, reply_to)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+/// The writer's statements for one open-channel `msg` (src/store/append.rs): since schema v7
+/// one `events` row whose columns hold the message (the `messages` view).
+const INSERT_MESSAGE_EVENT: &str =
+    "INSERT INTO events (ts, kind, scope, seq, sender, payload, c, enc, reply_to, sys)
+     VALUES (?1, 'msg', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 const INSERT_FTS: &str = "INSERT INTO message_fts (rowid, c, ch) VALUES (?1, ?2, ?3)";
 /// The most messages one index step of the writer takes (`fts_steps`).
 const FTS_STEP: usize = 2_048;
 
-/// A candidate one-row schema: the message's state beside its log row, one table, the
-/// indexes the reads need (for the figure of what such a schema step would buy).
-const ONE_ROW_SCHEMA: &str = "CREATE TABLE events_one_row (
+/// Schema v6's layout, for the before figure: the `messages` current-state table beside the
+/// log (its own table, with v6's indexes), each message an `events` row with the text in its
+/// payload plus a row here; v7's two partial indexes of `msg` rows are dropped, as v6 had none.
+const TWO_ROW_SCHEMA: &str = "CREATE TABLE messages_v6 (
     id INTEGER PRIMARY KEY,
-    ts INTEGER NOT NULL,
-    kind TEXT NOT NULL,
     scope TEXT NOT NULL,
     seq INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
     sender TEXT NOT NULL,
-    target INTEGER,
     c TEXT,
     enc TEXT,
     reply_to INTEGER,
     edited_ms INTEGER,
     deleted INTEGER NOT NULL DEFAULT 0,
     reacts TEXT,
+    sys TEXT,
     UNIQUE (scope, seq)
 );
-CREATE INDEX events_one_row_target ON events_one_row (target) WHERE target IS NOT NULL;
-CREATE INDEX events_one_row_scope_ts ON events_one_row (scope, ts);
-CREATE INDEX events_one_row_scope_sender ON events_one_row (scope, sender COLLATE NOCASE)
-    WHERE kind = 'msg';";
-const INSERT_ONE_ROW: &str = "INSERT INTO events_one_row (ts, kind, scope, seq, sender, c)
-     VALUES (?1, 'msg', ?2, ?3, ?4, ?5)";
+CREATE INDEX messages_v6_scope_ts ON messages_v6 (scope, ts);
+CREATE INDEX messages_v6_scope_sender ON messages_v6 (scope, sender COLLATE NOCASE);
+DROP INDEX events_msg_ts;
+DROP INDEX events_msg_sender;";
+const INSERT_EVENT_V6: &str = "INSERT INTO events (ts, kind, scope, seq, sender, target, payload)
+     VALUES (?1, 'msg', ?2, ?3, ?4, NULL, ?5)";
+const INSERT_MESSAGE_V6: &str =
+    "INSERT INTO messages_v6 (id, scope, seq, ts, sender, c, enc, reply_to)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, NULL)";
 
 /// Which rows one message costs in a run of (a): `CHATIFY_BENCH_SQLITE_PARTS`, a comma list of
-/// `full` (the store's writer today: events + messages + FTS5), `events`, `events+messages`,
-/// `no-channel-token` (full, with an empty FTS `ch` column) and `one-row` (the candidate
-/// schema above + FTS5).
+/// `deferred` (the store's writer: the message's row, FTS5 rows in steps of their own), `full`
+/// (the row and its FTS5 row in the same transaction), `row` (the row alone), `no-channel-token`
+/// (full, with an empty FTS `ch` column) and `two-rows` (schema v6's layout: an `events` row and
+/// a `messages` row, FTS5 in steps, for the before figure).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Variant {
     Deferred,
     Full,
-    Events,
-    EventsMessages,
+    Row,
     FullWithoutChannelToken,
-    OneRow,
+    TwoRows,
 }
 
 impl Variant {
     fn from_env() -> anyhow::Result<Vec<Variant>> {
-        let list =
-            std::env::var("CHATIFY_BENCH_SQLITE_PARTS").unwrap_or_else(|_| "deferred,full".into());
+        let list = std::env::var("CHATIFY_BENCH_SQLITE_PARTS")
+            .unwrap_or_else(|_| "deferred,two-rows".into());
         list.split(',')
             .map(|name| match name.trim() {
                 "deferred" => Ok(Variant::Deferred),
                 "full" => Ok(Variant::Full),
-                "events" => Ok(Variant::Events),
-                "events+messages" => Ok(Variant::EventsMessages),
+                "row" => Ok(Variant::Row),
                 "no-channel-token" => Ok(Variant::FullWithoutChannelToken),
-                "one-row" => Ok(Variant::OneRow),
+                "two-rows" => Ok(Variant::TwoRows),
                 other => {
                     anyhow::bail!("CHATIFY_BENCH_SQLITE_PARTS: unknown part list entry {other:?}")
                 }
@@ -93,23 +95,12 @@ impl Variant {
 
     fn describe(self) -> &'static str {
         match self {
-            Variant::Deferred => "rows, FTS5 in steps of 2,048",
-            Variant::Full => "events + messages + FTS5",
-            Variant::Events => "events only",
-            Variant::EventsMessages => "events + messages",
-            Variant::FullWithoutChannelToken => "events + messages + FTS5 (no ch)",
-            Variant::OneRow => "one row + FTS5 (candidate)",
+            Variant::Deferred => "one row, FTS5 in steps of 2,048",
+            Variant::Full => "one row + FTS5",
+            Variant::Row => "one row only",
+            Variant::FullWithoutChannelToken => "one row + FTS5 (no ch)",
+            Variant::TwoRows => "v6: two rows, FTS5 in steps",
         }
-    }
-
-    fn messages_row(self) -> bool {
-        matches!(
-            self,
-            Variant::Deferred
-                | Variant::Full
-                | Variant::EventsMessages
-                | Variant::FullWithoutChannelToken
-        )
     }
 }
 
@@ -136,8 +127,8 @@ fn main() -> anyhow::Result<()> {
             let db = dir.path().join(format!("sqlite-alone-{batch}.db"));
             let first_seq = prepare(&db)?;
             let conn = open_like_the_store(&db)?;
-            if variant == Variant::OneRow {
-                conn.execute_batch(ONE_ROW_SCHEMA)?;
+            if variant == Variant::TwoRows {
+                conn.execute_batch(TWO_ROW_SCHEMA)?;
             }
             let cpu_before = own_cpu();
             let started = Instant::now();
@@ -170,13 +161,13 @@ fn main() -> anyhow::Result<()> {
     let variant = if with_fts {
         Variant::Full
     } else {
-        Variant::EventsMessages
+        Variant::Row
     };
     insert_messages(&conn, &vocabulary, first_seq, missing, 50_000, variant)?;
     // Without FTS the generated messages are not searchable (history never reads the index):
     // say so to the store, or it would index the whole backlog when it opens the file.
     conn.execute(
-        "UPDATE fts_progress SET indexed_through = (SELECT max(id) FROM messages) WHERE id = 1",
+        "UPDATE fts_progress SET indexed_through = (SELECT max(id) FROM events) WHERE id = 1",
         [],
     )?;
     // A server that has run for a while has its WAL checkpointed into the file; without this the
@@ -263,45 +254,36 @@ fn insert_messages(
         let this_batch = left.min(batch);
         let tx = conn.unchecked_transaction()?;
         {
-            let mut event = tx.prepare_cached(INSERT_EVENT)?;
-            let mut message = tx.prepare_cached(INSERT_MESSAGE)?;
+            let mut one_row = tx.prepare_cached(INSERT_MESSAGE_EVENT)?;
             let mut fts = tx.prepare_cached(INSERT_FTS)?;
-            let mut one_row = match variant {
-                Variant::OneRow => Some(tx.prepare_cached(INSERT_ONE_ROW)?),
-                _ => None,
-            };
             for _ in 0..this_batch {
                 let c = vocabulary.message(&mut rng, MESSAGE_BYTES);
                 ts += 1;
-                let id = if let Some(one_row) = one_row.as_mut() {
-                    one_row.execute(params![ts, scope, seq, SENDER, c])?;
-                    tx.last_insert_rowid()
+                let id = if variant == Variant::TwoRows {
+                    insert_two_rows(&tx, ts, &scope, seq, &c)?
                 } else {
-                    let payload = serde_json::json!({ "c": c }).to_string();
-                    event.execute(params![ts, "msg", scope, seq, SENDER, None::<i64>, payload])?;
-                    tx.last_insert_rowid()
-                };
-                if variant.messages_row() {
-                    message.execute(params![
-                        id,
+                    one_row.execute(params![
+                        ts,
                         scope,
                         seq,
-                        ts,
                         SENDER,
+                        "{}",
                         c,
                         None::<String>,
-                        None::<i64>
+                        None::<i64>,
+                        None::<String>
                     ])?;
-                }
+                    tx.last_insert_rowid()
+                };
                 match variant {
-                    Variant::Full | Variant::OneRow => {
+                    Variant::Full => {
                         fts.execute(params![id, c, channel_token])?;
                     }
                     Variant::FullWithoutChannelToken => {
                         fts.execute(params![id, c, ""])?;
                     }
-                    Variant::Deferred => pending.push((id, c)),
-                    Variant::Events | Variant::EventsMessages => {}
+                    Variant::Deferred | Variant::TwoRows => pending.push((id, c)),
+                    Variant::Row => {}
                 }
                 seq += 1;
             }
@@ -313,6 +295,24 @@ fn insert_messages(
         }
     }
     Ok(())
+}
+
+/// Schema v6's two rows for one message: the `events` row with the text in its payload, then
+/// the `messages` row (here `messages_v6`); returns the id.
+fn insert_two_rows(
+    tx: &Connection,
+    ts: i64,
+    scope: &str,
+    seq: i64,
+    c: &str,
+) -> anyhow::Result<i64> {
+    let payload = serde_json::json!({ "c": c }).to_string();
+    tx.prepare_cached(INSERT_EVENT_V6)?
+        .execute(params![ts, scope, seq, SENDER, payload])?;
+    let id = tx.last_insert_rowid();
+    tx.prepare_cached(INSERT_MESSAGE_V6)?
+        .execute(params![id, scope, seq, ts, SENDER, c])?;
+    Ok(id)
 }
 
 /// One index step of the writer (src/store/fts_steps.rs): the pending messages' FTS5 rows and

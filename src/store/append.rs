@@ -1,7 +1,8 @@
 //! The event appends run by the writer inside its transaction: `msg`, `edit`, `delete`,
 //! `react` and `dm` (a DM's edits, deletions and reactions are `dm_changes`). Each validates its
-//! target, takes its `ts`/`seq`, inserts one row into the append-only `events` log, updates the
-//! `messages` current state (through `model::fold`), keeps the blind tokens of sealed channels
+//! target, takes its `ts`/`seq`, inserts one row into the append-only `events` log (a new
+//! message is that one row: its current state is columns of it, the `messages` view), updates
+//! the message's current state (through `model::fold`), keeps the blind tokens of sealed channels
 //! current, and returns the committed [`LoggedEvent`]. An open channel's new message is indexed
 //! for full-text search later, in a step of its own (`fts_steps`); an edit re-indexes a message
 //! only once that step has indexed it. A deletion purges the message's text and its edits'
@@ -21,6 +22,7 @@ use super::rows::{
 };
 use super::types::AppendOp;
 use crate::model::fold::{self, Change};
+use crate::model::governance::SysEvent;
 use crate::model::limits::{MAX_BLIND_TOKENS, MAX_DISTINCT_REACTIONS};
 use crate::model::{MessageEvent, UserName};
 use crate::proto::{self, ChannelMode};
@@ -40,15 +42,13 @@ pub(crate) fn apply(
             idx,
             reply_to,
         } => {
-            let payload = MsgPayload {
+            let message = NewMessage {
                 c,
                 enc,
-                idx: Some(idx),
                 reply_to,
                 sys: None,
-                purged: false,
             };
-            append_msg(conn, state, &channel, &sender, payload)
+            append_msg(conn, state, &channel, &sender, message, idx)
         }
         AppendOp::Edit {
             channel,
@@ -141,50 +141,39 @@ fn append_msg(
     state: &mut CommitCounters,
     channel: &str,
     sender: &str,
-    mut payload: MsgPayload,
+    message: NewMessage,
+    idx: Vec<String>,
 ) -> Result<LoggedEvent, StoreError> {
     let mode = state.channel_mode(conn, channel)?;
     let tokens = match mode {
-        ChannelMode::Sealed => dedupe_tokens(payload.idx.take().unwrap_or_default()),
+        ChannelMode::Sealed => dedupe_tokens(idx),
         ChannelMode::Open => Vec::new(),
     };
-    payload.idx = (!tokens.is_empty()).then(|| tokens.clone());
+    let payload = MsgPayload {
+        idx: (!tokens.is_empty()).then(|| tokens.clone()),
+        ..MsgPayload::default()
+    };
     let scope = proto::channel_scope(channel);
     let ts = state.next_ts();
     let seq = state.next_seq(conn, &scope)?;
-    let id = insert_event(
-        conn,
+    let row = MessageRow {
         ts,
-        EventKind::Msg,
-        &scope,
+        scope: &scope,
         seq,
         sender,
-        None,
-        &rows::to_json(&payload),
-    )?;
-    conn.prepare_cached(
-        "INSERT INTO messages (id, scope, seq, ts, sender, c, enc, reply_to)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        id,
-        scope,
-        seq,
-        ts,
-        sender,
-        payload.c,
-        payload.enc,
-        payload.reply_to
-    ])?;
+        payload: &rows::to_json(&payload),
+        message: &message,
+    };
+    let id = insert_message_event(conn, &row)?;
     // An open channel's message is indexed for full-text search by a later step (`fts_steps`).
     if mode == ChannelMode::Sealed {
         tokens_insert(conn, &scope, id, &tokens)?;
     }
     let body = EventBody::Msg {
         channel: channel.to_string(),
-        c: payload.c,
-        enc: payload.enc,
-        reply_to: payload.reply_to,
+        c: message.c,
+        enc: message.enc,
+        reply_to: message.reply_to,
     };
     Ok(logged(id, seq, ts, sender, body))
 }
@@ -221,6 +210,7 @@ fn append_edit(
     )?;
     let EditPayload { c, enc, .. } = payload;
     let indexed_text = message.c.clone().unwrap_or_default();
+    keep_original_text(conn, &message)?;
     let change = Change::Edit {
         c: c.clone(),
         enc: enc.clone(),
@@ -430,10 +420,33 @@ fn load_live_target(
     }
 }
 
+/// Before the first edit of `message` (its current state, as loaded) changes its row's text:
+/// copies the original text and `enc` into its `msg` payload, so the log keeps what was said.
+fn keep_original_text(conn: &Connection, message: &MessageEvent) -> Result<(), StoreError> {
+    let text: String = conn
+        .prepare_cached("SELECT payload FROM events WHERE id = ?1 AND kind = 'msg'")?
+        .query_row([message.id], |row| row.get(0))?;
+    let mut payload: MsgPayload = serde_json::from_str(&text).map_err(|_| {
+        StoreError::Corrupt(format!(
+            "event {} in the database is malformed; restore the database from a backup",
+            message.id
+        ))
+    })?;
+    if payload.c.is_some() {
+        return Ok(());
+    }
+    payload.c = Some(message.c.clone().unwrap_or_default());
+    payload.enc = message.enc.clone();
+    conn.prepare_cached("UPDATE events SET payload = ?2 WHERE id = ?1")?
+        .execute(params![message.id, rows::to_json(&payload)])?;
+    Ok(())
+}
+
+/// Writes a message's folded state into the columns of its `msg` row (the `messages` view).
 fn write_message_state(conn: &Connection, message: &MessageEvent) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "UPDATE messages SET c = ?2, enc = ?3, edited_ms = ?4, deleted = ?5, reacts = ?6
-         WHERE id = ?1",
+        "UPDATE events SET c = ?2, enc = ?3, edited_ms = ?4, deleted = ?5, reacts = ?6
+         WHERE id = ?1 AND kind = 'msg'",
     )?
     .execute(params![
         message.id,
@@ -446,8 +459,17 @@ fn write_message_state(conn: &Connection, message: &MessageEvent) -> Result<(), 
     Ok(())
 }
 
-/// Inserts one event with the next id: one above both the newest event and the highest id
-/// ever deleted from the end of the log (`EVENT_ID_HIGH_WATER`), so ids only ever rise.
+/// The id of the next event: one above both the newest event and the highest id ever deleted
+/// from the end of the log (`EVENT_ID_HIGH_WATER`), so ids only ever rise.
+macro_rules! next_event_id_sql {
+    () => {
+        "(SELECT max(coalesce((SELECT max(id) FROM events), 0),
+                     coalesce((SELECT CAST(value AS INTEGER) FROM schema_meta
+                               WHERE key = 'event_id_high_water'), 0)) + 1)"
+    };
+}
+
+/// Inserts one event that is not a message (`edit`, `delete`, `react`, `dm`) with the next id.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn insert_event(
     conn: &Connection,
@@ -459,13 +481,11 @@ pub(crate) fn insert_event(
     target: Option<i64>,
     payload: &str,
 ) -> Result<i64, StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO events (id, ts, kind, scope, seq, sender, target, payload)
-         VALUES ((SELECT max(coalesce((SELECT max(id) FROM events), 0),
-                             coalesce((SELECT CAST(value AS INTEGER) FROM schema_meta
-                                       WHERE key = 'event_id_high_water'), 0)) + 1),
-                 ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
+    conn.prepare_cached(concat!(
+        "INSERT INTO events (id, ts, kind, scope, seq, sender, target, payload) VALUES (",
+        next_event_id_sql!(),
+        ", ?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    ))?
     .execute(params![
         ts,
         kind.as_str(),
@@ -474,6 +494,53 @@ pub(crate) fn insert_event(
         sender,
         target,
         payload
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// What a new channel message (or system line) says: the columns of its `msg` row.
+pub(crate) struct NewMessage {
+    pub c: String,
+    pub enc: Option<String>,
+    pub reply_to: Option<i64>,
+    /// A system line's moderation event.
+    pub sys: Option<SysEvent>,
+}
+
+/// One `msg` row to insert: the log's columns, its payload, and the message's columns.
+pub(crate) struct MessageRow<'a> {
+    pub ts: i64,
+    pub scope: &'a str,
+    pub seq: i64,
+    pub sender: &'a str,
+    pub payload: &'a str,
+    pub message: &'a NewMessage,
+}
+
+/// Inserts a channel message's one row with the next id: its `msg` event, whose message columns
+/// are the `messages` view's current state.
+pub(crate) fn insert_message_event(
+    conn: &Connection,
+    row: &MessageRow<'_>,
+) -> Result<i64, StoreError> {
+    let sys = row.message.sys.as_ref().map(rows::to_json);
+    conn.prepare_cached(concat!(
+        "INSERT INTO events (id, ts, kind, scope, seq, sender, payload, c, enc, reply_to, sys)
+         VALUES (",
+        next_event_id_sql!(),
+        ", ?1, ?10, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+    ))?
+    .execute(params![
+        row.ts,
+        row.scope,
+        row.seq,
+        row.sender,
+        row.payload,
+        row.message.c,
+        row.message.enc,
+        row.message.reply_to,
+        sys,
+        EventKind::Msg.as_str()
     ])?;
     Ok(conn.last_insert_rowid())
 }

@@ -93,7 +93,7 @@ fn stored_seqs(conn: &Connection) -> Vec<i64> {
 fn a_failing_request_rolls_back_alone_and_gives_its_seq_back() {
     let (_dir, mut conn, mut counters) = writer();
     conn.execute_batch(
-        "CREATE TRIGGER boom BEFORE INSERT ON messages WHEN NEW.c = 'boom'
+        "CREATE TRIGGER boom BEFORE INSERT ON events WHEN NEW.c = 'boom'
          BEGIN SELECT RAISE(ABORT, 'boom'); END;",
     )
     .expect("trigger");

@@ -7,10 +7,9 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::append::{self, insert_event, logged};
+use super::append::{self, MessageRow, NewMessage, insert_message_event, logged};
 use super::commit_thread::CommitCounters;
 use super::error::StoreError;
-use super::events::EventKind;
 use super::events::{EventBody, LoggedEvent};
 use super::rows::{self, MsgPayload};
 use super::types::{Moderation, ModerationAction};
@@ -275,8 +274,8 @@ fn delete_message(
     insert_sys_line(conn, state, channel, actor, deleted.ts, sys)
 }
 
-/// Appends a system line: a `msg` event by `actor` with `sys`, and its `messages` row (never
-/// indexed for search).
+/// Appends a system line: a `msg` row by `actor` with its `sys` column set (never indexed for
+/// search).
 fn insert_sys_line(
     conn: &Connection,
     state: &mut CommitCounters,
@@ -287,32 +286,25 @@ fn insert_sys_line(
 ) -> Result<LoggedEvent, StoreError> {
     let scope = proto::channel_scope(channel);
     let seq = state.next_seq(conn, &scope)?;
-    let payload = MsgPayload {
+    let message = NewMessage {
         c: sys.describe(),
         enc: None,
-        idx: None,
         reply_to: None,
         sys: Some(sys.clone()),
-        purged: false,
     };
-    let id = insert_event(
-        conn,
+    let row = MessageRow {
         ts,
-        EventKind::Msg,
-        &scope,
+        scope: &scope,
         seq,
-        actor,
-        None,
-        &rows::to_json(&payload),
-    )?;
-    let sys_json = payload.sys.as_ref().map(rows::to_json);
-    conn.prepare_cached(
-        "INSERT INTO messages (id, scope, seq, ts, sender, c, sys) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![id, scope, seq, ts, actor, payload.c, sys_json])?;
+        sender: actor,
+        payload: &rows::to_json(&MsgPayload::default()),
+        message: &message,
+    };
+    let id = insert_message_event(conn, &row)?;
+    let c = message.c;
     let body = EventBody::Sys {
         channel: channel.to_string(),
-        c: payload.c,
+        c,
         sys,
     };
     Ok(logged(id, seq, ts, actor, body))

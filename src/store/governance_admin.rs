@@ -144,7 +144,6 @@ fn delete_channel(conn: &Connection, channel: &str) -> Result<u64, StoreError> {
     }
     for sql in [
         "DELETE FROM blind_tokens WHERE scope = ?1",
-        "DELETE FROM messages WHERE scope = ?1",
         "DELETE FROM read_markers WHERE scope = ?1",
         "DELETE FROM purge_marks WHERE scope = ?1",
     ] {
@@ -224,7 +223,6 @@ fn purge_history(
         for sql in [
             "DELETE FROM events WHERE target = ?1",
             "DELETE FROM events WHERE id = ?1",
-            "DELETE FROM messages WHERE id = ?1",
         ] {
             conn.prepare_cached(sql)?.execute([id])?;
         }

@@ -1,5 +1,5 @@
 //! Message queries of [`StoreReader`]: folded channel history (from the `messages` current-state
-//! table), raw catch-up events (`after`), DM history, and rewind (messages as they stood at a
+//! view of the `msg` rows), raw catch-up events (`after`), DM history, and rewind (messages as they stood at a
 //! past time, re-folded from the append-only log). Every query is an index range with a LIMIT;
 //! the SQL is kept in constants so the tests can check each plan with EXPLAIN QUERY PLAN.
 
@@ -37,9 +37,9 @@ pub(crate) const DM_BY_TIME: &str = "SELECT {E} FROM events e
     WHERE e.kind = 'dm' AND e.scope = ?1 AND e.ts >= ?2 AND e.ts < ?3 AND +e.seq < ?4
       AND (?5 IS NULL OR e.sender = ?5 COLLATE NOCASE)
     ORDER BY e.ts DESC, e.id DESC LIMIT ?6";
-pub(crate) const REWIND_PAGE: &str = "SELECT {E} FROM messages m JOIN events e ON e.id = m.id
-    WHERE m.scope = ?1 AND m.ts <= ?2
-    ORDER BY m.ts DESC, m.id DESC LIMIT ?3";
+pub(crate) const REWIND_PAGE: &str = "SELECT {E} FROM events e
+    WHERE e.kind = 'msg' AND e.scope = ?1 AND e.ts <= ?2
+    ORDER BY e.ts DESC, e.id DESC LIMIT ?3";
 pub(crate) const REWIND_CHANGES: &str = "SELECT {E} FROM events e
     WHERE e.target = ?1 AND e.ts <= ?2
     ORDER BY e.id";

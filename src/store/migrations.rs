@@ -19,7 +19,7 @@ use super::schema::{self, Probe};
 use super::types::{Durability, StoreOptions};
 
 /// The latest schema version this build supports (= the number of steps).
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// One migration step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +54,10 @@ pub const STEPS: &[Step] = &[
     Step {
         version: 6,
         description: "full-text indexing in large steps off the ack path: how far the index is in step with the messages",
+    },
+    Step {
+        version: 7,
+        description: "one row per message: the current state of a channel message kept in its event row (messages becomes a view)",
     },
 ];
 
@@ -253,6 +257,7 @@ fn migration_list(sink: Sender<MigrateProgress>) -> Migrations<'static> {
         })
         .comment("v5: secure-delete full-text index, re-built"),
         M::up(schema::V6_SQL).comment("v6: full-text index position (deferred indexing)"),
+        M::up(schema::V7_SQL).comment("v7: one row per message (messages is a view of events)"),
     ])
 }
 

@@ -27,7 +27,7 @@ fn purged_edit_payload() -> String {
 }
 
 /// Purges the text of message `id` (a channel message about to be marked deleted; call it
-/// before the `messages` row changes, since the full-text `delete` needs the indexed text):
+/// before its row's message columns change, since the full-text `delete` needs the indexed text):
 /// forgets its index entries, rewrites its `msg` event as a purged tombstone (keeping its
 /// `reply_to`) and every `edit` event about it without text. The `delete` event itself is the
 /// caller's. Ids, seqs and ts are untouched, so the log keeps its order and has no gap.
@@ -44,12 +44,9 @@ pub(crate) fn purge_deleted_message_text(conn: &Connection, id: i64) -> Result<(
             ))
         })?;
         let purged = MsgPayload {
-            c: String::new(),
-            enc: None,
-            idx: None,
             reply_to: original.reply_to,
-            sys: None,
             purged: true,
+            ..MsgPayload::default()
         };
         conn.prepare_cached("UPDATE events SET payload = ?2 WHERE id = ?1")?
             .execute(params![id, rows::to_json(&purged)])?;

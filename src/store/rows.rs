@@ -1,5 +1,5 @@
 //! How events and messages are laid out in rows: the JSON payload of each event kind, the
-//! column list of the `messages` table, and the conversions from rows to the store's own event
+//! column list of the `messages` view (a `msg` row's current-state columns), and the conversions from rows to the store's own event
 //! types. Shared by the writer (which stores and reports commits) and the reader (which queries
 //! and folds), so an event read back from the log is exactly the event that was committed.
 
@@ -13,10 +13,15 @@ use super::events::{EventBody, LoggedEvent};
 use crate::model::MessageEvent;
 use crate::model::governance::SysEvent;
 
-/// Payload of a `msg` event. `idx` (blind tokens) is stored but never broadcast.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Payload of a `msg` event. `idx` (blind tokens) is stored but never broadcast. Since schema
+/// v7 the message's text, `enc`, `reply_to` and `sys` are columns of its row (its current state,
+/// the `messages` view); the payload holds the original `c` and `enc` only once the message has
+/// been edited (the columns then hold the edited text). Rows written before v7 may still carry
+/// all four here; where present they are the original.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct MsgPayload {
-    pub c: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enc: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,8 +96,7 @@ pub(crate) const DELETE_PAYLOAD: &str = "{}";
 pub(crate) const MESSAGE_COLUMNS: &str = "m.id, m.scope, m.seq, m.ts, m.sender, m.c, m.enc, m.reply_to, m.edited_ms, m.deleted, m.reacts, m.sys";
 
 /// Columns of `events` read by [`EventRow::from_row`], in order.
-pub(crate) const EVENT_COLUMNS: &str =
-    "e.id, e.ts, e.kind, e.scope, e.seq, e.sender, e.target, e.payload";
+pub(crate) const EVENT_COLUMNS: &str = "e.id, e.ts, e.kind, e.scope, e.seq, e.sender, e.target, e.payload, e.c, e.enc, e.reply_to, e.sys";
 
 /// One row of `events`.
 #[derive(Debug, Clone)]
@@ -105,6 +109,11 @@ pub(crate) struct EventRow {
     pub sender: String,
     pub target: Option<i64>,
     pub payload: String,
+    /// A `msg` row's message columns (its current state); NULL for every other kind.
+    pub message_c: Option<String>,
+    pub message_enc: Option<String>,
+    pub message_reply_to: Option<i64>,
+    pub message_sys: Option<String>,
 }
 
 impl EventRow {
@@ -118,6 +127,10 @@ impl EventRow {
             sender: row.get(5)?,
             target: row.get(6)?,
             payload: row.get(7)?,
+            message_c: row.get(8)?,
+            message_enc: row.get(9)?,
+            message_reply_to: row.get(10)?,
+            message_sys: row.get(11)?,
         })
     }
 
@@ -128,26 +141,7 @@ impl EventRow {
         let in_dm = self.scope.starts_with('@');
         let body = match self.kind.as_str() {
             "edit" | "delete" | "react" if in_dm => self.dm_change_body(target()?)?,
-            "msg" => {
-                let payload: MsgPayload = parse_payload(self)?;
-                match payload.sys {
-                    _ if payload.purged => EventBody::Purged {
-                        channel: channel(),
-                        reply_to: payload.reply_to,
-                    },
-                    Some(sys) => EventBody::Sys {
-                        channel: channel(),
-                        c: payload.c,
-                        sys,
-                    },
-                    None => EventBody::Msg {
-                        channel: channel(),
-                        c: payload.c,
-                        enc: payload.enc,
-                        reply_to: payload.reply_to,
-                    },
-                }
-            }
+            "msg" => self.msg_body(channel())?,
             "edit" => {
                 let payload: EditPayload = parse_payload(self)?;
                 if payload.purged {
@@ -195,6 +189,39 @@ impl EventRow {
             ts: self.ts,
             sender: self.sender.clone(),
             body,
+        })
+    }
+
+    /// The body of a `msg` row: the original text is the payload's once the message was edited
+    /// (or the row predates schema v7), else the row's text columns.
+    fn msg_body(&self, channel: String) -> Result<EventBody, StoreError> {
+        let payload: MsgPayload = parse_payload(self)?;
+        let reply_to = payload.reply_to.or(self.message_reply_to);
+        if payload.purged {
+            return Ok(EventBody::Purged { channel, reply_to });
+        }
+        let (c, enc) = match payload.c {
+            Some(c) => (c, payload.enc),
+            None => (
+                self.message_c.clone().unwrap_or_default(),
+                self.message_enc.clone(),
+            ),
+        };
+        let sys = match (payload.sys, &self.message_sys) {
+            (Some(sys), _) => Some(sys),
+            (None, Some(text)) => {
+                Some(serde_json::from_str::<SysEvent>(text).map_err(|_| corrupt_event(self.id))?)
+            }
+            (None, None) => None,
+        };
+        Ok(match sys {
+            Some(sys) => EventBody::Sys { channel, c, sys },
+            None => EventBody::Msg {
+                channel,
+                c,
+                enc,
+                reply_to,
+            },
         })
     }
 

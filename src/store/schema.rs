@@ -241,6 +241,44 @@ INSERT INTO schema_meta (key, value) VALUES ('schema_version', '6')
     ON CONFLICT (key) DO UPDATE SET value = excluded.value;
 "#;
 
+/// Schema version 7: one row per message. A channel message's current state (the text after
+/// its edits, deleted, reactions, its system-line `sys`) moves from the `messages` table into
+/// columns of its `msg` row in `events`, and `messages` becomes a view of those rows, so a new
+/// message costs one row and four index entries instead of two rows and six. The log stays
+/// complete: a `msg` row's payload keeps the original text (`c`, `enc`) once the message has been
+/// edited; until then the text columns are the original. Unedited, live messages lose the copy
+/// of their text in the payload here, as new rows never have it.
+pub(crate) const V7_SQL: &str = r#"
+ALTER TABLE events ADD COLUMN c TEXT;
+ALTER TABLE events ADD COLUMN enc TEXT;
+ALTER TABLE events ADD COLUMN reply_to INTEGER;
+ALTER TABLE events ADD COLUMN edited_ms INTEGER;
+ALTER TABLE events ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN reacts TEXT;
+ALTER TABLE events ADD COLUMN sys TEXT;
+
+UPDATE events SET c = m.c, enc = m.enc, reply_to = m.reply_to, edited_ms = m.edited_ms,
+        deleted = m.deleted, reacts = m.reacts, sys = m.sys
+    FROM messages m
+    WHERE m.id = events.id AND events.kind = 'msg';
+UPDATE events SET payload = json_remove(payload, '$.c', '$.enc', '$.reply_to', '$.sys')
+    WHERE kind = 'msg' AND edited_ms IS NULL AND deleted = 0
+      AND json_valid(payload) AND json_type(payload) = 'object';
+
+DROP TABLE messages;
+
+CREATE INDEX events_msg_ts ON events (scope, ts) WHERE kind = 'msg';
+CREATE INDEX events_msg_sender ON events (scope, sender COLLATE NOCASE) WHERE kind = 'msg';
+
+CREATE VIEW messages AS
+    SELECT id, scope, seq, ts, sender, c, enc, reply_to, edited_ms, deleted, reacts, sys
+    FROM events
+    WHERE kind = 'msg';
+
+INSERT INTO schema_meta (key, value) VALUES ('schema_version', '7')
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+"#;
+
 /// What a database path holds, found without modifying it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Probe {

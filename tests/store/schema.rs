@@ -251,6 +251,9 @@ async fn auto_migration_at_open_writes_a_backup_first() {
     store.close();
 }
 
+/// A schema version one above what this build supports.
+const NEWER: u32 = chatify::store::SCHEMA_VERSION + 1;
+
 fn make_newer(path: &Path, by_meta: bool, by_user_version: bool, keep_wal_mode: bool) {
     let store = Store::open(path, StoreOptions::default()).expect("create");
     store.close();
@@ -258,13 +261,13 @@ fn make_newer(path: &Path, by_meta: bool, by_user_version: bool, keep_wal_mode: 
     let conn = rusqlite::Connection::open(path).expect("open");
     if by_meta {
         conn.execute(
-            "UPDATE schema_meta SET value = '7' WHERE key = 'schema_version'",
-            [],
+            "UPDATE schema_meta SET value = ?1 WHERE key = 'schema_version'",
+            [NEWER.to_string()],
         )
         .expect("bump meta");
     }
     if by_user_version {
-        conn.pragma_update(None, "user_version", 7)
+        conn.pragma_update(None, "user_version", NEWER)
             .expect("bump user_version");
     }
     if !keep_wal_mode {
@@ -292,13 +295,13 @@ fn newer_schema_is_refused_and_the_file_stays_byte_identical() {
         make_newer(&path, by_meta, by_user_version, wal);
         let before = sha(&path);
         let expected = format!(
-            "database schema version 7 is newer than this chatify supports ({}); upgrade chatify",
+            "database schema version {NEWER} is newer than this chatify supports ({}); upgrade chatify",
             chatify::store::SCHEMA_VERSION
         );
         let opened = Store::open(&path, StoreOptions::default());
         let Err(
             error @ StoreError::NewerSchema {
-                found: 7,
+                found: NEWER,
                 supported: chatify::store::SCHEMA_VERSION,
             },
         ) = opened
@@ -423,4 +426,157 @@ fn files_that_are_not_chatify_databases_get_a_clear_error() {
         Store::open(dir.path(), StoreOptions::default()),
         Err(StoreError::NotChatify(_))
     ));
+}
+
+/// Rows as chatify at schema version 6 wrote them: an unedited message, an edited one (its
+/// edit event beside it), a deleted one (text purged), a reaction, a system line and a sealed
+/// message; nothing indexed for search yet.
+fn fill_v6(path: &Path) {
+    let conn = rusqlite::Connection::open(path).expect("open v6 database");
+    conn.execute_batch(
+        r#"
+        INSERT INTO accounts VALUES ('alice', '$argon2id$a', 'cGtB', 1000, 0), ('Bob', '$argon2id$b', NULL, 1000, 0);
+        INSERT INTO channels (name, mode, salt, kdf, kcv, created_by, created_ms) VALUES
+            ('general', 'open', NULL, NULL, NULL, 'alice', 1000),
+            ('vault', 'sealed', 'c2FsdA==', '{"alg":"argon2id","m":65536,"t":3,"p":1}', 'a2N2', 'alice', 1000);
+        INSERT INTO memberships VALUES ('general', 'alice', 1000), ('general', 'Bob', 1000), ('vault', 'alice', 1000);
+        INSERT INTO events VALUES
+            (1, 2000, 'msg', '#general', 1, 'alice', NULL, '{"c":"unedited harbour words"}'),
+            (2, 2001, 'msg', '#general', 2, 'Bob', NULL, '{"c":"first draft","reply_to":1}'),
+            (3, 2002, 'edit', '#general', 3, 'Bob', 2, '{"c":"second draft"}'),
+            (4, 2003, 'msg', '#general', 4, 'alice', NULL, '{"c":"","purged":true}'),
+            (5, 2004, 'delete', '#general', 5, 'alice', 4, '{}'),
+            (6, 2005, 'react', '#general', 6, 'Bob', 1, '{"emoji":"👍","on":true}'),
+            (7, 2006, 'msg', '#general', 7, 'alice', NULL, '{"c":"kicked bob","sys":{"act":"kick","target":"bob"}}'),
+            (8, 2007, 'msg', '#vault', 1, 'alice', NULL, '{"c":"ZW5j","enc":"xc20p1","idx":["tok"]}');
+        INSERT INTO messages (id, scope, seq, ts, sender, c, enc, reply_to, edited_ms, deleted, reacts, sys) VALUES
+            (1, '#general', 1, 2000, 'alice', 'unedited harbour words', NULL, NULL, NULL, 0, '{"👍":["Bob"]}', NULL),
+            (2, '#general', 2, 2001, 'Bob', 'second draft', NULL, 1, 2002, 0, NULL, NULL),
+            (4, '#general', 4, 2003, 'alice', NULL, NULL, NULL, NULL, 1, NULL, NULL),
+            (7, '#general', 7, 2006, 'alice', 'kicked bob', NULL, NULL, NULL, 0, NULL, '{"act":"kick","target":"bob"}'),
+            (8, '#vault', 1, 2007, 'alice', 'ZW5j', 'xc20p1', NULL, NULL, 0, NULL, NULL);
+        INSERT INTO blind_tokens VALUES ('#vault', 'tok', 8);
+        "#,
+    )
+    .expect("v6 rows");
+}
+
+#[tokio::test]
+async fn migrating_a_v6_database_keeps_each_message_in_one_row_and_the_log_whole() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("v6.db");
+    migrations::create_at_version(&path, 6).expect("v6 database");
+    fill_v6(&path);
+    let status = migrations::status(&path).expect("status");
+    assert_eq!(
+        status.pending.iter().map(|s| s.version).collect::<Vec<_>>(),
+        [7]
+    );
+    let store = Store::open(&path, StoreOptions::default()).expect("auto-migrates");
+    let (page, log, sealed) = store
+        .read(|reader| {
+            Ok((
+                reader.history("general", &query(10))?,
+                reader.history_after("general", 0, 100)?,
+                reader.history("vault", &query(10))?,
+            ))
+        })
+        .await
+        .expect("read");
+    let hits = store
+        .search(
+            vec!["general".to_string()],
+            "harbour".into(),
+            SearchOptions::default(),
+        )
+        .await
+        .expect("search");
+    // The folded state came across: texts, the edit time, the deletion, reactions, sys.
+    assert_eq!(
+        texts(&page.events),
+        [
+            "unedited harbour words",
+            "second draft",
+            "<deleted>",
+            "kicked bob"
+        ]
+    );
+    let [unedited, edited, deleted, line] = &page.events[..] else {
+        panic!("four messages: {:?}", page.events);
+    };
+    assert_eq!(
+        unedited.reacts.as_ref().map(|r| r["👍"].clone()),
+        Some(vec!["Bob".to_string()])
+    );
+    assert_eq!((edited.edited, edited.reply_to), (Some(2002), Some(1)));
+    assert!(deleted.deleted && deleted.c.is_none());
+    assert_eq!(
+        line.sys.as_ref().map(|sys| sys.target.clone()),
+        Some(Some("bob".to_string()))
+    );
+    assert_eq!(
+        (
+            sealed.events[0].c.as_deref(),
+            sealed.events[0].enc.as_deref()
+        ),
+        (Some("ZW5j"), Some("xc20p1"))
+    );
+    // The log still says what was said first.
+    let bodies: Vec<&EventBody> = log.events.iter().map(|event| &event.body).collect();
+    assert!(matches!(bodies[1], EventBody::Msg { c, reply_to: Some(1), .. } if c == "first draft"));
+    assert!(matches!(bodies[2], EventBody::Edit { c, target: 2, .. } if c == "second draft"));
+    assert!(matches!(bodies[3], EventBody::Purged { .. }));
+    assert!(matches!(bodies[6], EventBody::Sys { c, .. } if c == "kicked bob"));
+    assert_eq!(hits.iter().map(|m| m.id).collect::<Vec<_>>(), [1]);
+
+    // An edit after the upgrade keeps the unedited message's original text in its log row.
+    store
+        .append_wait(AppendOp::Edit {
+            channel: "general".into(),
+            sender: "alice".into(),
+            target: 1,
+            c: "rewritten".into(),
+            enc: None,
+            idx: None,
+        })
+        .await
+        .expect("edit");
+    let log = store
+        .read(|reader| reader.history_after("general", 0, 1))
+        .await
+        .expect("log");
+    assert!(
+        matches!(&log.events[0].body, EventBody::Msg { c, .. } if c == "unedited harbour words")
+    );
+    store.close();
+    drop(store);
+
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    let kind: String = conn
+        .query_row(
+            "SELECT type FROM sqlite_schema WHERE name = 'messages'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("messages");
+    assert_eq!(
+        kind, "view",
+        "the current state is columns of the event rows"
+    );
+    let payloads: Vec<String> = conn
+        .prepare("SELECT payload FROM events WHERE id IN (2, 7, 8) ORDER BY id")
+        .expect("payloads")
+        .query_map([], |row| row.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("payloads");
+    assert_eq!(
+        payloads,
+        [
+            r#"{"c":"first draft","reply_to":1}"#,
+            "{}",
+            r#"{"idx":["tok"]}"#
+        ],
+        "an edited message keeps its original; the others no longer copy the columns"
+    );
 }
