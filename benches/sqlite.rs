@@ -1,11 +1,11 @@
 //! `cargo bench --bench sqlite`: the storage limit of the schema, and history at 10 M events.
 //! (a) SQLite alone: the rows one open-channel message costs — one `events` row (schema v7: the
-//! message's columns are in it) and one FTS5 row, with the statements the store's writer runs (copied here; see
-//! `src/store/append.rs` and `fts_steps.rs`) prepared once — inserted by one thread in
-//! transactions of 100 and 1,000 messages into a database created by `Store::open` (so the
-//! schema and pragmas are the store's), with this process's CPU time per message. No channel,
+//! message's columns are in it) and one FTS5 row, with the statements the store's writer runs
+//! (copied here; see `src/store/append.rs` and `fts_steps.rs`) prepared once — inserted by one
+//! thread in transactions of 100 and 1,000 messages into a database created by `Store::open` (so
+//! the schema and pragmas are the store's), with this process's CPU time per message. No channel,
 //! ack or tokio overhead: the ceiling the writer can approach. `deferred` is the writer since
-//! schema v6 (rows in the group's transaction, FTS5 rows in steps of 2,048 of their own); the
+//! schema v7 (the row in the group's transaction, FTS5 rows in steps of 2,048 of their own); the
 //! other parts (`CHATIFY_BENCH_SQLITE_PARTS`) split the cost. (b) A fast generator that fills a
 //! channel to N events (default 10 M) by writing the same tables directly in large transactions
 //! (FTS off unless `CHATIFY_BENCH_BULK_FTS=1`: history pages never read it), then 50-message

@@ -2,7 +2,7 @@
 //! one object that `history`, `search`, `rewind`, `joined.hist` and the client's timeline show.
 //! Pure functions over the message types that implement [`Foldable`] (the channel message,
 //! [`MessageEvent`], and the direct message, [`DmEvent`]: one fold for both), no I/O. The store calls it to keep
-//! its current-state table and to rebuild a message as it stood at a past time (rewind); the
+//! each message's current state (columns of its row) and to rebuild a message as it stood at a past time (rewind); the
 //! server's in-memory ring calls it for every committed event; the client calls it for the
 //! reactions it shows. Written once here, so the three agree by construction.
 

@@ -1,7 +1,8 @@
 //! How events and messages are laid out in rows: the JSON payload of each event kind, the
-//! column list of the `messages` view (a `msg` row's current-state columns), and the conversions from rows to the store's own event
-//! types. Shared by the writer (which stores and reports commits) and the reader (which queries
-//! and folds), so an event read back from the log is exactly the event that was committed.
+//! column list of the `messages` view (a `msg` row's current-state columns), and the conversions
+//! from rows to the store's own event types. Shared by the writer (which stores and reports
+//! commits) and the reader (which queries and folds), so an event read back from the log is
+//! exactly the event that was committed.
 
 use std::collections::BTreeMap;
 
@@ -255,7 +256,7 @@ impl EventRow {
     }
 }
 
-/// Reads a `messages` row selected with [`MESSAGE_COLUMNS`] as a folded message event.
+/// Reads a row of the `messages` view selected with [`MESSAGE_COLUMNS`] as a folded message event.
 pub(crate) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<MessageEvent> {
     let scope: String = row.get(1)?;
     let reacts: Option<String> = row.get(10)?;
