@@ -426,12 +426,8 @@ fn keep_original_text(conn: &Connection, message: &MessageEvent) -> Result<(), S
     let text: String = conn
         .prepare_cached("SELECT payload FROM events WHERE id = ?1 AND kind = 'msg'")?
         .query_row([message.id], |row| row.get(0))?;
-    let mut payload: MsgPayload = serde_json::from_str(&text).map_err(|_| {
-        StoreError::Corrupt(format!(
-            "event {} in the database is malformed; restore the database from a backup",
-            message.id
-        ))
-    })?;
+    let mut payload: MsgPayload =
+        serde_json::from_str(&text).map_err(|_| rows::corrupt_event(message.id))?;
     if payload.c.is_some() {
         return Ok(());
     }

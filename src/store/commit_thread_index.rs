@@ -11,7 +11,7 @@ use crate::store::fts_steps::{self, StepBounds};
 
 /// The writer's view of the full-text index backlog (`fts_steps`).
 pub(super) struct IndexSchedule {
-    /// Ids between the index position and the newest message, as of the last transaction.
+    /// Ids between the index position and the newest event, as of the last transaction.
     pub backlog: i64,
     /// How long the queue stays empty before an idle step.
     idle: Duration,

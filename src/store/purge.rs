@@ -38,11 +38,8 @@ pub(crate) fn purge_deleted_message_text(conn: &Connection, id: i64) -> Result<(
         .query_row([id], |row| row.get(0))
         .optional()?;
     if let Some(payload) = payload {
-        let original: MsgPayload = serde_json::from_str(&payload).map_err(|_| {
-            StoreError::Corrupt(format!(
-                "event {id} in the database is malformed; restore the database from a backup"
-            ))
-        })?;
+        let original: MsgPayload =
+            serde_json::from_str(&payload).map_err(|_| rows::corrupt_event(id))?;
         let purged = MsgPayload {
             reply_to: original.reply_to,
             purged: true,

@@ -314,7 +314,8 @@ fn parse_payload<T: for<'de> Deserialize<'de>>(row: &EventRow) -> Result<T, Stor
     serde_json::from_str(&row.payload).map_err(|_| corrupt_event(row.id))
 }
 
-fn corrupt_event(id: i64) -> StoreError {
+/// The error for an event row that does not read back (a damaged or foreign database).
+pub(crate) fn corrupt_event(id: i64) -> StoreError {
     StoreError::Corrupt(format!(
         "event {id} in the database is malformed; restore the database from a backup"
     ))
