@@ -394,3 +394,63 @@ async fn direct_messages_have_their_own_scope_and_history() {
         "DMs take no channel seq"
     );
 }
+
+#[tokio::test]
+async fn edits_of_a_sealed_message_keep_its_first_envelope_in_the_log() {
+    let mut fx = Fixture::new();
+    fx.users(&["alice"]).await;
+    fx.channel("vault", ChannelMode::Sealed, &["alice"]).await;
+    let first = fx
+        .append(sealed_msg("vault", "alice", &["t1"]))
+        .await
+        .expect("msg");
+    for (text, token) in [("c2Vjb25k", "t2"), ("dGhpcmQ=", "t3")] {
+        fx.append(AppendOp::Edit {
+            channel: "vault".into(),
+            sender: "alice".into(),
+            target: first.id,
+            c: text.into(),
+            enc: Some(proto::ENC_XC20P1.into()),
+            idx: Some(vec![token.into()]),
+        })
+        .await
+        .expect("edit");
+    }
+    // Twice: as committed, and as read back from the file by a reopened store.
+    for reopened in [false, true] {
+        if reopened {
+            fx.reopen();
+        }
+        let (log, page) = fx
+            .read(|r| {
+                Ok((
+                    r.history_after("vault", 0, 10)?,
+                    r.history("vault", &query(10))?,
+                ))
+            })
+            .await;
+        let bodies: Vec<(String, Option<String>)> = log
+            .events
+            .iter()
+            .map(|event| match &event.body {
+                EventBody::Msg { c, enc, .. } | EventBody::Edit { c, enc, .. } => {
+                    (c.clone(), enc.clone())
+                }
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        let xc20p1 = Some(proto::ENC_XC20P1.to_string());
+        assert_eq!(
+            bodies,
+            [
+                ("ZW52ZWxvcGU=".to_string(), xc20p1.clone()),
+                ("c2Vjb25k".to_string(), xc20p1.clone()),
+                ("dGhpcmQ=".to_string(), xc20p1.clone()),
+            ],
+            "reopened: {reopened}"
+        );
+        assert_eq!(texts(&page.events), ["dGhpcmQ="]);
+        assert_eq!(page.events[0].enc, xc20p1);
+        assert!(page.events[0].edited.is_some());
+    }
+}
