@@ -25,10 +25,14 @@ const SENDER: &str = "bench";
 const MESSAGE_BYTES: usize = 200;
 
 /// The writer's statements for one open-channel `msg` (src/store/append.rs): since schema v7
-/// one `events` row whose columns hold the message (the `messages` view).
+/// one `events` row whose columns hold the message (the `messages` view), its id taken above
+/// both the newest event and the high-water mark of deleted ones, as the writer takes it.
 const INSERT_MESSAGE_EVENT: &str =
-    "INSERT INTO events (ts, kind, scope, seq, sender, payload, c, enc, reply_to, sys)
-     VALUES (?1, 'msg', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "INSERT INTO events (id, ts, kind, scope, seq, sender, payload, c, enc, reply_to, sys)
+     VALUES ((SELECT max(coalesce((SELECT max(id) FROM events), 0),
+                         coalesce((SELECT CAST(value AS INTEGER) FROM schema_meta
+                                   WHERE key = 'event_id_high_water'), 0)) + 1),
+             ?1, 'msg', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 const INSERT_FTS: &str = "INSERT INTO message_fts (rowid, c, ch) VALUES (?1, ?2, ?3)";
 /// The most messages one index step of the writer takes (`fts_steps`).
 const FTS_STEP: usize = 2_048;
