@@ -1,7 +1,8 @@
 //! Message queries of [`StoreReader`]: folded channel history (from the `messages` current-state
-//! view of the `msg` rows), raw catch-up events (`after`), DM history, and rewind (messages as they stood at a
-//! past time, re-folded from the append-only log). Every query is an index range with a LIMIT;
-//! the SQL is kept in constants so the tests can check each plan with EXPLAIN QUERY PLAN.
+//! view of the `msg` rows), raw catch-up events (`after`), DM history, and rewind (messages as
+//! they stood at a past time, re-folded from the append-only log). Every query is an index range
+//! with a LIMIT; the SQL is kept in constants so the tests can check each plan with EXPLAIN QUERY
+//! PLAN.
 
 use rusqlite::{OptionalExtension, params};
 
